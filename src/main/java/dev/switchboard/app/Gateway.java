@@ -1,0 +1,114 @@
+package dev.switchboard.app;
+
+import dev.switchboard.config.StoreConfig;
+import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.ingest.IngestEndpoint;
+import dev.switchboard.ingest.IngestService;
+import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.observability.HealthEndpoints;
+import dev.switchboard.store.sql.SqlEventStore;
+import dev.switchboard.store.sql.SqliteDialect;
+import io.javalin.Javalin;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: the only place that wires concrete classes. Opens the store (migrating
+ * it), builds ingest, and starts the HTTP listener; {@link #close} shuts down in the reverse order
+ * so every request already inside gets its answer.
+ */
+public final class Gateway implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  private final SwitchboardConfig config;
+  private final GatewayMetrics metrics;
+  private final SqlEventStore store;
+  private final IngestService ingest;
+  private final Javalin http;
+
+  private Gateway(SwitchboardConfig config, Clock clock) throws IOException, SQLException {
+    this.config = config;
+    this.metrics = new GatewayMetrics();
+    this.store = openStore(config.store(), clock, metrics);
+    metrics.backlogGauge(store::countUnfinishedDeliveries);
+    this.ingest = new IngestService(config, store, clock, metrics);
+    IngestEndpoint intake = new IngestEndpoint(ingest);
+    HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
+    this.http =
+        Javalin.create(
+            cfg -> {
+              cfg.startup.showJavalinBanner = false;
+              cfg.startup.showOldJavalinVersionWarning = false;
+              cfg.concurrency.useVirtualThreads = true;
+              cfg.http.maxRequestSize = Long.MAX_VALUE; // ingest enforces each source's limit
+              intake.register(cfg.routes);
+              health.register(cfg.routes);
+            });
+  }
+
+  /** Opens the store and starts listening; returns once the port is bound. */
+  public static Gateway start(SwitchboardConfig config, Clock clock)
+      throws IOException, SQLException {
+    Gateway gateway = new Gateway(config, clock);
+    gateway.http.start(config.server().host(), config.server().port());
+    LOG.info(
+        "switchboard listening on {}:{} with {} source(s), store {}",
+        config.server().host(),
+        gateway.port(),
+        config.sources().size(),
+        config.store().type());
+    return gateway;
+  }
+
+  private static SqlEventStore openStore(StoreConfig store, Clock clock, GatewayMetrics metrics)
+      throws IOException, SQLException {
+    if (!"sqlite".equals(store.type())) {
+      throw new IllegalArgumentException("store type " + store.type() + " is not available yet");
+    }
+    SqliteDialect dialect = new SqliteDialect(Path.of(store.path()));
+    dialect.createFolder();
+    SqlEventStore opened = SqlEventStore.open(dialect, clock, metrics::groupCommitBatch);
+    if (store.maxSizeBytes() > 0) {
+      opened.limitSize(store.maxSizeBytes());
+    }
+    return opened;
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  public SqlEventStore store() {
+    return store;
+  }
+
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  public SwitchboardConfig config() {
+    return config;
+  }
+
+  /** From now on ingest answers 503 {@code shutting_down}; the listener stays up. */
+  public void stopAccepting() {
+    ingest.stopAccepting();
+  }
+
+  /**
+   * Graceful stop: new requests get 503, the listener stops once requests inside have their
+   * answers, then the store writes what it was handed and closes.
+   */
+  @Override
+  public void close() {
+    LOG.info("switchboard shutting down");
+    ingest.stopAccepting();
+    http.stop();
+    store.close();
+    LOG.info("switchboard stopped");
+  }
+}

@@ -1,0 +1,38 @@
+package dev.switchboard.config;
+
+import dev.switchboard.expr.Expression;
+
+/**
+ * source → optional filter → optional enrichment → optional transform → destination.
+ *
+ * @param when filter expression, or null for every event
+ * @param transform body-building expression, or null to send the payload as it is
+ * @param enrich enrichment step, or null
+ */
+public record RouteConfig(
+    String name,
+    String from,
+    Expression when,
+    Expression transform,
+    String to,
+    Ordering ordering,
+    Stale stale,
+    Enrich enrich) {
+
+  public enum Ordering {
+    NONE,
+    PER_KEY
+  }
+
+  public enum Stale {
+    SKIP,
+    DELIVER
+  }
+
+  /**
+   * @param using the enricher's name
+   * @param get expression giving the API path to fetch
+   * @param as the binding name the result is available under ({@code $as})
+   */
+  public record Enrich(String using, Expression get, String as) {}
+}

@@ -1,0 +1,142 @@
+package dev.switchboard.config;
+
+import dev.switchboard.config.RouteConfig.Enrich;
+import dev.switchboard.config.RouteConfig.Ordering;
+import dev.switchboard.config.RouteConfig.Stale;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code enrichers.<name>} and {@code routes.<name>}, and checks that every name a route uses
+ * (source, destination, enricher) is declared in the file.
+ */
+final class RouteSection {
+  static final List<String> ROUTE_KEYS =
+      List.of("from", "when", "transform", "to", "ordering", "stale", "enrich");
+  static final List<String> ENRICH_KEYS = List.of("using", "get", "as");
+  static final List<String> ENRICHER_TYPES = List.of("genesys-cloud");
+  static final List<String> ENRICHER_KEYS =
+      List.of("type", "region", "client_id", "client_secret", "rate_limit", "login_url", "api_url");
+
+  /** Names the expression bindings already use; an enrichment may not hide them. */
+  static final Set<String> RESERVED_BINDINGS =
+      Set.of("headers", "source", "eventId", "eventTime", "receivedAt");
+
+  private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+  private RouteSection() {}
+
+  static Map<String, EnricherConfig> readEnrichers(YamlNodeReader enrichers) {
+    Map<String, EnricherConfig> result = new LinkedHashMap<>();
+    enrichers.namedMappings().forEach((name, node) -> result.put(name, readEnricher(name, node)));
+    return result;
+  }
+
+  private static EnricherConfig readEnricher(String name, YamlNodeReader node) {
+    node.checkKeys(ENRICHER_KEYS);
+    String type = node.oneOf("type", "enricher type", ENRICHER_TYPES, null);
+    if (!node.has("type")) {
+      node.problem("type", "type is required: one of " + String.join(", ", ENRICHER_TYPES));
+    }
+    node.required("client_id");
+    node.required("client_secret");
+    ConnectorSettings.url(node, "login_url", false);
+    ConnectorSettings.url(node, "api_url", false);
+    boolean overridden = node.has("login_url") && node.has("api_url");
+    if (!node.has("region") && !overridden) {
+      node.problem(
+          "region", "region is required (e.g. mypurecloud.com), or both login_url and api_url");
+    } else if (node.has("login_url") != node.has("api_url")) {
+      node.problem(
+          node.has("login_url") ? "api_url" : "login_url", "give login_url and api_url together");
+    }
+    Map<String, Object> settings = PlainValues.mapOf(node, Set.of("type", "rate_limit"));
+    return new EnricherConfig(
+        name, type, Collections.unmodifiableMap(settings), node.rateLimit("rate_limit"));
+  }
+
+  /**
+   * @param sources, destinations, enrichers the names declared in the file, valid or not, so that
+   *     one broken declaration does not also make every route using it a problem
+   */
+  static Map<String, RouteConfig> readRoutes(
+      YamlNodeReader routes, Set<String> sources, Set<String> destinations, Set<String> enrichers) {
+    Map<String, RouteConfig> result = new LinkedHashMap<>();
+    routes
+        .namedMappings()
+        .forEach(
+            (name, route) -> {
+              route.checkKeys(ROUTE_KEYS);
+              String from = reference(route, "from", "source", sources);
+              String to = reference(route, "to", "destination", destinations);
+              Ordering ordering = readOrdering(route);
+              result.put(
+                  name,
+                  new RouteConfig(
+                      name,
+                      from,
+                      route.expression("when"),
+                      route.expression("transform"),
+                      to,
+                      ordering,
+                      readStale(route, ordering),
+                      readEnrich(route.mapping("enrich"), enrichers)));
+            });
+    return result;
+  }
+
+  private static Ordering readOrdering(YamlNodeReader route) {
+    String value = route.oneOf("ordering", "ordering", List.of("none", "per-key"), "none");
+    return value.equals("per-key") ? Ordering.PER_KEY : Ordering.NONE;
+  }
+
+  private static Stale readStale(YamlNodeReader route, Ordering ordering) {
+    String value = route.oneOf("stale", "stale", List.of("skip", "deliver"), "skip");
+    if (route.has("stale") && ordering != Ordering.PER_KEY) {
+      route.problem("stale", "stale applies only with ordering: per-key");
+    }
+    return value.equals("deliver") ? Stale.DELIVER : Stale.SKIP;
+  }
+
+  private static Enrich readEnrich(YamlNodeReader enrich, Set<String> enrichers) {
+    if (!enrich.present()) {
+      return null;
+    }
+    enrich.checkKeys(ENRICH_KEYS);
+    String using = reference(enrich, "using", "enricher", enrichers);
+    if (!enrich.has("get")) {
+      enrich.problem("get", "get is required: an expression giving the API path to fetch");
+    }
+    String as = enrich.required("as");
+    if (as != null && !IDENTIFIER.matcher(as).matches()) {
+      enrich.problem(
+          "as", "bad as \"" + as + "\": expected a name such as details (used as $details)");
+    } else if (as != null && RESERVED_BINDINGS.contains(as)) {
+      enrich.problem(
+          "as", "as \"" + as + "\" would hide the built-in $" + as + "; choose another name");
+    }
+    return new Enrich(using, enrich.expression("get"), as);
+  }
+
+  /** A required name that must be declared under {@code declared}. */
+  private static String reference(
+      YamlNodeReader node, String key, String noun, Set<String> declared) {
+    String name = node.required(key);
+    if (name == null || declared.contains(name)) {
+      return name;
+    }
+    String hint = DidYouMean.hint(name, declared);
+    if (hint.isEmpty()) {
+      hint =
+          declared.isEmpty()
+              ? "; none is configured"
+              : "; configured: " + String.join(", ", declared);
+    }
+    node.problem(key, "unknown " + noun + " \"" + name + "\"" + hint);
+    return name;
+  }
+}

@@ -1,0 +1,28 @@
+package dev.switchboard.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The HTTP listener.
+ *
+ * @param host bind address (default 0.0.0.0)
+ * @param port listen port (default 8080; 0 picks a free one)
+ * @param tls PEM certificate and key, or null for plain HTTP
+ * @param trustedProxies CIDRs whose {@code X-Forwarded-For} is believed (default none)
+ * @param shutdownGrace how long in-flight work may finish on shutdown (default 10s)
+ * @param backlogHighWater pending deliveries above which ingest answers 503 (default 1,000,000)
+ * @param ackTimeout longest an ingest request waits for its group commit before a 503 (default
+ *     5s)
+ */
+public record ServerConfig(
+    String host,
+    int port,
+    TlsConfig tls,
+    List<String> trustedProxies,
+    Duration shutdownGrace,
+    long backlogHighWater,
+    Duration ackTimeout) {
+
+  public record TlsConfig(String cert, String key) {}
+}

@@ -1,0 +1,60 @@
+package dev.switchboard.config;
+
+import dev.switchboard.expr.Expression;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One inbound endpoint, {@code POST /hooks/{name}}.
+ *
+ * @param allowIps CIDRs allowed to call (default: everyone)
+ * @param maxBodyBytes largest body accepted (default 1 MiB)
+ * @param idempotency key rule, or null when the source does not de-duplicate
+ * @param eventTime expression for the event time, or null for the receive time
+ * @param partitionKey expression for the partition key, or null
+ * @param schema JSON Schema file, or null
+ * @param rateLimit ingest rate limit, or null
+ * @param aliases field renames applied before anything else reads the body (old path → new path)
+ * @param keepHeaders request headers stored with the event (lower-case; signature headers never)
+ */
+public record SourceConfig(
+    String name,
+    VerifyConfig verify,
+    List<String> allowIps,
+    long maxBodyBytes,
+    Idempotency idempotency,
+    Expression eventTime,
+    Expression partitionKey,
+    Redact redact,
+    Path schema,
+    OnInvalid onInvalid,
+    RateLimit rateLimit,
+    Map<String, String> aliases,
+    int acceptedStatus,
+    int duplicateStatus,
+    List<String> keepHeaders) {
+
+  /**
+   * @param key expression over the payload (and $headers)
+   * @param ttl how long a key is remembered (default 48h)
+   * @param required a request whose key evaluates to nothing is refused with 400 (default true)
+   */
+  public record Idempotency(Expression key, Duration ttl, boolean required) {}
+
+  /**
+   * @param remove paths deleted before storing
+   * @param mask paths whose string values keep only their first and last characters
+   * @param maxFieldChars longer string fields are truncated with a marker (0 = no limit; default
+   *     0)
+   */
+  public record Redact(List<String> remove, List<String> mask, int maxFieldChars) {
+    public static final Redact NONE = new Redact(List.of(), List.of(), 0);
+  }
+
+  public enum OnInvalid {
+    QUARANTINE,
+    REJECT
+  }
+}

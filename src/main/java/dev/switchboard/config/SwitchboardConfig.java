@@ -1,0 +1,18 @@
+package dev.switchboard.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The whole validated configuration, as loaded from one YAML file by {@link ConfigLoader}. Maps
+ * keep the file's order. Every expression in it has compiled; every reference resolves.
+ */
+public record SwitchboardConfig(
+    Path file,
+    ServerConfig server,
+    StoreConfig store,
+    AdminConfig admin,
+    Map<String, SourceConfig> sources,
+    Map<String, EnricherConfig> enrichers,
+    Map<String, RouteConfig> routes,
+    Map<String, DestinationConfig> destinations) {}

@@ -1,0 +1,95 @@
+package dev.switchboard.expr;
+
+import com.dashjoin.jsonata.JException;
+import com.dashjoin.jsonata.Jsonata;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A JSONata expression compiled once, when the configuration loads, and evaluated many times on
+ * many threads. The payload is the root; bindings ({@code $headers}, {@code $source}, …) are
+ * passed per evaluation in a fresh frame, so evaluations never share state.
+ *
+ * <p>Inputs are the plain Java values Jackson produces for JSON (Map, List, String, Number,
+ * Boolean, null).
+ */
+public final class Expression {
+  private static final long TIME_LIMIT_MS = 1_000;
+  private static final int DEPTH_LIMIT = 200;
+
+  private final String text;
+  private final Jsonata compiled;
+
+  private Expression(String text, Jsonata compiled) {
+    this.text = text;
+    this.compiled = compiled;
+  }
+
+  /**
+   * Compiles {@code text}.
+   *
+   * @throws ExpressionException with the 0-based character position of a syntax error
+   */
+  public static Expression compile(String text) {
+    Objects.requireNonNull(text, "text");
+    try {
+      return new Expression(text, Jsonata.jsonata(text));
+    } catch (JException e) {
+      throw new ExpressionException(describe(e), e.getLocation(), e);
+    } catch (RuntimeException e) {
+      throw new ExpressionException(String.valueOf(e.getMessage()), -1, e);
+    }
+  }
+
+  /**
+   * Evaluates against {@code input} with {@code bindings} (names without the {@code $}).
+   *
+   * @return the result, or null when the expression yields nothing
+   * @throws ExpressionException when evaluation fails (type errors, time limit)
+   */
+  public Object evaluate(Object input, Map<String, ?> bindings) {
+    try {
+      Jsonata.Frame frame = compiled.createFrame();
+      frame.setRuntimeBounds(TIME_LIMIT_MS, DEPTH_LIMIT);
+      bindings.forEach(frame::bind);
+      Object result = compiled.evaluate(input, frame);
+      return result == Jsonata.NULL_VALUE ? null : result;
+    } catch (JException e) {
+      throw new ExpressionException(describe(e), e.getLocation(), e);
+    } catch (RuntimeException | StackOverflowError e) {
+      throw new ExpressionException(String.valueOf(e.getMessage()), -1, e);
+    }
+  }
+
+  /** Evaluates and converts the result to text: null for nothing, numbers without ".0". */
+  public String evaluateToString(Object input, Map<String, ?> bindings) {
+    Object value = evaluate(input, bindings);
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Double d && d == Math.rint(d) && !Double.isInfinite(d)) {
+      return Long.toString(d.longValue());
+    }
+    return value.toString();
+  }
+
+  /** Evaluates as a filter: JSONata truthiness, nothing is false. */
+  public boolean test(Object input, Map<String, ?> bindings) {
+    Object value = evaluate(input, bindings);
+    return value != null && Jsonata.boolize(value);
+  }
+
+  public String text() {
+    return text;
+  }
+
+  private static String describe(JException e) {
+    String message = e.getMessage();
+    return message == null ? e.getError() : message;
+  }
+
+  @Override
+  public String toString() {
+    return text;
+  }
+}

@@ -1,0 +1,338 @@
+package dev.switchboard.ingest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.config.RouteConfig;
+import dev.switchboard.config.SourceConfig;
+import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.domain.EventStatus;
+import dev.switchboard.expr.ExpressionException;
+import dev.switchboard.ingest.BodyReader.TooLarge;
+import dev.switchboard.ingest.verify.Verdict;
+import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.store.EventStore;
+import dev.switchboard.store.IngestOutcome;
+import dev.switchboard.store.NewEvent;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * {@code POST /hooks/{source}}: runs SPEC §4's checks in order, the first failure answering, and
+ * answers 2xx only once the event is committed and synced. Knows nothing of the HTTP framework.
+ *
+ * <p>Failure policy: our own trouble (store down, shutting down, backlog, slow commit) is always
+ * a 503 with {@code Retry-After}, never a 4xx, because senders such as Genesys treat a 4xx as
+ * final and would drop the event.
+ */
+public final class IngestService {
+  private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+  private static final long STORE_RETRY_AFTER_SECONDS = 5;
+
+  private final Map<String, SourceIntake> sources;
+  private final EventStore store;
+  private final Clock clock;
+  private final GatewayMetrics metrics;
+  private final long backlogHighWater;
+  private final Duration ackTimeout;
+  private final ObjectMapper json =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private volatile boolean accepting = true;
+
+  public IngestService(
+      SwitchboardConfig config, EventStore store, Clock clock, GatewayMetrics metrics) {
+    this.store = store;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.backlogHighWater = config.server().backlogHighWater();
+    this.ackTimeout = config.server().ackTimeout();
+    Map<String, SourceIntake> built = new LinkedHashMap<>();
+    for (SourceConfig source : config.sources().values()) {
+      List<NewEvent.RouteTarget> routes = new ArrayList<>();
+      for (RouteConfig route : config.routes().values()) {
+        if (route.from().equals(source.name())) {
+          routes.add(new NewEvent.RouteTarget(route.name(), route.to()));
+        }
+      }
+      built.put(
+          source.name(), new SourceIntake(source, config.server().trustedProxies(), routes));
+    }
+    this.sources = Map.copyOf(built);
+  }
+
+  /** From now on every request is answered 503 {@code shutting_down}. */
+  public void stopAccepting() {
+    accepting = false;
+  }
+
+  public boolean isAccepting() {
+    return accepting;
+  }
+
+  public IngestResponse handle(String sourceName, IngestRequest request) {
+    long started = System.nanoTime();
+    SourceIntake source = sources.get(sourceName);
+    if (source == null) {
+      return IngestResponse.reject(Rejection.UNKNOWN_SOURCE, "no source named " + quote(sourceName));
+    }
+    MDC.put("source", sourceName);
+    try {
+      IngestResponse response = check(source, request);
+      String outcome = outcomeOf(response);
+      metrics.ingestRequest(sourceName, outcome);
+      if (response.status() / 100 == 2) {
+        metrics.ackLatency(sourceName, System.nanoTime() - started);
+      }
+      return response;
+    } finally {
+      MDC.remove("source");
+      MDC.remove("eventId");
+    }
+  }
+
+  private IngestResponse check(SourceIntake source, IngestRequest request) {
+    SourceConfig config = source.config;
+    if (!"POST".equalsIgnoreCase(request.method())) {
+      return IngestResponse.reject(Rejection.METHOD_NOT_ALLOWED, "only POST is accepted here");
+    }
+    String client =
+        source.allowList.clientAddress(request.remoteAddress(), request.headers().get("x-forwarded-for"));
+    if (!source.allowList.allows(client)) {
+      LOG.info("refused request from {}: not in the allow-list", client);
+      return IngestResponse.reject(Rejection.IP_NOT_ALLOWED, "client address is not allowed");
+    }
+    if (request.contentLength() > config.maxBodyBytes()) {
+      return tooLarge(config);
+    }
+    byte[] raw;
+    try {
+      raw = BodyReader.read(request.body(), config.maxBodyBytes(), request.contentLength());
+    } catch (TooLarge e) {
+      return tooLarge(config);
+    } catch (IOException e) {
+      return IngestResponse.reject(Rejection.INVALID_JSON, "the request body could not be read");
+    }
+    Instant now = clock.instant();
+    if (source.verifier.verify(request.headerLookup(), raw, now) instanceof Verdict.Rejected r) {
+      LOG.info("refused request: {}", r.code());
+      return IngestResponse.reject(Rejection.SIGNATURE_REJECTED, r.message());
+    }
+    if (!isJson(request.contentType())) {
+      return IngestResponse.reject(
+          Rejection.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+    }
+    Object body;
+    try {
+      body = json.readValue(raw, Object.class);
+    } catch (IOException e) {
+      return IngestResponse.reject(Rejection.INVALID_JSON, "the body is not valid JSON" + where(e));
+    }
+    source.shaper.normalise(body);
+    Map<String, Object> bindings = bindings(config.name(), request.headers(), now);
+    return admit(source, body, bindings, request.headers(), now);
+  }
+
+  private IngestResponse admit(
+      SourceIntake source,
+      Object body,
+      Map<String, Object> bindings,
+      Map<String, String> headers,
+      Instant now) {
+    SourceConfig config = source.config;
+    String key = null;
+    if (config.idempotency() != null) {
+      key = source.idempotencyKey(body, bindings);
+      if (key == null && config.idempotency().required()) {
+        return IngestResponse.reject(
+            Rejection.IDEMPOTENCY_KEY_MISSING,
+            "the idempotency key " + quote(config.idempotency().key().text()) + " gave no value");
+      }
+    }
+    long wait = source.tryAcquire();
+    if (wait > 0) {
+      return IngestResponse.retryLater(Rejection.RATE_LIMITED, "source rate limit reached", wait);
+    }
+    if (!accepting) {
+      return IngestResponse.retryLater(Rejection.SHUTTING_DOWN, "the gateway is shutting down", 5);
+    }
+    if (store.countUnfinishedDeliveries() > backlogHighWater) {
+      return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
+    }
+    List<String> violations = source.violations(body, json);
+    if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
+      return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
+    }
+    NewEvent event = toEvent(source, body, bindings, headers, key, now, violations);
+    return store(event);
+  }
+
+  private NewEvent toEvent(
+      SourceIntake source,
+      Object body,
+      Map<String, Object> bindings,
+      Map<String, String> headers,
+      String key,
+      Instant now,
+      List<String> violations) {
+    SourceConfig config = source.config;
+    Instant eventTime = now;
+    if (config.eventTime() != null) {
+      Object value = evaluateValue(config.eventTime(), body, bindings);
+      Instant parsed = EventTimes.parse(value);
+      eventTime = parsed == null ? now : parsed;
+    }
+    String partitionKey =
+        config.partitionKey() == null
+            ? null
+            : evaluateQuietly(config.partitionKey(), body, bindings, "partition key");
+    source.shaper.redact(body);
+    boolean quarantined = !violations.isEmpty();
+    return new NewEvent(
+        config.name(),
+        key,
+        key == null ? null : now.plus(config.idempotency().ttl()),
+        eventTime,
+        partitionKey,
+        now,
+        serialise(body),
+        keptHeaders(source, headers),
+        quarantined ? EventStatus.QUARANTINED : EventStatus.ACCEPTED,
+        quarantined ? String.join("; ", violations) : null,
+        quarantined ? List.of() : source.routes);
+  }
+
+  private IngestResponse store(NewEvent event) {
+    IngestOutcome outcome;
+    try {
+      outcome = store.ingest(event).get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("could not store an event: {}", e.getCause() == null ? e.toString() : e.getCause().getMessage());
+      return IngestResponse.retryLater(
+          Rejection.STORE_UNAVAILABLE, "the event could not be stored; retry later", STORE_RETRY_AFTER_SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return IngestResponse.retryLater(Rejection.SHUTTING_DOWN, "the gateway is shutting down", 5);
+    }
+    MDC.put("eventId", outcome.eventId().value());
+    String id = outcome.eventId().value();
+    SourceConfig config = sources.get(event.source()).config;
+    return switch (outcome) {
+      case IngestOutcome.Duplicate d -> {
+        LOG.info("duplicate absorbed");
+        yield new IngestResponse(
+            config.duplicateStatus(),
+            Map.of("status", "duplicate", "eventId", id, "duplicate", true),
+            Map.of());
+      }
+      case IngestOutcome.Accepted a when event.status() == EventStatus.QUARANTINED -> {
+        LOG.info("event quarantined: schema violation");
+        yield new IngestResponse(
+            config.acceptedStatus(),
+            Map.of("status", "quarantined", "eventId", id, "quarantined", true),
+            Map.of());
+      }
+      case IngestOutcome.Accepted a -> {
+        LOG.debug("event accepted");
+        yield new IngestResponse(
+            config.acceptedStatus(), Map.of("status", "accepted", "eventId", id), Map.of());
+      }
+    };
+  }
+
+  private static IngestResponse tooLarge(SourceConfig config) {
+    return IngestResponse.reject(
+        Rejection.BODY_TOO_LARGE, "the body is larger than " + config.maxBodyBytes() + " bytes");
+  }
+
+  private Map<String, String> keptHeaders(SourceIntake source, Map<String, String> headers) {
+    Map<String, String> kept = new HashMap<>();
+    headers.forEach(
+        (name, value) -> {
+          if (source.keepsHeader(name)) {
+            kept.put(name, value);
+          }
+        });
+    return kept;
+  }
+
+  private static Map<String, Object> bindings(String source, Map<String, String> headers, Instant now) {
+    Map<String, Object> bindings = new HashMap<>();
+    bindings.put("headers", new HashMap<>(headers));
+    bindings.put("source", source);
+    bindings.put("receivedAt", now.toString());
+    return bindings;
+  }
+
+  private static Object evaluateValue(
+      dev.switchboard.expr.Expression expression, Object body, Map<String, Object> bindings) {
+    try {
+      return expression.evaluate(body, bindings);
+    } catch (ExpressionException e) {
+      return null;
+    }
+  }
+
+  /** A value for a key, or null when the expression fails or yields nothing usable. */
+  private static String evaluateQuietly(
+      dev.switchboard.expr.Expression expression,
+      Object body,
+      Map<String, Object> bindings,
+      String what) {
+    try {
+      String value = expression.evaluateToString(body, bindings);
+      return value == null || value.isEmpty() ? null : value;
+    } catch (ExpressionException e) {
+      LOG.debug("{} expression failed: {}", what, e.getMessage());
+      return null;
+    }
+  }
+
+  private String serialise(Object body) {
+    try {
+      return json.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a parsed body must serialise", e);
+    }
+  }
+
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String type = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+  }
+
+  private static String where(IOException e) {
+    if (e instanceof JsonProcessingException jpe && jpe.getLocation() != null) {
+      return " (line " + jpe.getLocation().getLineNr() + ", column " + jpe.getLocation().getColumnNr() + ")";
+    }
+    return "";
+  }
+
+  private static String outcomeOf(IngestResponse response) {
+    Object error = response.body().get("error");
+    if (error != null) {
+      return error.toString();
+    }
+    return String.valueOf(response.body().get("status"));
+  }
+
+  private static String quote(String text) {
+    String t = text.length() > 80 ? text.substring(0, 80) + "…" : text;
+    return '"' + t + '"';
+  }
+}

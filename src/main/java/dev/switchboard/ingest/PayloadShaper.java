@@ -1,0 +1,143 @@
+package dev.switchboard.ingest;
+
+import dev.switchboard.config.SourceConfig;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reshapes a parsed body before anything reads or stores it: field aliases for schema drift
+ * (old path → new path, only when the new one is absent), then redaction (remove, mask) and
+ * truncation of over-long strings. Paths are dotted; a list on the way applies the rest of the
+ * path to each element. Unknown fields are always kept.
+ */
+final class PayloadShaper {
+  static final String MASK = "•••";
+
+  private final Map<String, String> aliases;
+  private final SourceConfig.Redact redact;
+
+  PayloadShaper(Map<String, String> aliases, SourceConfig.Redact redact) {
+    this.aliases = aliases;
+    this.redact = redact;
+  }
+
+  void normalise(Object root) {
+    aliases.forEach((from, to) -> moveIfAbsent(root, from, to));
+  }
+
+  void redact(Object root) {
+    for (String path : redact.remove()) {
+      withParents(root, path, (parent, field) -> parent.remove(field));
+    }
+    for (String path : redact.mask()) {
+      withParents(
+          root,
+          path,
+          (parent, field) -> {
+            Object value = parent.get(field);
+            if (value != null) {
+              parent.put(field, mask(String.valueOf(value)));
+            }
+          });
+    }
+    if (redact.maxFieldChars() > 0) {
+      truncate(root, redact.maxFieldChars());
+    }
+  }
+
+  /**
+   * Keeps the first and last characters of a value and hides at least half of it: {@code
+   * +15550001234} → {@code +1555•••1234}; shorter values keep a quarter at each end.
+   */
+  static String mask(String value) {
+    int n = value.length();
+    int head = n >= 12 ? 5 : n / 4;
+    int tail = n >= 12 ? 4 : n / 4;
+    return value.substring(0, head) + MASK + value.substring(n - tail);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void truncate(Object node, int max) {
+    if (node instanceof Map<?, ?> map) {
+      for (Map.Entry<String, Object> e : ((Map<String, Object>) map).entrySet()) {
+        if (e.getValue() instanceof String s && s.length() > max) {
+          e.setValue(s.substring(0, max) + "…[truncated " + (s.length() - max) + " chars]");
+        } else {
+          truncate(e.getValue(), max);
+        }
+      }
+    } else if (node instanceof List<?> list) {
+      List<Object> items = (List<Object>) list;
+      for (int i = 0; i < items.size(); i++) {
+        if (items.get(i) instanceof String s && s.length() > max) {
+          items.set(i, s.substring(0, max) + "…[truncated " + (s.length() - max) + " chars]");
+        } else {
+          truncate(items.get(i), max);
+        }
+      }
+    }
+  }
+
+  private interface FieldAction {
+    void apply(Map<String, Object> parent, String field);
+  }
+
+  private static void withParents(Object root, String path, FieldAction action) {
+    String[] segments = path.split("\\.");
+    visit(root, segments, 0, action);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void visit(Object node, String[] segments, int index, FieldAction action) {
+    if (node instanceof List<?> list) {
+      list.forEach(item -> visit(item, segments, index, action));
+      return;
+    }
+    if (!(node instanceof Map<?, ?> map)) {
+      return;
+    }
+    Map<String, Object> object = (Map<String, Object>) map;
+    if (index == segments.length - 1) {
+      if (object.containsKey(segments[index])) {
+        action.apply(object, segments[index]);
+      }
+    } else {
+      visit(object.get(segments[index]), segments, index + 1, action);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void moveIfAbsent(Object root, String from, String to) {
+    Object[] found = new Object[1];
+    boolean[] present = new boolean[1];
+    withParents(
+        root,
+        from,
+        (parent, field) -> {
+          found[0] = parent.get(field);
+          present[0] = true;
+        });
+    if (!present[0] || !(root instanceof Map<?, ?>)) {
+      return;
+    }
+    String[] segments = to.split("\\.");
+    Map<String, Object> node = (Map<String, Object>) root;
+    for (int i = 0; i < segments.length - 1; i++) {
+      Object next = node.get(segments[i]);
+      if (next == null) {
+        next = new java.util.LinkedHashMap<String, Object>();
+        node.put(segments[i], next);
+      }
+      if (!(next instanceof Map<?, ?>)) {
+        return;
+      }
+      node = (Map<String, Object>) next;
+    }
+    String last = segments[segments.length - 1];
+    if (!node.containsKey(last)) {
+      node.put(last, found[0]);
+      withParents(root, from, Map::remove);
+    }
+  }
+
+}

@@ -1,0 +1,79 @@
+package dev.switchboard.observability;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** The gateway's Prometheus metrics, scraped at {@code /metrics}. */
+public final class GatewayMetrics {
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Timer> ackTimers = new ConcurrentHashMap<>();
+  private final DistributionSummary batchSize =
+      DistributionSummary.builder("switchboard_store_group_commit_batch_size")
+          .description("Events written per group-commit transaction (one sync each)")
+          .publishPercentileHistogram()
+          .maximumExpectedValue(1000.0)
+          .register(registry);
+
+  /** Counts one ingest request by source and outcome (accepted, duplicate, or a reject code). */
+  public void ingestRequest(String source, String outcome) {
+    requestCounters
+        .computeIfAbsent(
+            source + '\u0000' + outcome,
+            k ->
+                Counter.builder("switchboard_ingest_requests")
+                    .description("Ingest requests by source and outcome")
+                    .tag("source", source)
+                    .tag("outcome", outcome)
+                    .register(registry))
+        .increment();
+  }
+
+  /** Time from the request's arrival to its answer, for answers that stored something. */
+  public void ackLatency(String source, long nanos) {
+    ackTimers
+        .computeIfAbsent(
+            source,
+            s ->
+                Timer.builder("switchboard_ingest_ack")
+                    .description("Time from request to durable acknowledgement")
+                    .tag("source", s)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void groupCommitBatch(int size) {
+    batchSize.record(size);
+  }
+
+  /** Mean group-commit batch size since start (for reports). */
+  public double meanGroupCommitBatch() {
+    return batchSize.count() == 0 ? 0 : batchSize.totalAmount() / batchSize.count();
+  }
+
+  public void backlogGauge(Supplier<Number> backlog) {
+    Gauge.builder("switchboard_backlog", backlog)
+        .description("Deliveries not yet in a final state")
+        .register(registry);
+  }
+
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+}

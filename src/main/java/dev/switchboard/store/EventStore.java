@@ -1,0 +1,47 @@
+package dev.switchboard.store;
+
+import dev.switchboard.domain.Event;
+import dev.switchboard.domain.EventId;
+import dev.switchboard.domain.EventStatus;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The events side of the store: the only link between ingest and dispatch.
+ *
+ * <p>Lifecycle: built and migrated by the composition root before the HTTP listener opens;
+ * {@link #ingest} is then called concurrently from request threads; {@link #close} drains what
+ * has been handed to it (completing or failing every future) and is called after the listener
+ * stops accepting.
+ */
+public interface EventStore extends AutoCloseable {
+
+  /**
+   * Stores an event, its idempotency mark and its deliveries in one transaction. The future
+   * completes only after the transaction is committed and synced to disk; it completes
+   * exceptionally with {@link StoreUnavailableException} when that cannot happen, in which case
+   * nothing of the event was written. Concurrent calls share transactions (group commit).
+   */
+  CompletableFuture<IngestOutcome> ingest(NewEvent event);
+
+  Optional<Event> findEvent(EventId id);
+
+  /** Newest first, up to {@code limit}; {@code source} may be null for every source. */
+  List<Event> findEvents(String source, EventStatus status, int limit);
+
+  long countEvents();
+
+  /** Deliveries not yet in a final state: the backlog that ingest's high-water mark watches. */
+  long countUnfinishedDeliveries();
+
+  /** Forgets idempotency keys that expired before {@code now}; returns how many. */
+  int purgeExpiredKeys(Instant now);
+
+  /** True when the last write succeeded or a probe write succeeds now. */
+  boolean isWritable();
+
+  @Override
+  void close();
+}

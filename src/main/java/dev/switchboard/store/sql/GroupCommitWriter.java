@@ -1,0 +1,134 @@
+package dev.switchboard.store.sql;
+
+import dev.switchboard.store.StoreUnavailableException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group commit: request threads enqueue work and wait on a future; one writer thread takes
+ * whatever is waiting (up to {@code maxBatch}), writes it all in one transaction with one sync,
+ * and only then completes every future. Under load the batch grows by itself, so the cost of a
+ * sync is shared by many requests; when idle a lone request is written at once.
+ *
+ * <p>Failure policy: if the batch's transaction fails, the whole batch is rolled back and every
+ * future in it fails with {@link StoreUnavailableException}; nothing of it stays written, so each
+ * sender's retry is treated as new. A full queue fails the request at once rather than letting it
+ * wait behind a store that cannot keep up.
+ *
+ * @param <W> one unit of work
+ * @param <R> its result
+ */
+final class GroupCommitWriter<W, R> implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+  /** Writes a batch in one transaction; returns one result per item, in order, or throws. */
+  interface BatchWrite<W, R> {
+    List<R> write(List<W> batch) throws Exception;
+  }
+
+  private record Pending<W, R>(W work, CompletableFuture<R> result) {}
+
+  private final BlockingQueue<Pending<W, R>> queue;
+  private final int maxBatch;
+  private final BatchWrite<W, R> batchWrite;
+  private final IntConsumer batchSizeObserver;
+  private final Thread thread;
+  private volatile boolean closing;
+
+  GroupCommitWriter(
+      String name,
+      int queueCapacity,
+      int maxBatch,
+      BatchWrite<W, R> batchWrite,
+      IntConsumer batchSizeObserver) {
+    this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.maxBatch = maxBatch;
+    this.batchWrite = batchWrite;
+    this.batchSizeObserver = batchSizeObserver;
+    this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+    thread.start();
+  }
+
+  CompletableFuture<R> submit(W work) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    if (closing) {
+      result.completeExceptionally(new StoreUnavailableException("store is closing", null));
+    } else if (!queue.offer(new Pending<>(work, result))) {
+      result.completeExceptionally(
+          new StoreUnavailableException("store write queue is full", null));
+    }
+    return result;
+  }
+
+  int waiting() {
+    return queue.size();
+  }
+
+  private void run() {
+    List<Pending<W, R>> batch = new ArrayList<>(maxBatch);
+    while (!(closing && queue.isEmpty())) {
+      try {
+        Pending<W, R> first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, maxBatch - 1);
+        writeBatch(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } finally {
+        batch.clear();
+      }
+    }
+    failRemaining();
+  }
+
+  private void writeBatch(List<Pending<W, R>> batch) {
+    List<W> work = new ArrayList<>(batch.size());
+    for (Pending<W, R> p : batch) {
+      work.add(p.work());
+    }
+    List<R> results;
+    try {
+      results = batchWrite.write(work);
+    } catch (Exception | Error e) {
+      LOG.warn("group commit of {} item(s) failed: {}", batch.size(), e.toString());
+      StoreUnavailableException failure =
+          new StoreUnavailableException("store write failed: " + e.getMessage(), e);
+      batch.forEach(p -> p.result().completeExceptionally(failure));
+      return;
+    }
+    batchSizeObserver.accept(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).result().complete(results.get(i));
+    }
+  }
+
+  private void failRemaining() {
+    List<Pending<W, R>> rest = new ArrayList<>();
+    queue.drainTo(rest);
+    StoreUnavailableException failure = new StoreUnavailableException("store is closed", null);
+    rest.forEach(p -> p.result().completeExceptionally(failure));
+  }
+
+  /** Stops taking work, writes what was already queued, then stops the thread. */
+  @Override
+  public void close() {
+    closing = true;
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    failRemaining();
+  }
+}

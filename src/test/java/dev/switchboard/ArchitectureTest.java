@@ -1,0 +1,110 @@
+package dev.switchboard;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The package map of docs/architecture.md, enforced. */
+class ArchitectureTest {
+  private static JavaClasses classes;
+
+  @BeforeAll
+  static void importClasses() {
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.switchboard");
+  }
+
+  @Test
+  void domainHasNoDependenciesOnOtherPackages() {
+    classes()
+        .that()
+        .resideInAPackage("dev.switchboard.domain..")
+        .should()
+        .onlyDependOnClassesThat()
+        .resideInAnyPackage("dev.switchboard.domain..", "java..")
+        .check(classes);
+  }
+
+  @Test
+  void storeIsTheOnlyLinkBetweenIngestAndDispatch() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.ingest..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.switchboard.dispatch..", "dev.switchboard.destination..")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAnyPackage("dev.switchboard.dispatch..", "dev.switchboard.destination..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.switchboard.ingest..")
+        .allowEmptyShould(true)
+        .check(classes);
+  }
+
+  @Test
+  void storeDependsOnNoPipelineStageAbove() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.store..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.switchboard.ingest..",
+            "dev.switchboard.dispatch..",
+            "dev.switchboard.destination..",
+            "dev.switchboard.app..",
+            "dev.switchboard.cli..",
+            "io.javalin..")
+        .check(classes);
+  }
+
+  @Test
+  void destinationsNeverImportTheStore() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.destination..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.switchboard.store..")
+        .allowEmptyShould(true)
+        .check(classes);
+  }
+
+  @Test
+  void configurationDependsOnlyOnDomainAndExpressions() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.config..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.switchboard.ingest..",
+            "dev.switchboard.store..",
+            "dev.switchboard.dispatch..",
+            "dev.switchboard.destination..",
+            "dev.switchboard.app..",
+            "dev.switchboard.cli..")
+        .check(classes);
+  }
+
+  @Test
+  void onlyTheCompositionRootAndCliWireTheApplication() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("dev.switchboard.app..", "dev.switchboard.cli..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.switchboard.app..", "dev.switchboard.cli..")
+        .check(classes);
+  }
+}

@@ -1,0 +1,69 @@
+package dev.switchboard.store.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchboard.domain.EventStatus;
+import dev.switchboard.store.IngestOutcome;
+import dev.switchboard.store.NewEvent;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqlEventStoreTest {
+  @TempDir Path dir;
+  final Instant now = Instant.parse("2026-10-27T14:30:00Z");
+
+  NewEvent event(String key, String payload) {
+    return new NewEvent(
+        "src", key, now.plus(Duration.ofHours(48)), now, "p", now, payload, Map.of(),
+        EventStatus.ACCEPTED, null, List.of(new NewEvent.RouteTarget("r", "d")));
+  }
+
+  @Test
+  void secondEventWithTheSameKeyIsADuplicateOfTheFirst() throws Exception {
+    AtomicInteger batches = new AtomicInteger();
+    try (SqlEventStore store =
+        SqlEventStore.open(new SqliteDialect(dir.resolve("a.db")), Clock.systemUTC(), n -> batches.incrementAndGet())) {
+      IngestOutcome first = store.ingest(event("k", "{}")).get();
+      IngestOutcome second = store.ingest(event("k", "{}")).get();
+      assertThat(first).isInstanceOf(IngestOutcome.Accepted.class);
+      assertThat(second).isEqualTo(new IngestOutcome.Duplicate(first.eventId()));
+      assertThat(store.countEvents()).isEqualTo(1);
+      assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+      assertThat(batches.get()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void writesPastTheSizeCapFailWithoutLeavingAnything() throws Exception {
+    try (SqlEventStore store =
+        SqlEventStore.open(new SqliteDialect(dir.resolve("b.db")), Clock.systemUTC(), n -> {})) {
+      store.ingest(event("warm", "{}")).get();
+      store.limitSize(1);
+      String pad = "{\"pad\":\"" + "x".repeat(3000) + "\"}";
+      int i = 0;
+      Throwable failure = null;
+      while (failure == null && i < 1000) {
+        try {
+          store.ingest(event("k" + i++, pad)).get();
+        } catch (ExecutionException e) {
+          failure = e.getCause();
+        }
+      }
+      assertThat(failure).isNotNull();
+      assertThat(store.isWritable()).isFalse();
+      long stored = store.countEvents();
+      store.limitSize(0);
+      assertThat(store.ingest(event("k" + (i - 1), pad)).get()).isInstanceOf(IngestOutcome.Accepted.class);
+      assertThat(store.countEvents()).isEqualTo(stored + 1);
+      assertThat(store.isWritable()).isTrue();
+    }
+  }
+}

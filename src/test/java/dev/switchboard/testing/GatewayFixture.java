@@ -1,0 +1,99 @@
+package dev.switchboard.testing;
+
+import dev.switchboard.app.Gateway;
+import dev.switchboard.config.ConfigLoader;
+import dev.switchboard.config.SwitchboardConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A real gateway on 127.0.0.1 and a random port, on a real SQLite file in a temp folder, driven
+ * over real HTTP.
+ */
+public final class GatewayFixture implements AutoCloseable {
+  public static final Path EXAMPLES = Path.of("../shared/examples").toAbsolutePath().normalize();
+
+  private final Gateway gateway;
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private GatewayFixture(Gateway gateway) {
+    this.gateway = gateway;
+  }
+
+  /**
+   * Writes {@code yaml} (without server/store sections, which this adds) to {@code dir} and
+   * starts a gateway on it.
+   */
+  public static GatewayFixture start(Path dir, String yaml, Map<String, String> env, MutableClock clock)
+      throws Exception {
+    return start(dir, "", yaml, env, clock);
+  }
+
+  /** As above, with extra indented lines for the {@code server:} section. */
+  public static GatewayFixture start(
+      Path dir, String serverLines, String yaml, Map<String, String> env, MutableClock clock)
+      throws Exception {
+    Path file = dir.resolve("switchboard.yaml");
+    String full =
+        "server:\n  host: 127.0.0.1\n  port: 0\n"
+            + serverLines
+            + "store:\n  path: "
+            + dir.resolve("switchboard.db")
+            + "\n"
+            + yaml;
+    Files.writeString(file, full);
+    SwitchboardConfig config = ConfigLoader.load(file, env);
+    return new GatewayFixture(Gateway.start(config, clock));
+  }
+
+  public Gateway gateway() {
+    return gateway;
+  }
+
+  public URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + gateway.port() + path);
+  }
+
+  public HttpResponse<String> post(String source, byte[] body, Map<String, String> headers)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri("/hooks/" + source))
+            .timeout(Duration.ofSeconds(20))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    boolean hasType = headers.keySet().stream().anyMatch(k -> k.equalsIgnoreCase("content-type"));
+    if (!hasType) {
+      request.header("Content-Type", "application/json");
+    }
+    headers.forEach(request::header);
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+    return client.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return client.send(
+        HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  public static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public void close() {
+    gateway.close();
+    client.close();
+  }
+}
