@@ -33,3 +33,10 @@ if ! _sb_ok_home "${JAVA_HOME:-}"; then
   JAVA_HOME="$_sb_found"
 fi
 export JAVA_HOME
+# Maven's own Guice trips JDK 24+'s sun.misc.Unsafe warning; silence it where the flag exists.
+if [ "$(_sb_java_major "$JAVA_HOME/bin/java")" -ge 24 ] 2>/dev/null; then
+  case "${MAVEN_OPTS:-}" in
+    *sun-misc-unsafe-memory-access*) ;;
+    *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+  esac
+fi

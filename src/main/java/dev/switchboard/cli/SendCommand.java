@@ -22,15 +22,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code switchboard send}: signs one payload as a source expects and posts it, printing the
- * answer — the guides' "Test Connection".
+ * {@code switchboard send}: signs one payload as a source expects and posts it, printing the answer
+ * — the guides' "Test Connection".
  */
 @Command(
     name = "send",
     description = "Sign one event (a file or a bundled sample) and POST it to a URL.")
 final class SendCommand implements Callable<Integer> {
 
-  @Option(names = "--url", required = true, description = "e.g. http://127.0.0.1:8080/hooks/genesys-dispositions")
+  @Option(
+      names = "--url",
+      required = true,
+      description = "e.g. http://127.0.0.1:8080/hooks/genesys-dispositions")
   URI url;
 
   @ArgGroup(multiplicity = "1")
@@ -42,17 +45,23 @@ final class SendCommand implements Callable<Integer> {
 
     @Option(
         names = "--sample",
-        description = "a bundled sample: disposition-updated, call-dispositioned, conversation-completed, pe-action-map-outcome")
+        description =
+            "a bundled sample: disposition-updated, call-dispositioned, conversation-completed, pe-action-map-outcome")
     String sample;
   }
 
-  @Option(names = "--scheme", description = "signature scheme (default: ${DEFAULT-VALUE})", defaultValue = "hmac-sha256-hex")
+  @Option(
+      names = "--scheme",
+      description = "signature scheme (default: ${DEFAULT-VALUE})",
+      defaultValue = "hmac-sha256-hex")
   String scheme;
 
   @Option(names = "--preset", description = "a Genesys preset instead of --scheme")
   String preset;
 
-  @Option(names = "--header", description = "signature/credential header (scheme default if absent)")
+  @Option(
+      names = "--header",
+      description = "signature/credential header (scheme default if absent)")
   String header;
 
   @Option(names = "--prefix", description = "text before the signature, e.g. sha256=")
@@ -95,11 +104,14 @@ final class SendCommand implements Callable<Integer> {
                   List.of(key),
                   VerifyConfig.DEFAULT_TOLERANCE));
       Map<String, String> headers =
-          signer.sign(body, key, Instant.now(), "msg_" + UUID.randomUUID().toString().replace("-", ""));
+          signer.sign(
+              body, key, Instant.now(), "msg_" + UUID.randomUUID().toString().replace("-", ""));
       headers.forEach(request::header);
     }
-    try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
-      HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    try (HttpClient client =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+      HttpResponse<String> response =
+          client.send(request.build(), HttpResponse.BodyHandlers.ofString());
       System.out.println(response.statusCode());
       System.out.println(response.body());
       return response.statusCode() / 100 == 2 ? 0 : 1;

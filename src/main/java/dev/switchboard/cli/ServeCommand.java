@@ -16,7 +16,10 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
   private static volatile boolean serving;
 
-  @Option(names = {"-c", "--config"}, required = true, description = "the YAML configuration")
+  @Option(
+      names = {"-c", "--config"},
+      required = true,
+      description = "the YAML configuration")
   Path config;
 
   static boolean isServing() {

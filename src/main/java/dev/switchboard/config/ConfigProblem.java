@@ -9,6 +9,10 @@ package dev.switchboard.config;
 public record ConfigProblem(String file, int line, String path, String message) {
   @Override
   public String toString() {
-    return file + ":" + (line > 0 ? line + ": " : " ") + (path.isEmpty() ? "" : path + ": ") + message;
+    return file
+        + ":"
+        + (line > 0 ? line + ": " : " ")
+        + (path.isEmpty() ? "" : path + ": ")
+        + message;
   }
 }

@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * A delivery target. The keys common to every connector are typed here; the connector's own keys
- * (url, object, topic, …) stay in {@code settings}, already checked against the connector's list
- * of known keys, and are read into a typed record by the connector.
+ * (url, object, topic, …) stay in {@code settings}, already checked against the connector's list of
+ * known keys, and are read into a typed record by the connector.
  *
  * @param concurrency most attempts in flight at once (default 16)
  * @param timeout request timeout (default 30s)

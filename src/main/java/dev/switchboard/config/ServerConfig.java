@@ -12,8 +12,7 @@ import java.util.List;
  * @param trustedProxies CIDRs whose {@code X-Forwarded-For} is believed (default none)
  * @param shutdownGrace how long in-flight work may finish on shutdown (default 10s)
  * @param backlogHighWater pending deliveries above which ingest answers 503 (default 1,000,000)
- * @param ackTimeout longest an ingest request waits for its group commit before a 503 (default
- *     5s)
+ * @param ackTimeout longest an ingest request waits for its group commit before a 503 (default 5s)
  */
 public record ServerConfig(
     String host,

@@ -46,8 +46,7 @@ public record SourceConfig(
   /**
    * @param remove paths deleted before storing
    * @param mask paths whose string values keep only their first and last characters
-   * @param maxFieldChars longer string fields are truncated with a marker (0 = no limit; default
-   *     0)
+   * @param maxFieldChars longer string fields are truncated with a marker (0 = no limit; default 0)
    */
   public record Redact(List<String> remove, List<String> mask, int maxFieldChars) {
     public static final Redact NONE = new Redact(List.of(), List.of(), 0);

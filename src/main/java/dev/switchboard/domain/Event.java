@@ -8,8 +8,7 @@ import java.util.Map;
  *
  * @param payload the redacted JSON body, as UTF-8 text
  * @param headers the selected request headers (lower-case names), never secrets or signatures
- * @param quarantineReason why the body failed its schema; null unless {@code status} is
- *     QUARANTINED
+ * @param quarantineReason why the body failed its schema; null unless {@code status} is QUARANTINED
  */
 public record Event(
     EventId id,

@@ -6,8 +6,8 @@ import java.util.HexFormat;
 import java.util.Objects;
 
 /**
- * The gateway's id for an accepted event: {@code evt_} + a time-ordered 128-bit value (48 bits
- * of epoch milliseconds, then random bits), so ids sort by receive time in every store.
+ * The gateway's id for an accepted event: {@code evt_} + a time-ordered 128-bit value (48 bits of
+ * epoch milliseconds, then random bits), so ids sort by receive time in every store.
  */
 public record EventId(String value) {
   private static final SecureRandom RANDOM = new SecureRandom();

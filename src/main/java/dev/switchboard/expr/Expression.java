@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * A JSONata expression compiled once, when the configuration loads, and evaluated many times on
- * many threads. The payload is the root; bindings ({@code $headers}, {@code $source}, …) are
- * passed per evaluation in a fresh frame, so evaluations never share state.
+ * many threads. The payload is the root; bindings ({@code $headers}, {@code $source}, …) are passed
+ * per evaluation in a fresh frame, so evaluations never share state.
  *
  * <p>Inputs are the plain Java values Jackson produces for JSON (Map, List, String, Number,
  * Boolean, null).

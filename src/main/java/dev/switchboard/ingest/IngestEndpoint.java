@@ -16,7 +16,12 @@ import java.util.Map;
 public final class IngestEndpoint {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<HandlerType> METHODS =
-      List.of(HandlerType.POST, HandlerType.GET, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
+      List.of(
+          HandlerType.POST,
+          HandlerType.GET,
+          HandlerType.PUT,
+          HandlerType.PATCH,
+          HandlerType.DELETE);
 
   private final IngestService service;
 

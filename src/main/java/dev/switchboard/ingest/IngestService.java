@@ -34,9 +34,9 @@ import org.slf4j.MDC;
  * {@code POST /hooks/{source}}: runs SPEC §4's checks in order, the first failure answering, and
  * answers 2xx only once the event is committed and synced. Knows nothing of the HTTP framework.
  *
- * <p>Failure policy: our own trouble (store down, shutting down, backlog, slow commit) is always
- * a 503 with {@code Retry-After}, never a 4xx, because senders such as Genesys treat a 4xx as
- * final and would drop the event.
+ * <p>Failure policy: our own trouble (store down, shutting down, backlog, slow commit) is always a
+ * 503 with {@code Retry-After}, never a 4xx, because senders such as Genesys treat a 4xx as final
+ * and would drop the event.
  */
 public final class IngestService {
   private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
@@ -67,8 +67,7 @@ public final class IngestService {
           routes.add(new NewEvent.RouteTarget(route.name(), route.to()));
         }
       }
-      built.put(
-          source.name(), new SourceIntake(source, config.server().trustedProxies(), routes));
+      built.put(source.name(), new SourceIntake(source, config.server().trustedProxies(), routes));
     }
     this.sources = Map.copyOf(built);
   }
@@ -86,7 +85,8 @@ public final class IngestService {
     long started = System.nanoTime();
     SourceIntake source = sources.get(sourceName);
     if (source == null) {
-      return IngestResponse.reject(Rejection.UNKNOWN_SOURCE, "no source named " + quote(sourceName));
+      return IngestResponse.reject(
+          Rejection.UNKNOWN_SOURCE, "no source named " + quote(sourceName));
     }
     MDC.put("source", sourceName);
     try {
@@ -109,7 +109,8 @@ public final class IngestService {
       return IngestResponse.reject(Rejection.METHOD_NOT_ALLOWED, "only POST is accepted here");
     }
     String client =
-        source.allowList.clientAddress(request.remoteAddress(), request.headers().get("x-forwarded-for"));
+        source.allowList.clientAddress(
+            request.remoteAddress(), request.headers().get("x-forwarded-for"));
     if (!source.allowList.allows(client)) {
       LOG.info("refused request from {}: not in the allow-list", client);
       return IngestResponse.reject(Rejection.IP_NOT_ALLOWED, "client address is not allowed");
@@ -219,9 +220,13 @@ public final class IngestService {
     try {
       outcome = store.ingest(event).get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
-      LOG.warn("could not store an event: {}", e.getCause() == null ? e.toString() : e.getCause().getMessage());
+      LOG.warn(
+          "could not store an event: {}",
+          e.getCause() == null ? e.toString() : e.getCause().getMessage());
       return IngestResponse.retryLater(
-          Rejection.STORE_UNAVAILABLE, "the event could not be stored; retry later", STORE_RETRY_AFTER_SECONDS);
+          Rejection.STORE_UNAVAILABLE,
+          "the event could not be stored; retry later",
+          STORE_RETRY_AFTER_SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return IngestResponse.retryLater(Rejection.SHUTTING_DOWN, "the gateway is shutting down", 5);
@@ -268,7 +273,8 @@ public final class IngestService {
     return kept;
   }
 
-  private static Map<String, Object> bindings(String source, Map<String, String> headers, Instant now) {
+  private static Map<String, Object> bindings(
+      String source, Map<String, String> headers, Instant now) {
     Map<String, Object> bindings = new HashMap<>();
     bindings.put("headers", new HashMap<>(headers));
     bindings.put("source", source);
@@ -313,12 +319,17 @@ public final class IngestService {
       return false;
     }
     String type = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
-    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+    return type.equals("application/json")
+        || (type.startsWith("application/") && type.endsWith("+json"));
   }
 
   private static String where(IOException e) {
     if (e instanceof JsonProcessingException jpe && jpe.getLocation() != null) {
-      return " (line " + jpe.getLocation().getLineNr() + ", column " + jpe.getLocation().getColumnNr() + ")";
+      return " (line "
+          + jpe.getLocation().getLineNr()
+          + ", column "
+          + jpe.getLocation().getColumnNr()
+          + ")";
     }
     return "";
   }

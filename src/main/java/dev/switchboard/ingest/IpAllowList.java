@@ -88,7 +88,8 @@ public final class IpAllowList {
       if (bytes == null) {
         throw new IllegalArgumentException("not an IP address or CIDR: " + text);
       }
-      int prefix = slash < 0 ? bytes.length * 8 : Integer.parseInt(text.substring(slash + 1).trim());
+      int prefix =
+          slash < 0 ? bytes.length * 8 : Integer.parseInt(text.substring(slash + 1).trim());
       if (prefix < 0 || prefix > bytes.length * 8) {
         throw new IllegalArgumentException("bad prefix length in " + text);
       }

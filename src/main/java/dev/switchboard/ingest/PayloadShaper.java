@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reshapes a parsed body before anything reads or stores it: field aliases for schema drift
- * (old path → new path, only when the new one is absent), then redaction (remove, mask) and
- * truncation of over-long strings. Paths are dotted; a list on the way applies the rest of the
- * path to each element. Unknown fields are always kept.
+ * Reshapes a parsed body before anything reads or stores it: field aliases for schema drift (old
+ * path → new path, only when the new one is absent), then redaction (remove, mask) and truncation
+ * of over-long strings. Paths are dotted; a list on the way applies the rest of the path to each
+ * element. Unknown fields are always kept.
  */
 final class PayloadShaper {
   static final String MASK = "•••";
@@ -139,5 +139,4 @@ final class PayloadShaper {
       withParents(root, from, Map::remove);
     }
   }
-
 }

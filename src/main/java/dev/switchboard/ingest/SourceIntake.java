@@ -55,12 +55,13 @@ final class SourceIntake {
     kept.removeAll(verifier.secretHeaders());
     kept.remove("authorization");
     this.keptHeaders = Set.copyOf(kept);
-    this.keyOfEmptyBody = config.idempotency() == null ? null : keyOf(Map.of(), Map.of("headers", Map.of()));
+    this.keyOfEmptyBody =
+        config.idempotency() == null ? null : keyOf(Map.of(), Map.of("headers", Map.of()));
   }
 
   /**
-   * The idempotency key for a body, or null when it cannot be derived: the expression fails,
-   * yields nothing, or yields what it yields for an empty body (such as {@code "|"} for {@code
+   * The idempotency key for a body, or null when it cannot be derived: the expression fails, yields
+   * nothing, or yields what it yields for an empty body (such as {@code "|"} for {@code
    * interactionId & '|' & timestamp}), which would make every such request a duplicate.
    */
   String idempotencyKey(Object body, Map<String, Object> bindings) {
@@ -83,7 +84,9 @@ final class SourceIntake {
       return 0;
     }
     ConsumptionProbe probe = rateLimit.tryConsumeAndReturnRemaining(1);
-    return probe.isConsumed() ? 0 : Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+    return probe.isConsumed()
+        ? 0
+        : Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
   }
 
   /** Schema violations as short texts, empty when valid or when the source has no schema. */
@@ -93,7 +96,10 @@ final class SourceIntake {
     }
     JsonNode node = json.valueToTree(body);
     Set<ValidationMessage> messages = schema.validate(node);
-    return messages.stream().map(ValidationMessage::getMessage).sorted().collect(Collectors.toList());
+    return messages.stream()
+        .map(ValidationMessage::getMessage)
+        .sorted()
+        .collect(Collectors.toList());
   }
 
   boolean keepsHeader(String lowerCaseName) {

@@ -31,6 +31,7 @@ public final class HealthEndpoints {
         });
     routes.get(
         "/metrics",
-        ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+        ctx ->
+            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
   }
 }

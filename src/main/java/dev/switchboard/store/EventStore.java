@@ -11,10 +11,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The events side of the store: the only link between ingest and dispatch.
  *
- * <p>Lifecycle: built and migrated by the composition root before the HTTP listener opens;
- * {@link #ingest} is then called concurrently from request threads; {@link #close} drains what
- * has been handed to it (completing or failing every future) and is called after the listener
- * stops accepting.
+ * <p>Lifecycle: built and migrated by the composition root before the HTTP listener opens; {@link
+ * #ingest} is then called concurrently from request threads; {@link #close} drains what has been
+ * handed to it (completing or failing every future) and is called after the listener stops
+ * accepting.
  */
 public interface EventStore extends AutoCloseable {
 

@@ -57,21 +57,25 @@ class IngestDurabilityIT {
   }
 
   static HttpResponse<String> post(GatewayFixture gw, byte[] body) throws Exception {
-    return gw.post("dispositions", body, Map.of("X-Genesys-Signature", Hmac.sha256Hex(SECRET, body)));
+    return gw.post(
+        "dispositions", body, Map.of("X-Genesys-Signature", Hmac.sha256Hex(SECRET, body)));
   }
 
   @Test
   void sixtyFourIdenticalRequestsInParallelCreateExactlyOneEvent() throws Exception {
-    try (GatewayFixture gw = GatewayFixture.start(dir, YAML, Map.of("SECRET", SECRET), new MutableClock(Instant.now()))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            dir, YAML, Map.of("SECRET", SECRET), new MutableClock(Instant.now()))) {
       byte[] body = body("race-1", "x");
       CountDownLatch go = new CountDownLatch(1);
       List<Future<HttpResponse<String>>> answers = new ArrayList<>();
       try (ExecutorService pool = Executors.newFixedThreadPool(64)) {
         for (int i = 0; i < 64; i++) {
-          Callable<HttpResponse<String>> call = () -> {
-            go.await();
-            return post(gw, body);
-          };
+          Callable<HttpResponse<String>> call =
+              () -> {
+                go.await();
+                return post(gw, body);
+              };
           answers.add(pool.submit(call));
         }
         go.countDown();
@@ -97,8 +101,11 @@ class IngestDurabilityIT {
   }
 
   @Test
-  void fullStoreAnswers503FastLeavesNothingBehindAndTheRetryIsAcceptedAfterRecovery() throws Exception {
-    try (GatewayFixture gw = GatewayFixture.start(dir, YAML, Map.of("SECRET", SECRET), new MutableClock(Instant.now()))) {
+  void fullStoreAnswers503FastLeavesNothingBehindAndTheRetryIsAcceptedAfterRecovery()
+      throws Exception {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            dir, YAML, Map.of("SECRET", SECRET), new MutableClock(Instant.now()))) {
       assertThat(post(gw, body("warm-up", "x")).statusCode()).isEqualTo(202);
       gw.gateway().store().limitSize(1); // no more pages than the file has now: the disk is "full"
 
@@ -121,14 +128,24 @@ class IngestDurabilityIT {
       }
       assertThat(refused).as("the store must fill up within 2,000 events").isNotNull();
       assertThat(refusedMillis).isLessThan(100);
-      assertThat(JSON.readTree(refused.body()).path("error").asText()).isEqualTo("store_unavailable");
+      assertThat(JSON.readTree(refused.body()).path("error").asText())
+          .isEqualTo("store_unavailable");
       assertThat(refused.headers().firstValue("retry-after")).isPresent();
       assertThat(refused.body()).doesNotContain(pad);
 
       String key = refusedId + "|2026-10-27T14:30:00Z";
-      assertThat(countRows(dir, "SELECT COUNT(*) FROM events WHERE idempotency_key = ?", key)).isZero();
-      assertThat(countRows(dir, "SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key = ?", key)).isZero();
-      assertThat(countRows(dir, "SELECT COUNT(*) FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.idempotency_key = ?", key)).isZero();
+      assertThat(countRows(dir, "SELECT COUNT(*) FROM events WHERE idempotency_key = ?", key))
+          .isZero();
+      assertThat(
+              countRows(
+                  dir, "SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key = ?", key))
+          .isZero();
+      assertThat(
+              countRows(
+                  dir,
+                  "SELECT COUNT(*) FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.idempotency_key = ?",
+                  key))
+          .isZero();
       assertThat(gw.gateway().store().isWritable()).as("direct probe").isFalse();
       assertThat(gw.get("/readyz").statusCode()).isEqualTo(503);
 
@@ -136,7 +153,8 @@ class IngestDurabilityIT {
       HttpResponse<String> retry = post(gw, body(refusedId, pad));
       assertThat(retry.statusCode()).isEqualTo(202);
       assertThat(JSON.readTree(retry.body()).path("status").asText()).isEqualTo("accepted");
-      assertThat(countRows(dir, "SELECT COUNT(*) FROM events WHERE idempotency_key = ?", key)).isEqualTo(1);
+      assertThat(countRows(dir, "SELECT COUNT(*) FROM events WHERE idempotency_key = ?", key))
+          .isEqualTo(1);
       assertThat(gw.get("/readyz").statusCode()).isEqualTo(200);
     }
   }
@@ -144,7 +162,12 @@ class IngestDurabilityIT {
   @Test
   void backlogOverTheHighWaterMarkAnswers503WithRetryAfter() throws Exception {
     try (GatewayFixture gw =
-        GatewayFixture.start(dir, "  backlog_high_water: 3\n", YAML, Map.of("SECRET", SECRET), new MutableClock(Instant.now()))) {
+        GatewayFixture.start(
+            dir,
+            "  backlog_high_water: 3\n",
+            YAML,
+            Map.of("SECRET", SECRET),
+            new MutableClock(Instant.now()))) {
       assertThat(post(gw, body("b-1", "x")).statusCode()).isEqualTo(202);
       assertThat(post(gw, body("b-2", "x")).statusCode()).isEqualTo(202); // 4 deliveries now
       HttpResponse<String> refused = post(gw, body("b-3", "x"));
@@ -157,7 +180,9 @@ class IngestDurabilityIT {
 
   @Test
   void shuttingDownAnswers503AndReadinessFails() throws Exception {
-    try (GatewayFixture gw = GatewayFixture.start(dir, YAML, Map.of("SECRET", SECRET), new MutableClock(Instant.now()))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            dir, YAML, Map.of("SECRET", SECRET), new MutableClock(Instant.now()))) {
       gw.gateway().stopAccepting();
       HttpResponse<String> refused = post(gw, body("late", "x"));
       assertThat(refused.statusCode()).isEqualTo(503);
@@ -169,7 +194,8 @@ class IngestDurabilityIT {
   }
 
   static long countRows(Path dir, String sql, String arg) throws Exception {
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"));
+    try (Connection c =
+            DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"));
         PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, arg);
       try (ResultSet rs = ps.executeQuery()) {

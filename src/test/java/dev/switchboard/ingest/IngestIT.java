@@ -38,7 +38,9 @@ class IngestIT {
 
   @BeforeAll
   static void start() throws Exception {
-    Files.copy(GatewayFixture.EXAMPLES.resolve("pe-action-map.schema.json"), dir.resolve("pe.schema.json"));
+    Files.copy(
+        GatewayFixture.EXAMPLES.resolve("pe-action-map.schema.json"),
+        dir.resolve("pe.schema.json"));
     String yaml =
         """
         sources:
@@ -79,9 +81,7 @@ class IngestIT {
             type: http
             url: http://127.0.0.1:9/unused
         """;
-    gw =
-        GatewayFixture.start(
-            dir, yaml, Map.of("SECRET", SECRET, "OLD_SECRET", OLD_SECRET), clock);
+    gw = GatewayFixture.start(dir, yaml, Map.of("SECRET", SECRET, "OLD_SECRET", OLD_SECRET), clock);
   }
 
   @AfterAll
@@ -99,7 +99,8 @@ class IngestIT {
   }
 
   static HttpResponse<String> postSigned(byte[] body, String secret) throws Exception {
-    return gw.post("dispositions", body, Map.of("X-Genesys-Signature", Hmac.sha256Hex(secret, body)));
+    return gw.post(
+        "dispositions", body, Map.of("X-Genesys-Signature", Hmac.sha256Hex(secret, body)));
   }
 
   static String uniqueId() {
@@ -112,7 +113,8 @@ class IngestIT {
 
   static void assertError(HttpResponse<String> response, int status, String code) throws Exception {
     assertThat(response.statusCode()).isEqualTo(status);
-    assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).contains("application/json"));
+    assertThat(response.headers().firstValue("content-type"))
+        .hasValueSatisfying(t -> assertThat(t).contains("application/json"));
     JsonNode body = json(response);
     assertThat(body.path("error").asText()).isEqualTo(code);
     assertThat(body.path("message").asText()).isNotBlank();
@@ -137,7 +139,9 @@ class IngestIT {
   void forwardedForFromAnUntrustedPeerIsIgnored() throws Exception {
     // 127.0.0.1 is not configured as a trusted proxy, so its X-Forwarded-For is not believed
     assertError(
-        gw.post("office-only", utf8("{}"), Map.of("X-Forwarded-For", "10.1.2.3")), 403, "ip_not_allowed");
+        gw.post("office-only", utf8("{}"), Map.of("X-Forwarded-For", "10.1.2.3")),
+        403,
+        "ip_not_allowed");
   }
 
   @Test
@@ -160,28 +164,40 @@ class IngestIT {
 
   @Test
   void missingSignatureIs401() throws Exception {
-    assertError(gw.post("dispositions", disposition(uniqueId(), "2026-10-27T14:30:00Z"), Map.of()), 401, "signature_rejected");
+    assertError(
+        gw.post("dispositions", disposition(uniqueId(), "2026-10-27T14:30:00Z"), Map.of()),
+        401,
+        "signature_rejected");
   }
 
   @Test
   void wrongSignatureIs401AndTheMessageDoesNotEchoIt() throws Exception {
     byte[] body = disposition(uniqueId(), "2026-10-27T14:30:00Z");
     String wrong = Hmac.sha256Hex("not-the-secret", body);
-    HttpResponse<String> response = gw.post("dispositions", body, Map.of("X-Genesys-Signature", wrong));
+    HttpResponse<String> response =
+        gw.post("dispositions", body, Map.of("X-Genesys-Signature", wrong));
     assertError(response, 401, "signature_rejected");
-    assertThat(response.body()).doesNotContain(wrong).doesNotContain(SECRET).doesNotContain("interactionId");
+    assertThat(response.body())
+        .doesNotContain(wrong)
+        .doesNotContain(SECRET)
+        .doesNotContain("interactionId");
   }
 
   @Test
   void rotatedSecretIsAccepted() throws Exception {
-    assertThat(postSigned(disposition(uniqueId(), "2026-10-27T14:30:00Z"), OLD_SECRET).statusCode()).isEqualTo(202);
+    assertThat(postSigned(disposition(uniqueId(), "2026-10-27T14:30:00Z"), OLD_SECRET).statusCode())
+        .isEqualTo(202);
   }
 
   @Test
   void nonJsonContentTypeIs415() throws Exception {
     byte[] body = disposition(uniqueId(), "2026-10-27T14:30:00Z");
     HttpResponse<String> response =
-        gw.post("dispositions", body, Map.of("Content-Type", "text/plain", "X-Genesys-Signature", Hmac.sha256Hex(SECRET, body)));
+        gw.post(
+            "dispositions",
+            body,
+            Map.of(
+                "Content-Type", "text/plain", "X-Genesys-Signature", Hmac.sha256Hex(SECRET, body)));
     assertError(response, 415, "unsupported_media_type");
   }
 
@@ -201,16 +217,19 @@ class IngestIT {
     assertThat(gw.post("limited", utf8("{\"n\":2}"), Map.of()).statusCode()).isEqualTo(202);
     HttpResponse<String> third = gw.post("limited", utf8("{\"n\":3}"), Map.of());
     assertError(third, 429, "rate_limited");
-    assertThat(third.headers().firstValue("retry-after")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
+    assertThat(third.headers().firstValue("retry-after"))
+        .hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
   }
 
   @Test
   void schemaViolationIsQuarantinedStoredAndNotDelivered() throws Exception {
-    HttpResponse<String> response = gw.post("pe", utf8("{\"webhookEventId\":\"w-1\",\"callOutcome\":\"answered\"}"), Map.of());
+    HttpResponse<String> response =
+        gw.post("pe", utf8("{\"webhookEventId\":\"w-1\",\"callOutcome\":\"answered\"}"), Map.of());
     assertThat(response.statusCode()).isEqualTo(202);
     JsonNode body = json(response);
     assertThat(body.path("quarantined").asBoolean()).isTrue();
-    Event stored = gw.gateway().store().findEvent(new EventId(body.path("eventId").asText())).orElseThrow();
+    Event stored =
+        gw.gateway().store().findEvent(new EventId(body.path("eventId").asText())).orElseThrow();
     assertThat(stored.status()).isEqualTo(EventStatus.QUARANTINED);
     assertThat(stored.quarantineReason()).contains("campaignId");
     assertThat(gw.gateway().store().findEvents("pe", EventStatus.QUARANTINED, 10))
@@ -220,12 +239,16 @@ class IngestIT {
 
   @Test
   void schemaViolationWithOnInvalidRejectIs400() throws Exception {
-    assertError(gw.post("pe-strict", utf8("{\"callOutcome\":\"answered\"}"), Map.of()), 400, "schema_invalid");
+    assertError(
+        gw.post("pe-strict", utf8("{\"callOutcome\":\"answered\"}"), Map.of()),
+        400,
+        "schema_invalid");
   }
 
   @Test
   void validPayloadAgainstSchemaIsAccepted() throws Exception {
-    byte[] body = Files.readAllBytes(GatewayFixture.EXAMPLES.resolve("payloads/pe-action-map-outcome.json"));
+    byte[] body =
+        Files.readAllBytes(GatewayFixture.EXAMPLES.resolve("payloads/pe-action-map-outcome.json"));
     HttpResponse<String> response = gw.post("pe", body, Map.of());
     assertThat(response.statusCode()).isEqualTo(202);
     assertThat(json(response).path("status").asText()).isEqualTo("accepted");
@@ -249,18 +272,26 @@ class IngestIT {
   @Test
   void aSupervisorOverrideWithANewTimestampIsANewEvent() throws Exception {
     String interaction = uniqueId();
-    HttpResponse<String> first = postSigned(disposition(interaction, "2026-10-27T14:30:00Z"), SECRET);
-    HttpResponse<String> override = postSigned(disposition(interaction, "2026-10-27T14:45:00Z"), SECRET);
+    HttpResponse<String> first =
+        postSigned(disposition(interaction, "2026-10-27T14:30:00Z"), SECRET);
+    HttpResponse<String> override =
+        postSigned(disposition(interaction, "2026-10-27T14:45:00Z"), SECRET);
     assertThat(first.statusCode()).isEqualTo(202);
     assertThat(override.statusCode()).isEqualTo(202);
-    assertThat(json(override).path("eventId").asText()).isNotEqualTo(json(first).path("eventId").asText());
+    assertThat(json(override).path("eventId").asText())
+        .isNotEqualTo(json(first).path("eventId").asText());
   }
 
   @Test
   void storedEventIsRedactedAndCarriesKeyTimeAndPartition() throws Exception {
     String interaction = uniqueId();
-    HttpResponse<String> response = postSigned(disposition(interaction, "2026-10-27T14:30:00Z"), SECRET);
-    Event stored = gw.gateway().store().findEvent(new EventId(json(response).path("eventId").asText())).orElseThrow();
+    HttpResponse<String> response =
+        postSigned(disposition(interaction, "2026-10-27T14:30:00Z"), SECRET);
+    Event stored =
+        gw.gateway()
+            .store()
+            .findEvent(new EventId(json(response).path("eventId").asText()))
+            .orElseThrow();
     assertThat(stored.payload())
         .doesNotContain("recordingUrls")
         .doesNotContain("mediaUrls")

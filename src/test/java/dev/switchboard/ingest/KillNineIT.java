@@ -50,7 +50,8 @@ class KillNineIT {
     Process child = startChild(config, port);
     Map<String, String> acked = new ConcurrentHashMap<>(); // idempotency key -> event id
     AtomicInteger next = new AtomicInteger();
-    try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+    try (HttpClient client =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
       awaitReady(client, port);
       try (ExecutorService senders = Executors.newFixedThreadPool(SENDERS)) {
         for (int s = 0; s < SENDERS; s++) {
@@ -95,7 +96,8 @@ class KillNineIT {
     assertThat(rowsPerKey.values()).allMatch(n -> n == 1);
   }
 
-  private void sendUntilFailure(HttpClient client, int port, AtomicInteger next, Map<String, String> acked) {
+  private void sendUntilFailure(
+      HttpClient client, int port, AtomicInteger next, Map<String, String> acked) {
     while (true) {
       int n = next.getAndIncrement();
       if (n >= MAX_EVENTS) {
@@ -119,8 +121,13 @@ class KillNineIT {
   static byte[] bodyFor(String key) {
     String[] parts = key.split("\\|");
     String pad = "x".repeat(400);
-    return ("{\"interactionId\":\"" + parts[0] + "\",\"timestamp\":\"" + parts[1]
-            + "\",\"disposition\":{\"code\":\"RESOLVED\"},\"pad\":\"" + pad + "\"}")
+    return ("{\"interactionId\":\""
+            + parts[0]
+            + "\",\"timestamp\":\""
+            + parts[1]
+            + "\",\"disposition\":{\"code\":\"RESOLVED\"},\"pad\":\""
+            + pad
+            + "\"}")
         .getBytes(StandardCharsets.UTF_8);
   }
 
@@ -179,7 +186,8 @@ class KillNineIT {
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(100))
         .ignoreExceptions()
-        .until(() -> client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        .until(
+            () -> client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
   }
 
   private static int freePort() throws IOException {

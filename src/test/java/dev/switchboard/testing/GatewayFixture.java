@@ -30,11 +30,11 @@ public final class GatewayFixture implements AutoCloseable {
   }
 
   /**
-   * Writes {@code yaml} (without server/store sections, which this adds) to {@code dir} and
-   * starts a gateway on it.
+   * Writes {@code yaml} (without server/store sections, which this adds) to {@code dir} and starts
+   * a gateway on it.
    */
-  public static GatewayFixture start(Path dir, String yaml, Map<String, String> env, MutableClock clock)
-      throws Exception {
+  public static GatewayFixture start(
+      Path dir, String yaml, Map<String, String> env, MutableClock clock) throws Exception {
     return start(dir, "", yaml, env, clock);
   }
 

@@ -22,7 +22,8 @@ public final class Hmac {
   }
 
   public static String sha256Hex(String secret, byte[] body) {
-    return HexFormat.of().formatHex(mac("HmacSHA256", secret.getBytes(StandardCharsets.UTF_8), body));
+    return HexFormat.of()
+        .formatHex(mac("HmacSHA256", secret.getBytes(StandardCharsets.UTF_8), body));
   }
 
   public static String sha256Base64(String secret, byte[] body) {

@@ -5,8 +5,8 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /**
- * What differs between the databases the store runs on. Everything else is the shared SQL in
- * {@link SqlEventStore} and the Flyway migrations.
+ * What differs between the databases the store runs on. Everything else is the shared SQL in {@link
+ * SqlEventStore} and the Flyway migrations.
  */
 public interface Dialect {
   String name();

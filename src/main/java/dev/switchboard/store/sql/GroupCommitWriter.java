@@ -12,10 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Group commit: request threads enqueue work and wait on a future; one writer thread takes
- * whatever is waiting (up to {@code maxBatch}), writes it all in one transaction with one sync,
- * and only then completes every future. Under load the batch grows by itself, so the cost of a
- * sync is shared by many requests; when idle a lone request is written at once.
+ * Group commit: request threads enqueue work and wait on a future; one writer thread takes whatever
+ * is waiting (up to {@code maxBatch}), writes it all in one transaction with one sync, and only
+ * then completes every future. Under load the batch grows by itself, so the cost of a sync is
+ * shared by many requests; when idle a lone request is written at once.
  *
  * <p>Failure policy: if the batch's transaction fails, the whole batch is rolled back and every
  * future in it fails with {@link StoreUnavailableException}; nothing of it stays written, so each

@@ -36,7 +36,8 @@ import org.flywaydb.core.Flyway;
  * connection, so they never wait for a sync.
  */
 public final class SqlEventStore implements EventStore {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqlEventStore.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(SqlEventStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int QUEUE_CAPACITY = 20_000;
   private static final int MAX_BATCH = 1_000;
@@ -104,7 +105,8 @@ public final class SqlEventStore implements EventStore {
       for (Write write : batch) {
         switch (write) {
           case IngestWrite w -> {
-            IngestOutcome outcome = writeEvent(w.event(), claimKey, findKey, insertEvent, insertDelivery);
+            IngestOutcome outcome =
+                writeEvent(w.event(), claimKey, findKey, insertEvent, insertDelivery);
             if (outcome instanceof IngestOutcome.Accepted) {
               newDeliveries += w.event().routes().size();
             }
@@ -227,7 +229,8 @@ public final class SqlEventStore implements EventStore {
   public Optional<Event> findEvent(EventId id) {
     return read(
         () -> {
-          try (PreparedStatement ps = reader.prepareStatement(SqlText.SELECT_EVENT + " WHERE id = ?")) {
+          try (PreparedStatement ps =
+              reader.prepareStatement(SqlText.SELECT_EVENT + " WHERE id = ?")) {
             ps.setString(1, id.value());
             List<Event> events = mapEvents(ps);
             return events.stream().findFirst();
@@ -267,7 +270,8 @@ public final class SqlEventStore implements EventStore {
 
   private long queryCountUnfinished() throws SQLException {
     return queryLong(
-        reader, "SELECT COUNT(*) FROM deliveries WHERE state NOT IN ('delivered','dead','skipped')");
+        reader,
+        "SELECT COUNT(*) FROM deliveries WHERE state NOT IN ('delivered','dead','skipped')");
   }
 
   @Override

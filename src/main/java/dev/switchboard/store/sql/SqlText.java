@@ -5,8 +5,8 @@ final class SqlText {
   private SqlText() {}
 
   /**
-   * Claims an idempotency key for a new event: inserts it, or takes over an expired one. Updates
-   * no row when a live key exists, which is how a duplicate is recognised.
+   * Claims an idempotency key for a new event: inserts it, or takes over an expired one. Updates no
+   * row when a live key exists, which is how a duplicate is recognised.
    */
   static final String CLAIM_KEY =
       "INSERT INTO idempotency_keys (source, idempotency_key, event_id, expires_at)"

@@ -9,8 +9,8 @@ import javax.sql.DataSource;
 import org.sqlite.SQLiteDataSource;
 
 /**
- * One SQLite file in WAL mode with {@code synchronous=FULL}: a commit returns only after the WAL
- * is fsynced, which is what makes a 2xx durable. Readers never block the writer.
+ * One SQLite file in WAL mode with {@code synchronous=FULL}: a commit returns only after the WAL is
+ * fsynced, which is what makes a 2xx durable. Readers never block the writer.
  */
 public final class SqliteDialect implements Dialect {
   private final Path file;
@@ -70,7 +70,8 @@ public final class SqliteDialect implements Dialect {
         rs.next();
         pageSize = rs.getLong(1);
       }
-      long pages = maxSizeBytes <= 0 ? Integer.MAX_VALUE - 1L : Math.max(1, maxSizeBytes / pageSize);
+      long pages =
+          maxSizeBytes <= 0 ? Integer.MAX_VALUE - 1L : Math.max(1, maxSizeBytes / pageSize);
       s.execute("PRAGMA max_page_count=" + pages);
     }
   }

@@ -22,15 +22,27 @@ class SqlEventStoreTest {
 
   NewEvent event(String key, String payload) {
     return new NewEvent(
-        "src", key, now.plus(Duration.ofHours(48)), now, "p", now, payload, Map.of(),
-        EventStatus.ACCEPTED, null, List.of(new NewEvent.RouteTarget("r", "d")));
+        "src",
+        key,
+        now.plus(Duration.ofHours(48)),
+        now,
+        "p",
+        now,
+        payload,
+        Map.of(),
+        EventStatus.ACCEPTED,
+        null,
+        List.of(new NewEvent.RouteTarget("r", "d")));
   }
 
   @Test
   void secondEventWithTheSameKeyIsADuplicateOfTheFirst() throws Exception {
     AtomicInteger batches = new AtomicInteger();
     try (SqlEventStore store =
-        SqlEventStore.open(new SqliteDialect(dir.resolve("a.db")), Clock.systemUTC(), n -> batches.incrementAndGet())) {
+        SqlEventStore.open(
+            new SqliteDialect(dir.resolve("a.db")),
+            Clock.systemUTC(),
+            n -> batches.incrementAndGet())) {
       IngestOutcome first = store.ingest(event("k", "{}")).get();
       IngestOutcome second = store.ingest(event("k", "{}")).get();
       assertThat(first).isInstanceOf(IngestOutcome.Accepted.class);
@@ -61,7 +73,8 @@ class SqlEventStoreTest {
       assertThat(store.isWritable()).isFalse();
       long stored = store.countEvents();
       store.limitSize(0);
-      assertThat(store.ingest(event("k" + (i - 1), pad)).get()).isInstanceOf(IngestOutcome.Accepted.class);
+      assertThat(store.ingest(event("k" + (i - 1), pad)).get())
+          .isInstanceOf(IngestOutcome.Accepted.class);
       assertThat(store.countEvents()).isEqualTo(stored + 1);
       assertThat(store.isWritable()).isTrue();
     }
