@@ -13,6 +13,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +32,9 @@ public final class Gateway implements AutoCloseable {
   private final SqlEventStore store;
   private final IngestService ingest;
   private final Javalin http;
+  private final ScheduledExecutorService housekeeping =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("housekeeping").daemon(true).factory());
 
   private Gateway(SwitchboardConfig config, Clock clock) throws IOException, SQLException {
     this.config = config;
@@ -55,6 +61,8 @@ public final class Gateway implements AutoCloseable {
       throws IOException, SQLException {
     Gateway gateway = new Gateway(config, clock);
     gateway.http.start(config.server().host(), config.server().port());
+    gateway.housekeeping.scheduleWithFixedDelay(
+        () -> gateway.purgeExpiredKeys(clock), 1, 10, TimeUnit.MINUTES);
     LOG.info(
         "switchboard listening on {}:{} with {} source(s), store {}",
         config.server().host(),
@@ -76,6 +84,15 @@ public final class Gateway implements AutoCloseable {
       opened.limitSize(store.maxSizeBytes());
     }
     return opened;
+  }
+
+  private void purgeExpiredKeys(Clock clock) {
+    try {
+      int purged = store.purgeExpiredKeys(clock.instant());
+      LOG.debug("purged {} expired idempotency key(s)", purged);
+    } catch (RuntimeException e) {
+      LOG.warn("could not purge expired idempotency keys: {}", e.getMessage());
+    }
   }
 
   public int port() {
@@ -108,6 +125,7 @@ public final class Gateway implements AutoCloseable {
     LOG.info("switchboard shutting down");
     ingest.stopAccepting();
     http.stop();
+    housekeeping.shutdownNow();
     store.close();
     LOG.info("switchboard stopped");
   }

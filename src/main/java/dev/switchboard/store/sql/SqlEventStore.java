@@ -51,11 +51,13 @@ public final class SqlEventStore implements EventStore {
 
   private record LimitSize(long maxBytes) implements Write {}
 
+  private record PurgeKeys(Instant before) implements Write {}
+
   private final Dialect dialect;
   private final Clock clock;
   private final Connection writer;
   private final Connection reader;
-  private final GroupCommitWriter<Write, IngestOutcome> groupCommit;
+  private final GroupCommitWriter<Write, Object> groupCommit;
   private final AtomicLong unfinishedDeliveries = new AtomicLong();
   private volatile boolean lastWriteOk = true;
 
@@ -87,7 +89,7 @@ public final class SqlEventStore implements EventStore {
 
   @Override
   public CompletableFuture<IngestOutcome> ingest(NewEvent event) {
-    return groupCommit.submit(new IngestWrite(event));
+    return groupCommit.submit(new IngestWrite(event)).thenApply(IngestOutcome.class::cast);
   }
 
   /** Caps the store's size (see {@link Dialect#limitSize}); waits until applied. */
@@ -95,8 +97,8 @@ public final class SqlEventStore implements EventStore {
     await(groupCommit.submit(new LimitSize(maxSizeBytes)));
   }
 
-  private List<IngestOutcome> writeBatch(List<Write> batch) throws SQLException {
-    List<IngestOutcome> results = new ArrayList<>(batch.size());
+  private List<Object> writeBatch(List<Write> batch) throws SQLException {
+    List<Object> results = new ArrayList<>(batch.size());
     long newDeliveries = 0;
     try (PreparedStatement claimKey = writer.prepareStatement(SqlText.CLAIM_KEY);
         PreparedStatement findKey = writer.prepareStatement(SqlText.FIND_KEY);
@@ -116,6 +118,12 @@ public final class SqlEventStore implements EventStore {
             beat(h.at());
             probeSpace(h.at());
             results.add(null);
+          }
+          case PurgeKeys p -> {
+            try (PreparedStatement purge = writer.prepareStatement(SqlText.PURGE_KEYS)) {
+              purge.setLong(1, p.before().toEpochMilli());
+              results.add(purge.executeUpdate());
+            }
           }
           case LimitSize l -> {
             // pragmas run outside a transaction: commit what came before, then reopen one
@@ -276,7 +284,7 @@ public final class SqlEventStore implements EventStore {
 
   @Override
   public int purgeExpiredKeys(Instant now) {
-    throw new UnsupportedOperationException("retention arrives with the delivery engine");
+    return (Integer) await(groupCommit.submit(new PurgeKeys(now)));
   }
 
   @Override

@@ -79,4 +79,16 @@ class SqlEventStoreTest {
       assertThat(store.isWritable()).isTrue();
     }
   }
+
+  @Test
+  void expiredKeysArePurgedAndLiveOnesKept() throws Exception {
+    try (SqlEventStore store =
+        SqlEventStore.open(new SqliteDialect(dir.resolve("c.db")), Clock.systemUTC(), n -> {})) {
+      store.ingest(event("old", "{}")).get();
+      assertThat(store.purgeExpiredKeys(now.plus(Duration.ofHours(47)))).isZero();
+      assertThat(store.purgeExpiredKeys(now.plus(Duration.ofHours(48)))).isEqualTo(1);
+      assertThat(store.ingest(event("old", "{}")).get()).isInstanceOf(IngestOutcome.Accepted.class);
+      assertThat(store.countEvents()).isEqualTo(2);
+    }
+  }
 }
