@@ -2,7 +2,7 @@ package dev.switchboard.app;
 
 import dev.switchboard.config.StoreConfig;
 import dev.switchboard.config.SwitchboardConfig;
-import dev.switchboard.ingest.IngestEndpoint;
+import dev.switchboard.ingest.IngestHandler;
 import dev.switchboard.ingest.IngestService;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
@@ -42,16 +42,16 @@ public final class Gateway implements AutoCloseable {
     this.store = openStore(config.store(), clock, metrics);
     metrics.backlogGauge(store::countUnfinishedDeliveries);
     this.ingest = new IngestService(config, store, clock, metrics);
-    IngestEndpoint intake = new IngestEndpoint(ingest);
+    IngestHandler intake = new IngestHandler(ingest);
     HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
     this.http =
         Javalin.create(
             cfg -> {
               cfg.startup.showJavalinBanner = false;
               cfg.startup.showOldJavalinVersionWarning = false;
-              cfg.concurrency.useVirtualThreads = true;
-              cfg.http.maxRequestSize = Long.MAX_VALUE; // ingest enforces each source's limit
-              intake.register(cfg.routes);
+              cfg.concurrency.useVirtualThreads =
+                  !Boolean.getBoolean("switchboard.platformThreads");
+              cfg.jetty.modifyServer(server -> server.insertHandler(intake));
               health.register(cfg.routes);
             });
   }

@@ -19,10 +19,14 @@ public final class Expression {
 
   private final String text;
   private final Jsonata compiled;
+  private final SimpleForm simple;
 
   private Expression(String text, Jsonata compiled) {
     this.text = text;
     this.compiled = compiled;
+    this.simple = SimpleForm.parse(text);
+    // inputs are what Jackson parsed: already plain JSON types, no need to walk them each time
+    compiled.setValidateInput(false);
   }
 
   /**
@@ -48,6 +52,17 @@ public final class Expression {
    * @throws ExpressionException when evaluation fails (type errors, time limit)
    */
   public Object evaluate(Object input, Map<String, ?> bindings) {
+    if (simple != null) {
+      Object value = simple.evaluate(input);
+      if (value != SimpleForm.UNDECIDED) {
+        return value;
+      }
+    }
+    return evaluateWithJsonata(input, bindings);
+  }
+
+  /** Always through JSONata, never the native simple form (tests compare the two). */
+  Object evaluateWithJsonata(Object input, Map<String, ?> bindings) {
     try {
       Jsonata.Frame frame = compiled.createFrame();
       frame.setRuntimeBounds(TIME_LIMIT_MS, DEPTH_LIMIT);

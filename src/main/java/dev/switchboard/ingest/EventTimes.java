@@ -19,6 +19,10 @@ public final class EventTimes {
       return null;
     }
     String t = text.trim();
+    Instant fast = parseUtcFast(t);
+    if (fast != null) {
+      return fast;
+    }
     try {
       return OffsetDateTime.parse(t).toInstant();
     } catch (DateTimeParseException notOffset) {
@@ -31,5 +35,64 @@ public final class EventTimes {
         return null;
       }
     }
+  }
+
+  /**
+   * The form nearly every sender uses, {@code 2026-10-27T14:30:00Z} or with a fraction, read
+   * without the general formatter (which costs several microseconds on every request). Anything
+   * else returns null and takes the general path.
+   */
+  static Instant parseUtcFast(String t) {
+    int n = t.length();
+    if (n < 20
+        || t.charAt(n - 1) != 'Z'
+        || t.charAt(4) != '-'
+        || t.charAt(7) != '-'
+        || t.charAt(10) != 'T'
+        || t.charAt(13) != ':'
+        || t.charAt(16) != ':') {
+      return null;
+    }
+    int year = digits(t, 0, 4);
+    int month = digits(t, 5, 2);
+    int day = digits(t, 8, 2);
+    int hour = digits(t, 11, 2);
+    int minute = digits(t, 14, 2);
+    int second = digits(t, 17, 2);
+    int nanos = 0;
+    if (n > 20) {
+      int fractionDigits = n - 21;
+      if (t.charAt(19) != '.' || fractionDigits < 1 || fractionDigits > 9) {
+        return null;
+      }
+      int fraction = digits(t, 20, fractionDigits);
+      if (fraction < 0) {
+        return null;
+      }
+      nanos = fraction * (int) Math.pow(10, 9 - fractionDigits);
+    } else if (n != 20) {
+      return null;
+    }
+    if ((year | month | day | hour | minute | second) < 0) {
+      return null;
+    }
+    try {
+      return LocalDateTime.of(year, month, day, hour, minute, second, nanos)
+          .toInstant(ZoneOffset.UTC);
+    } catch (java.time.DateTimeException e) {
+      return null;
+    }
+  }
+
+  private static int digits(String t, int from, int count) {
+    int value = 0;
+    for (int i = from; i < from + count; i++) {
+      char c = t.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
   }
 }

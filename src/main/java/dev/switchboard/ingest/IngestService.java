@@ -141,28 +141,33 @@ public final class IngestService {
     } catch (IOException e) {
       return IngestResponse.reject(Rejection.INVALID_JSON, "the body is not valid JSON" + where(e));
     }
-    source.shaper.normalise(body);
+    boolean reshaped = source.shaper.normalise(body);
     Map<String, Object> bindings = bindings(config.name(), request.headers(), now);
-    return admit(source, body, bindings, request.headers(), now);
+    return admit(new Received(source, raw, body, reshaped, bindings, request.headers(), now));
   }
 
-  private IngestResponse admit(
+  /** A request that passed the checks up to JSON parsing, with what they produced. */
+  private record Received(
       SourceIntake source,
+      byte[] raw,
       Object body,
+      boolean reshaped,
       Map<String, Object> bindings,
       Map<String, String> headers,
-      Instant now) {
-    SourceConfig config = source.config;
+      Instant now) {}
+
+  private IngestResponse admit(Received r) {
+    SourceConfig config = r.source().config;
     String key = null;
     if (config.idempotency() != null) {
-      key = source.idempotencyKey(body, bindings);
+      key = r.source().idempotencyKey(r.body(), r.bindings());
       if (key == null && config.idempotency().required()) {
         return IngestResponse.reject(
             Rejection.IDEMPOTENCY_KEY_MISSING,
             "the idempotency key " + quote(config.idempotency().key().text()) + " gave no value");
       }
     }
-    long wait = source.tryAcquire();
+    long wait = r.source().tryAcquire();
     if (wait > 0) {
       return IngestResponse.retryLater(Rejection.RATE_LIMITED, "source rate limit reached", wait);
     }
@@ -172,47 +177,43 @@ public final class IngestService {
     if (store.countUnfinishedDeliveries() > backlogHighWater) {
       return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
     }
-    List<String> violations = source.violations(body, json);
+    List<String> violations = r.source().violations(r.body(), json);
     if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
-    NewEvent event = toEvent(source, body, bindings, headers, key, now, violations);
-    return store(event);
+    return store(toEvent(r, key, violations));
   }
 
-  private NewEvent toEvent(
-      SourceIntake source,
-      Object body,
-      Map<String, Object> bindings,
-      Map<String, String> headers,
-      String key,
-      Instant now,
-      List<String> violations) {
-    SourceConfig config = source.config;
-    Instant eventTime = now;
+  private NewEvent toEvent(Received r, String key, List<String> violations) {
+    SourceConfig config = r.source().config;
+    Instant eventTime = r.now();
     if (config.eventTime() != null) {
-      Object value = evaluateValue(config.eventTime(), body, bindings);
-      Instant parsed = EventTimes.parse(value);
-      eventTime = parsed == null ? now : parsed;
+      Instant parsed = EventTimes.parse(evaluateValue(config.eventTime(), r.body(), r.bindings()));
+      eventTime = parsed == null ? r.now() : parsed;
     }
     String partitionKey =
         config.partitionKey() == null
             ? null
-            : evaluateQuietly(config.partitionKey(), body, bindings, "partition key");
-    source.shaper.redact(body);
+            : evaluateQuietly(config.partitionKey(), r.body(), r.bindings(), "partition key");
+    boolean redacted = r.source().shaper.redact(r.body());
+    // an untouched body is stored as the exact bytes received, sparing a re-serialisation
+    String payload =
+        r.reshaped() || redacted
+            ? serialise(r.body())
+            : new String(r.raw(), java.nio.charset.StandardCharsets.UTF_8);
     boolean quarantined = !violations.isEmpty();
     return new NewEvent(
         config.name(),
         key,
-        key == null ? null : now.plus(config.idempotency().ttl()),
+        key == null ? null : r.now().plus(config.idempotency().ttl()),
         eventTime,
         partitionKey,
-        now,
-        serialise(body),
-        keptHeaders(source, headers),
+        r.now(),
+        payload,
+        keptHeaders(r.source(), r.headers()),
         quarantined ? EventStatus.QUARANTINED : EventStatus.ACCEPTED,
         quarantined ? String.join("; ", violations) : null,
-        quarantined ? List.of() : source.routes);
+        quarantined ? List.of() : r.source().routes);
   }
 
   private IngestResponse store(NewEvent event) {
@@ -308,7 +309,7 @@ public final class IngestService {
 
   private String serialise(Object body) {
     try {
-      return json.writeValueAsString(body);
+      return new String(json.writeValueAsBytes(body), java.nio.charset.StandardCharsets.UTF_8);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a parsed body must serialise", e);
     }

@@ -21,13 +21,26 @@ final class PayloadShaper {
     this.redact = redact;
   }
 
-  void normalise(Object root) {
-    aliases.forEach((from, to) -> moveIfAbsent(root, from, to));
+  /** Applies the aliases; returns whether anything moved. */
+  boolean normalise(Object root) {
+    boolean moved = false;
+    for (Map.Entry<String, String> alias : aliases.entrySet()) {
+      moved |= moveIfAbsent(root, alias.getKey(), alias.getValue());
+    }
+    return moved;
   }
 
-  void redact(Object root) {
+  /** Removes, masks and truncates; returns whether anything changed. */
+  boolean redact(Object root) {
+    int[] changes = new int[1];
     for (String path : redact.remove()) {
-      withParents(root, path, (parent, field) -> parent.remove(field));
+      withParents(
+          root,
+          path,
+          (parent, field) -> {
+            parent.remove(field);
+            changes[0]++;
+          });
     }
     for (String path : redact.mask()) {
       withParents(
@@ -37,12 +50,12 @@ final class PayloadShaper {
             Object value = parent.get(field);
             if (value != null) {
               parent.put(field, mask(String.valueOf(value)));
+              changes[0]++;
             }
           });
     }
-    if (redact.maxFieldChars() > 0) {
-      truncate(root, redact.maxFieldChars());
-    }
+    boolean truncated = redact.maxFieldChars() > 0 && truncate(root, redact.maxFieldChars());
+    return changes[0] > 0 || truncated;
   }
 
   /**
@@ -57,13 +70,15 @@ final class PayloadShaper {
   }
 
   @SuppressWarnings("unchecked")
-  private static void truncate(Object node, int max) {
+  private static boolean truncate(Object node, int max) {
+    boolean changed = false;
     if (node instanceof Map<?, ?> map) {
       for (Map.Entry<String, Object> e : ((Map<String, Object>) map).entrySet()) {
         if (e.getValue() instanceof String s && s.length() > max) {
           e.setValue(s.substring(0, max) + "…[truncated " + (s.length() - max) + " chars]");
+          changed = true;
         } else {
-          truncate(e.getValue(), max);
+          changed |= truncate(e.getValue(), max);
         }
       }
     } else if (node instanceof List<?> list) {
@@ -71,11 +86,13 @@ final class PayloadShaper {
       for (int i = 0; i < items.size(); i++) {
         if (items.get(i) instanceof String s && s.length() > max) {
           items.set(i, s.substring(0, max) + "…[truncated " + (s.length() - max) + " chars]");
+          changed = true;
         } else {
-          truncate(items.get(i), max);
+          changed |= truncate(items.get(i), max);
         }
       }
     }
+    return changed;
   }
 
   private interface FieldAction {
@@ -107,7 +124,7 @@ final class PayloadShaper {
   }
 
   @SuppressWarnings("unchecked")
-  private static void moveIfAbsent(Object root, String from, String to) {
+  private static boolean moveIfAbsent(Object root, String from, String to) {
     Object[] found = new Object[1];
     boolean[] present = new boolean[1];
     withParents(
@@ -118,8 +135,9 @@ final class PayloadShaper {
           present[0] = true;
         });
     if (!present[0] || !(root instanceof Map<?, ?>)) {
-      return;
+      return false;
     }
+    boolean changed = false;
     String[] segments = to.split("\\.");
     Map<String, Object> node = (Map<String, Object>) root;
     for (int i = 0; i < segments.length - 1; i++) {
@@ -127,9 +145,10 @@ final class PayloadShaper {
       if (next == null) {
         next = new java.util.LinkedHashMap<String, Object>();
         node.put(segments[i], next);
+        changed = true;
       }
       if (!(next instanceof Map<?, ?>)) {
-        return;
+        return changed;
       }
       node = (Map<String, Object>) next;
     }
@@ -137,6 +156,8 @@ final class PayloadShaper {
     if (!node.containsKey(last)) {
       node.put(last, found[0]);
       withParents(root, from, Map::remove);
+      changed = true;
     }
+    return changed;
   }
 }

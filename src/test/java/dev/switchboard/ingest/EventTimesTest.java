@@ -24,4 +24,22 @@ class EventTimesTest {
     assertThat(EventTimes.parse("yesterday")).isNull();
     assertThat(EventTimes.parse(null)).isNull();
   }
+
+  @Test
+  void fastPathAgreesWithTheGeneralParser() {
+    for (String t :
+        new String[] {
+          "2026-10-27T14:30:00Z",
+          "2026-10-27T14:30:00.4Z",
+          "2026-05-14T18:32:11.450Z",
+          "2024-02-29T23:59:59.123456789Z",
+          "2026-04-14T10:12:44.318Z"
+        }) {
+      assertThat(EventTimes.parseUtcFast(t)).as(t).isEqualTo(Instant.parse(t));
+    }
+    assertThat(EventTimes.parseUtcFast("2026-02-30T00:00:00Z")).isNull();
+    assertThat(EventTimes.parseUtcFast("2026-10-27T14:30:00+02:00")).isNull();
+    assertThat(EventTimes.parseUtcFast("2026-10-27 14:30:00Z")).isNull();
+    assertThat(EventTimes.parseUtcFast("2026-10-27T14:30:00.Z")).isNull();
+  }
 }

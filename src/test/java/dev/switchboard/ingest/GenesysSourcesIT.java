@@ -108,6 +108,9 @@ class GenesysSourcesIT {
     assertThat(event.idempotencyKey()).isEqualTo("3f9c1d2e-7a41-2b6c-9e05-1d2c3b4a5f60");
     assertThat(event.partitionKey()).isEqualTo("6a1f0c3e-2b7d-4e59-8c14-9d0a7b3e5f21");
     assertThat(event.eventTime()).isEqualTo(Instant.ofEpochMilli(1776161731842L));
+    assertThat(event.payload())
+        .as("a body nothing was redacted from is stored exactly as received")
+        .isEqualTo(new String(body, StandardCharsets.UTF_8));
 
     assertThat(post("genesys-eventbridge", body, Map.of("X-Api-Key", API_KEY)).statusCode())
         .isEqualTo(200);
