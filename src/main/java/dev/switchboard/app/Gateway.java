@@ -37,6 +37,11 @@ public final class Gateway implements AutoCloseable {
           Thread.ofPlatform().name("housekeeping").daemon(true).factory());
 
   private Gateway(SwitchboardConfig config, Clock clock) throws IOException, SQLException {
+    if (config.server().tls() != null) {
+      // refusing is safer than silently serving plain HTTP to senders that expect HTTPS
+      throw new IllegalArgumentException(
+          "server.tls is not supported yet: terminate TLS in front of Switchboard for now");
+    }
     this.config = config;
     this.metrics = new GatewayMetrics();
     this.store = openStore(config.store(), clock, metrics);

@@ -37,7 +37,13 @@ final class ServeCommand implements Callable<Integer> {
       }
       return 2;
     }
-    Gateway gateway = Gateway.start(loaded, Clock.systemUTC());
+    Gateway gateway;
+    try {
+      gateway = Gateway.start(loaded, Clock.systemUTC());
+    } catch (RuntimeException e) {
+      System.err.println("switchboard: cannot start: " + e.getMessage());
+      return 1;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "shutdown"));
     System.err.printf(
         "switchboard serving on http://%s:%d/hooks/{source} (store: %s)%n",
