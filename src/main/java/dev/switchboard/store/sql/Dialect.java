@@ -24,12 +24,4 @@ public interface Dialect {
    * meaningful for an embedded file.
    */
   void limitSize(Connection writer, long maxSizeBytes) throws SQLException;
-
-  /**
-   * Starts whatever housekeeping the database needs beside the writer (SQLite: WAL checkpoints);
-   * closing the result stops it. Called once the schema is migrated.
-   */
-  default AutoCloseable startHousekeeping() {
-    return () -> {};
-  }
 }

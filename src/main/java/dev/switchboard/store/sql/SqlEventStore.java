@@ -59,7 +59,6 @@ public final class SqlEventStore implements EventStore {
   private final Connection reader;
   private final GroupCommitWriter<Write, Object> groupCommit;
   private final AtomicLong unfinishedDeliveries = new AtomicLong();
-  private final AutoCloseable housekeeping;
   private volatile boolean lastWriteOk = true;
 
   private SqlEventStore(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
@@ -72,7 +71,6 @@ public final class SqlEventStore implements EventStore {
     this.reader = dialect.dataSource().getConnection();
     dialect.prepareReader(reader);
     unfinishedDeliveries.set(queryCountUnfinished());
-    this.housekeeping = dialect.startHousekeeping();
     this.groupCommit =
         new GroupCommitWriter<>(
             "store-group-commit", QUEUE_CAPACITY, MAX_BATCH, this::writeBatch, batchSizeObserver);
@@ -313,11 +311,6 @@ public final class SqlEventStore implements EventStore {
   @Override
   public void close() {
     groupCommit.close();
-    try {
-      housekeeping.close();
-    } catch (Exception e) {
-      LOG.warn("store housekeeping did not stop cleanly: {}", e.getMessage());
-    }
     closeQuietly(writer);
     closeQuietly(reader);
   }

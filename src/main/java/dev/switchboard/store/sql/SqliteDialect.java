@@ -13,9 +13,6 @@ import org.sqlite.SQLiteDataSource;
  * fsynced, which is what makes a 2xx durable. Readers never block the writer.
  */
 public final class SqliteDialect implements Dialect {
-  private static final long WAL_SIZE_LIMIT_BYTES = 64L << 20;
-  private static final java.time.Duration CHECKPOINT_EVERY = java.time.Duration.ofMillis(500);
-
   private final Path file;
   private final SQLiteDataSource dataSource;
 
@@ -54,16 +51,7 @@ public final class SqliteDialect implements Dialect {
       s.execute("PRAGMA synchronous=FULL");
       s.execute("PRAGMA busy_timeout=2000");
       s.execute("PRAGMA foreign_keys=ON");
-      // checkpoints run on their own thread (startHousekeeping), not inside a commit that
-      // senders are waiting on; the WAL is still fsynced at every commit
-      s.execute("PRAGMA wal_autocheckpoint=0");
-      s.execute("PRAGMA journal_size_limit=" + WAL_SIZE_LIMIT_BYTES);
     }
-  }
-
-  @Override
-  public AutoCloseable startHousekeeping() {
-    return new WalCheckpointer(dataSource, CHECKPOINT_EVERY);
   }
 
   @Override

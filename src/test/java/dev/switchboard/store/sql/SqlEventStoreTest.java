@@ -91,20 +91,4 @@ class SqlEventStoreTest {
       assertThat(store.countEvents()).isEqualTo(2);
     }
   }
-
-  @Test
-  void theCheckpointerCopiesTheWalIntoTheDatabaseFileWithoutTheWriter() throws Exception {
-    Path file = dir.resolve("d.db");
-    try (SqlEventStore store =
-        SqlEventStore.open(new SqliteDialect(file), Clock.systemUTC(), n -> {})) {
-      long before = java.nio.file.Files.size(file);
-      String pad = "{\"pad\":\"" + "x".repeat(2000) + "\"}";
-      for (int i = 0; i < 200; i++) {
-        store.ingest(event("w" + i, pad)).get();
-      }
-      org.awaitility.Awaitility.await()
-          .atMost(Duration.ofSeconds(10))
-          .until(() -> java.nio.file.Files.size(file) > before + 200 * 2000);
-    }
-  }
 }
