@@ -1,0 +1,29 @@
+package dev.switchboard.destination;
+
+import java.time.Duration;
+
+/**
+ * What one attempt of a delivery came to, as a connector classifies it. The dispatcher decides
+ * what happens next from this alone: connectors never retry by themselves.
+ */
+public sealed interface DeliveryResult {
+
+  /** Bounded excerpt of the answer (status line or body), for the attempt history; may be null. */
+  String excerpt();
+
+  /** The destination took it. */
+  record Delivered(int status, String excerpt) implements DeliveryResult {}
+
+  /**
+   * Try again later: connection error, timeout, 408, 425, 429, 5xx.
+   *
+   * @param status the HTTP status, or 0 when there was no answer
+   * @param retryAfter what the destination asked for (Retry-After, rate-limit reset), or null; it
+   *     applies to the whole destination, not only this delivery
+   */
+  record RetryLater(String error, int status, Duration retryAfter, String excerpt)
+      implements DeliveryResult {}
+
+  /** The destination refused it for good (other 4xx): dead-letter at once. */
+  record Rejected(String error, int status, String excerpt) implements DeliveryResult {}
+}
