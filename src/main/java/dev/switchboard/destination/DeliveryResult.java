@@ -3,8 +3,8 @@ package dev.switchboard.destination;
 import java.time.Duration;
 
 /**
- * What one attempt of a delivery came to, as a connector classifies it. The dispatcher decides
- * what happens next from this alone: connectors never retry by themselves.
+ * What one attempt of a delivery came to, as a connector classifies it. The dispatcher decides what
+ * happens next from this alone: connectors never retry by themselves.
  */
 public sealed interface DeliveryResult {
 

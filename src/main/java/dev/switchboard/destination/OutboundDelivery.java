@@ -3,8 +3,8 @@ package dev.switchboard.destination;
 import java.util.Map;
 
 /**
- * One attempt's input, prepared by the dispatcher: the body is the route's transform output (or
- * the event payload when the route has none), already serialised.
+ * One attempt's input, prepared by the dispatcher: the body is the route's transform output (or the
+ * event payload when the route has none), already serialised.
  *
  * @param idempotencyKey stable across retries and replays of the same delivery
  * @param partitionKey the event's partition key, or null
