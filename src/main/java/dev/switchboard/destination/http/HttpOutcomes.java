@@ -1,0 +1,186 @@
+package dev.switchboard.destination.http;
+
+import dev.switchboard.destination.DeliveryResult;
+import dev.switchboard.destination.DeliveryResult.Delivered;
+import dev.switchboard.destination.DeliveryResult.Rejected;
+import dev.switchboard.destination.DeliveryResult.RetryLater;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpTimeoutException;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.regex.Pattern;
+
+/**
+ * The one mapping from an HTTP answer, or the lack of one, to a {@link DeliveryResult}. Every
+ * HTTP-based connector uses it, so a 503 means the same thing for Slack as for Zapier.
+ *
+ * <p>Failure policy (SPEC §6, Standard Webhooks advice): 2xx is delivered; connection errors,
+ * timeouts, 408, 425, 429 and 5xx are tried again, no sooner than the destination's {@code
+ * Retry-After} or rate-limit reset; 410 means the receiver wants this endpoint disabled; 3xx is a
+ * failure because following a redirect would send the payload (and its signature) to a URL nobody
+ * configured; every other status is refused for good. Error texts are short codes for the attempt
+ * history and dead-letter filters: they never carry the URL, which is often the credential.
+ */
+public final class HttpOutcomes {
+
+  static final String GONE = "gone: the receiver asked to disable this endpoint";
+
+  private static final Pattern DELTA_SECONDS = Pattern.compile("\\d{1,18}");
+  private static final Pattern SECONDS = Pattern.compile("\\d{1,15}(\\.\\d{1,9})?");
+  private static final Pattern LINE_BREAKS = Pattern.compile("\\s*[\\r\\n]+\\s*");
+  // a reset this large is a Unix timestamp, not a count of seconds (10^9 s is about 31 years)
+  private static final long EPOCH_SECONDS_THRESHOLD = 1_000_000_000L;
+
+  private HttpOutcomes() {}
+
+  /** Classifies a received answer; {@code bodyExcerpt} is kept as is for the attempt history. */
+  public static DeliveryResult of(
+      int status, HttpHeaders headers, String bodyExcerpt, Instant now) {
+    if (status >= 200 && status < 300) {
+      return new Delivered(status, bodyExcerpt);
+    }
+    if (status == 408 || status == 425 || status == 429 || (status >= 500 && status < 600)) {
+      return new RetryLater("http " + status, status, retryAfter(headers, now), bodyExcerpt);
+    }
+    if (status == 410) {
+      return new Rejected(GONE, status, bodyExcerpt);
+    }
+    if (status >= 300 && status < 400) {
+      return new Rejected("http " + status + ": redirects are not followed", status, bodyExcerpt);
+    }
+    if (status >= 400 && status < 500) {
+      return new Rejected("http " + status, status, bodyExcerpt);
+    }
+    // 1xx as a final answer, or outside 100–599: not HTTP we understand, and retrying will not
+    // make it so; the dead-letter queue keeps the event for replay
+    return new Rejected("http " + status + ": unexpected status", status, bodyExcerpt);
+  }
+
+  /**
+   * How long the destination asked us to wait, or null when it did not say (or said it in a form we
+   * cannot read: a bad header never fails the delivery, the backoff applies instead).
+   */
+  public static Duration retryAfter(HttpHeaders headers, Instant now) {
+    if (headers == null) {
+      return null;
+    }
+    Duration asked = header(headers, "Retry-After").map(v -> parseRetryAfter(v, now)).orElse(null);
+    if (asked != null) {
+      return asked;
+    }
+    boolean exhausted =
+        header(headers, "X-Rate-Limit-Remaining", "X-RateLimit-Remaining")
+            .map(v -> v.equals("0"))
+            .orElse(false);
+    if (!exhausted) {
+      return null;
+    }
+    return header(headers, "X-Rate-Limit-Reset", "X-RateLimit-Reset")
+        .map(v -> parseReset(v, now))
+        .orElse(null);
+  }
+
+  /**
+   * Classifies an attempt that got no answer. Only the exception's type is kept: messages from the
+   * HTTP client and the TLS stack may include the request URL.
+   */
+  public static DeliveryResult ofFailure(Throwable error) {
+    Throwable cause = unwrap(error);
+    if (cause instanceof HttpTimeoutException) { // HttpConnectTimeoutException included
+      return new RetryLater("timeout", 0, null, null);
+    }
+    if (cause instanceof IOException) { // ConnectException, SSLException, EOF, reset …
+      return new RetryLater("connection error: " + typeName(cause), 0, null, null);
+    }
+    // a bug or an interrupted worker says nothing about the event: try again, bounded by max age
+    return new RetryLater("unexpected error: " + typeName(cause), 0, null, null);
+  }
+
+  /** At most {@code maxChars} characters on one line, with "…" when cut; null stays null. */
+  public static String excerpt(String body, int maxChars) {
+    if (maxChars < 0) {
+      throw new IllegalArgumentException("maxChars must not be negative");
+    }
+    if (body == null) {
+      return null;
+    }
+    String line = LINE_BREAKS.matcher(body).replaceAll(" ").strip();
+    if (line.length() <= maxChars) {
+      return line;
+    }
+    int end = maxChars;
+    if (end > 0 && Character.isHighSurrogate(line.charAt(end - 1))) {
+      end--; // never split a character in two
+    }
+    return line.substring(0, end) + "…";
+  }
+
+  private static Optional<String> header(HttpHeaders headers, String... names) {
+    for (String name : names) {
+      Optional<String> value = headers.firstValue(name).map(String::trim);
+      if (value.isPresent()) {
+        return value;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Duration parseRetryAfter(String value, Instant now) {
+    if (DELTA_SECONDS.matcher(value).matches()) {
+      return Duration.ofSeconds(Long.parseLong(value));
+    }
+    try {
+      Instant at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+      return untilOrZero(now, at);
+    } catch (DateTimeException e) {
+      return null;
+    }
+  }
+
+  private static Duration parseReset(String value, Instant now) {
+    if (!SECONDS.matcher(value).matches()) {
+      return null;
+    }
+    BigDecimal seconds = new BigDecimal(value);
+    Duration amount =
+        Duration.ofSeconds(
+            seconds.longValue(), seconds.remainder(BigDecimal.ONE).movePointRight(9).intValue());
+    if (seconds.compareTo(BigDecimal.valueOf(EPOCH_SECONDS_THRESHOLD)) > 0) {
+      return untilOrZero(now, Instant.EPOCH.plus(amount));
+    }
+    return amount;
+  }
+
+  private static Duration untilOrZero(Instant now, Instant at) {
+    Duration d = Duration.between(now, at);
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    Throwable t = error;
+    for (int depth = 0; depth < 10 && isWrapper(t) && t.getCause() != null; depth++) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static boolean isWrapper(Throwable t) {
+    return t instanceof CompletionException
+        || t instanceof ExecutionException
+        || t instanceof UncheckedIOException;
+  }
+
+  private static String typeName(Throwable t) {
+    String simple = t.getClass().getSimpleName();
+    return simple.isEmpty() ? t.getClass().getName() : simple;
+  }
+}
