@@ -3,6 +3,7 @@
 
   benchlib.py sample NAME PID...   one JSON line: CPU ticks and memory of the processes, /proc/stat
   benchlib.py others BEFORE AFTER TIME  % of a core other processes used during a phase
+  benchlib.py fsync-probe DIR N     one JSON line: latency of N 4 KiB append+fsync in DIR
   benchlib.py durability DB        one JSON line: what the SQLite file holds (after a SIGKILL)
   benchlib.py report OUT_DIR       the markdown report, from the files run.sh left in OUT_DIR
 """
@@ -99,6 +100,31 @@ def cmd_quiet(name: str, max_wait: float, threshold: float) -> None:
     waited = time.monotonic() - start
     print(json.dumps({"name": name, "busy_pct": round(busy, 1), "quiet": busy <= threshold,
                       "waited_s": round(waited, 1), "threshold_pct": threshold}))
+
+
+# ---- fsync probe --------------------------------------------------------------------------------
+def cmd_fsync_probe(directory: str, count: int) -> None:
+    """Appends 4 KiB and fsyncs, count times, in a scratch file: the disk's floor for a durable ack."""
+    path = os.path.join(directory, "fsync-probe.tmp")
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        block = b"x" * 4096
+        for _ in range(count):
+            os.write(fd, block)
+            t = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - t) * 1e6)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    times.sort()
+
+    def q(p):
+        return int(times[min(len(times) - 1, max(0, int(len(times) * p / 100.0 + 0.999999) - 1))])
+
+    print(json.dumps({"count": count, "p50_us": q(50), "p90_us": q(90), "p99_us": q(99),
+                      "max_us": int(times[-1]), "mean_us": int(sum(times) / len(times))}))
 
 
 # ---- durability ---------------------------------------------------------------------------------
@@ -536,7 +562,12 @@ def cmd_report(out_dir: str) -> None:
     w("## Machine and software")
     w("")
     w(f"- {os.cpu_count()} cores, {model}, {mem_total} RAM; Debian {debian}, Linux {platform.release()}")
-    w(f"- store file system: {fs}")
+    fp = load_json(out / "fsync-probe.json")
+    if fp:
+        w(f"- store file system: {fs}; append 4 KiB + fsync ({fp['count']} times, before the gateway starts): "
+          f"p50 {ms(fp['p50_us'])}, p99 {ms(fp['p99_us'])}, max {ms(fp['max_us'])} (the floor under a durable ack)")
+    else:
+        w(f"- store file system: {fs}")
     w(f"- gateway: `target/switchboard.jar` built {st.get('jar', '?')} (run from a copy in bench/out)")
     w(f"- JDK: {jdk} (`{st.get('java_home', '?')}`); gateway JVM options: `{st.get('gateway_java_opts', '')}`")
     w(f"- {first_line(['wrk', '-v'])}; {first_line(['nginx', '-v'])}; load generators (wrk, RateClient) at nice "
@@ -626,6 +657,8 @@ def main() -> None:
             j = load_json(Path(path)) or {}
             total += int(j.get("statuses", {}).get("202", 0)) + int(j.get("warmup_202", 0))
         print(total)
+    elif cmd == "fsync-probe":
+        cmd_fsync_probe(sys.argv[2], int(sys.argv[3]))
     elif cmd == "durability":
         cmd_durability(sys.argv[2])
     elif cmd == "report":

@@ -277,6 +277,8 @@ routes:
 destinations:
   crm: { type: http, url: "http://127.0.0.1:9/unused" }
 EOF
+# the disk's own fsync latency, the floor under a durable ack
+python3 "$BENCH/benchlib.py" fsync-probe "$OUT" 1000 >"$OUT/fsync-probe.json"
 log "phase 2: the gateway on 127.0.0.1:$PORT, fresh store bench/out/bench.db"
 # shellcheck disable=SC2086
 wait_port "$PORT" BENCH_PORT

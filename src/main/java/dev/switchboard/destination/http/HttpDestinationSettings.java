@@ -1,0 +1,234 @@
+package dev.switchboard.destination.http;
+
+import dev.switchboard.config.ConfigValues;
+import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.RateLimit;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The {@code http} connector's settings, read from a checked {@link DestinationConfig}.
+ *
+ * <p>The URL may be a credential (Power Automate's {@code sig=} query parameter, Zapier's hook id):
+ * nothing here ever puts {@link #url()} into a message; use {@link #safeTarget()} for logs and
+ * errors, and {@link #redact} on any text the destination sent back.
+ *
+ * @param headers configured request headers, in configuration order
+ * @param timeout request timeout: from the sending of the request to the end of the answer
+ * @param signSecret the Standard Webhooks {@code whsec_} secret, or null when not signing
+ * @param preset the target's documented limits, or null
+ */
+public record HttpDestinationSettings(
+    String method,
+    URI url,
+    Map<String, String> headers,
+    Duration timeout,
+    Duration connectTimeout,
+    String signSecret,
+    Preset preset) {
+
+  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * The loader's default request timeout. {@link DestinationConfig} does not say whether a timeout
+   * was written, so a preset treats this value as "not set".
+   */
+  static final Duration LOADER_DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Headers the JDK client sets itself and refuses from callers. */
+  private static final Set<String> RESTRICTED_HEADERS =
+      Set.of("connection", "content-length", "expect", "host", "upgrade");
+
+  /** Query values shorter than this are left in excerpts: they are flags, not signatures. */
+  private static final int MIN_SECRET_LENGTH = 8;
+
+  /** Documented limits of well-known targets (shared/domain/http-targets.md). */
+  public enum Preset {
+    /**
+     * "When an HTTP request is received": answers 202 at once without a Response action, or the
+     * flow's answer within 120 s (then 502/504). Flows are throttled (4,500 or 45,000 invokes per 5
+     * min, 429) and turned off after 14 days of throttling or failures, so retries must back off.
+     */
+    POWER_AUTOMATE("power-automate", Duration.ofSeconds(120), 0, null),
+    /**
+     * Catch hook: answers 200 even for paused Zaps; payload at most 10 MB; about 30 requests/s per
+     * hook, 429 beyond.
+     */
+    ZAPIER("zapier", null, 10L << 20, new RateLimit(30, Duration.ofSeconds(1)));
+
+    private final String configName;
+    private final Duration timeout;
+    private final long maxBodyBytes;
+    private final RateLimit rateLimit;
+
+    Preset(String configName, Duration timeout, long maxBodyBytes, RateLimit rateLimit) {
+      this.configName = configName;
+      this.timeout = timeout;
+      this.maxBodyBytes = maxBodyBytes;
+      this.rateLimit = rateLimit;
+    }
+
+    /** The name written after {@code preset:}. */
+    public String configName() {
+      return configName;
+    }
+
+    /** The largest body the target accepts, or 0 for no documented limit we enforce. */
+    public long maxBodyBytes() {
+      return maxBodyBytes;
+    }
+
+    static Preset of(String name) {
+      for (Preset preset : values()) {
+        if (preset.configName.equals(name)) {
+          return preset;
+        }
+      }
+      throw new IllegalArgumentException("unknown http preset \"" + name + "\"");
+    }
+  }
+
+  public HttpDestinationSettings {
+    headers = Map.copyOf(headers);
+  }
+
+  /**
+   * Reads the settings the loader checked; also accepts a hand-built config (tests), filling the
+   * same defaults.
+   *
+   * @throws IllegalArgumentException when a setting is malformed; the message never holds the URL
+   */
+  public static HttpDestinationSettings from(DestinationConfig config) {
+    Map<String, Object> settings = config.settings();
+    Preset preset = settings.get("preset") instanceof String name ? Preset.of(name) : null;
+    Duration timeout = config.timeout();
+    boolean timeoutUnset = timeout == null || timeout.equals(LOADER_DEFAULT_TIMEOUT);
+    if (preset != null && preset.timeout != null && timeoutUnset) {
+      timeout = preset.timeout;
+    } else if (timeout == null) {
+      timeout = LOADER_DEFAULT_TIMEOUT;
+    }
+    Duration connectTimeout =
+        settings.get("connect_timeout") instanceof String text
+            ? ConfigValues.duration(text)
+            : DEFAULT_CONNECT_TIMEOUT;
+    String method =
+        settings.get("method") instanceof String m ? m.toUpperCase(Locale.ROOT) : "POST";
+    return new HttpDestinationSettings(
+        method,
+        url(settings.get("url")),
+        headers(settings.get("headers")),
+        timeout,
+        connectTimeout,
+        signSecret(settings.get("sign")),
+        preset);
+  }
+
+  /** The rate limit the preset's target documents, for the dispatcher to apply; advisory. */
+  public Optional<RateLimit> presetRateLimit() {
+    return Optional.ofNullable(preset == null ? null : preset.rateLimit);
+  }
+
+  /** The largest body the target accepts, or 0 for no limit. */
+  public long maxBodyBytes() {
+    return preset == null ? 0 : preset.maxBodyBytes;
+  }
+
+  /**
+   * {@code scheme://host[:port]/path}: no user info, query or fragment. The only form of the URL
+   * that may be logged or put in an error.
+   */
+  public String safeTarget() {
+    String port = url.getPort() < 0 ? "" : ":" + url.getPort();
+    String path = url.getRawPath() == null ? "" : url.getRawPath();
+    return url.getScheme() + "://" + url.getHost() + port + path;
+  }
+
+  /**
+   * Removes the URL's query and its long parameter values (signatures) from text the target sent
+   * back or an exception message, before it goes into an attempt's history.
+   */
+  public String redact(String text) {
+    if (text == null || url.getRawQuery() == null) {
+      return text;
+    }
+    List<String> secrets = new ArrayList<>();
+    secrets.add(url.getRawQuery());
+    if (url.getQuery() != null) {
+      secrets.add(url.getQuery());
+    }
+    for (String pair : url.getRawQuery().split("&")) {
+      int equals = pair.indexOf('=');
+      String value = equals < 0 ? "" : pair.substring(equals + 1);
+      if (value.length() >= MIN_SECRET_LENGTH) {
+        secrets.add(value);
+        secrets.add(URLDecoder.decode(value, StandardCharsets.UTF_8));
+      }
+    }
+    String redacted = text;
+    for (String secret : secrets) {
+      if (!secret.isEmpty()) {
+        redacted = redacted.replace(secret, "[redacted]");
+      }
+    }
+    return redacted;
+  }
+
+  /** Never the URL, header values or the secret: a record's default would print all three. */
+  @Override
+  public String toString() {
+    return "HttpDestinationSettings[" + method + " " + safeTarget() + ", preset=" + preset + "]";
+  }
+
+  private static URI url(Object value) {
+    if (!(value instanceof String text)) {
+      throw new IllegalArgumentException("url is required");
+    }
+    ConfigValues.checkHttpUrl(text);
+    try {
+      return new URI(text.trim());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("url: expected an http:// or https:// URL with a host");
+    }
+  }
+
+  private static Map<String, String> headers(Object value) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    if (value instanceof Map<?, ?> map) {
+      map.forEach(
+          (name, headerValue) -> {
+            String key = String.valueOf(name);
+            if (RESTRICTED_HEADERS.contains(key.toLowerCase(Locale.ROOT))) {
+              throw new IllegalArgumentException(
+                  "header " + key + " is set by the HTTP client and cannot be configured");
+            }
+            headers.put(key, String.valueOf(headerValue));
+          });
+    }
+    return headers;
+  }
+
+  private static String signSecret(Object value) {
+    if (!(value instanceof Map<?, ?> sign)) {
+      return null;
+    }
+    Object scheme = sign.get("scheme");
+    if (scheme != null && !"standard-webhooks".equals(scheme)) {
+      throw new IllegalArgumentException("sign.scheme: only standard-webhooks is supported");
+    }
+    if (!(sign.get("secret") instanceof String secret) || !secret.startsWith("whsec_")) {
+      throw new IllegalArgumentException("sign.secret: a standard-webhooks secret starts whsec_");
+    }
+    return secret;
+  }
+}
