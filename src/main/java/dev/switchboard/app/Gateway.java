@@ -65,7 +65,12 @@ public final class Gateway implements AutoCloseable {
   public static Gateway start(SwitchboardConfig config, Clock clock)
       throws IOException, SQLException {
     Gateway gateway = new Gateway(config, clock);
-    gateway.http.start(config.server().host(), config.server().port());
+    try {
+      gateway.http.start(config.server().host(), config.server().port());
+    } catch (RuntimeException e) {
+      gateway.store.close();
+      throw e;
+    }
     gateway.housekeeping.scheduleWithFixedDelay(
         () -> gateway.purgeExpiredKeys(clock), 1, 10, TimeUnit.MINUTES);
     LOG.info(
@@ -89,6 +94,17 @@ public final class Gateway implements AutoCloseable {
       opened.limitSize(store.maxSizeBytes());
     }
     return opened;
+  }
+
+  /** Lets requests already inside ingest get their answers (each waits at most its ack timeout). */
+  private void awaitIngestIdle(java.time.Duration grace) {
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (ingest.inFlight() > 0 && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+    if (ingest.inFlight() > 0) {
+      LOG.warn("{} ingest request(s) still running after the shutdown grace", ingest.inFlight());
+    }
   }
 
   private void purgeExpiredKeys(Clock clock) {
@@ -129,6 +145,7 @@ public final class Gateway implements AutoCloseable {
   public void close() {
     LOG.info("switchboard shutting down");
     ingest.stopAccepting();
+    awaitIngestIdle(config.server().shutdownGrace());
     http.stop();
     housekeeping.shutdownNow();
     store.close();

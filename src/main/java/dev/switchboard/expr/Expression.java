@@ -82,7 +82,7 @@ public final class Expression {
     if (value == null) {
       return null;
     }
-    if (value instanceof Double d && d == Math.rint(d) && !Double.isInfinite(d)) {
+    if (value instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53) {
       return Long.toString(d.longValue());
     }
     return value.toString();

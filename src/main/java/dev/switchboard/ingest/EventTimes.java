@@ -10,8 +10,27 @@ import java.time.format.DateTimeParseException;
 public final class EventTimes {
   private EventTimes() {}
 
-  /** Returns the instant in UTC, or null when the value is neither form. */
+  // outside these years a time is garbage, and could not be stored as epoch milliseconds
+  private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
+  /**
+   * Returns the instant in UTC, or null when the value is neither form or lies outside the years
+   * 1–9999 (the caller then uses the receive time).
+   */
   public static Instant parse(Object value) {
+    Instant instant;
+    try {
+      instant = parseAny(value);
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return instant == null || instant.isBefore(EARLIEST) || instant.isAfter(LATEST)
+        ? null
+        : instant;
+  }
+
+  private static Instant parseAny(Object value) {
     if (value instanceof Number n) {
       return Instant.ofEpochMilli(n.longValue());
     }

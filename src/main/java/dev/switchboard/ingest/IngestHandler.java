@@ -45,7 +45,9 @@ public final class IngestHandler extends Handler.Wrapper {
     }
     Map<String, String> headers = new HashMap<>();
     for (HttpField field : request.getHeaders()) {
-      headers.putIfAbsent(field.getLowerCaseName(), field.getValue());
+      // a repeated header is one list (RFC 9110 §5.3): a proxy that appends its own
+      // X-Forwarded-For line must not leave the client's line to decide the allow-list
+      headers.merge(field.getLowerCaseName(), field.getValue(), (a, b) -> a + ", " + b);
     }
     String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     IngestRequest ingest =

@@ -51,6 +51,8 @@ public final class IngestService {
   private final ObjectMapper json =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private volatile boolean accepting = true;
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public IngestService(
       SwitchboardConfig config, EventStore store, Clock clock, GatewayMetrics metrics) {
@@ -89,8 +91,9 @@ public final class IngestService {
           Rejection.UNKNOWN_SOURCE, "no source named " + quote(sourceName));
     }
     MDC.put("source", sourceName);
+    inFlight.incrementAndGet();
     try {
-      IngestResponse response = check(source, request);
+      IngestResponse response = checkSafely(source, request);
       String outcome = outcomeOf(response);
       metrics.ingestRequest(sourceName, outcome);
       if (response.status() / 100 == 2) {
@@ -98,9 +101,27 @@ public final class IngestService {
       }
       return response;
     } finally {
+      inFlight.decrementAndGet();
       MDC.remove("source");
       MDC.remove("eventId");
     }
+  }
+
+  /** A bug must still answer JSON, a 5xx (so the sender retries), and echo nothing. */
+  private IngestResponse checkSafely(SourceIntake source, IngestRequest request) {
+    try {
+      return check(source, request);
+    } catch (RuntimeException e) {
+      // the exception's message may quote the payload: log where it happened, not what it says
+      StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
+      LOG.error("ingest failed unexpectedly: {} at {}", e.getClass().getName(), at);
+      return IngestResponse.reject(Rejection.INTERNAL_ERROR, "internal error; retry later");
+    }
+  }
+
+  /** Requests inside {@link #handle} right now. */
+  public int inFlight() {
+    return inFlight.get();
   }
 
   private IngestResponse check(SourceIntake source, IngestRequest request) {
@@ -218,9 +239,19 @@ public final class IngestService {
 
   private IngestResponse store(NewEvent event) {
     IngestOutcome outcome;
+    java.util.concurrent.CompletableFuture<IngestOutcome> pending = store.ingest(event);
     try {
-      outcome = store.ingest(event).get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | TimeoutException e) {
+      outcome = pending.get(ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      // cancelled before the writer takes it, it is never written; if the writer already has
+      // it, it may still commit, and the sender's retry is then answered as a duplicate
+      pending.cancel(false);
+      LOG.warn("no group commit within {} ms", ackTimeout.toMillis());
+      return IngestResponse.retryLater(
+          Rejection.STORE_UNAVAILABLE,
+          "the event could not be stored in time; retry later",
+          STORE_RETRY_AFTER_SECONDS);
+    } catch (ExecutionException e) {
       LOG.warn(
           "could not store an event: {}",
           e.getCause() == null ? e.toString() : e.getCause().getMessage());

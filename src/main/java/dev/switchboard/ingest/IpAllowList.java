@@ -9,6 +9,8 @@ import java.util.List;
  * and then the right-most address not itself a trusted proxy is the client.
  */
 public final class IpAllowList {
+  private static final java.util.regex.Pattern IPV4 =
+      java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
   private final List<Cidr> allowed;
   private final List<Cidr> trustedProxies;
 
@@ -55,7 +57,8 @@ public final class IpAllowList {
     if (t.startsWith("[") && t.endsWith("]")) {
       t = t.substring(1, t.length() - 1);
     }
-    if (t.isEmpty() || !(t.indexOf(':') >= 0 || Character.isDigit(t.charAt(0)))) {
+    // only literals: InetAddress.getByName would resolve a name such as 1.2.3.4.nip.io via DNS
+    if (t.isEmpty() || !(t.indexOf(':') >= 0 || IPV4.matcher(t).matches())) {
       return null;
     }
     try {

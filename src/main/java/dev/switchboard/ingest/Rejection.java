@@ -17,7 +17,8 @@ public enum Rejection {
   SHUTTING_DOWN(503, "shutting_down"),
   BACKLOG_FULL(503, "backlog_full"),
   STORE_UNAVAILABLE(503, "store_unavailable"),
-  SCHEMA_INVALID(400, "schema_invalid");
+  SCHEMA_INVALID(400, "schema_invalid"),
+  INTERNAL_ERROR(500, "internal_error");
 
   private final int status;
   private final String code;

@@ -68,4 +68,13 @@ class SimpleFormTest {
     assertThat(SimpleForm.parse("$string(a)")).isNull();
     assertThat(SimpleForm.parse("a & 'it\\'s'")).isNull();
   }
+
+  @Test
+  void largeNumbersStayDistinctAsKeyText() {
+    Expression total = Expression.compile("n * 1");
+    String a = total.evaluateToString(Map.of("n", 1e19), Map.of());
+    String b = total.evaluateToString(Map.of("n", 2e19), Map.of());
+    assertThat(a).isNotEqualTo(b);
+    assertThat(total.evaluateToString(Map.of("n", 142), Map.of())).isEqualTo("142");
+  }
 }

@@ -42,4 +42,12 @@ class EventTimesTest {
     assertThat(EventTimes.parseUtcFast("2026-10-27 14:30:00Z")).isNull();
     assertThat(EventTimes.parseUtcFast("2026-10-27T14:30:00.Z")).isNull();
   }
+
+  @Test
+  void timesOutsideTheStorableRangeAreNothing() {
+    assertThat(EventTimes.parse("+300000000-01-01T00:00:00Z")).isNull();
+    assertThat(EventTimes.parse("123456789012345678901234")).isNull();
+    assertThat(EventTimes.parse(Long.MAX_VALUE)).isNull();
+    assertThat(EventTimes.parse("9999-12-31T23:59:59Z")).isNotNull();
+  }
 }

@@ -18,6 +18,7 @@ class IpAllowListTest {
     assertThat(list.allows("2001:db9::1")).isFalse();
     assertThat(list.allows("::ffff:10.1.1.1")).isTrue();
     assertThat(list.allows("not-an-ip")).isFalse();
+    assertThat(list.allows("10.1.2.3.nip.io")).as("names are never resolved").isFalse();
   }
 
   @Test

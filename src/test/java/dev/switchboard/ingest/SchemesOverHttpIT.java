@@ -117,4 +117,17 @@ class SchemesOverHttpIT {
                 .statusCode())
         .isEqualTo(403);
   }
+
+  @Test
+  void aClientsOwnForwardedForLineCannotHideTheOneTheProxyAppended() throws Exception {
+    java.net.http.HttpRequest request =
+        java.net.http.HttpRequest.newBuilder(gw.uri("/hooks/behind-proxy"))
+            .header("Content-Type", "application/json")
+            .header("Authorization", "Bearer t0k3n")
+            .header("X-Forwarded-For", "10.0.0.5")
+            .header("X-Forwarded-For", "203.0.113.9")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"))
+            .build();
+    assertThat(gw.send(request).statusCode()).isEqualTo(403);
+  }
 }

@@ -93,6 +93,11 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
   }
 
   private void writeBatch(List<Pending<W, R>> batch) {
+    // a request that already gave up waiting (and answered 503) must not be written after all
+    batch.removeIf(p -> p.result().isDone());
+    if (batch.isEmpty()) {
+      return;
+    }
     List<W> work = new ArrayList<>(batch.size());
     for (Pending<W, R> p : batch) {
       work.add(p.work());

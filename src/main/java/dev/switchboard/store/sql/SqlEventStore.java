@@ -139,7 +139,8 @@ public final class SqlEventStore implements EventStore {
       insertDelivery.executeBatch();
       writer.commit();
       lastWriteOk = true;
-    } catch (SQLException | RuntimeException e) {
+    } catch (Throwable e) {
+      // whatever went wrong, nothing of this batch may stay written: its senders get 503
       lastWriteOk = false;
       rollbackQuietly();
       throw e;

@@ -1,0 +1,61 @@
+package dev.switchboard.store.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class GroupCommitWriterTest {
+
+  @Test
+  void workWhoseRequesterGaveUpIsNeverWritten() throws Exception {
+    CountDownLatch firstBatchStarted = new CountDownLatch(1);
+    CountDownLatch releaseFirstBatch = new CountDownLatch(1);
+    List<String> written = new CopyOnWriteArrayList<>();
+    try (GroupCommitWriter<String, String> writer =
+        new GroupCommitWriter<>(
+            "test-writer",
+            100,
+            10,
+            batch -> {
+              if (batch.contains("first")) {
+                firstBatchStarted.countDown();
+                releaseFirstBatch.await(10, TimeUnit.SECONDS);
+              }
+              written.addAll(batch);
+              return new ArrayList<>(batch);
+            },
+            n -> {})) {
+      CompletableFuture<String> first = writer.submit("first");
+      assertThat(firstBatchStarted.await(10, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<String> abandoned = writer.submit("abandoned");
+      CompletableFuture<String> kept = writer.submit("kept");
+      abandoned.cancel(false);
+      releaseFirstBatch.countDown();
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("first");
+      assertThat(kept.get(10, TimeUnit.SECONDS)).isEqualTo("kept");
+      assertThat(written).containsExactly("first", "kept");
+    }
+  }
+
+  @Test
+  void aFailedBatchFailsEveryRequestInIt() throws Exception {
+    try (GroupCommitWriter<String, String> writer =
+        new GroupCommitWriter<>(
+            "test-writer",
+            100,
+            10,
+            batch -> {
+              throw new java.sql.SQLException("disk full");
+            },
+            n -> {})) {
+      CompletableFuture<String> one = writer.submit("one");
+      assertThat(one).failsWithin(java.time.Duration.ofSeconds(10));
+    }
+  }
+}
