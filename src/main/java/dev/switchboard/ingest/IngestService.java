@@ -308,7 +308,7 @@ public final class IngestService {
   private static Map<String, Object> bindings(
       String source, Map<String, String> headers, Instant now) {
     Map<String, Object> bindings = new HashMap<>();
-    bindings.put("headers", new HashMap<>(headers));
+    bindings.put("headers", headers); // already a fresh map for this request
     bindings.put("source", source);
     bindings.put("receivedAt", now.toString());
     return bindings;

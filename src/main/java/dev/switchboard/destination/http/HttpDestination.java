@@ -6,15 +6,10 @@ import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.OutboundDelivery;
-import java.io.IOException;
-import java.net.ConnectException;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,7 +123,9 @@ public final class HttpDestination implements Destination {
       answer.cancel(true);
       return transportFailure(timeoutMessage());
     } catch (ExecutionException e) {
-      return transportFailure(describe(e.getCause()));
+      DeliveryResult failure = HttpOutcomes.ofFailure(e.getCause());
+      LOG.debug("http destination {} ({}): {}", name, settings.safeTarget(), failure);
+      return failure;
     } catch (InterruptedException e) {
       answer.cancel(true);
       Thread.currentThread().interrupt();
@@ -183,40 +179,5 @@ public final class HttpDestination implements Destination {
 
   private String timeoutMessage() {
     return "timeout: no answer within " + settings.timeout().toMillis() + " ms";
-  }
-
-  /**
-   * Names a transport failure by its type. Exception messages are kept only for unrecognised I/O
-   * errors, and then redacted, since the client may quote the request.
-   */
-  private String describe(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof HttpConnectTimeoutException) {
-        return "connect timeout: no connection within "
-            + settings.connectTimeout().toMillis()
-            + " ms";
-      }
-      if (t instanceof HttpTimeoutException) {
-        return timeoutMessage();
-      }
-      if (t instanceof UnresolvedAddressException) {
-        return "unknown host";
-      }
-      if (t instanceof ConnectException) {
-        return "connection refused";
-      }
-      if (t instanceof SSLException) {
-        return "TLS failure: " + t.getClass().getSimpleName();
-      }
-    }
-    if (failure instanceof IOException) {
-      String message =
-          failure.getMessage() == null ? "" : ": " + settings.redact(failure.getMessage());
-      return "connection error: " + failure.getClass().getSimpleName() + message;
-    }
-    if (failure instanceof RuntimeException bug) {
-      throw bug;
-    }
-    throw new IllegalStateException("unexpected failure sending to " + name, failure);
   }
 }
