@@ -1,9 +1,15 @@
 package dev.switchboard.app;
 
+import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.StoreConfig;
 import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.http.HttpDestination;
+import dev.switchboard.dispatch.DeliveryService;
+import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.ingest.IngestHandler;
 import dev.switchboard.ingest.IngestService;
+import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.store.sql.SqlEventStore;
@@ -11,8 +17,13 @@ import dev.switchboard.store.sql.SqliteDialect;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,12 +42,15 @@ public final class Gateway implements AutoCloseable {
   private final GatewayMetrics metrics;
   private final SqlEventStore store;
   private final IngestService ingest;
+  private final Dispatcher dispatcher;
+  private final DeliveryService deliveries;
   private final Javalin http;
   private final ScheduledExecutorService housekeeping =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("housekeeping").daemon(true).factory());
 
-  private Gateway(SwitchboardConfig config, Clock clock) throws IOException, SQLException {
+  private Gateway(SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch)
+      throws IOException, SQLException {
     if (config.server().tls() != null) {
       // refusing is safer than silently serving plain HTTP to senders that expect HTTPS
       throw new IllegalArgumentException(
@@ -46,6 +60,30 @@ public final class Gateway implements AutoCloseable {
     this.metrics = new GatewayMetrics();
     this.store = openStore(config.store(), clock, metrics);
     metrics.backlogGauge(store::countUnfinishedDeliveries);
+    Map<String, Destination> built = new LinkedHashMap<>();
+    Map<String, String> unavailable = new LinkedHashMap<>();
+    StandardWebhooksVerifier signer = new StandardWebhooksVerifier(List.of(), Duration.ZERO);
+    for (DestinationConfig destination : config.destinations().values()) {
+      if ("http".equals(destination.type())) {
+        built.put(destination.name(), new HttpDestination(destination, clock, signer::sign));
+      } else {
+        unavailable.put(
+            destination.name(),
+            "the " + destination.type() + " connector is not available in this version");
+      }
+    }
+    this.dispatcher =
+        new Dispatcher(
+            config.routes(),
+            config.destinations(),
+            built,
+            unavailable,
+            store.deliveries(),
+            clock,
+            new SecureRandom(),
+            dispatch,
+            metrics);
+    this.deliveries = new DeliveryService(store.deliveries(), dispatcher, clock);
     this.ingest = new IngestService(config, store, clock, metrics);
     IngestHandler intake = new IngestHandler(ingest);
     HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
@@ -64,10 +102,18 @@ public final class Gateway implements AutoCloseable {
   /** Opens the store and starts listening; returns once the port is bound. */
   public static Gateway start(SwitchboardConfig config, Clock clock)
       throws IOException, SQLException {
-    Gateway gateway = new Gateway(config, clock);
+    return start(config, clock, Dispatcher.Settings.DEFAULT);
+  }
+
+  /** As above, with the dispatcher's timing (tests poll faster). */
+  public static Gateway start(SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch)
+      throws IOException, SQLException {
+    Gateway gateway = new Gateway(config, clock, dispatch);
     try {
+      gateway.dispatcher.start();
       gateway.http.start(config.server().host(), config.server().port());
     } catch (RuntimeException e) {
+      gateway.dispatcher.close(Duration.ZERO);
       gateway.store.close();
       throw e;
     }
@@ -97,7 +143,7 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** Lets requests already inside ingest get their answers (each waits at most its ack timeout). */
-  private void awaitIngestIdle(java.time.Duration grace) {
+  private void awaitIngestIdle(Duration grace) {
     long deadline = System.nanoTime() + grace.toNanos();
     while (ingest.inFlight() > 0 && System.nanoTime() < deadline) {
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
@@ -124,6 +170,11 @@ public final class Gateway implements AutoCloseable {
     return store;
   }
 
+  /** Replay, discard, pause and resume: the operator's API. */
+  public DeliveryService deliveries() {
+    return deliveries;
+  }
+
   public GatewayMetrics metrics() {
     return metrics;
   }
@@ -148,6 +199,7 @@ public final class Gateway implements AutoCloseable {
     awaitIngestIdle(config.server().shutdownGrace());
     http.stop();
     housekeeping.shutdownNow();
+    dispatcher.close(config.server().shutdownGrace());
     store.close();
     LOG.info("switchboard stopped");
   }

@@ -2,6 +2,7 @@ package dev.switchboard.config;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A delivery target. The keys common to every connector are typed here; the connector's own keys
@@ -10,6 +11,7 @@ import java.util.Map;
  *
  * @param concurrency most attempts in flight at once (default 16)
  * @param timeout request timeout (default 30s)
+ * @param breaker when the destination is considered down
  */
 public record DestinationConfig(
     String name,
@@ -18,14 +20,46 @@ public record DestinationConfig(
     Retry retry,
     RateLimit rateLimit,
     int concurrency,
-    Duration timeout) {
+    Duration timeout,
+    Breaker breaker) {
+
+  public DestinationConfig(
+      String name,
+      String type,
+      Map<String, Object> settings,
+      Retry retry,
+      RateLimit rateLimit,
+      int concurrency,
+      Duration timeout) {
+    this(name, type, settings, retry, rateLimit, concurrency, timeout, Breaker.DEFAULT);
+  }
 
   /**
    * Exponential backoff with full jitter, from {@code initial} doubling to {@code maxDelay}, until
    * {@code maxAttempts} (0 = no cap) or {@code maxAge} is reached.
+   *
+   * @param retryOn statuses retried although they would otherwise be dead-lettered at once (e.g.
+   *     409 from a receiver that answers it while it is still processing)
    */
-  public record Retry(Duration initial, Duration maxDelay, int maxAttempts, Duration maxAge) {
+  public record Retry(
+      Duration initial, Duration maxDelay, int maxAttempts, Duration maxAge, Set<Integer> retryOn) {
     public static final Retry DEFAULT =
         new Retry(Duration.ofSeconds(1), Duration.ofMinutes(15), 0, Duration.ofHours(24));
+
+    public Retry {
+      retryOn = retryOn == null ? Set.of() : Set.copyOf(retryOn);
+    }
+
+    public Retry(Duration initial, Duration maxDelay, int maxAttempts, Duration maxAge) {
+      this(initial, maxDelay, maxAttempts, maxAge, Set.of());
+    }
+  }
+
+  /**
+   * Circuit breaker: after {@code failures} retryable failures in a row the destination is left
+   * alone for {@code openFor}, then one probe decides whether it is back.
+   */
+  public record Breaker(int failures, Duration openFor) {
+    public static final Breaker DEFAULT = new Breaker(5, Duration.ofSeconds(30));
   }
 }

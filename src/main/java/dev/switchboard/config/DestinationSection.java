@@ -20,7 +20,7 @@ final class DestinationSection {
 
   /** Typed into the record, so left out of {@code settings}. */
   static final Set<String> TYPED_KEYS =
-      Set.of("type", "retry", "rate_limit", "concurrency", "timeout");
+      Set.of("type", "retry", "rate_limit", "concurrency", "timeout", "circuit_breaker");
 
   /** Common to every type but kept in {@code settings}. */
   static final List<String> SETTINGS_KEYS = List.of("connect_timeout");
@@ -43,7 +43,9 @@ final class DestinationSection {
           "kafka", List.of("bootstrap_servers", "topic", "key", "properties"),
           "jdbc", List.of("url", "user", "password", "table", "key_columns"));
 
-  static final List<String> RETRY_KEYS = List.of("initial", "max_delay", "max_attempts", "max_age");
+  static final List<String> RETRY_KEYS =
+      List.of("initial", "max_delay", "max_attempts", "max_age", "retry_on");
+  static final List<String> BREAKER_KEYS = List.of("failures", "open_for");
   static final int DEFAULT_CONCURRENCY = 16;
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -76,7 +78,19 @@ final class DestinationSection {
         readRetry(node.mapping("retry")),
         node.rateLimit("rate_limit"),
         node.integer("concurrency", DEFAULT_CONCURRENCY, 1, 10_000),
-        positive(node, "timeout", DEFAULT_TIMEOUT));
+        positive(node, "timeout", DEFAULT_TIMEOUT),
+        readBreaker(node.mapping("circuit_breaker")));
+  }
+
+  private static DestinationConfig.Breaker readBreaker(YamlNodeReader breaker) {
+    DestinationConfig.Breaker defaults = DestinationConfig.Breaker.DEFAULT;
+    if (!breaker.present()) {
+      return defaults;
+    }
+    breaker.checkKeys(BREAKER_KEYS);
+    return new DestinationConfig.Breaker(
+        breaker.integer("failures", defaults.failures(), 1, 1_000_000),
+        positive(breaker, "open_for", defaults.openFor()));
   }
 
   private static Retry readRetry(YamlNodeReader retry) {
@@ -94,7 +108,26 @@ final class DestinationSection {
         initial,
         maxDelay,
         retry.integer("max_attempts", defaults.maxAttempts(), 0, 1_000_000),
-        positive(retry, "max_age", defaults.maxAge()));
+        positive(retry, "max_age", defaults.maxAge()),
+        readStatuses(retry));
+  }
+
+  private static Set<Integer> readStatuses(YamlNodeReader retry) {
+    Set<Integer> statuses = new java.util.TreeSet<>();
+    for (String text : retry.strings("retry_on")) {
+      try {
+        int status = Integer.parseInt(text.trim());
+        if (status < 400 || status > 499) {
+          retry.problem(
+              "retry_on", "retry_on lists 4xx statuses (5xx are retried anyway): " + text);
+        } else {
+          statuses.add(status);
+        }
+      } catch (NumberFormatException e) {
+        retry.problem("retry_on", "bad status \"" + text + "\" in retry_on: expected e.g. 409");
+      }
+    }
+    return statuses;
   }
 
   private static Duration positive(YamlNodeReader node, String key, Duration defaultValue) {

@@ -17,7 +17,16 @@ public record RouteConfig(
     String to,
     Ordering ordering,
     Stale stale,
+    OnDead onDead,
     Enrich enrich) {
+
+  /** What a dead-lettered delivery does to the later ones of its key under per-key ordering. */
+  public enum OnDead {
+    /** The next delivery of the key goes on (default). */
+    CONTINUE,
+    /** The key waits until the dead letter is replayed or discarded. */
+    BLOCK
+  }
 
   public enum Ordering {
     NONE,

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  */
 final class RouteSection {
   static final List<String> ROUTE_KEYS =
-      List.of("from", "when", "transform", "to", "ordering", "stale", "enrich");
+      List.of("from", "when", "transform", "to", "ordering", "stale", "on_dead", "enrich");
   static final List<String> ENRICH_KEYS = List.of("using", "get", "as");
   static final List<String> ENRICHER_TYPES = List.of("genesys-cloud");
   static final List<String> ENRICHER_KEYS =
@@ -84,6 +84,7 @@ final class RouteSection {
                       to,
                       ordering,
                       readStale(route, ordering),
+                      readOnDead(route, ordering),
                       readEnrich(route.mapping("enrich"), enrichers)));
             });
     return result;
@@ -100,6 +101,14 @@ final class RouteSection {
       route.problem("stale", "stale applies only with ordering: per-key");
     }
     return value.equals("deliver") ? Stale.DELIVER : Stale.SKIP;
+  }
+
+  private static RouteConfig.OnDead readOnDead(YamlNodeReader route, Ordering ordering) {
+    String value = route.oneOf("on_dead", "on_dead", List.of("continue", "block"), "continue");
+    if (route.has("on_dead") && ordering != Ordering.PER_KEY) {
+      route.problem("on_dead", "on_dead applies only with ordering: per-key");
+    }
+    return value.equals("block") ? RouteConfig.OnDead.BLOCK : RouteConfig.OnDead.CONTINUE;
   }
 
   private static Enrich readEnrich(YamlNodeReader enrich, Set<String> enrichers) {

@@ -11,8 +11,18 @@ public sealed interface DeliveryResult {
   /** Bounded excerpt of the answer (status line or body), for the attempt history; may be null. */
   String excerpt();
 
-  /** The destination took it. */
-  record Delivered(int status, String excerpt) implements DeliveryResult {}
+  /**
+   * The destination took it.
+   *
+   * @param pauseFor the destination said its quota is spent (e.g. {@code X-Rate-Limit-Remaining: 0}
+   *     with a reset time): the whole destination waits this long before its next attempt; null
+   *     when it did not say
+   */
+  record Delivered(int status, String excerpt, Duration pauseFor) implements DeliveryResult {
+    public Delivered(int status, String excerpt) {
+      this(status, excerpt, null);
+    }
+  }
 
   /**
    * Try again later: connection error, timeout, 408, 425, 429, 5xx.

@@ -9,7 +9,8 @@ import java.util.Set;
 /**
  * Where a delivery is in its life. The allowed moves are this one table, drawn in
  * docs/delivery-states.md (a test keeps the two the same); every store write that changes a state
- * checks it. Ingest only ever creates deliveries in {@link #PENDING}.
+ * checks it. Ingest creates deliveries in {@link #PENDING}, or directly in {@link #SKIPPED} (the
+ * route's filter does not match) or {@link #DEAD} (the filter failed), in the event's transaction.
  */
 public enum DeliveryState {
   /** Waiting to be claimed (new, released, or replayed). */
@@ -22,18 +23,18 @@ public enum DeliveryState {
   DELIVERED,
   /** Dead letter: refused, out of attempts or age, or its transform failed. Final until replay. */
   DEAD,
-  /** Not sent: filtered out by the route, or stale under per-key ordering. Final. */
+  /** Not sent: filtered out, stale under per-key ordering, or discarded from the DLQ. Final. */
   SKIPPED;
 
   private static final Map<DeliveryState, Set<DeliveryState>> MOVES =
       new EnumMap<>(DeliveryState.class);
 
   static {
-    MOVES.put(PENDING, EnumSet.of(IN_FLIGHT, SKIPPED, DEAD));
+    MOVES.put(PENDING, EnumSet.of(IN_FLIGHT));
     MOVES.put(IN_FLIGHT, EnumSet.of(DELIVERED, RETRY_SCHEDULED, DEAD, SKIPPED, PENDING));
-    MOVES.put(RETRY_SCHEDULED, EnumSet.of(IN_FLIGHT, DEAD));
+    MOVES.put(RETRY_SCHEDULED, EnumSet.of(IN_FLIGHT));
     MOVES.put(DELIVERED, EnumSet.of(PENDING));
-    MOVES.put(DEAD, EnumSet.of(PENDING));
+    MOVES.put(DEAD, EnumSet.of(PENDING, SKIPPED));
     MOVES.put(SKIPPED, EnumSet.noneOf(DeliveryState.class));
   }
 

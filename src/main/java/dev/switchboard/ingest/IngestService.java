@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.config.SourceConfig;
 import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventStatus;
 import dev.switchboard.expr.ExpressionException;
 import dev.switchboard.ingest.BodyReader.TooLarge;
@@ -63,10 +64,10 @@ public final class IngestService {
     this.ackTimeout = config.server().ackTimeout();
     Map<String, SourceIntake> built = new LinkedHashMap<>();
     for (SourceConfig source : config.sources().values()) {
-      List<NewEvent.RouteTarget> routes = new ArrayList<>();
+      List<RouteConfig> routes = new ArrayList<>();
       for (RouteConfig route : config.routes().values()) {
         if (route.from().equals(source.name())) {
-          routes.add(new NewEvent.RouteTarget(route.name(), route.to()));
+          routes.add(route);
         }
       }
       built.put(source.name(), new SourceIntake(source, config.server().trustedProxies(), routes));
@@ -234,7 +235,40 @@ public final class IngestService {
         keptHeaders(r.source(), r.headers()),
         quarantined ? EventStatus.QUARANTINED : EventStatus.ACCEPTED,
         quarantined ? String.join("; ", violations) : null,
-        quarantined ? List.of() : r.source().routes);
+        quarantined ? List.of() : targets(r, eventTime));
+  }
+
+  /**
+   * One delivery per route from the source. A route's filter is decided here, on the stored
+   * (redacted) payload, so that a delivery that does not match is recorded {@code skipped} in the
+   * event's own transaction and costs the dispatcher nothing; a filter that fails records the
+   * delivery {@code dead} with the expression error. Routes with an enrichment step filter after
+   * it, in the dispatcher, since their filter may use the fetched record.
+   */
+  private static List<NewEvent.RouteTarget> targets(Received r, Instant eventTime) {
+    List<RouteConfig> routes = r.source().routes;
+    List<NewEvent.RouteTarget> targets = new ArrayList<>(routes.size());
+    for (RouteConfig route : routes) {
+      if (route.when() == null || route.enrich() != null) {
+        targets.add(new NewEvent.RouteTarget(route.name(), route.to()));
+        continue;
+      }
+      try {
+        Map<String, Object> bindings = r.bindings();
+        bindings.put("eventTime", eventTime.toString());
+        boolean matches = route.when().test(r.body(), bindings);
+        targets.add(
+            matches
+                ? new NewEvent.RouteTarget(route.name(), route.to())
+                : new NewEvent.RouteTarget(
+                    route.name(), route.to(), DeliveryState.SKIPPED, "filtered: when is false"));
+      } catch (ExpressionException e) {
+        targets.add(
+            new NewEvent.RouteTarget(
+                route.name(), route.to(), DeliveryState.DEAD, "filter failed: " + e.getMessage()));
+      }
+    }
+    return targets;
   }
 
   private IngestResponse store(NewEvent event) {

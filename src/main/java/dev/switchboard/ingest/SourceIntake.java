@@ -7,11 +7,11 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import dev.switchboard.config.RateLimit;
+import dev.switchboard.config.RouteConfig;
 import dev.switchboard.config.SourceConfig;
 import dev.switchboard.expr.ExpressionException;
 import dev.switchboard.ingest.verify.SignatureVerifier;
 import dev.switchboard.ingest.verify.SignatureVerifiers;
-import dev.switchboard.store.NewEvent;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -35,14 +35,16 @@ final class SourceIntake {
   final SignatureVerifier verifier;
   final IpAllowList allowList;
   final PayloadShaper shaper;
-  final List<NewEvent.RouteTarget> routes;
+
+  /** The routes from this source, in configuration order. */
+  final List<RouteConfig> routes;
+
   private final Bucket rateLimit;
   private final JsonSchema schema;
   private final Set<String> keptHeaders;
   private final String keyOfEmptyBody;
 
-  SourceIntake(
-      SourceConfig config, List<String> trustedProxies, List<NewEvent.RouteTarget> routes) {
+  SourceIntake(SourceConfig config, List<String> trustedProxies, List<RouteConfig> routes) {
     this.config = config;
     this.verifier = SignatureVerifiers.create(config.verify());
     this.allowList = new IpAllowList(config.allowIps(), trustedProxies);

@@ -17,6 +17,11 @@ public final class GatewayMetrics {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> ackTimers = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, Counter> outcomeCounters =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, Timer> endToEndTimers =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private final DistributionSummary batchSize =
       DistributionSummary.builder("switchboard_store_group_commit_batch_size")
           .description("Events written per group-commit transaction (one sync each)")
@@ -52,6 +57,36 @@ public final class GatewayMetrics {
                     .maximumExpectedValue(Duration.ofSeconds(10))
                     .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Counts one finished claim by destination and outcome (delivered, retry, dead, skipped…). */
+  public void deliveryOutcome(String destination, String outcome) {
+    outcomeCounters
+        .computeIfAbsent(
+            destination + '\u0000' + outcome,
+            k ->
+                Counter.builder("switchboard_deliveries")
+                    .description("Delivery outcomes by destination")
+                    .tag("destination", destination)
+                    .tag("outcome", outcome)
+                    .register(registry))
+        .increment();
+  }
+
+  /** Time from the event's receipt to the destination's acceptance of it. */
+  public void endToEnd(String destination, Duration latency) {
+    endToEndTimers
+        .computeIfAbsent(
+            destination,
+            d ->
+                Timer.builder("switchboard_delivery_end_to_end")
+                    .description("Time from receipt of an event to its delivery")
+                    .tag("destination", d)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofHours(1))
+                    .register(registry))
+        .record(latency);
   }
 
   public void groupCommitBatch(int size) {

@@ -1,5 +1,6 @@
 package dev.switchboard.store;
 
+import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventStatus;
 import java.time.Instant;
 import java.util.List;
@@ -10,8 +11,7 @@ import java.util.Map;
  *
  * @param idempotencyKey null when the source does not de-duplicate
  * @param keyExpiresAt when the key may be reused; null when there is no key
- * @param routes one (route, destination) pair per delivery to create, in PENDING; empty for a
- *     quarantined event
+ * @param routes one delivery to create per route from the source; empty for a quarantined event
  */
 public record NewEvent(
     String source,
@@ -26,5 +26,16 @@ public record NewEvent(
     String quarantineReason,
     List<RouteTarget> routes) {
 
-  public record RouteTarget(String route, String destination) {}
+  /**
+   * One delivery to create. Ingest evaluates a route's filter before storing, so a delivery that
+   * does not match is created {@code skipped} in the same transaction, and one whose filter fails
+   * is created {@code dead} with the expression error.
+   *
+   * @param reason why it was created final, or null for pending
+   */
+  public record RouteTarget(String route, String destination, DeliveryState state, String reason) {
+    public RouteTarget(String route, String destination) {
+      this(route, destination, DeliveryState.PENDING, null);
+    }
+  }
 }

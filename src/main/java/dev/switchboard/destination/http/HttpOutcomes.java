@@ -46,7 +46,8 @@ public final class HttpOutcomes {
   public static DeliveryResult of(
       int status, HttpHeaders headers, String bodyExcerpt, Instant now) {
     if (status >= 200 && status < 300) {
-      return new Delivered(status, bodyExcerpt);
+      // a 2xx's Retry-After is about polling an async job (Power Automate's 202), not about us
+      return new Delivered(status, bodyExcerpt, quotaReset(headers, now));
     }
     if (status == 408 || status == 425 || status == 429 || (status >= 500 && status < 600)) {
       return new RetryLater("http " + status, status, retryAfter(headers, now), bodyExcerpt);
@@ -74,8 +75,16 @@ public final class HttpOutcomes {
       return null;
     }
     Duration asked = header(headers, "Retry-After").map(v -> parseRetryAfter(v, now)).orElse(null);
-    if (asked != null) {
-      return asked;
+    return asked != null ? asked : quotaReset(headers, now);
+  }
+
+  /**
+   * When the answer says the quota is spent ({@code X-Rate-Limit-Remaining: 0}), how long until it
+   * resets; null otherwise.
+   */
+  public static Duration quotaReset(HttpHeaders headers, Instant now) {
+    if (headers == null) {
+      return null;
     }
     boolean exhausted =
         header(headers, "X-Rate-Limit-Remaining", "X-RateLimit-Remaining")

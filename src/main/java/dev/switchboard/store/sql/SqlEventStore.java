@@ -11,6 +11,7 @@ import dev.switchboard.domain.EventStatus;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
+import dev.switchboard.store.QueuedDelivery;
 import dev.switchboard.store.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -32,48 +33,39 @@ import org.flywaydb.core.Flyway;
 
 /**
  * The event store on SQL: shared statements, one {@link Dialect} for what differs. All writes go
- * through one connection owned by a {@link GroupCommitWriter} thread; reads use their own
- * connection, so they never wait for a sync.
+ * through one connection owned by a {@link SqlWriter} (group commit); reads use a few connections
+ * of their own, so they never wait for a sync. The deliveries side is {@link #deliveries()}.
  */
 public final class SqlEventStore implements EventStore {
-  private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(SqlEventStore.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int QUEUE_CAPACITY = 20_000;
-  private static final int MAX_BATCH = 1_000;
+  static final ObjectMapper JSON = new ObjectMapper();
   private static final String PROBE_PADDING = "p".repeat(16_384);
-
-  private sealed interface Write {}
-
-  private record IngestWrite(NewEvent event) implements Write {}
-
-  private record Heartbeat(Instant at) implements Write {}
-
-  private record LimitSize(long maxBytes) implements Write {}
-
-  private record PurgeKeys(Instant before) implements Write {}
+  private static final int READERS = 4;
 
   private final Dialect dialect;
   private final Clock clock;
-  private final Connection writer;
-  private final Connection reader;
-  private final GroupCommitWriter<Write, Object> groupCommit;
+  private final SqlReaders readers;
   private final AtomicLong unfinishedDeliveries = new AtomicLong();
-  private volatile boolean lastWriteOk = true;
+  private final SqlDeliveryQueue deliveries;
+  private final SqlWriter writer;
+
+  /** Arrival numbering of deliveries; only the writer thread touches it after open. */
+  private long nextSeq;
 
   private SqlEventStore(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
       throws SQLException {
     this.dialect = dialect;
     this.clock = clock;
-    this.writer = dialect.dataSource().getConnection();
-    dialect.prepareWriter(writer);
-    writer.setAutoCommit(false);
-    this.reader = dialect.dataSource().getConnection();
-    dialect.prepareReader(reader);
-    unfinishedDeliveries.set(queryCountUnfinished());
-    this.groupCommit =
-        new GroupCommitWriter<>(
-            "store-group-commit", QUEUE_CAPACITY, MAX_BATCH, this::writeBatch, batchSizeObserver);
+    this.readers = new SqlReaders(dialect, READERS);
+    unfinishedDeliveries.set(
+        readers.read(
+            c ->
+                queryLong(
+                    c,
+                    "SELECT COUNT(*) FROM deliveries"
+                        + " WHERE state NOT IN ('delivered','dead','skipped')")));
+    nextSeq = readers.read(c -> queryLong(c, "SELECT COALESCE(MAX(seq), 0) FROM deliveries")) + 1;
+    this.writer = new SqlWriter(dialect, batchSizeObserver);
+    this.deliveries = new SqlDeliveryQueue(writer, readers, unfinishedDeliveries);
   }
 
   /** Migrates the schema, then opens the store. */
@@ -87,101 +79,44 @@ public final class SqlEventStore implements EventStore {
     return new SqlEventStore(dialect, clock, batchSizeObserver);
   }
 
+  /** The delivery queue on the same database and the same writer. */
+  public SqlDeliveryQueue deliveries() {
+    return deliveries;
+  }
+
   @Override
   public CompletableFuture<IngestOutcome> ingest(NewEvent event) {
-    return groupCommit.submit(new IngestWrite(event)).thenApply(IngestOutcome.class::cast);
+    return writer.submit(ctx -> writeEvent(event, ctx)).thenApply(IngestOutcome.class::cast);
   }
 
   /** Caps the store's size (see {@link Dialect#limitSize}); waits until applied. */
   public void limitSize(long maxSizeBytes) {
-    await(groupCommit.submit(new LimitSize(maxSizeBytes)));
+    await(
+        writer.submit(
+            ctx -> {
+              // pragmas run outside a transaction: commit what came before, then reopen one
+              Connection c = ctx.connection();
+              c.commit();
+              c.setAutoCommit(true);
+              dialect.limitSize(c, maxSizeBytes);
+              c.setAutoCommit(false);
+              beat(ctx, clock.instant());
+              return null;
+            }));
   }
 
-  private List<Object> writeBatch(List<Write> batch) throws SQLException {
-    List<Object> results = new ArrayList<>(batch.size());
-    long newDeliveries = 0;
-    try (PreparedStatement claimKey = writer.prepareStatement(SqlText.CLAIM_KEY);
-        PreparedStatement findKey = writer.prepareStatement(SqlText.FIND_KEY);
-        PreparedStatement insertEvent = writer.prepareStatement(SqlText.INSERT_EVENT);
-        PreparedStatement insertDelivery = writer.prepareStatement(SqlText.INSERT_DELIVERY)) {
-      for (Write write : batch) {
-        switch (write) {
-          case IngestWrite w -> {
-            IngestOutcome outcome =
-                writeEvent(w.event(), claimKey, findKey, insertEvent, insertDelivery);
-            if (outcome instanceof IngestOutcome.Accepted) {
-              newDeliveries += w.event().routes().size();
-            }
-            results.add(outcome);
-          }
-          case Heartbeat h -> {
-            beat(h.at());
-            probeSpace(h.at());
-            results.add(null);
-          }
-          case PurgeKeys p -> {
-            try (PreparedStatement purge = writer.prepareStatement(SqlText.PURGE_KEYS)) {
-              purge.setLong(1, p.before().toEpochMilli());
-              results.add(purge.executeUpdate());
-            }
-          }
-          case LimitSize l -> {
-            // pragmas run outside a transaction: commit what came before, then reopen one
-            writer.commit();
-            writer.setAutoCommit(true);
-            dialect.limitSize(writer, l.maxBytes());
-            writer.setAutoCommit(false);
-            beat(clock.instant());
-            results.add(null);
-          }
-        }
-      }
-      insertDelivery.executeBatch();
-      writer.commit();
-      lastWriteOk = true;
-    } catch (Throwable e) {
-      // whatever went wrong, nothing of this batch may stay written: its senders get 503
-      lastWriteOk = false;
-      rollbackQuietly();
-      throw e;
-    }
-    unfinishedDeliveries.addAndGet(newDeliveries);
-    return results;
-  }
-
-  private void beat(Instant at) throws SQLException {
-    try (PreparedStatement beat = writer.prepareStatement(SqlText.HEARTBEAT)) {
-      beat.setLong(1, at.toEpochMilli());
-      beat.executeUpdate();
-    }
-  }
-
-  private void probeSpace(Instant at) throws SQLException {
-    try (PreparedStatement insert = writer.prepareStatement(SqlText.PROBE_SPACE);
-        PreparedStatement delete = writer.prepareStatement(SqlText.END_PROBE)) {
-      insert.setLong(1, at.toEpochMilli());
-      insert.setString(2, PROBE_PADDING);
-      insert.executeUpdate();
-      delete.executeUpdate();
-    }
-  }
-
-  private IngestOutcome writeEvent(
-      NewEvent e,
-      PreparedStatement claimKey,
-      PreparedStatement findKey,
-      PreparedStatement insertEvent,
-      PreparedStatement insertDelivery)
-      throws SQLException {
+  private IngestOutcome writeEvent(NewEvent e, SqlWriter.Context ctx) throws SQLException {
     Instant now = e.receivedAt();
     EventId id = EventId.generate(now);
     if (e.idempotencyKey() != null) {
+      PreparedStatement claimKey = ctx.statement(SqlText.CLAIM_KEY);
       claimKey.setString(1, e.source());
       claimKey.setString(2, e.idempotencyKey());
       claimKey.setString(3, id.value());
       claimKey.setLong(4, e.keyExpiresAt().toEpochMilli());
       claimKey.setLong(5, now.toEpochMilli());
       if (claimKey.executeUpdate() == 0) {
+        PreparedStatement findKey = ctx.statement(SqlText.FIND_KEY);
         findKey.setString(1, e.source());
         findKey.setString(2, e.idempotencyKey());
         try (ResultSet rs = findKey.executeQuery()) {
@@ -190,6 +125,7 @@ public final class SqlEventStore implements EventStore {
         }
       }
     }
+    PreparedStatement insertEvent = ctx.statement(SqlText.INSERT_EVENT);
     insertEvent.setString(1, id.value());
     insertEvent.setString(2, e.source());
     insertEvent.setString(3, e.idempotencyKey());
@@ -201,61 +137,88 @@ public final class SqlEventStore implements EventStore {
     insertEvent.setString(9, e.status().dbValue());
     insertEvent.setString(10, e.quarantineReason());
     insertEvent.executeUpdate();
+    if (e.routes().isEmpty()) {
+      return new IngestOutcome.Accepted(id);
+    }
+    PreparedStatement insertDelivery = ctx.batch(SqlText.INSERT_DELIVERY);
+    List<QueuedDelivery> queued = new ArrayList<>(e.routes().size());
     for (NewEvent.RouteTarget target : e.routes()) {
-      insertDelivery.setString(1, DeliveryId.generate(now).value());
+      DeliveryId deliveryId = DeliveryId.generate(now);
+      long seq = nextSeq++;
+      insertDelivery.setString(1, deliveryId.value());
       insertDelivery.setString(2, id.value());
       insertDelivery.setString(3, target.route());
       insertDelivery.setString(4, target.destination());
-      insertDelivery.setString(5, DeliveryState.PENDING.dbValue());
+      insertDelivery.setString(5, target.state().dbValue());
       insertDelivery.setString(6, e.partitionKey());
       insertDelivery.setLong(7, e.eventTime().toEpochMilli());
       insertDelivery.setLong(8, now.toEpochMilli());
       insertDelivery.setLong(9, now.toEpochMilli());
       insertDelivery.setLong(10, now.toEpochMilli());
+      insertDelivery.setLong(11, seq);
+      insertDelivery.setString(12, target.reason());
+      insertDelivery.setString(13, target.state() == DeliveryState.DEAD ? "filter" : null);
       insertDelivery.addBatch();
+      if (target.state() == DeliveryState.PENDING) {
+        queued.add(
+            new QueuedDelivery(
+                deliveryId,
+                id,
+                e.source(),
+                target.route(),
+                target.destination(),
+                e.partitionKey(),
+                e.eventTime(),
+                now,
+                seq,
+                DeliveryState.PENDING,
+                0,
+                null,
+                now,
+                e.payload(),
+                e.headers()));
+      }
+    }
+    if (!queued.isEmpty()) {
+      ctx.afterCommit(() -> deliveries.committed(queued));
     }
     return new IngestOutcome.Accepted(id);
   }
 
-  /**
-   * Rolls back a failed batch. SQLite may already have rolled the transaction back itself (it does
-   * on a full disk), leaving the driver outside a transaction; reopening one keeps the writer
-   * usable for the next batch.
-   */
-  private void rollbackQuietly() {
-    try {
-      writer.rollback();
-    } catch (SQLException alreadyRolledBack) {
-      try (var s = writer.createStatement()) {
-        s.execute("BEGIN");
-      } catch (SQLException e) {
-        LOG.warn("store writer could not reopen a transaction: {}", e.getMessage());
-      }
-    }
+  private static void beat(SqlWriter.Context ctx, Instant at) throws SQLException {
+    PreparedStatement beat = ctx.statement(SqlText.HEARTBEAT);
+    beat.setLong(1, at.toEpochMilli());
+    beat.executeUpdate();
+  }
+
+  private static void probeSpace(SqlWriter.Context ctx, Instant at) throws SQLException {
+    PreparedStatement insert = ctx.statement(SqlText.PROBE_SPACE);
+    insert.setLong(1, at.toEpochMilli());
+    insert.setString(2, PROBE_PADDING);
+    insert.executeUpdate();
+    ctx.statement(SqlText.END_PROBE).executeUpdate();
   }
 
   @Override
   public Optional<Event> findEvent(EventId id) {
-    return read(
-        () -> {
-          try (PreparedStatement ps =
-              reader.prepareStatement(SqlText.SELECT_EVENT + " WHERE id = ?")) {
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(SqlText.SELECT_EVENT + " WHERE id = ?")) {
             ps.setString(1, id.value());
-            List<Event> events = mapEvents(ps);
-            return events.stream().findFirst();
+            return mapEvents(ps).stream().findFirst();
           }
         });
   }
 
   @Override
   public List<Event> findEvents(String source, EventStatus status, int limit) {
-    return read(
-        () -> {
+    return readers.read(
+        c -> {
           String sql =
               SqlText.SELECT_EVENT
                   + " WHERE (? IS NULL OR source = ?) AND (? IS NULL OR status = ?)"
                   + " ORDER BY received_at DESC, id DESC LIMIT ?";
-          try (PreparedStatement ps = reader.prepareStatement(sql)) {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
             String statusValue = status == null ? null : status.dbValue();
             ps.setString(1, source);
             ps.setString(2, source);
@@ -269,7 +232,7 @@ public final class SqlEventStore implements EventStore {
 
   @Override
   public long countEvents() {
-    return read(() -> queryLong(reader, "SELECT COUNT(*) FROM events"));
+    return readers.read(c -> queryLong(c, "SELECT COUNT(*) FROM events"));
   }
 
   @Override
@@ -277,24 +240,34 @@ public final class SqlEventStore implements EventStore {
     return unfinishedDeliveries.get();
   }
 
-  private long queryCountUnfinished() throws SQLException {
-    return queryLong(
-        reader,
-        "SELECT COUNT(*) FROM deliveries WHERE state NOT IN ('delivered','dead','skipped')");
-  }
-
   @Override
   public int purgeExpiredKeys(Instant now) {
-    return (Integer) await(groupCommit.submit(new PurgeKeys(now)));
+    return (Integer)
+        await(
+            writer.submit(
+                ctx -> {
+                  PreparedStatement purge = ctx.statement(SqlText.PURGE_KEYS);
+                  purge.setLong(1, now.toEpochMilli());
+                  return purge.executeUpdate();
+                }));
   }
 
   @Override
   public boolean isWritable() {
-    if (lastWriteOk) {
+    if (!writer.failedSinceProbe()) {
       return true;
     }
+    Instant at = clock.instant();
     try {
-      groupCommit.submit(new Heartbeat(clock.instant())).get(1, TimeUnit.SECONDS);
+      writer
+          .submit(
+              ctx -> {
+                beat(ctx, at);
+                probeSpace(ctx, at);
+                return null;
+              })
+          .get(1, TimeUnit.SECONDS);
+      writer.probeSucceeded();
       return true;
     } catch (ExecutionException | TimeoutException e) {
       return false;
@@ -306,22 +279,13 @@ public final class SqlEventStore implements EventStore {
 
   /** Requests waiting for the writer thread. */
   public int waitingWrites() {
-    return groupCommit.waiting();
+    return writer.waiting();
   }
 
   @Override
   public void close() {
-    groupCommit.close();
-    closeQuietly(writer);
-    closeQuietly(reader);
-  }
-
-  private static void closeQuietly(Connection c) {
-    try {
-      c.close();
-    } catch (SQLException ignored) {
-      // closing on the way out; nothing left to protect
-    }
+    writer.close();
+    readers.close();
   }
 
   private List<Event> mapEvents(PreparedStatement ps) throws SQLException {
@@ -345,21 +309,7 @@ public final class SqlEventStore implements EventStore {
     return events;
   }
 
-  private interface SqlRead<T> {
-    T run() throws SQLException;
-  }
-
-  private <T> T read(SqlRead<T> body) {
-    synchronized (reader) {
-      try {
-        return body.run();
-      } catch (SQLException e) {
-        throw new StoreUnavailableException("store read failed: " + e.getMessage(), e);
-      }
-    }
-  }
-
-  private static long queryLong(Connection c, String sql) throws SQLException {
+  static long queryLong(Connection c, String sql) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
@@ -367,7 +317,7 @@ public final class SqlEventStore implements EventStore {
     }
   }
 
-  private static <T> T await(CompletableFuture<T> future) {
+  static <T> T await(CompletableFuture<T> future) {
     try {
       return future.get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -388,7 +338,7 @@ public final class SqlEventStore implements EventStore {
     }
   }
 
-  private static Map<String, String> fromJson(String text) {
+  static Map<String, String> fromJson(String text) {
     try {
       return JSON.readValue(text, new TypeReference<>() {});
     } catch (JsonProcessingException e) {

@@ -24,8 +24,8 @@ final class SqlText {
 
   static final String INSERT_DELIVERY =
       "INSERT INTO deliveries (id, event_id, route, destination, state, partition_key,"
-          + " event_time, next_attempt_at, created_at, updated_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+          + " event_time, next_attempt_at, created_at, updated_at, seq, last_error, error_class)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   static final String SELECT_EVENT =
       "SELECT id, source, idempotency_key, event_time, partition_key, received_at, payload,"

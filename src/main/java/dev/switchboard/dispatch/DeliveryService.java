@@ -1,0 +1,110 @@
+package dev.switchboard.dispatch;
+
+import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.EventId;
+import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.DeliveryFilter;
+import dev.switchboard.store.DeliveryQueue;
+import dev.switchboard.store.DeliveryRecord;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What an operator can do with deliveries, as a Java API: the admin REST API, the dashboard and the
+ * CLI sit on top of it. Every action records who did it; replays keep the delivery's id, which is
+ * its idempotency key, so a receiver that saw it before can tell.
+ */
+public final class DeliveryService {
+  private final DeliveryQueue queue;
+  private final Dispatcher dispatcher;
+  private final Clock clock;
+
+  public DeliveryService(DeliveryQueue queue, Dispatcher dispatcher, Clock clock) {
+    this.queue = queue;
+    this.dispatcher = dispatcher;
+    this.clock = clock;
+  }
+
+  /** How many deliveries a bulk action with {@code filter} would touch (dry run). */
+  public long count(DeliveryFilter filter) {
+    return queue.count(filter);
+  }
+
+  /**
+   * Sends matching deliveries again (dead letters by default; {@code delivered} too when the filter
+   * names that state). Returns how many went back to pending.
+   */
+  public int replay(DeliveryFilter filter, String by) {
+    int replayed = await(queue.replay(filter, requireWho(by), clock.instant()));
+    if (replayed > 0) {
+      dispatcher.rescan(filter.destination());
+    }
+    return replayed;
+  }
+
+  /** Replays one delivery, dead or delivered; false when it is in neither state. */
+  public boolean replayOne(DeliveryId id, String by) {
+    return replay(DeliveryFilter.of(id, Set.of(DeliveryState.DEAD, DeliveryState.DELIVERED)), by)
+        == 1;
+  }
+
+  /** Gives up on matching dead letters for good (they become skipped, with who and when). */
+  public int discard(DeliveryFilter filter, String by) {
+    int discarded = await(queue.discard(filter, requireWho(by), clock.instant()));
+    if (discarded > 0) {
+      // a key held by a dead letter under on_dead: block may go on now
+      dispatcher.rescan(filter.destination());
+    }
+    return discarded;
+  }
+
+  /** Holds a destination's deliveries (in the store, across restarts) until {@link #resume}. */
+  public void pause(String destination, String by) {
+    setPaused(destination, true, by);
+  }
+
+  /** Sends a paused destination's deliveries again, in order. */
+  public void resume(String destination, String by) {
+    setPaused(destination, false, by);
+  }
+
+  private void setPaused(String destination, boolean paused, String by) {
+    if (!dispatcher.hasDestination(destination)) {
+      throw new IllegalArgumentException("no destination named " + destination);
+    }
+    await(queue.setPaused(destination, paused, requireWho(by), clock.instant()));
+    dispatcher.setPaused(destination, paused);
+  }
+
+  public List<Dispatcher.DestinationStatus> destinations() {
+    return dispatcher.statuses();
+  }
+
+  public Optional<DeliveryRecord> delivery(DeliveryId id) {
+    return queue.findDelivery(id);
+  }
+
+  public List<DeliveryRecord> deliveriesOf(EventId eventId) {
+    return queue.deliveriesOf(eventId);
+  }
+
+  public List<AttemptRecord> attempts(DeliveryId id) {
+    return queue.attemptsOf(id);
+  }
+
+  private static String requireWho(String by) {
+    if (by == null || by.isBlank()) {
+      throw new IllegalArgumentException("say who is acting (by)");
+    }
+    return by;
+  }
+
+  private static <T> T await(CompletableFuture<T> future) {
+    return future.orTimeout(30, TimeUnit.SECONDS).join();
+  }
+}

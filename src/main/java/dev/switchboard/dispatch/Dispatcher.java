@@ -1,0 +1,906 @@
+package dev.switchboard.dispatch;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.RouteConfig;
+import dev.switchboard.destination.DeliveryResult;
+import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.dispatch.DestinationLane.RouteKey;
+import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.DeliveryQueue;
+import dev.switchboard.store.Finish;
+import dev.switchboard.store.QueuedDelivery;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.TimeMeter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends every pending delivery to its destination: one loop thread decides what may start (per
+ * destination: pause, {@code Retry-After}, circuit breaker, rate limit, concurrency, per-key
+ * order), and each attempt runs on its own virtual thread: claim under a lease, stale check,
+ * transform, send, and the outcome written back fenced by the claim token. No transaction is open
+ * while a request is out.
+ *
+ * <p>New deliveries arrive in memory from the store right after ingest commits them, so a fresh
+ * event goes out without a polling delay. Polling ({@link Settings#pollInterval}) only finds
+ * retries that came due; a slower sweep re-reads the queue for work memory does not hold (after a
+ * restart, a reaped lease, a replay, or when more is waiting than memory keeps).
+ *
+ * <p>Failure policy: waiting for a paused destination, a {@code Retry-After}, an open breaker, a
+ * rate limit or a free slot happens before the claim, so it never spends an attempt. If the store
+ * fails a claim or an outcome, the delivery is forgotten in memory and stays in the store (pending,
+ * or in_flight until its lease expires and the reaper returns it): it is tried again later, with
+ * the same idempotency key.
+ */
+public final class Dispatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_EXCERPT = 500;
+
+  /**
+   * @param pollInterval how often due retries are looked for, and the longest the loop sleeps
+   * @param sweepInterval how often the whole queue is re-read as a safety net
+   * @param reapInterval how often expired leases are returned and live ones renewed
+   * @param laneCapacity deliveries held in memory per destination
+   * @param scanBatch rows read per scan
+   */
+  public record Settings(
+      Duration pollInterval,
+      Duration sweepInterval,
+      Duration reapInterval,
+      int laneCapacity,
+      int scanBatch) {
+    public static final Settings DEFAULT =
+        new Settings(
+            Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(20), 20_000, 2_000);
+  }
+
+  /** A destination's state as operators see it. */
+  public record DestinationStatus(
+      String name,
+      String type,
+      boolean available,
+      String unavailableReason,
+      boolean paused,
+      Instant pausedUntil,
+      String breaker,
+      int running,
+      int waitingInMemory,
+      boolean moreInStore,
+      String lastError,
+      Instant lastErrorAt) {}
+
+  private record Lease(String token, long claimedNanos) {}
+
+  private final Map<String, RouteConfig> routes;
+  private final Map<String, DestinationLane> lanes = new LinkedHashMap<>();
+  private final Map<String, RetryPolicy> retryPolicies = new LinkedHashMap<>();
+  private final DeliveryQueue queue;
+  private final Clock clock;
+  private final Settings settings;
+  private final GatewayMetrics metrics;
+  private final LinkedBlockingQueue<Runnable> mailbox = new LinkedBlockingQueue<>();
+  private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+  private final ConcurrentHashMap<DeliveryId, Lease> leases = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<RouteKey, Instant> watermarks = new ConcurrentHashMap<>();
+  private final Thread loop;
+  private volatile boolean stopping;
+
+  /**
+   * @param destinations the built connectors by name; a configured destination missing here is held
+   *     (its deliveries wait) with {@code unavailable} giving the reason
+   */
+  public Dispatcher(
+      Map<String, RouteConfig> routes,
+      Map<String, DestinationConfig> destinationConfigs,
+      Map<String, Destination> destinations,
+      Map<String, String> unavailable,
+      DeliveryQueue queue,
+      Clock clock,
+      RandomGenerator random,
+      Settings settings,
+      GatewayMetrics metrics) {
+    this.routes = Map.copyOf(routes);
+    this.queue = queue;
+    this.clock = clock;
+    this.settings = settings;
+    this.metrics = metrics;
+    for (DestinationConfig config : destinationConfigs.values()) {
+      Set<String> perKey = new HashSet<>();
+      for (RouteConfig route : routes.values()) {
+        if (route.to().equals(config.name()) && route.ordering() == RouteConfig.Ordering.PER_KEY) {
+          perKey.add(route.name());
+        }
+      }
+      lanes.put(
+          config.name(),
+          new DestinationLane(
+              config,
+              destinations.get(config.name()),
+              unavailable.getOrDefault(config.name(), "no connector"),
+              config.rateLimit() == null
+                  ? null
+                  : bucket(config.rateLimit().count(), config.rateLimit().per(), clock),
+              settings.laneCapacity(),
+              perKey));
+      retryPolicies.put(config.name(), new RetryPolicy(config.retry(), random));
+    }
+    this.loop = Thread.ofPlatform().name("dispatcher").daemon(true).unstarted(this::run);
+  }
+
+  /**
+   * At most {@code count} sends in any window of {@code per}: a bucket of one token refilled
+   * smoothly, so sends are paced evenly and a burst never exceeds the rate.
+   */
+  private static Bucket bucket(long count, Duration per, Clock clock) {
+    TimeMeter meter =
+        new TimeMeter() {
+          @Override
+          public long currentTimeNanos() {
+            Instant now = clock.instant();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+          }
+
+          @Override
+          public boolean isWallClockBased() {
+            return true;
+          }
+        };
+    Duration interval = per.dividedBy(count);
+    if (interval.isZero()) {
+      interval = Duration.ofNanos(1);
+    }
+    Duration every = interval;
+    return Bucket.builder()
+        .withCustomTimePrecision(meter)
+        .addLimit(limit -> limit.capacity(1).refillGreedy(1, every).initialTokens(1))
+        .build();
+  }
+
+  /**
+   * Returns leases left by a previous run, loads paused flags, subscribes to new deliveries and
+   * starts the loop. Call before ingest opens.
+   */
+  public void start() {
+    int reaped = queue.singleNode() ? queue.reapAll() : queue.reapExpired(clock.instant());
+    if (reaped > 0) {
+      LOG.info("returned {} delivery(ies) left in flight by a previous run to pending", reaped);
+    }
+    for (String paused : queue.pausedDestinations()) {
+      DestinationLane lane = lanes.get(paused);
+      if (lane != null) {
+        lane.paused = true;
+      }
+    }
+    lanes.values().stream()
+        .filter(l -> !l.available())
+        .forEach(
+            l ->
+                LOG.warn(
+                    "destination {} is held: {}; its deliveries wait",
+                    l.name,
+                    l.unavailableReason));
+    queue.onCommitted(list -> post(() -> offer(list)));
+    loop.start();
+  }
+
+  private void post(Runnable task) {
+    mailbox.add(task);
+  }
+
+  private void offer(List<QueuedDelivery> deliveries) {
+    for (QueuedDelivery d : deliveries) {
+      DestinationLane lane = lanes.get(d.destination());
+      if (lane != null && isDispatchable(d)) {
+        lane.add(d);
+      }
+    }
+  }
+
+  /** Routes with an enrichment step wait for the enrichment connector (not built yet). */
+  private boolean isDispatchable(QueuedDelivery d) {
+    RouteConfig route = routes.get(d.route());
+    return route == null || route.enrich() == null;
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private void run() {
+    long pollNanos = settings.pollInterval().toNanos();
+    long nextPoll = System.nanoTime();
+    long nextSweep = System.nanoTime() + settings.sweepInterval().toNanos();
+    long nextReap = System.nanoTime() + settings.reapInterval().toNanos();
+    long waitNanos = 0;
+    while (!stopping) {
+      try {
+        Runnable task = mailbox.poll(waitNanos, TimeUnit.NANOSECONDS);
+        int drained = 0;
+        while (task != null) {
+          runQuietly(task);
+          task = ++drained < 10_000 ? mailbox.poll() : null;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long nowNanos = System.nanoTime();
+      if (nowNanos - nextPoll >= 0) {
+        nextPoll = nowNanos + pollNanos;
+        lanes.values().forEach(this::scanRetries);
+      }
+      if (nowNanos - nextSweep >= 0) {
+        nextSweep = nowNanos + settings.sweepInterval().toNanos();
+        for (DestinationLane lane : lanes.values()) {
+          lane.sweepWanted = true;
+          lane.recheckHeldKeys();
+        }
+      }
+      if (nowNanos - nextReap >= 0) {
+        nextReap = nowNanos + settings.reapInterval().toNanos();
+        workers.execute(this::reapAndRenew);
+      }
+      Instant now = clock.instant();
+      waitNanos = Math.max(0, nextPoll - System.nanoTime());
+      for (DestinationLane lane : lanes.values()) {
+        waitNanos = Math.min(waitNanos, pump(lane, now));
+        if (lane.sweepWanted || (lane.overflow && lane.waiting() < lane.capacity / 2)) {
+          scanPending(lane);
+        }
+      }
+    }
+  }
+
+  private static void runQuietly(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      LOG.error("dispatcher task failed", e);
+    }
+  }
+
+  /**
+   * Starts what may start on a lane; returns how long until something held back by time (rate
+   * limit) may go, or Long.MAX_VALUE.
+   */
+  private long pump(DestinationLane lane, Instant now) {
+    if (!lane.available() || lane.paused || now.isBefore(lane.pausedUntil)) {
+      return Long.MAX_VALUE;
+    }
+    while (lane.running < lane.config.concurrency() && lane.waiting() > 0) {
+      if (!lane.breaker.allows(now)) {
+        return Long.MAX_VALUE;
+      }
+      if (lane.rate != null && lane.rate.getAvailableTokens() < 1) {
+        return Math.max(
+            1_000_000L, lane.rate.estimateAbilityToConsume(1).getNanosToWaitForRefill());
+      }
+      QueuedDelivery d = lane.take();
+      if (d == null) {
+        return Long.MAX_VALUE;
+      }
+      if (lane.rate != null) {
+        lane.rate.tryConsume(1);
+      }
+      lane.running++;
+      lane.breaker.admitted();
+      workers.execute(() -> attempt(lane, d));
+    }
+    return Long.MAX_VALUE;
+  }
+
+  private void scanRetries(DestinationLane lane) {
+    int room = lane.capacity - lane.known.size();
+    if (room <= 0) {
+      return;
+    }
+    Instant now = clock.instant();
+    workers.execute(
+        () -> {
+          try {
+            List<QueuedDelivery> due =
+                queue.scan(
+                    lane.name,
+                    DeliveryState.RETRY_SCHEDULED,
+                    now,
+                    null,
+                    Long.MIN_VALUE,
+                    Math.min(room, settings.scanBatch()));
+            if (!due.isEmpty()) {
+              post(() -> due.stream().filter(this::isDispatchable).forEach(lane::add));
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("could not scan retries of {}: {}", lane.name, e.getMessage());
+          }
+        });
+  }
+
+  /**
+   * Reads pending work memory does not hold, from the lane's cursor (from the start on a sweep).
+   */
+  private void scanPending(DestinationLane lane) {
+    if (lane.scanning) {
+      return;
+    }
+    lane.scanning = true;
+    if (lane.sweepWanted) {
+      lane.sweepWanted = false;
+      lane.cursorTime = null;
+      lane.cursorSeq = Long.MIN_VALUE;
+    }
+    Instant after = lane.cursorTime;
+    long afterSeq = lane.cursorSeq;
+    Instant now = clock.instant();
+    int limit = settings.scanBatch();
+    workers.execute(
+        () -> {
+          List<QueuedDelivery> rows;
+          try {
+            rows = queue.scan(lane.name, DeliveryState.PENDING, now, after, afterSeq, limit);
+          } catch (RuntimeException e) {
+            LOG.warn("could not scan pending deliveries of {}: {}", lane.name, e.getMessage());
+            post(() -> lane.scanning = false);
+            return;
+          }
+          post(() -> takeScan(lane, rows, limit));
+        });
+  }
+
+  private void takeScan(DestinationLane lane, List<QueuedDelivery> rows, int limit) {
+    lane.scanning = false;
+    boolean full = false;
+    for (QueuedDelivery d : rows) {
+      if (isDispatchable(d) && !lane.add(d)) {
+        full = true;
+        break;
+      }
+      lane.cursorTime = d.nextAttemptAt();
+      lane.cursorSeq = d.seq();
+    }
+    if (!full && rows.size() < limit) {
+      // read to the end: memory holds everything that was waiting
+      lane.overflow = false;
+      lane.cursorTime = null;
+      lane.cursorSeq = Long.MIN_VALUE;
+    } else {
+      lane.overflow = true;
+    }
+  }
+
+  private void reapAndRenew() {
+    try {
+      int reaped = queue.reapExpired(clock.instant());
+      if (reaped > 0) {
+        LOG.info("returned {} delivery(ies) with an expired lease to pending", reaped);
+        post(() -> lanes.values().forEach(l -> l.sweepWanted = true));
+      }
+      long renewBefore = System.nanoTime() - settings.reapInterval().toNanos();
+      Map<DeliveryId, String> old = new LinkedHashMap<>();
+      leases.forEach(
+          (id, lease) -> {
+            if (lease.claimedNanos() - renewBefore < 0) {
+              old.put(id, lease.token());
+            }
+          });
+      if (!old.isEmpty()) {
+        queue.renew(old, clock.instant().plus(longestLease())).join();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("lease housekeeping failed: {}", e.getMessage());
+    }
+  }
+
+  private Duration longestLease() {
+    return lanes.values().stream()
+        .map(l -> leaseFor(l.config))
+        .max(Duration::compareTo)
+        .orElse(Duration.ofMinutes(2));
+  }
+
+  /** Long enough for the slowest attempt, and for the heartbeat to renew it several times. */
+  private Duration leaseFor(DestinationConfig config) {
+    return config.timeout().multipliedBy(2).plus(settings.reapInterval().multipliedBy(3));
+  }
+
+  // ---------------------------------------------------------------- one attempt
+
+  /** What an attempt came to: the outcome to write, and the answer if a request was made. */
+  private record Attempted(Finish finish, DeliveryResult result) {}
+
+  /** Runs on a virtual thread; reports back to the loop through the mailbox. */
+  private void attempt(DestinationLane lane, QueuedDelivery d) {
+    RouteConfig route = routes.get(d.route());
+    boolean slotReturned = false;
+    try {
+      if (lane.keyOf(d) != null) {
+        boolean block = route != null && route.onDead() == RouteConfig.OnDead.BLOCK;
+        Optional<QueuedDelivery> earlier = queue.earlierUnfinished(d, block);
+        if (earlier.isPresent()) {
+          QueuedDelivery e = earlier.get();
+          boolean due =
+              e.state() == DeliveryState.PENDING
+                  || (e.state() == DeliveryState.RETRY_SCHEDULED
+                      && !e.nextAttemptAt().isAfter(clock.instant()));
+          slotReturned = true;
+          post(
+              () -> {
+                noAttempt(lane);
+                lane.blockedBy(d, e, due);
+              });
+          return;
+        }
+      }
+      Instant claimedAt = clock.instant();
+      String token = newToken();
+      boolean claimed =
+          queue
+              .claim(d.id(), token, claimedAt, claimedAt.plus(leaseFor(lane.config)))
+              .get(30, TimeUnit.SECONDS);
+      if (!claimed) {
+        slotReturned = true;
+        post(
+            () -> {
+              noAttempt(lane);
+              lane.release(d, false, false);
+            });
+        return;
+      }
+      leases.put(d.id(), new Lease(token, System.nanoTime()));
+      try {
+        Attempted attempted = attemptClaimed(lane, route, d, token, claimedAt);
+        slotReturned = true;
+        DeliveryResult result = attempted.result();
+        post(() -> afterSend(lane, result));
+        Finish finish = attempted.finish();
+        boolean written = queue.finish(finish, clock.instant()).get(30, TimeUnit.SECONDS);
+        if (!written) {
+          LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
+        }
+        post(() -> finished(lane, d, finish, written));
+      } finally {
+        leases.remove(d.id());
+      }
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      LOG.warn(
+          "delivery {} to {} not completed, left in the store for later: {}",
+          d.id(),
+          lane.name,
+          e.toString());
+      boolean returnSlot = !slotReturned;
+      post(
+          () -> {
+            if (returnSlot) {
+              noAttempt(lane);
+            }
+            lane.release(d, false, false);
+            lane.sweepWanted = true;
+          });
+    }
+  }
+
+  /** Everything between the claim and the outcome; makes at most one request. */
+  private Attempted attemptClaimed(
+      DestinationLane lane, RouteConfig route, QueuedDelivery d, String token, Instant claimedAt) {
+    if (route == null) {
+      return new Attempted(
+          new Finish.Dead(
+              d.id(), token, null, "route " + d.route() + " is no longer configured", "config"),
+          null);
+    }
+    boolean perKey = lane.keyOf(d) != null;
+    if (perKey && route.stale() == RouteConfig.Stale.SKIP) {
+      Instant newest = watermark(new RouteKey(d.route(), d.partitionKey()));
+      if (newest != null && d.eventTime().isBefore(newest)) {
+        return new Attempted(
+            new Finish.Skipped(
+                d.id(),
+                token,
+                "stale: an event of " + newest + " was already delivered for this key"),
+            null);
+      }
+    }
+    byte[] body;
+    try {
+      body = body(route, d);
+    } catch (RuntimeException e) {
+      return new Attempted(
+          new Finish.Dead(d.id(), token, null, "transform failed: " + e.getMessage(), "transform"),
+          null);
+    }
+    int number = d.attempts() + 1;
+    OutboundDelivery out =
+        new OutboundDelivery(
+            d.id().value(),
+            d.eventId().value(),
+            d.id().value(),
+            d.partitionKey(),
+            body,
+            Map.of(),
+            number);
+    Instant started = clock.instant();
+    long t0 = System.nanoTime();
+    DeliveryResult result;
+    try {
+      result = lane.destination.send(out);
+    } catch (RuntimeException e) {
+      LOG.error("connector {} failed on delivery {}", lane.name, d.id(), e);
+      result =
+          new DeliveryResult.RetryLater(
+              "connector error: " + e.getClass().getSimpleName(), 0, null, null);
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    return new Attempted(
+        decide(lane, route, d, token, claimedAt, perKey, number, started, took, result), result);
+  }
+
+  private Finish decide(
+      DestinationLane lane,
+      RouteConfig route,
+      QueuedDelivery d,
+      String token,
+      Instant claimedAt,
+      boolean perKey,
+      int number,
+      Instant started,
+      Duration took,
+      DeliveryResult result) {
+    Instant now = clock.instant();
+    switch (result) {
+      case DeliveryResult.Delivered ok -> {
+        Finish.Watermark mark =
+            perKey && route.stale() == RouteConfig.Stale.SKIP
+                ? new Finish.Watermark(d.route(), d.partitionKey(), d.eventTime())
+                : null;
+        return new Finish.Delivered(
+            d.id(),
+            token,
+            new AttemptRecord(
+                number, started, took, ok.status(), "delivered", null, cut(ok.excerpt())),
+            mark);
+      }
+      case DeliveryResult.RetryLater retry -> {
+        return retryOrDie(lane, d, token, claimedAt, number, started, took, retry, now);
+      }
+      case DeliveryResult.Rejected no -> {
+        if (lane.config.retry().retryOn().contains(no.status())) {
+          return retryOrDie(
+              lane,
+              d,
+              token,
+              claimedAt,
+              number,
+              started,
+              took,
+              new DeliveryResult.RetryLater(no.error(), no.status(), null, no.excerpt()),
+              now);
+        }
+        return new Finish.Dead(
+            d.id(),
+            token,
+            new AttemptRecord(
+                number, started, took, no.status(), "dead", no.error(), cut(no.excerpt())),
+            no.error(),
+            errorClass(no.status(), no.error()));
+      }
+    }
+  }
+
+  private Finish retryOrDie(
+      DestinationLane lane,
+      QueuedDelivery d,
+      String token,
+      Instant claimedAt,
+      int number,
+      Instant started,
+      Duration took,
+      DeliveryResult.RetryLater retry,
+      Instant now) {
+    Instant firstAttemptAt = d.firstAttemptAt() == null ? claimedAt : d.firstAttemptAt();
+    RetryPolicy.Decision decision =
+        retryPolicies.get(lane.name).next(number, firstAttemptAt, now, retry.retryAfter());
+    String errorClass = errorClass(retry.status(), retry.error());
+    return switch (decision) {
+      case RetryPolicy.RetryAt at ->
+          new Finish.Retry(
+              d.id(),
+              token,
+              new AttemptRecord(
+                  number,
+                  started,
+                  took,
+                  retry.status(),
+                  "retry",
+                  retry.error(),
+                  cut(retry.excerpt())),
+              at.at(),
+              errorClass);
+      case RetryPolicy.GiveUp giveUp ->
+          new Finish.Dead(
+              d.id(),
+              token,
+              new AttemptRecord(
+                  number,
+                  started,
+                  took,
+                  retry.status(),
+                  "dead",
+                  retry.error(),
+                  cut(retry.excerpt())),
+              giveUp.reason() + "; last error: " + retry.error(),
+              errorClass);
+    };
+  }
+
+  /** Coarse class of an error, for bulk replay by error. */
+  static String errorClass(int status, String error) {
+    if (status == 429) {
+      return "http_429";
+    } else if (status >= 500) {
+      return "http_5xx";
+    } else if (status >= 400) {
+      return "http_4xx";
+    } else if (status > 0) {
+      return "http_other";
+    } else if (error != null && error.startsWith("timeout")) {
+      return "timeout";
+    } else if (error != null && error.startsWith("connection")) {
+      return "connection";
+    }
+    return "error";
+  }
+
+  private static String cut(String excerpt) {
+    if (excerpt == null || excerpt.length() <= MAX_EXCERPT) {
+      return excerpt;
+    }
+    return excerpt.substring(0, MAX_EXCERPT) + "…";
+  }
+
+  private Instant watermark(RouteKey key) {
+    Instant cached = watermarks.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    Instant stored = queue.watermark(key.route(), key.key()).orElse(null);
+    if (stored != null) {
+      remember(key, stored);
+    }
+    return stored;
+  }
+
+  private void remember(RouteKey key, Instant eventTime) {
+    if (watermarks.size() > 200_000) {
+      watermarks.clear(); // a cache: the store has every watermark
+    }
+    watermarks.merge(key, eventTime, (a, b) -> a.isAfter(b) ? a : b);
+  }
+
+  static byte[] body(RouteConfig route, QueuedDelivery d) {
+    if (route.transform() == null) {
+      return d.payload().getBytes(StandardCharsets.UTF_8);
+    }
+    try {
+      Object input = JSON.readValue(d.payload(), Object.class);
+      Map<String, Object> bindings = new java.util.HashMap<>();
+      bindings.put("headers", d.headers());
+      bindings.put("source", d.source());
+      bindings.put("eventId", d.eventId().value());
+      bindings.put("eventTime", d.eventTime().toString());
+      bindings.put("receivedAt", d.receivedAt().toString());
+      Object out = route.transform().evaluate(input, bindings);
+      if (out == null) {
+        throw new IllegalArgumentException("the transform produced nothing");
+      }
+      return JSON.writeValueAsBytes(out);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "the transform's result is not JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static String newToken() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return Long.toHexString(r.nextLong()) + Long.toHexString(r.nextLong());
+  }
+
+  // ---------------------------------------------------------------- back on the loop
+
+  private void noAttempt(DestinationLane lane) {
+    lane.running--;
+    lane.breaker.noAttempt();
+  }
+
+  private void afterSend(DestinationLane lane, DeliveryResult result) {
+    if (result == null) {
+      noAttempt(lane);
+      return;
+    }
+    lane.running--;
+    Instant now = clock.instant();
+    switch (result) {
+      case DeliveryResult.Delivered ok -> {
+        lane.breaker.succeeded();
+        pauseFor(lane, ok.pauseFor(), now);
+      }
+      case DeliveryResult.RetryLater retry -> {
+        lane.breaker.failed(now);
+        pauseFor(lane, retry.retryAfter(), now);
+        lane.lastError = retry.error();
+        lane.lastErrorAt = now;
+      }
+      case DeliveryResult.Rejected no -> {
+        lane.breaker.succeeded();
+        lane.lastError = no.error();
+        lane.lastErrorAt = now;
+      }
+    }
+  }
+
+  /** A destination's own "wait" applies to the whole destination, not only one delivery. */
+  private static void pauseFor(DestinationLane lane, Duration wait, Instant now) {
+    if (wait != null && wait.isPositive()) {
+      Instant until = now.plus(wait);
+      if (until.isAfter(lane.pausedUntil)) {
+        lane.pausedUntil = until;
+      }
+    }
+  }
+
+  private void finished(DestinationLane lane, QueuedDelivery d, Finish finish, boolean written) {
+    boolean keepsKey = written && finish instanceof Finish.Retry;
+    lane.release(d, false, keepsKey);
+    if (!written) {
+      lane.sweepWanted = true;
+      return;
+    }
+    String outcome =
+        switch (finish) {
+          case Finish.Delivered ignored -> "delivered";
+          case Finish.Retry ignored -> "retry";
+          case Finish.Dead ignored -> "dead";
+          case Finish.Skipped ignored -> "skipped";
+          case Finish.Released ignored -> "released";
+        };
+    metrics.deliveryOutcome(lane.name, outcome);
+    if (finish instanceof Finish.Delivered delivered) {
+      metrics.endToEnd(lane.name, Duration.between(d.receivedAt(), clock.instant()));
+      if (delivered.watermark() != null) {
+        remember(new RouteKey(d.route(), d.partitionKey()), d.eventTime());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- operator actions
+
+  /** Runs {@code action} on the loop and waits for its answer. */
+  <T> T onLoop(java.util.function.Supplier<T> action) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    post(
+        () -> {
+          try {
+            result.complete(action.get());
+          } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+          }
+        });
+    return result.orTimeout(30, TimeUnit.SECONDS).join();
+  }
+
+  boolean hasDestination(String name) {
+    return lanes.containsKey(name);
+  }
+
+  void setPaused(String destination, boolean paused) {
+    onLoop(
+        () -> {
+          DestinationLane lane = lanes.get(destination);
+          lane.paused = paused;
+          if (!paused) {
+            lane.sweepWanted = true;
+          }
+          return null;
+        });
+  }
+
+  /** After deliveries went back to pending in the store: read them in. */
+  void rescan(String destination) {
+    onLoop(
+        () -> {
+          for (DestinationLane lane : lanes.values()) {
+            if (destination == null || lane.name.equals(destination)) {
+              lane.sweepWanted = true;
+              lane.recheckHeldKeys();
+            }
+          }
+          return null;
+        });
+  }
+
+  List<DestinationStatus> statuses() {
+    return onLoop(
+        () -> {
+          List<DestinationStatus> result = new ArrayList<>();
+          Instant now = clock.instant();
+          for (DestinationLane lane : lanes.values()) {
+            lane.breaker.allows(now);
+            result.add(
+                new DestinationStatus(
+                    lane.name,
+                    lane.config.type(),
+                    lane.available(),
+                    lane.available() ? null : lane.unavailableReason,
+                    lane.paused,
+                    lane.pausedUntil.isAfter(now) ? lane.pausedUntil : null,
+                    lane.breaker.state().name().toLowerCase(java.util.Locale.ROOT),
+                    lane.running,
+                    lane.waiting(),
+                    lane.overflow,
+                    lane.lastError,
+                    lane.lastErrorAt));
+          }
+          return result;
+        });
+  }
+
+  /**
+   * Stops starting attempts, lets running ones finish within {@code grace}, then stops. What is
+   * left stays in the store (leases expire and are returned on the next start).
+   */
+  public void close(Duration grace) {
+    if (stopping) {
+      return;
+    }
+    for (DestinationLane lane : lanes.values()) {
+      post(() -> lane.paused = true);
+    }
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (!leases.isEmpty() && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+    stopping = true;
+    loop.interrupt();
+    workers.shutdownNow();
+    try {
+      workers.awaitTermination(5, TimeUnit.SECONDS);
+      loop.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (DestinationLane lane : lanes.values()) {
+      if (lane.destination != null) {
+        lane.destination.close();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,103 @@
+package dev.switchboard.store;
+
+import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.EventId;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The deliveries side of the store: the dispatcher's queue and the operator's dead-letter actions.
+ *
+ * <p>Lifecycle: the dispatcher registers its {@link #onCommitted listener} before ingest opens;
+ * writes complete their futures only once committed and synced, and fail with {@link
+ * StoreUnavailableException} when that cannot happen (nothing of them is then written).
+ *
+ * <p>Leases: {@link #claim} moves a pending or due delivery to in_flight under a fresh token and a
+ * lease; every {@link #finish} and {@link #renew} is fenced by that token, so a dispatcher whose
+ * lease expired (and whose delivery was reaped and claimed again) writes nothing.
+ */
+public interface DeliveryQueue {
+
+  /**
+   * Called on the writer's thread right after a batch that created deliveries in pending (at
+   * ingest) commits. Must be quick and must not block: hand the work over and return.
+   */
+  void onCommitted(Consumer<List<QueuedDelivery>> listener);
+
+  /**
+   * Claims a pending or retry_scheduled delivery. Completes with true when this token now holds it,
+   * false when it was not claimable (someone else holds it, or it is final).
+   */
+  CompletableFuture<Boolean> claim(DeliveryId id, String token, Instant now, Instant leaseUntil);
+
+  /** Ends a claim; completes with false when the token no longer holds the lease. */
+  CompletableFuture<Boolean> finish(Finish finish, Instant now);
+
+  /** Extends leases still held by their tokens; completes with how many were extended. */
+  CompletableFuture<Integer> renew(Map<DeliveryId, String> leases, Instant leaseUntil);
+
+  /** Returns in_flight deliveries whose lease expired before {@code now} to pending. */
+  int reapExpired(Instant now);
+
+  /**
+   * Returns every in_flight delivery to pending. Only for a store one process owns (SQLite), at
+   * startup, before anything is claimed: every lease in it belongs to a process that is gone.
+   */
+  int reapAll();
+
+  /** Whether this store is owned by one process (see {@link #reapAll}). */
+  boolean singleNode();
+
+  /**
+   * Deliveries of {@code destination} in {@code state} (pending or retry_scheduled) that are due at
+   * {@code now}, in (next attempt time, arrival) order, after the cursor {@code (afterTime,
+   * afterSeq)}, at most {@code limit}.
+   */
+  List<QueuedDelivery> scan(
+      String destination,
+      DeliveryState state,
+      Instant now,
+      Instant afterTime,
+      long afterSeq,
+      int limit);
+
+  /**
+   * The earliest unfinished delivery of the same (route, partition key) that comes before {@code d}
+   * in event-time order (ties: arrival), if any; {@code includeDead} counts dead letters too
+   * (ordering with {@code on_dead: block}).
+   */
+  Optional<QueuedDelivery> earlierUnfinished(QueuedDelivery d, boolean includeDead);
+
+  /** The newest event time delivered for (route, partition key), if any. */
+  Optional<Instant> watermark(String route, String partitionKey);
+
+  /** Moves matching deliveries back to pending, keeping their ids (idempotency keys). */
+  CompletableFuture<Integer> replay(DeliveryFilter filter, String by, Instant now);
+
+  /** Moves matching dead letters to skipped, recording who discarded them. */
+  CompletableFuture<Integer> discard(DeliveryFilter filter, String by, Instant now);
+
+  /** How many deliveries match (dry run of a bulk action). */
+  long count(DeliveryFilter filter);
+
+  /** Records a destination's paused flag so that it survives a restart. */
+  CompletableFuture<Void> setPaused(String destination, boolean paused, String by, Instant now);
+
+  /** Destinations recorded as paused. */
+  List<String> pausedDestinations();
+
+  Optional<DeliveryRecord> findDelivery(DeliveryId id);
+
+  List<DeliveryRecord> deliveriesOf(EventId eventId);
+
+  /** Every attempt of a delivery, oldest first, across replays. */
+  List<AttemptRecord> attemptsOf(DeliveryId id);
+
+  /** Deliveries by state, for one destination or (null) all. */
+  Map<DeliveryState, Long> countByState(String destination);
+}

@@ -1,0 +1,629 @@
+package dev.switchboard.store.sql;
+
+import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.EventId;
+import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.DeliveryFilter;
+import dev.switchboard.store.DeliveryQueue;
+import dev.switchboard.store.DeliveryRecord;
+import dev.switchboard.store.Finish;
+import dev.switchboard.store.QueuedDelivery;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The delivery queue on SQL. Claims, outcomes and operator actions are {@link SqlWriter} ops, so
+ * they share transactions and syncs with ingest; scans and lookups use the readers.
+ *
+ * <p>Fencing: every write after a claim carries {@code AND state = 'in_flight' AND lease_token =
+ * ?}; a write that matches no row changed nothing (its lease was lost) and reports false.
+ */
+public final class SqlDeliveryQueue implements DeliveryQueue {
+  private static final String COLUMNS =
+      "d.id, d.event_id, e.source, d.route, d.destination, d.partition_key, d.event_time,"
+          + " e.received_at, d.seq, d.state, d.attempts, d.first_attempt_at, d.next_attempt_at,"
+          + " e.payload, e.headers FROM deliveries d JOIN events e ON e.id = d.event_id";
+
+  private static final String CLAIM =
+      "UPDATE deliveries SET state = 'in_flight', lease_token = ?, lease_expires_at = ?,"
+          + " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ?"
+          + " WHERE id = ? AND state IN ('pending', 'retry_scheduled')";
+
+  private static final String FENCE = " WHERE id = ? AND state = 'in_flight' AND lease_token = ?";
+
+  private static final String DELIVERED =
+      "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, lease_token = NULL,"
+          + " lease_expires_at = NULL, last_error = NULL, error_class = NULL, updated_at = ?"
+          + FENCE;
+
+  private static final String RETRY =
+      "UPDATE deliveries SET state = 'retry_scheduled', attempts = attempts + 1,"
+          + " lease_token = NULL, lease_expires_at = NULL, next_attempt_at = ?, last_error = ?,"
+          + " error_class = ?, updated_at = ?"
+          + FENCE;
+
+  private static final String DEAD =
+      "UPDATE deliveries SET state = 'dead', attempts = attempts + ?, lease_token = NULL,"
+          + " lease_expires_at = NULL, last_error = ?, error_class = ?, updated_at = ?"
+          + FENCE;
+
+  private static final String SKIPPED =
+      "UPDATE deliveries SET state = 'skipped', lease_token = NULL, lease_expires_at = NULL,"
+          + " last_error = ?, updated_at = ?"
+          + FENCE;
+
+  private static final String RELEASED =
+      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
+          + " updated_at = ?"
+          + FENCE;
+
+  private static final String INSERT_ATTEMPT =
+      "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, status, outcome, error,"
+          + " excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+  private static final String WATERMARK =
+      "INSERT INTO key_watermarks (route, partition_key, event_time) VALUES (?, ?, ?)"
+          + " ON CONFLICT (route, partition_key) DO UPDATE SET event_time = excluded.event_time"
+          + " WHERE excluded.event_time > key_watermarks.event_time";
+
+  private static final String RENEW = "UPDATE deliveries SET lease_expires_at = ?" + FENCE;
+
+  private static final String REAP =
+      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
+          + " updated_at = ? WHERE state = 'in_flight'";
+
+  private static final String DELIVERY_COLUMNS =
+      "id, event_id, route, destination, state, partition_key, event_time, attempts,"
+          + " next_attempt_at, last_error, error_class, replays, handled_by, handled_at,"
+          + " created_at, updated_at FROM deliveries";
+
+  private final SqlWriter writer;
+  private final SqlReaders readers;
+  private final AtomicLong unfinished;
+  private volatile Consumer<List<QueuedDelivery>> listener = list -> {};
+
+  SqlDeliveryQueue(SqlWriter writer, SqlReaders readers, AtomicLong unfinished) {
+    this.writer = writer;
+    this.readers = readers;
+    this.unfinished = unfinished;
+  }
+
+  /** Called by the event store after a batch that created pending deliveries committed. */
+  void committed(List<QueuedDelivery> queued) {
+    unfinished.addAndGet(queued.size());
+    listener.accept(queued);
+  }
+
+  @Override
+  public void onCommitted(Consumer<List<QueuedDelivery>> listener) {
+    this.listener = listener;
+  }
+
+  @Override
+  public CompletableFuture<Boolean> claim(
+      DeliveryId id, String token, Instant now, Instant leaseUntil) {
+    return writer
+        .submit(
+            ctx -> {
+              PreparedStatement ps = ctx.statement(CLAIM);
+              ps.setString(1, token);
+              ps.setLong(2, leaseUntil.toEpochMilli());
+              ps.setLong(3, now.toEpochMilli());
+              ps.setLong(4, now.toEpochMilli());
+              ps.setString(5, id.value());
+              return ps.executeUpdate() == 1;
+            })
+        .thenApply(Boolean.class::cast);
+  }
+
+  @Override
+  public CompletableFuture<Boolean> finish(Finish finish, Instant now) {
+    return writer.submit(ctx -> applyFinish(finish, now, ctx)).thenApply(Boolean.class::cast);
+  }
+
+  private boolean applyFinish(Finish finish, Instant now, SqlWriter.Context ctx)
+      throws SQLException {
+    long at = now.toEpochMilli();
+    PreparedStatement ps;
+    int fence;
+    AttemptRecord attempt = null;
+    String outcome = null;
+    boolean terminal = true;
+    switch (finish) {
+      case Finish.Delivered d -> {
+        ps = ctx.statement(DELIVERED);
+        ps.setLong(1, at);
+        fence = 2;
+        attempt = d.attempt();
+        outcome = "delivered";
+      }
+      case Finish.Retry r -> {
+        ps = ctx.statement(RETRY);
+        ps.setLong(1, r.nextAttemptAt().toEpochMilli());
+        ps.setString(2, r.attempt().error());
+        ps.setString(3, r.errorClass());
+        ps.setLong(4, at);
+        fence = 5;
+        attempt = r.attempt();
+        outcome = "retry";
+        terminal = false;
+      }
+      case Finish.Dead d -> {
+        ps = ctx.statement(DEAD);
+        ps.setInt(1, d.attempt() == null ? 0 : 1);
+        ps.setString(2, d.error());
+        ps.setString(3, d.errorClass());
+        ps.setLong(4, at);
+        fence = 5;
+        attempt = d.attempt();
+        outcome = "dead";
+      }
+      case Finish.Skipped s -> {
+        ps = ctx.statement(SKIPPED);
+        ps.setString(1, s.reason());
+        ps.setLong(2, at);
+        fence = 3;
+      }
+      case Finish.Released r -> {
+        ps = ctx.statement(RELEASED);
+        ps.setLong(1, at);
+        fence = 2;
+        terminal = false;
+      }
+    }
+    ps.setString(fence, finish.id().value());
+    ps.setString(fence + 1, finish.token());
+    if (ps.executeUpdate() != 1) {
+      return false;
+    }
+    if (attempt != null) {
+      PreparedStatement insert = ctx.batch(INSERT_ATTEMPT);
+      insert.setString(1, finish.id().value());
+      insert.setInt(2, attempt.number());
+      insert.setLong(3, attempt.startedAt().toEpochMilli());
+      insert.setLong(4, attempt.duration().toMillis());
+      insert.setInt(5, attempt.status());
+      insert.setString(6, outcome);
+      insert.setString(7, attempt.error());
+      insert.setString(8, attempt.excerpt());
+      insert.addBatch();
+    }
+    if (finish instanceof Finish.Delivered d && d.watermark() != null) {
+      PreparedStatement mark = ctx.statement(WATERMARK);
+      mark.setString(1, d.watermark().route());
+      mark.setString(2, d.watermark().partitionKey());
+      mark.setLong(3, d.watermark().eventTime().toEpochMilli());
+      mark.executeUpdate();
+    }
+    if (terminal) {
+      ctx.afterCommit(unfinished::decrementAndGet);
+    }
+    return true;
+  }
+
+  @Override
+  public CompletableFuture<Integer> renew(Map<DeliveryId, String> leases, Instant leaseUntil) {
+    return writer
+        .submit(
+            ctx -> {
+              int renewed = 0;
+              PreparedStatement ps = ctx.statement(RENEW);
+              for (Map.Entry<DeliveryId, String> lease : leases.entrySet()) {
+                ps.setLong(1, leaseUntil.toEpochMilli());
+                ps.setString(2, lease.getKey().value());
+                ps.setString(3, lease.getValue());
+                renewed += ps.executeUpdate();
+              }
+              return renewed;
+            })
+        .thenApply(Integer.class::cast);
+  }
+
+  @Override
+  public int reapExpired(Instant now) {
+    return (Integer)
+        SqlEventStore.await(
+            writer.submit(
+                ctx -> {
+                  PreparedStatement ps = ctx.statement(REAP + " AND lease_expires_at < ?");
+                  ps.setLong(1, now.toEpochMilli());
+                  ps.setLong(2, now.toEpochMilli());
+                  return ps.executeUpdate();
+                }));
+  }
+
+  @Override
+  public int reapAll() {
+    long now = System.currentTimeMillis();
+    return (Integer)
+        SqlEventStore.await(
+            writer.submit(
+                ctx -> {
+                  PreparedStatement ps = ctx.statement(REAP);
+                  ps.setLong(1, now);
+                  return ps.executeUpdate();
+                }));
+  }
+
+  @Override
+  public boolean singleNode() {
+    return writer.dialect() instanceof SqliteDialect;
+  }
+
+  @Override
+  public List<QueuedDelivery> scan(
+      String destination,
+      DeliveryState state,
+      Instant now,
+      Instant afterTime,
+      long afterSeq,
+      int limit) {
+    String sql =
+        "SELECT "
+            + COLUMNS
+            + " WHERE d.destination = ? AND d.state = ? AND d.next_attempt_at >= ?"
+            + " AND d.next_attempt_at <= ? AND (d.next_attempt_at > ? OR d.seq > ?)"
+            + " ORDER BY d.next_attempt_at, d.seq LIMIT ?";
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            long after = afterTime == null ? Long.MIN_VALUE : afterTime.toEpochMilli();
+            ps.setString(1, destination);
+            ps.setString(2, state.dbValue());
+            ps.setLong(3, after);
+            ps.setLong(4, now.toEpochMilli());
+            ps.setLong(5, after);
+            ps.setLong(6, afterSeq);
+            ps.setInt(7, limit);
+            return mapQueued(ps);
+          }
+        });
+  }
+
+  @Override
+  public Optional<QueuedDelivery> earlierUnfinished(QueuedDelivery d, boolean includeDead) {
+    String states =
+        includeDead
+            ? "('pending', 'in_flight', 'retry_scheduled', 'dead')"
+            : "('pending', 'in_flight', 'retry_scheduled')";
+    String sql =
+        "SELECT "
+            + COLUMNS
+            + " WHERE d.route = ? AND d.partition_key = ? AND d.state IN "
+            + states
+            + " AND (d.event_time < ? OR (d.event_time = ? AND d.seq < ?)) AND d.id <> ?"
+            + " ORDER BY d.event_time, d.seq LIMIT 1";
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, d.route());
+            ps.setString(2, d.partitionKey());
+            ps.setLong(3, d.eventTime().toEpochMilli());
+            ps.setLong(4, d.eventTime().toEpochMilli());
+            ps.setLong(5, d.seq());
+            ps.setString(6, d.id().value());
+            return mapQueued(ps).stream().findFirst();
+          }
+        });
+  }
+
+  @Override
+  public Optional<Instant> watermark(String route, String partitionKey) {
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT event_time FROM key_watermarks WHERE route = ? AND partition_key = ?")) {
+            ps.setString(1, route);
+            ps.setString(2, partitionKey);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next()
+                  ? Optional.of(Instant.ofEpochMilli(rs.getLong(1)))
+                  : Optional.empty();
+            }
+          }
+        });
+  }
+
+  @Override
+  public CompletableFuture<Integer> replay(DeliveryFilter filter, String by, Instant now) {
+    FilterSql where = FilterSql.of(filter, DeliveryState.DEAD, DeliveryState.DELIVERED);
+    String sql =
+        "UPDATE deliveries SET state = 'pending', attempts = 0, first_attempt_at = NULL,"
+            + " next_attempt_at = ?, lease_token = NULL, lease_expires_at = NULL,"
+            + " replays = replays + 1, handled_by = ?, handled_at = ?, updated_at = ?"
+            + where.sql();
+    return writer
+        .submit(
+            ctx -> {
+              try (PreparedStatement ps = ctx.connection().prepareStatement(sql)) {
+                long at = now.toEpochMilli();
+                ps.setLong(1, at);
+                ps.setString(2, by);
+                ps.setLong(3, at);
+                ps.setLong(4, at);
+                where.bind(ps, 5);
+                int replayed = ps.executeUpdate();
+                ctx.afterCommit(() -> unfinished.addAndGet(replayed));
+                return replayed;
+              }
+            })
+        .thenApply(Integer.class::cast);
+  }
+
+  @Override
+  public CompletableFuture<Integer> discard(DeliveryFilter filter, String by, Instant now) {
+    FilterSql where = FilterSql.of(filter, DeliveryState.DEAD);
+    String sql =
+        "UPDATE deliveries SET state = 'skipped', last_error = ?, handled_by = ?, handled_at = ?,"
+            + " updated_at = ?"
+            + where.sql();
+    return writer
+        .submit(
+            ctx -> {
+              try (PreparedStatement ps = ctx.connection().prepareStatement(sql)) {
+                long at = now.toEpochMilli();
+                ps.setString(1, "discarded by " + by);
+                ps.setString(2, by);
+                ps.setLong(3, at);
+                ps.setLong(4, at);
+                where.bind(ps, 5);
+                return ps.executeUpdate();
+              }
+            })
+        .thenApply(Integer.class::cast);
+  }
+
+  @Override
+  public long count(DeliveryFilter filter) {
+    FilterSql where = FilterSql.of(filter, DeliveryState.values());
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT COUNT(*) FROM deliveries" + where.sql())) {
+            where.bind(ps, 1);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getLong(1);
+            }
+          }
+        });
+  }
+
+  @Override
+  public CompletableFuture<Void> setPaused(
+      String destination, boolean paused, String by, Instant now) {
+    return writer
+        .submit(
+            ctx -> {
+              PreparedStatement ps =
+                  ctx.statement(
+                      "INSERT INTO destination_state (destination, paused, changed_by, changed_at)"
+                          + " VALUES (?, ?, ?, ?) ON CONFLICT (destination) DO UPDATE SET"
+                          + " paused = excluded.paused, changed_by = excluded.changed_by,"
+                          + " changed_at = excluded.changed_at");
+              ps.setString(1, destination);
+              ps.setInt(2, paused ? 1 : 0);
+              ps.setString(3, by);
+              ps.setLong(4, now.toEpochMilli());
+              ps.executeUpdate();
+              return null;
+            })
+        .thenApply(ignored -> null);
+  }
+
+  @Override
+  public List<String> pausedDestinations() {
+    return readers.read(
+        c -> {
+          List<String> paused = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT destination FROM destination_state WHERE paused = 1"
+                          + " ORDER BY destination");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              paused.add(rs.getString(1));
+            }
+          }
+          return paused;
+        });
+  }
+
+  @Override
+  public Optional<DeliveryRecord> findDelivery(DeliveryId id) {
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT " + DELIVERY_COLUMNS + " WHERE id = ?")) {
+            ps.setString(1, id.value());
+            return mapRecords(ps).stream().findFirst();
+          }
+        });
+  }
+
+  @Override
+  public List<DeliveryRecord> deliveriesOf(EventId eventId) {
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT " + DELIVERY_COLUMNS + " WHERE event_id = ? ORDER BY route, id")) {
+            ps.setString(1, eventId.value());
+            return mapRecords(ps);
+          }
+        });
+  }
+
+  @Override
+  public List<AttemptRecord> attemptsOf(DeliveryId id) {
+    return readers.read(
+        c -> {
+          List<AttemptRecord> attempts = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT number, started_at, duration_ms, status, outcome, error, excerpt"
+                      + " FROM attempts WHERE delivery_id = ? ORDER BY started_at, number")) {
+            ps.setString(1, id.value());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                attempts.add(
+                    new AttemptRecord(
+                        rs.getInt(1),
+                        Instant.ofEpochMilli(rs.getLong(2)),
+                        Duration.ofMillis(rs.getLong(3)),
+                        rs.getInt(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7)));
+              }
+            }
+          }
+          return attempts;
+        });
+  }
+
+  @Override
+  public Map<DeliveryState, Long> countByState(String destination) {
+    return readers.read(
+        c -> {
+          Map<DeliveryState, Long> counts = new EnumMap<>(DeliveryState.class);
+          for (DeliveryState s : DeliveryState.values()) {
+            counts.put(s, 0L);
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT state, COUNT(*) FROM deliveries WHERE (? IS NULL OR destination = ?)"
+                      + " GROUP BY state")) {
+            ps.setString(1, destination);
+            ps.setString(2, destination);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                counts.put(DeliveryState.fromDb(rs.getString(1)), rs.getLong(2));
+              }
+            }
+          }
+          return counts;
+        });
+  }
+
+  private static List<QueuedDelivery> mapQueued(PreparedStatement ps) throws SQLException {
+    List<QueuedDelivery> result = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        long first = rs.getLong(12);
+        Instant firstAttemptAt = rs.wasNull() ? null : Instant.ofEpochMilli(first);
+        result.add(
+            new QueuedDelivery(
+                new DeliveryId(rs.getString(1)),
+                new EventId(rs.getString(2)),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getString(6),
+                Instant.ofEpochMilli(rs.getLong(7)),
+                Instant.ofEpochMilli(rs.getLong(8)),
+                rs.getLong(9),
+                DeliveryState.fromDb(rs.getString(10)),
+                rs.getInt(11),
+                firstAttemptAt,
+                Instant.ofEpochMilli(rs.getLong(13)),
+                rs.getString(14),
+                SqlEventStore.fromJson(rs.getString(15))));
+      }
+    }
+    return result;
+  }
+
+  private static List<DeliveryRecord> mapRecords(PreparedStatement ps) throws SQLException {
+    List<DeliveryRecord> result = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        long handled = rs.getLong("handled_at");
+        Instant handledAt = rs.wasNull() ? null : Instant.ofEpochMilli(handled);
+        result.add(
+            new DeliveryRecord(
+                new DeliveryId(rs.getString("id")),
+                new EventId(rs.getString("event_id")),
+                rs.getString("route"),
+                rs.getString("destination"),
+                DeliveryState.fromDb(rs.getString("state")),
+                rs.getString("partition_key"),
+                Instant.ofEpochMilli(rs.getLong("event_time")),
+                rs.getInt("attempts"),
+                Instant.ofEpochMilli(rs.getLong("next_attempt_at")),
+                rs.getString("last_error"),
+                rs.getString("error_class"),
+                rs.getInt("replays"),
+                rs.getString("handled_by"),
+                handledAt,
+                Instant.ofEpochMilli(rs.getLong("created_at")),
+                Instant.ofEpochMilli(rs.getLong("updated_at"))));
+      }
+    }
+    return result;
+  }
+
+  /** A {@link DeliveryFilter} as a WHERE clause and its parameters. */
+  private record FilterSql(String sql, List<Object> params) {
+    static FilterSql of(DeliveryFilter f, DeliveryState... allowed) {
+      StringBuilder sql = new StringBuilder(" WHERE 1 = 1");
+      List<Object> params = new ArrayList<>();
+      if (!f.ids().isEmpty()) {
+        sql.append(" AND id IN (").append("?, ".repeat(f.ids().size() - 1)).append("?)");
+        f.ids().forEach(id -> params.add(id.value()));
+      }
+      if (f.destination() != null) {
+        sql.append(" AND destination = ?");
+        params.add(f.destination());
+      }
+      if (f.route() != null) {
+        sql.append(" AND route = ?");
+        params.add(f.route());
+      }
+      List<String> states = new ArrayList<>();
+      for (DeliveryState s : f.states()) {
+        if (List.of(allowed).contains(s)) {
+          states.add(s.dbValue());
+        }
+      }
+      if (states.isEmpty()) {
+        sql.append(" AND 1 = 0");
+      } else {
+        sql.append(" AND state IN (").append("?, ".repeat(states.size() - 1)).append("?)");
+        params.addAll(states);
+      }
+      if (f.createdFrom() != null) {
+        sql.append(" AND created_at >= ?");
+        params.add(f.createdFrom().toEpochMilli());
+      }
+      if (f.createdTo() != null) {
+        sql.append(" AND created_at < ?");
+        params.add(f.createdTo().toEpochMilli());
+      }
+      if (f.errorClass() != null) {
+        sql.append(" AND error_class = ?");
+        params.add(f.errorClass());
+      }
+      return new FilterSql(sql.toString(), params);
+    }
+
+    void bind(PreparedStatement ps, int from) throws SQLException {
+      for (int i = 0; i < params.size(); i++) {
+        ps.setObject(from + i, params.get(i));
+      }
+    }
+  }
+}
