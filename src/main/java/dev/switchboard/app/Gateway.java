@@ -1,5 +1,6 @@
 package dev.switchboard.app;
 
+import dev.switchboard.admin.AdminRoutes;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.StoreConfig;
 import dev.switchboard.config.SwitchboardConfig;
@@ -96,6 +97,8 @@ public final class Gateway implements AutoCloseable {
                   !Boolean.getBoolean("switchboard.platformThreads");
               cfg.jetty.modifyServer(server -> server.insertHandler(intake));
               health.register(cfg.routes);
+              new AdminRoutes(config.admin() == null ? null : config.admin().token(), deliveries)
+                  .register(cfg.routes);
             });
   }
 

@@ -3,6 +3,7 @@ package dev.switchboard.testing;
 import dev.switchboard.app.Gateway;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.dispatch.Dispatcher;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +21,11 @@ import java.util.Map;
  */
 public final class GatewayFixture implements AutoCloseable {
   public static final Path EXAMPLES = Path.of("../shared/examples").toAbsolutePath().normalize();
+
+  /** The dispatcher polls and sweeps often, so tests that move the clock see the effect soon. */
+  public static final Dispatcher.Settings FAST =
+      new Dispatcher.Settings(
+          Duration.ofMillis(25), Duration.ofMillis(500), Duration.ofMillis(500), 20_000, 2_000);
 
   private final Gateway gateway;
   private final HttpClient client =
@@ -52,7 +58,7 @@ public final class GatewayFixture implements AutoCloseable {
             + yaml;
     Files.writeString(file, full);
     SwitchboardConfig config = ConfigLoader.load(file, env);
-    return new GatewayFixture(Gateway.start(config, clock));
+    return new GatewayFixture(Gateway.start(config, clock, FAST));
   }
 
   public Gateway gateway() {
