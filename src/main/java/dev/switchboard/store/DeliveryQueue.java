@@ -30,8 +30,9 @@ public interface DeliveryQueue {
   void onCommitted(Consumer<List<QueuedDelivery>> listener);
 
   /**
-   * Claims a pending or retry_scheduled delivery. Completes with true when this token now holds it,
-   * false when it was not claimable (someone else holds it, or it is final).
+   * Claims a pending or retry_scheduled delivery that is due at {@code now}. Completes with true
+   * when this token now holds it, false when it was not claimable (someone else holds it, it is
+   * final, or its next attempt is not due yet).
    */
   CompletableFuture<Boolean> claim(DeliveryId id, String token, Instant now, Instant leaseUntil);
 

@@ -39,7 +39,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   private static final String CLAIM =
       "UPDATE deliveries SET state = 'in_flight', lease_token = ?, lease_expires_at = ?,"
           + " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ?"
-          + " WHERE id = ? AND state IN ('pending', 'retry_scheduled')";
+          + " WHERE id = ? AND state IN ('pending', 'retry_scheduled') AND next_attempt_at <= ?";
 
   private static final String FENCE = " WHERE id = ? AND state = 'in_flight' AND lease_token = ?";
 
@@ -123,6 +123,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
               ps.setLong(3, now.toEpochMilli());
               ps.setLong(4, now.toEpochMilli());
               ps.setString(5, id.value());
+              ps.setLong(6, now.toEpochMilli());
               return ps.executeUpdate() == 1;
             })
         .thenApply(Boolean.class::cast);

@@ -164,6 +164,10 @@ class SqlDeliveryQueueTest {
                   10))
           .singleElement()
           .satisfies(d -> assertThat(d.attempts()).isEqualTo(1));
+      assertThat(q.claim(retried, "t2", now.plusSeconds(9), now.plusSeconds(60)).get())
+          .as("a retry is not claimable before it is due")
+          .isFalse();
+      assertThat(q.claim(retried, "t2", now.plusSeconds(10), now.plusSeconds(60)).get()).isTrue();
     }
   }
 
