@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Locale;
@@ -38,12 +39,28 @@ import java.util.concurrent.locks.LockSupport;
  * start}; each is used once. Requests due during the first {@code warmup} seconds are sent but
  * not counted.
  *
+ * <p>With SEND_LOG, it also writes one line per counted request: the event's key (the hex digits
+ * after the last {@code -} of the body's {@code interactionId}, read from the bytes sent, as
+ * Receiver.java reads them), the time its first byte was written (epoch microseconds, {@code
+ * Instant.now()}; 0 if never sent), the status of its answer (0: none), and the time it was due
+ * (epoch microseconds). The bench joins it with what the fake destination received to get
+ * end-to-end latency.
+ *
+ * <p>{@code --burst} sends exactly COUNT requests as fast as the connections allow (every request is
+ * due at once; each connection sends its next one as soon as it has an answer), giving up after
+ * TIMEOUT_S: for filling a backlog. "achieved_rps" is then answers per second from the first send to
+ * the last answer, "duration_s" that time; the latencies count from the start (not meaningful).
+ *
  * <p>usage: java RateClient.java HOST PORT FILE RECORD_SIZE START RECORD_COUNT RATE DURATION_S
- * WARMUP_S CONNECTIONS OUT_JSON
+ * WARMUP_S CONNECTIONS OUT_JSON [SEND_LOG]
+ *
+ * <p>or: java RateClient.java --burst HOST PORT FILE RECORD_SIZE START RECORD_COUNT COUNT TIMEOUT_S
+ * CONNECTIONS OUT_JSON
  */
 public final class RateClient {
   private final InetSocketAddress address;
-  private final MappedByteBuffer region;
+  private final MappedByteBuffer[] chunks; // the records, at most CHUNK_BYTES per mapping
+  private final long chunkRecords;
   private final int rec;
   private final long count;
   private final long warmupCount;
@@ -59,23 +76,35 @@ public final class RateClient {
   private final long[] worstPerSecond; // the longest latency of requests due in each second
   private long connectionErrors;
   private long maxSendLag; // how late the loop noticed a request was due
+  private long firstSend; // nanoTime of the first write, 0 before
+  private long lastAnswer; // nanoTime of the last answer
+
+  // the send log (null when not asked for), indexed like latency
+  private final long[] sendMicros;
+  private final long[] sendKeys;
+  private final long t0EpochMicros; // t0 on the epoch clock, for the due times in the send log
 
   private final ArrayDeque<Conn> idle = new ArrayDeque<>();
   private long released; // requests due so far
   private long assigned; // requests handed to a connection so far
   private long finished; // requests answered or failed
 
+  private static final long CHUNK_BYTES = 1L << 30;
+
   private RateClient(
       InetSocketAddress address,
-      MappedByteBuffer region,
+      MappedByteBuffer[] chunks,
+      long chunkRecords,
       int rec,
       long count,
       long warmupCount,
       long t0,
-      double intervalNanos)
+      double intervalNanos,
+      boolean sendLog)
       throws IOException {
     this.address = address;
-    this.region = region;
+    this.chunks = chunks;
+    this.chunkRecords = chunkRecords;
     this.rec = rec;
     this.count = count;
     this.warmupCount = warmupCount;
@@ -89,6 +118,12 @@ public final class RateClient {
     Arrays.fill(latency, -1);
     this.scratch = new byte[rec];
     this.worstPerSecond = new long[(int) Math.ceil((count - warmupCount) * intervalNanos / 1e9) + 1];
+    this.sendMicros = sendLog ? new long[measured] : null;
+    this.sendKeys = sendLog ? new long[measured] : null;
+    Instant now = Instant.now();
+    long nanoNow = System.nanoTime();
+    this.t0EpochMicros =
+        now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000 + (t0 - nanoNow) / 1_000;
   }
 
   /** One keep-alive connection with at most one request outstanding. */
@@ -113,42 +148,76 @@ public final class RateClient {
   }
 
   public static void main(String[] args) throws Exception {
-    String host = args[0];
-    int port = Integer.parseInt(args[1]);
-    Path file = Path.of(args[2]);
-    int rec = Integer.parseInt(args[3]);
-    long start = Long.parseLong(args[4]);
-    long total = Long.parseLong(args[5]);
-    double rate = Double.parseDouble(args[6]);
-    double duration = Double.parseDouble(args[7]);
-    double warmup = Double.parseDouble(args[8]);
-    int connections = Integer.parseInt(args[9]);
-    Path out = Path.of(args[10]);
+    boolean burst = args.length > 0 && args[0].equals("--burst");
+    int a = burst ? 1 : 0;
+    String host = args[a];
+    int port = Integer.parseInt(args[a + 1]);
+    Path file = Path.of(args[a + 2]);
+    int rec = Integer.parseInt(args[a + 3]);
+    long start = Long.parseLong(args[a + 4]);
+    long total = Long.parseLong(args[a + 5]);
+    double rate;
+    double duration;
+    double warmup;
+    long count;
+    long warmupCount;
+    double timeout;
+    if (burst) {
+      count = Long.parseLong(args[a + 6]);
+      timeout = Double.parseDouble(args[a + 7]);
+      rate = Double.POSITIVE_INFINITY;
+      duration = 0;
+      warmup = 0;
+      warmupCount = 0;
+    } else {
+      rate = Double.parseDouble(args[a + 6]);
+      duration = Double.parseDouble(args[a + 7]);
+      warmup = Double.parseDouble(args[a + 8]);
+      count = (long) Math.floor(rate * (warmup + duration));
+      warmupCount = (long) Math.floor(rate * warmup);
+      timeout = warmup + duration + 30;
+    }
+    int connections = Integer.parseInt(args[burst ? a + 8 : a + 9]);
+    Path out = Path.of(args[burst ? a + 9 : a + 10]);
+    Path sendLog = !burst && args.length > a + 11 ? Path.of(args[a + 11]) : null;
 
-    long count = (long) Math.floor(rate * (warmup + duration));
-    long warmupCount = (long) Math.floor(rate * warmup);
     if (start + count > total) {
       throw new IllegalArgumentException(
           "request file too small: need records up to " + (start + count) + ", have " + total);
     }
-    long regionBytes = count * (long) rec;
-    if (regionBytes > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("too many requests for one mapping: " + count);
-    }
-    MappedByteBuffer region;
+    long chunkRecords = Math.max(1, CHUNK_BYTES / rec);
+    MappedByteBuffer[] chunks = new MappedByteBuffer[(int) ((count + chunkRecords - 1) / chunkRecords)];
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      region = ch.map(FileChannel.MapMode.READ_ONLY, start * rec, regionBytes);
+      for (int k = 0; k < chunks.length; k++) {
+        long first = k * chunkRecords;
+        long n = Math.min(chunkRecords, count - first);
+        chunks[k] = ch.map(FileChannel.MapMode.READ_ONLY, (start + first) * rec, n * rec);
+        chunks[k].load();
+      }
     }
-    region.load();
 
     long t0 = System.nanoTime() + 200_000_000L;
     RateClient client =
         new RateClient(
-            new InetSocketAddress(host, port), region, rec, count, warmupCount, t0, 1e9 / rate);
+            new InetSocketAddress(host, port),
+            chunks,
+            chunkRecords,
+            rec,
+            count,
+            warmupCount,
+            t0,
+            burst ? 0 : 1e9 / rate,
+            sendLog != null);
     client.connect(connections);
-    client.run(t0 + (long) ((warmup + duration) * 1e9) + TimeUnit.SECONDS.toNanos(30));
+    client.run(t0 + (long) (timeout * 1e9));
+    if (burst) {
+      duration = client.lastAnswer > client.firstSend ? (client.lastAnswer - client.firstSend) / 1e9 : 0;
+    }
     String json = client.figures(rate, duration, connections, start + count);
     Files.writeString(out, json + "\n");
+    if (sendLog != null) {
+      client.writeSendLog(sendLog);
+    }
     System.out.println("BENCH_JSON " + json);
   }
 
@@ -201,10 +270,18 @@ public final class RateClient {
       c.index = i;
       c.due = dueOf(i);
       c.out.clear();
-      region.get((int) (i * rec), scratch, 0, rec);
+      chunks[(int) (i / chunkRecords)].get((int) ((i % chunkRecords) * rec), scratch, 0, rec);
       c.out.put(scratch, 0, rec);
       c.out.flip();
+      if (sendMicros != null && i >= warmupCount) {
+        Instant now = Instant.now();
+        sendMicros[(int) (i - warmupCount)] = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+        sendKeys[(int) (i - warmupCount)] = keyOf(scratch, rec);
+      }
       c.sentAt = System.nanoTime();
+      if (firstSend == 0) {
+        firstSend = c.sentAt;
+      }
       try {
         while (c.out.hasRemaining()) {
           if (c.channel.write(c.out) == 0) {
@@ -271,6 +348,7 @@ public final class RateClient {
       int used = complete(c);
       if (used > 0) {
         long done = System.nanoTime();
+        lastAnswer = done;
         int code = statusOf(c);
         System.arraycopy(c.in, used, c.in, 0, c.filled - used);
         c.filled -= used;
@@ -426,13 +504,13 @@ public final class RateClient {
         (k, v) -> st.append(st.isEmpty() ? "" : ",").append('"').append(k).append("\":").append(v));
     return String.format(
         Locale.ROOT,
-        "{\"target_rps\":%.1f,\"achieved_rps\":%.1f,\"duration_s\":%.1f,\"connections\":%d,"
+        "{\"target_rps\":%.1f,\"achieved_rps\":%.1f,\"duration_s\":%.3f,\"connections\":%d,"
             + "\"sent\":%d,\"answered\":%d,\"no_answer\":%d,\"non2xx\":%d,\"statuses\":{%s},"
             + "\"connection_errors\":%d,\"max_send_lag_us\":%d,"
             + "\"latency_us\":%s,\"service_us\":%s,\"warmup_202\":%d,\"next_index\":%d,"
             + "\"worst_per_second_us\":%s}",
-        rate,
-        n / duration,
+        Double.isInfinite(rate) ? 0.0 : rate,
+        duration > 0 ? n / duration : 0.0,
         duration,
         connections,
         measured,
@@ -459,6 +537,75 @@ public final class RateClient {
       }
     }
     return b.append(']').toString();
+  }
+
+  private static final byte[] KEY_FIELD =
+      "\"interactionId\"".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * The hex digits after the last '-' of the first "interactionId" string value in b[0, n), or -1
+   * (the same reading as Receiver.java's).
+   */
+  static long keyOf(byte[] b, int n) {
+    int at = -1;
+    outer:
+    for (int i = 0; i + KEY_FIELD.length <= n; i++) {
+      for (int k = 0; k < KEY_FIELD.length; k++) {
+        if (b[i + k] != KEY_FIELD[k]) {
+          continue outer;
+        }
+      }
+      at = i;
+      break;
+    }
+    if (at < 0) {
+      return -1;
+    }
+    int i = at + KEY_FIELD.length;
+    while (i < n && (b[i] == ' ' || b[i] == ':')) {
+      i++;
+    }
+    if (i >= n || b[i] != '"') {
+      return -1;
+    }
+    int start = ++i;
+    int dash = -1;
+    while (i < n && b[i] != '"') {
+      if (b[i] == '-') {
+        dash = i;
+      }
+      i++;
+    }
+    int from = dash < 0 ? start : dash + 1;
+    if (i >= n || i - from < 1 || i - from > 15) {
+      return -1;
+    }
+    long v = 0;
+    for (int k = from; k < i; k++) {
+      int d = Character.digit(b[k], 16);
+      if (d < 0) {
+        return -1;
+      }
+      v = (v << 4) | d;
+    }
+    return v;
+  }
+
+  /**
+   * key send_us status due_us, one line per counted request (send_us 0: never sent; status 0: no
+   * answer; due_us: when it was scheduled, on the same clock).
+   */
+  private void writeSendLog(Path file) throws IOException {
+    try (var w = Files.newBufferedWriter(file, StandardCharsets.US_ASCII)) {
+      StringBuilder line = new StringBuilder(64);
+      for (int i = 0; i < sendMicros.length; i++) {
+        line.setLength(0);
+        line.append(sendKeys[i]).append(' ').append(sendMicros[i]).append(' ')
+            .append(latency[i] < 0 ? 0 : status[i]).append(' ')
+            .append(t0EpochMicros + (dueOf(warmupCount + i) - t0) / 1_000).append('\n');
+        w.append(line);
+      }
+    }
   }
 
   private static String percentiles(long[] sorted) {

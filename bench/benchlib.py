@@ -5,6 +5,10 @@
   benchlib.py others BEFORE AFTER TIME  % of a core other processes used during a phase
   benchlib.py fsync-probe DIR N     one JSON line: latency of N 4 KiB append+fsync in DIR
   benchlib.py durability DB        one JSON line: what the SQLite file holds (after a SIGKILL)
+  benchlib.py wait-delivered NAME RECEIVER_PORT GATEWAY_PORT TIMEOUT_S STALL_S
+                                   waits until the receiver has every event the gateway accepted
+  benchlib.py e2e-analyse OUT_DIR  one JSON line: the delivery phases, joined (send log, receiver
+                                   records, the gateway's store)
   benchlib.py report OUT_DIR       the markdown report, from the files run.sh left in OUT_DIR
 """
 import datetime
@@ -16,6 +20,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
+from array import array
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -157,6 +163,352 @@ def cmd_durability(db: str) -> None:
     print(json.dumps(out))
 
 
+# ---- delivery phases ----------------------------------------------------------------------------
+def http_get(url: str, timeout: float = 10) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def gateway_counts(port: str) -> tuple:
+    """(events accepted since start, the backlog gauge) from the gateway's /metrics."""
+    m = parse_prom_text(http_get(f"http://127.0.0.1:{port}/metrics", 30))
+    return prom_outcomes(m).get("accepted", 0), prom_sum(m, "switchboard_backlog")
+
+
+def cmd_wait_delivered(name: str, rport: str, gport: str, timeout: float, stall: float) -> None:
+    """Polls the receiver until it has every event the gateway accepted (ingest has stopped), or
+    timeout, or stall seconds without a new delivery. The gateway's /metrics is read only at the
+    start and when the receiver seems to have caught up, so polling costs the gateway nothing."""
+    start = time.monotonic()
+    began = time.time()
+    reason = None
+    st = {}
+    timeline = []
+    try:
+        accepted, backlog = gateway_counts(gport)
+    except OSError as e:
+        print(json.dumps({"name": name, "done": False, "reason": f"gateway unreachable: {e}"}))
+        return
+    last_unique, last_change = None, start
+    next_point, next_say = start, start + 10
+    while True:
+        now = time.monotonic()
+        try:
+            st = json.loads(http_get(f"http://127.0.0.1:{rport}/stats"))
+        except (OSError, ValueError) as e:
+            reason = f"receiver unreachable: {e}"
+            break
+        u = st["unique"]
+        if u != last_unique:
+            last_unique, last_change = u, now
+        if now >= next_point:
+            timeline.append([round(now - start, 1), st["received"], u])
+            next_point += 1.0
+        if u >= accepted:
+            try:
+                accepted, backlog = gateway_counts(gport)
+            except OSError as e:
+                reason = f"gateway unreachable: {e}"
+                break
+            if u >= accepted:
+                reason = "delivered"
+                break
+        if now - start >= timeout:
+            reason = "timeout"
+            break
+        if now - last_change >= stall:
+            reason = "stalled"
+            break
+        if now >= next_say:
+            print(f"[bench] {name}: {u:,} of {accepted:,.0f} accepted events delivered after "
+                  f"{now - start:.0f} s", file=sys.stderr)
+            next_say += 10
+        time.sleep(0.2)
+    waited = time.monotonic() - start
+    # the gateway writes "delivered" after the receiver's answer: give its gauge a moment
+    try:
+        deadline = time.monotonic() + (30 if reason == "delivered" else 0)
+        accepted, backlog = gateway_counts(gport)
+        while backlog > 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            accepted, backlog = gateway_counts(gport)
+    except OSError:
+        pass
+    timeline.append([round(waited, 1), st.get("received"), st.get("unique")])
+    print(json.dumps({"name": name, "done": reason == "delivered", "reason": reason,
+                      "waited_s": round(waited, 2), "began": began, "accepted": accepted,
+                      "receiver": st, "gateway_backlog_after": backlog, "timeline": timeline}))
+
+
+def key_of(interaction_id) -> int:
+    """The hex digits after the last '-' (as Receiver.java and RateClient.java read them), or -1."""
+    if not interaction_id:
+        return -1
+    tail = interaction_id.rsplit("-", 1)[-1]
+    try:
+        return int(tail, 16) if 0 < len(tail) <= 15 else -1
+    except ValueError:
+        return -1
+
+
+def load_phases(path: Path) -> dict:
+    d = {}
+    try:
+        for line in path.read_text().splitlines():
+            k, _, v = line.partition("=")
+            try:
+                d[k] = int(v)
+            except ValueError:
+                d[k] = v
+    except OSError:
+        pass
+    return d
+
+
+def quantiles(sorted_values) -> dict:
+    """Nearest-rank percentiles (as RateClient's), same unit as the values."""
+    n = len(sorted_values)
+    if n == 0:
+        return {}
+
+    def q(p):
+        rank = int(-(-p * n // 100))  # ceil
+        return sorted_values[max(0, min(n - 1, rank - 1))]
+
+    return {"count": n, "min": sorted_values[0], "p50": q(50), "p90": q(90), "p99": q(99),
+            "p999": q(99.9), "max": sorted_values[-1], "mean": round(sum(sorted_values) / n, 1)}
+
+
+def per_second(times_us, t0_us, t1_us=None) -> dict:
+    """Deliveries in each whole second from t0 (a last, partial second is left out), and the
+    longest gap between two deliveries (µs) in the span."""
+    if not times_us:
+        return {}
+    ts = sorted(times_us)
+    end = t1_us if t1_us is not None else ts[-1]
+    whole = int((end - t0_us) // 1_000_000)
+    counts = [0] * max(whole, 0)
+    for t in ts:
+        s = int((t - t0_us) // 1_000_000)
+        if 0 <= s < whole:
+            counts[s] += 1
+    gap = max((b - a for a, b in zip(ts, ts[1:])), default=0)
+    first_gap = ts[0] - t0_us
+    out = {"seconds": whole, "longest_gap_us": max(gap, first_gap if first_gap > 0 else 0)}
+    if counts:
+        c = sorted(counts)
+        out.update({"min": c[0], "median": c[len(c) // 2], "max": c[-1],
+                    "zero_seconds": sum(1 for x in counts if x == 0), "series": counts})
+    return out
+
+
+
+def cmd_e2e_analyse(out_dir: str) -> None:
+    out = Path(out_dir)
+    ph = load_phases(out / "e2e-phases.txt")
+    # keys are record numbers: below the request file's record count
+    ncap = int(ph.get("records", 0)) or 1 + max((v for k, v in ph.items() if k.endswith("_end")), default=0)
+    res = {"phases": ph}
+
+    # -- what the receiver got: first receipt, receipts, and whether the Idempotency-Key changed
+    first = array("q", bytes(8 * ncap))
+    count = bytearray(ncap)
+    idem = array("i", bytes(4 * ncap))
+    other_idem = bytearray(ncap)
+    unparsed = out_of_range = records = 0
+    all_times = []
+    try:
+        with open(out / "receiver.txt") as f:
+            for line in f:
+                k, t, h = line.split()
+                k, t, h = int(k), int(t), int(h)
+                records += 1
+                all_times.append(t)
+                if k < 0:
+                    unparsed += 1
+                    continue
+                if k >= ncap:
+                    out_of_range += 1
+                    continue
+                c = count[k]
+                if c == 0:
+                    first[k] = t
+                    idem[k] = h
+                else:
+                    if t < first[k]:
+                        first[k] = t
+                    if h != idem[k]:
+                        other_idem[k] = 1
+                if c < 255:
+                    count[k] = c + 1
+    except OSError as e:
+        res["error"] = f"no receiver records: {e}"
+    res["receiver"] = {"records": records, "unparsed": unparsed, "out_of_range": out_of_range,
+                       "final_stats": load_json(out / "recv-final.json")}
+
+    # -- what the gateway's store holds (after a graceful stop)
+    states = ["?"]
+    in_db = bytearray(ncap)  # 0: no event; else 1 + index of its delivery's state in `states`
+    attempts = bytearray(ncap)
+    db = {}
+    try:
+        con = sqlite3.connect(f"file:{out / 'bench-e2e.db'}?mode=ro", uri=True)
+        try:
+            cur = con.cursor()
+            multi = no_delivery = bad_keys = 0
+            for pk, state, att in cur.execute(
+                    "SELECT e.partition_key, d.state, d.attempts FROM events e "
+                    "LEFT JOIN deliveries d ON d.event_id = e.id"):
+                k = key_of(pk)
+                if not 0 <= k < ncap:
+                    bad_keys += 1
+                    continue
+                if state is None:
+                    no_delivery += 1
+                    state = "(no delivery)"
+                if in_db[k]:
+                    multi += 1
+                if state not in states:
+                    states.append(state)
+                in_db[k] = states.index(state) + 1
+                attempts[k] = min(255, att or 0)
+            db["events"] = cur.execute("SELECT count(*) FROM events").fetchone()[0]
+            db["deliveries_by_state"] = dict(cur.execute(
+                "SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+            db["deliveries_by_attempts"] = {str(a): n for a, n in cur.execute(
+                "SELECT attempts, count(*) FROM deliveries GROUP BY attempts").fetchall()}
+            db["attempts_by_outcome"] = dict(cur.execute(
+                "SELECT outcome, count(*) FROM attempts GROUP BY outcome").fetchall())
+            db["failed_attempt_errors"] = cur.execute(
+                "SELECT coalesce(error, '(none)'), status, count(*) FROM attempts WHERE outcome <> 'delivered' "
+                "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 8").fetchall()
+            db["events_with_several_deliveries"] = multi
+            db["events_without_delivery"] = no_delivery
+            db["events_with_unreadable_key"] = bad_keys
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        db["error"] = str(e)
+    res["store"] = db
+
+    def join(name, a, b):
+        """Accepted (in the store) vs received, for the events of records [a, b)."""
+        r = {"records": [a, b], "accepted": 0, "received": 0, "missing": 0, "missing_sample": [],
+             "duplicated_events": 0, "extra_receipts": 0, "duplicates_other_idempotency_key": 0,
+             "received_not_in_store": 0, "states": {}, "retried_deliveries": 0}
+        times = []
+        for k in range(a, min(b, ncap)):
+            s, c = in_db[k], count[k]
+            if s:
+                r["accepted"] += 1
+                sn = states[s - 1]
+                r["states"][sn] = r["states"].get(sn, 0) + 1
+                if attempts[k] > 1:
+                    r["retried_deliveries"] += 1
+            if c:
+                r["received"] += 1
+                times.append(first[k])
+                if c > 1:
+                    r["duplicated_events"] += 1
+                    r["extra_receipts"] += c - 1
+                    r["duplicates_other_idempotency_key"] += other_idem[k]
+                if not s:
+                    r["received_not_in_store"] += 1
+            elif s:
+                r["missing"] += 1
+                if len(r["missing_sample"]) < 10:
+                    r["missing_sample"].append({"record": k, "state": states[s - 1], "attempts": attempts[k]})
+        if times:
+            r["first_receipt_us"], r["last_receipt_us"] = min(times), max(times)
+        res[name] = r
+        return times
+
+    if "warmup_start" in ph:
+        join("warmup", ph["warmup_start"], ph["warmup_end"])
+
+    # -- phase 5: end-to-end latency of every counted request that got a 202
+    if "half_start" in ph:
+        join("half", ph["half_start"], ph["half_end"])
+        h = res["half"]
+        rows = []
+        try:
+            with open(out / "e2e-half-send.txt") as f:
+                for line in f:
+                    k, t, code, due = (int(x) for x in line.split())
+                    if t:  # 0: never sent (the client's deadline)
+                        rows.append((k, t, code, due))
+        except OSError as e:
+            h["error"] = f"no send log: {e}"
+        t_first = min((t for _, t, _, _ in rows), default=0)
+        t_last = max((t for _, t, _, _ in rows), default=0)
+        lat, lat_due, by_second = [], [], {}
+        acked = missing_acked = recv_not_acked = 0
+        statuses, sample_missing = {}, []
+        for k, t, code, due in rows:
+            statuses[str(code)] = statuses.get(str(code), 0) + 1
+            got = 0 <= k < ncap and count[k] > 0
+            if code == 202:
+                acked += 1
+                if got:
+                    e2e = first[k] - t
+                    lat.append(e2e)
+                    lat_due.append(first[k] - due)
+                    by_second.setdefault((t - t_first) // 1_000_000, []).append(e2e)
+                else:
+                    missing_acked += 1
+                    if len(sample_missing) < 10:
+                        sample_missing.append(k)
+            elif got:
+                recv_not_acked += 1
+        lat.sort()
+        lat_due.sort()
+        worst = sorted(((sec, max(v)) for sec, v in by_second.items()), key=lambda kv: -kv[1])[:8]
+        # did deliveries keep up? the phase's events not yet received when the last request was sent
+        behind = sum(1 for k in range(ph["half_start"], min(ph["half_end"], ncap))
+                     if in_db[k] and not (count[k] and first[k] <= t_last))
+        h.update({"sent": len(rows), "acked_202": acked, "statuses": statuses,
+                  "sent_received": sum(1 for k, _, _, _ in rows if 0 <= k < ncap and count[k]),
+                  "acked_never_received": missing_acked, "acked_never_received_sample": sample_missing,
+                  "received_without_202": recv_not_acked, "latency_us": quantiles(lat),
+                  "latency_from_due_us": quantiles(lat_due),
+                  "worst_seconds_us": worst, "undelivered_when_sending_stopped": behind,
+                  "p50_by_second_us": [sorted(v)[len(v) // 2] for _, v in sorted(by_second.items())],
+                  "send_span_s": (t_last - t_first) / 1e6})
+
+    # -- phase 6: deliveries per second while wrk ran at full speed
+    if "max_start" in ph:
+        times = join("max", ph["max_start"], ph["max_end"])
+        m = res["max"]
+        t0, t1 = ph["max_t0_us"], ph["max_t1_us"]
+        window = [t for t in all_times if t0 <= t <= t1]
+        secs = (t1 - t0) / 1e6
+        m["window_s"] = secs
+        m["receipts_in_window"] = len(window)
+        m["deliveries_per_s"] = len(window) / secs if secs > 0 else 0
+        m["per_second"] = per_second(window, t0, t1)
+        m["delivered_by_window_end"] = sum(1 for t in times if t <= t1)
+        m["undelivered_at_window_end"] = m["accepted"] - m["delivered_by_window_end"]
+        if times:
+            m["all_delivered_s_after_window"] = max(0.0, (max(times) - t1) / 1e6)
+
+    # -- phase 7: the backlog's drain after the resume
+    if "backlog_start" in ph:
+        times = join("backlog", ph["backlog_start"], ph["backlog_end"])
+        bk = res["backlog"]
+        tr = ph["backlog_resume_us"]
+        bk["received_before_resume"] = sum(1 for t in times if t < tr)
+        if times:
+            last = max(times)
+            drain_s = (last - tr) / 1e6
+            bk["first_after_resume_s"] = (min(times) - tr) / 1e6
+            bk["drain_s"] = drain_s
+            bk["drain_per_s"] = len(times) / drain_s if drain_s > 0 else 0
+            bk["per_second"] = per_second(times, tr)
+    res["waits"] = {p.stem[5:]: {k: v for k, v in (load_json(p) or {}).items() if k != "timeline"}
+                    for p in sorted(out.glob("wait-*.json"))}
+    print(json.dumps(res))
+
+
 # ---- report -------------------------------------------------------------------------------------
 def load_json(path: Path):
     try:
@@ -167,11 +519,14 @@ def load_json(path: Path):
 
 def parse_prom(path: Path) -> dict:
     """{(name, ((label, value), ...)): value}"""
-    metrics = {}
     try:
-        text = path.read_text()
+        return parse_prom_text(path.read_text())
     except OSError:
-        return metrics
+        return {}
+
+
+def parse_prom_text(text: str) -> dict:
+    metrics = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -213,9 +568,14 @@ def delta(after: dict, before: dict) -> dict:
 
 def ack_histogram_quantile(d: dict, q: float):
     """Upper bound of the bucket holding quantile q, from a delta of the ack timer's buckets."""
+    return histogram_quantile(d, q, "switchboard_ingest_ack_seconds_bucket")
+
+
+def histogram_quantile(d: dict, q: float, name: str):
+    """Upper bound of the bucket holding quantile q, from a delta of a timer's buckets."""
     buckets = []
     for (n, ls), v in d.items():
-        if n == "switchboard_ingest_ack_seconds_bucket":
+        if n == name:
             le = dict(ls).get("le")
             buckets.append((float("inf") if le == "+Inf" else float(le), v))
     if not buckets:
@@ -288,7 +648,7 @@ def settings(out: Path) -> dict:
     s = {}
     try:
         for line in (out / "settings.txt").read_text().splitlines():
-            if line.startswith(("gateway_java_opts=", "client_java_opts=", "java_home=", "jar=")):
+            if line.startswith(("gateway_java_opts=", "client_java_opts=", "receiver_java_opts=", "java_home=", "jar=")):
                 k, _, v = line.partition("=")
                 s[k] = v
                 continue
@@ -404,7 +764,7 @@ def cmd_report(out_dir: str) -> None:
     L = []
     w = L.append
     now = datetime.datetime.now().astimezone()
-    w("# Switchboard ingest benchmark")
+    w("# Switchboard benchmark: ingest and end-to-end delivery")
     w("")
     w(f"{now:%Y-%m-%d %H:%M %Z} · mode `{st.get('mode', '?')}` · "
       f"{os.cpu_count()} cores ({model}) · generated by `bench/run.sh`")
@@ -559,6 +919,8 @@ def cmd_report(out_dir: str) -> None:
           "(second of the phase: latency): " + ", ".join(f"{sec}: {ms(us)}" for sec, us in worst[:8]) + ".")
         w("")
 
+    e2e_section(out, st, w)
+
     w("## Machine and software")
     w("")
     w(f"- {os.cpu_count()} cores, {model}, {mem_total} RAM; Debian {debian}, Linux {platform.release()}")
@@ -578,6 +940,13 @@ def cmd_report(out_dir: str) -> None:
     w(f"- phases: nginx warm-up {st.get('nginx_warmup_s', '?')} s + {st.get('measure_s', '?')} s; gateway warm-up "
       f"{st.get('warmup_s', '?')} s (discarded) + {st.get('measure_s', '?')} s at max rate + {st.get('half_warmup_s', '?')} s "
       f"(not counted) + {st.get('half_s', '?')} s at half rate")
+    if st.get("delivery") == "1":
+        w(f"- delivery phases (fresh store, receiver JVM options `{st.get('receiver_java_opts', '')}`, "
+          f"{'virtual threads' if st.get('receiver_threads') in ('0', None) else st.get('receiver_threads') + ' threads'}): "
+          f"warm-up {st.get('warmup_s', '?')} s + {st.get('half_warmup_s', '?')} s (not counted) + {st.get('half_s', '?')} s "
+          f"at half rate + {st.get('measure_s', '?')} s at full speed + a backlog of {int(st.get('backlog', 0)):,} events "
+          f"(drain limit {st.get('drain_timeout_s', '?')} s); after each, a wait of at most {st.get('settle_timeout_s', '?')} s "
+          "for the last deliveries")
     w("")
     w("## Commands")
     w("")
@@ -588,8 +957,331 @@ def cmd_report(out_dir: str) -> None:
         pass
     w("```")
     w("")
-    w("Raw outputs: `bench/out/` (wrk-*.txt, rate-half.json, metrics-*.prom, sample-*.json, durability.json, gateway.log).")
+    w("Raw outputs: `bench/out/` (wrk-*.txt, rate-half.json, metrics-*.prom, sample-*.json, durability.json, gateway.log; "
+      "delivery: gateway-e2e.log, rate-e2e-*.json, e2e-half-send.txt, receiver.txt, wait-*.json, e2e-phases.txt, e2e.json).")
     print("\n".join(L))
+
+
+def cpu_of(a, b, pid) -> float:
+    """% of one core the process pid used between two samples, or None."""
+    if not a or not b:
+        return None
+    secs = b["mono"] - a["mono"]
+    ta = {p["pid"]: p["ticks"] for p in a["procs"]}
+    for p in b["procs"]:
+        if p["pid"] == pid and pid in ta and secs > 0:
+            return 100.0 * (p["ticks"] - ta[pid]) / a["clk_tck"] / secs
+    return None
+
+
+def delivery_outcomes(metrics: dict) -> dict:
+    out = {}
+    for (n, ls), v in metrics.items():
+        if n == "switchboard_deliveries_total":
+            o = dict(ls).get("outcome", "?")
+            out[o] = out.get(o, 0) + v
+    return out
+
+
+def log_levels(path: Path, top: int = 5) -> tuple:
+    """({level: count}, [(count, level, message with digits/ids folded)]) of a JSON-lines log."""
+    levels, messages = {}, {}
+    try:
+        for line in path.read_text(errors="replace").splitlines():
+            m_ = re.search(r'"level":"(\w+)"', line)
+            if not m_:
+                continue
+            lv = m_.group(1)
+            levels[lv] = levels.get(lv, 0) + 1
+            if lv in ("WARN", "ERROR"):
+                msg = re.search(r'"formattedMessage":"((?:[^"\\]|\\.)*)"', line)
+                text = msg.group(1) if msg else line
+                text = re.sub(r"[0-9a-f]{8,}|\d+", "#", text)[:160]
+                key = (lv, text)
+                messages[key] = messages.get(key, 0) + 1
+    except OSError:
+        pass
+    worst = sorted(((n, lv, t) for (lv, t), n in messages.items()), reverse=True)[:top]
+    return levels, worst
+
+
+def e2e_section(out: Path, st: dict, w) -> None:
+    e = load_json(out / "e2e.json")
+    if not e:
+        if st.get("delivery") == "1":
+            w("## End-to-end delivery")
+            w("")
+            w("**Not measured**: the delivery phases did not finish (see the run's output and bench/out/).")
+            w("")
+        return
+    ph = e.get("phases", {})
+    gpid, rpid = ph.get("gateway_pid"), ph.get("receiver_pid")
+    h, mx, bk = e.get("half", {}), e.get("max", {}), e.get("backlog", {})
+    waits = e.get("waits", {})
+    s = {n: load_json(out / f"sample-{n}.json") for n in (
+        "e2e-started", "e2e-half-before", "e2e-half-after", "e2e-max-before", "e2e-max-after",
+        "e2e-backlog-before", "e2e-backlog-ingested", "e2e-backlog-drained", "e2e-final")}
+    m = {n: parse_prom(out / f"metrics-{n}.prom") for n in (
+        "e2e-half-before", "e2e-half-after", "e2e-half-settled", "e2e-max-before", "e2e-max-after",
+        "e2e-max-settled", "e2e-backlog-before", "e2e-backlog-ingested", "e2e-backlog-drained", "e2e-final")}
+    rh = load_json(out / "rate-e2e-half.json") or {}
+    wm = load_json(out / "wrk-e2e-max.json") or {}
+    rb = load_json(out / "rate-e2e-backlog.json") or {}
+    t_half, t_max, t_bk = (time_file(out / f) for f in ("rate-e2e-half.time", "wrk-e2e-max.time", "rate-e2e-backlog.time"))
+    hl = h.get("latency_us", {})
+
+    def verdict(ok):
+        return "**met**" if ok else "**not met**"
+
+    phases_run = [(n, e[n]) for n in ("warmup", "half", "max", "backlog") if n in e]
+    missing = sum(p.get("missing", 0) for _, p in phases_run)
+    dups = sum(p.get("extra_receipts", 0) for _, p in phases_run)
+    w("## End-to-end delivery")
+    w("")
+    w(f"The gateway runs again on a fresh store (`bench/out/bench-e2e.db`) with one route from the source to an `http` "
+      f"destination, `receiver`: `Receiver.java` on 127.0.0.1:{st.get('receiver_port', '?')}, answering 200 with an empty "
+      f"body at once (concurrency {st.get('e2e_concurrency', '?')}, no rate limit, the event's payload as the body). "
+      "End-to-end latency runs from the moment the client writes a request to the moment the receiver has read the "
+      "delivery carrying that event (both from the machine's clock, µs). "
+      + ("Before each phase every event accepted so far had been received."
+         if all(wt.get("done") for wt in waits.values()) else
+         "**Not every phase started with all earlier events received** (see the warnings)."))
+    w("")
+    w("| | figure | target |")
+    w("|---|---:|---|")
+    if hl:
+        hd = h.get("latency_from_due_us", {})
+        al, asv = rh.get("latency_us", {}), rh.get("service_us", {})
+        rate = rh.get("target_rps") or 0
+        behind = h.get("undelivered_when_sending_stopped", 0)
+        w(f"| end-to-end latency at half rate ({rate:,.0f} events/s, the half-rate phase's rate) "
+          f"p50 / p99 / max | {ms(hl.get('p50'))} / **{ms(hl.get('p99'))}** / {ms(hl.get('max'))} | |")
+        w(f"| … from each request's scheduled time instead (adds any wait in the client for a free connection) | "
+          f"{ms(hd.get('p50'))} / {ms(hd.get('p99'))} / {ms(hd.get('max'))} | |")
+        w(f"| ack latency in the same phase, from the scheduled time / from the write, p50 / p99 | "
+          f"{ms(al.get('p50'))} / {ms(al.get('p99'))}; {ms(asv.get('p50'))} / {ms(asv.get('p99'))} | |")
+        w(f"| did deliveries keep up? events of the phase not yet received when the last request was sent | "
+          f"{behind:,} (≈ {behind / rate if rate else 0:.1f} s of load) | |")
+    if h:
+        w(f"| half rate, counted requests: sent / 202 / received / 202 never received / duplicate receipts (whole phase) | "
+          f"{h.get('sent', 0):,} / {h.get('acked_202', 0):,} / {h.get('sent_received', 0):,} / "
+          f"**{h.get('acked_never_received', 0):,}** / {h.get('extra_receipts', 0):,} | "
+          f"0 never received: {verdict(h.get('acked_never_received', 1) == 0)} |")
+    if mx:
+        w(f"| full speed (wrk, {mx.get('window_s', 0):.0f} s): ingest acks/s / deliveries received/s, same window | "
+          f"{wm.get('rps', 0):,.0f} / **{mx.get('deliveries_per_s', 0):,.0f}** | |")
+    if bk:
+        drained = waits.get("e2e-backlog", {}).get("done")
+        ingest_rps = rb.get("achieved_rps") or 0
+        drain = bk.get("drain_per_s") or 0
+        ratio = drain / ingest_rps if ingest_rps else None
+        w(f"| backlog: events ingested with the destination paused, at | {bk.get('accepted', 0):,} at "
+          f"{ingest_rps:,.0f}/s ({rb.get('duration_s', 0):.1f} s) | |")
+        if drained:
+            w(f"| backlog: drain after resume (until the last one was received) | {drain:,.0f} deliveries/s, "
+              f"{bk.get('drain_s', 0):,.1f} s | |")
+        else:
+            wt = waits.get("e2e-backlog", {})
+            w(f"| backlog: drain after resume | **not drained**: {bk.get('received', 0):,} of {bk.get('accepted', 0):,} "
+              f"received when the wait ended ({wt.get('reason')}, after {wt.get('waited_s', 0):.0f} s; limit "
+              f"{st.get('drain_timeout_s', '?')} s), {drain:,.0f}/s until then | |")
+        if ratio is not None:
+            w(f"| drain rate / ingest rate | **{ratio * 100:.0f} %** | ≥ 80 %: {verdict(ratio >= 0.8 and drained)} |")
+    elif st.get("admin_ok") == "0":
+        w("| backlog drain | **not measured**: the admin API did not answer 204 to resume (bench/out/admin-resume.txt) | ≥ 80 % |")
+    w(f"| accepted events never received, all phases (warm-up included) | **{missing:,}** | 0: {verdict(missing == 0)} |")
+    w(f"| duplicate receipts, all phases | {dups:,} | 0 |")
+    w("")
+
+    # -- phases
+    w("| phase | load | ingest req/s | deliveries/s | e2e p50 | p90 | p99 | p99.9 | max | gateway CPU | receiver CPU "
+      "| load generator CPU | machine busy | other processes |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+    def cpu_row(a, b, tgen):
+        g, r = cpu_of(s[a], s[b], gpid), cpu_of(s[a], s[b], rpid)
+        c = cpu_between(s[a], s[b]) if s[a] and s[b] else None
+        other = None
+        if c and g is not None and r is not None:
+            other = max(0.0, c["machine_busy_pct"] - g - r - (tgen["cpu_pct"] if tgen else 0))
+        f = (lambda v: "–" if v is None else f"{v:.0f} %")
+        return f"{f(g)} | {f(r)} | {f(tgen['cpu_pct'] if tgen else None)} | {f(c['machine_busy_pct'] if c else None)} | {f(other)}", other
+
+    others = {}
+    if h:
+        cpu_cells, others["half-rate"] = cpu_row("e2e-half-before", "e2e-half-after", t_half)
+        span = (h.get("last_receipt_us", 0) - h.get("first_receipt_us", 0)) / 1e6
+        w(f"| half rate | RateClient {rh.get('target_rps', 0):,.0f}/s, {rh.get('connections', '?')} conns, "
+          f"{st.get('half_s', '?')} s | {rh.get('achieved_rps', 0):,.0f} | "
+          f"{h.get('received', 0) / span if span > 0 else 0:,.0f} | "
+          f"{ms(hl.get('p50'))} | {ms(hl.get('p90'))} | {ms(hl.get('p99'))} | {ms(hl.get('p999'))} | {ms(hl.get('max'))} | {cpu_cells} |")
+    if mx:
+        cpu_cells, others["full-speed"] = cpu_row("e2e-max-before", "e2e-max-after", t_max)
+        w(f"| full speed | wrk -t{st.get('wrk_threads', '?')} -c{st.get('wrk_connections', '?')}, {st.get('measure_s', '?')} s "
+          f"| {wm.get('rps', 0):,.0f} | {mx.get('deliveries_per_s', 0):,.0f} | | | | | | {cpu_cells} |")
+    if bk:
+        cpu_cells, others["backlog ingest"] = cpu_row("e2e-backlog-before", "e2e-backlog-ingested", t_bk)
+        w(f"| backlog ingest (paused) | RateClient --burst {rb.get('sent', 0):,}, {rb.get('connections', '?')} conns "
+          f"| {rb.get('achieved_rps', 0):,.0f} | {bk.get('received_before_resume', 0):,} received | | | | | | {cpu_cells} |")
+        cpu_cells, others["drain"] = cpu_row("e2e-backlog-ingested", "e2e-backlog-drained", None)
+        w(f"| backlog drain | none | | {bk.get('drain_per_s', 0):,.0f} | | | | | | {cpu_cells} |")
+    w("")
+    w("Deliveries/s: at half rate, the phase's events over the span from their first to their last receipt; at full "
+      "speed, every receipt while wrk ran, over wrk's run; for the drain, the backlog's events from the resume to the last "
+      "receipt. CPU as in the ingest phases (gateway and receiver separately; \"other processes\" is the rest).")
+    w("")
+
+    # -- detail
+    w("| | warm-up | half rate | full speed | backlog |")
+    w("|---|---:|---:|---:|---:|")
+
+    def cells(key, fmt=lambda v: f"{v:,}"):
+        return " | ".join("–" if n not in e or key not in e[n] else fmt(e[n][key]) for n in ("warmup", "half", "max", "backlog"))
+
+    w(f"| events accepted (in the store) | {cells('accepted')} |")
+    w(f"| received by the receiver (distinct events) | {cells('received')} |")
+    w(f"| accepted, never received | {cells('missing')} |")
+    w(f"| events received more than once / extra receipts | "
+      + " | ".join("–" if n not in e else f"{e[n].get('duplicated_events', 0):,} / {e[n].get('extra_receipts', 0):,}"
+                   for n in ("warmup", "half", "max", "backlog")) + " |")
+    w(f"| … of which with another Idempotency-Key | {cells('duplicates_other_idempotency_key')} |")
+    w(f"| received, not in the store | {cells('received_not_in_store')} |")
+    w(f"| deliveries attempted more than once | {cells('retried_deliveries')} |")
+    w(f"| delivery states in the store at the end | "
+      + " | ".join("–" if n not in e else fmt_outcomes(e[n].get("states", {})) for n in ("warmup", "half", "max", "backlog")) + " |")
+    w(f"| wait for the last delivery after the load stopped | "
+      + " | ".join("–" if f"e2e-{k}" not in waits else
+                   f"{waits[f'e2e-{k}'].get('waited_s', 0):.1f} s ({waits[f'e2e-{k}'].get('reason')})"
+                   for k in ("warmup", "half", "max", "backlog")) + " |")
+
+    def outcomes_between(a, b):
+        d = delta(m[b], m[a]) if m[a] and m[b] else {}
+        return fmt_outcomes(delivery_outcomes(d))
+
+    w(f"| gateway delivery outcomes (metrics) | | {outcomes_between('e2e-half-before', 'e2e-half-settled')} | "
+      f"{outcomes_between('e2e-max-before', 'e2e-max-settled')} | {outcomes_between('e2e-backlog-before', 'e2e-backlog-drained')} |")
+    dh = delta(m["e2e-half-settled"], m["e2e-half-before"]) if m["e2e-half-before"] else {}
+    dm = delta(m["e2e-max-settled"], m["e2e-max-before"]) if m["e2e-max-before"] else {}
+    name = "switchboard_delivery_end_to_end_seconds_bucket"
+
+    def le(v):
+        return "–" if v is None else ("> 1 h" if v == float("inf") else f"≤ {v * 1000:.1f} ms")
+
+    w(f"| gateway's own receipt → delivered p50 / p99 (histogram bucket) | | "
+      f"{le(histogram_quantile(dh, 0.5, name))} / {le(histogram_quantile(dh, 0.99, name))} | "
+      f"{le(histogram_quantile(dm, 0.5, name))} / {le(histogram_quantile(dm, 0.99, name))} | |")
+    pauses = gc_pauses(out / "gc-e2e.log")
+    if pauses:
+        def gcs(a, b):
+            g = gc_between(pauses, s[a], s[b])
+            return f"{g['count']} / {g['total_ms']:.0f} ms / {g['max_ms']:.1f} ms" if g else "–"
+        w(f"| gateway GC pauses: count / total / longest | | {gcs('e2e-half-before', 'e2e-half-after')} | "
+          f"{gcs('e2e-max-before', 'e2e-max-after')} | {gcs('e2e-backlog-ingested', 'e2e-backlog-drained')} (drain) |")
+    w("")
+    ps = mx.get("per_second", {})
+    if ps.get("seconds"):
+        w(f"Full speed, deliveries received per second of wrk's run: min {ps['min']:,}, median {ps['median']:,}, "
+          f"max {ps['max']:,}; {ps['zero_seconds']} second(s) without any; longest gap between two deliveries "
+          f"{ms(ps['longest_gap_us'])}. At the end of the run {mx.get('undelivered_at_window_end', 0):,} of its "
+          f"{mx.get('accepted', 0):,} events were still undelivered; the last was received "
+          f"{mx.get('all_delivered_s_after_window', 0):.1f} s after wrk stopped.")
+        w("")
+    pb = bk.get("per_second", {})
+    if pb.get("seconds"):
+        w(f"Backlog drain, deliveries per second from the resume: min {pb['min']:,}, median {pb['median']:,}, max "
+          f"{pb['max']:,}; {pb['zero_seconds']} second(s) without any; first delivery {bk.get('first_after_resume_s', 0) * 1000:.0f} ms "
+          f"after the resume; longest gap {ms(pb['longest_gap_us'])}. Received while paused: "
+          f"{bk.get('received_before_resume', 0):,}.")
+        w("")
+    if hl:
+        worst = h.get("worst_seconds_us", [])
+        trend = h.get("p50_by_second_us", [])
+        w(f"Half rate, end-to-end latency: min {ms(hl.get('min'))}, mean {ms(hl.get('mean'))}; the median of the requests "
+          "sent in each second, in order: " + ", ".join(ms(x) for x in trend[:40]) + "; the longest per second of "
+          "sending, worst first (second: latency): " + ", ".join(f"{sec}: {ms(us)}" for sec, us in worst) + ".")
+        w("")
+    db = e.get("store", {})
+    if db and "error" not in db:
+        w(f"Store after the graceful stop: {db.get('events', 0):,} events; deliveries {fmt_outcomes(db.get('deliveries_by_state', {}))}; "
+          f"by attempts {', '.join(f'{k}: {v:,}' for k, v in db.get('deliveries_by_attempts', {}).items())}; "
+          f"attempts {fmt_outcomes(db.get('attempts_by_outcome', {}))}"
+          + (f"; failed attempts: " + "; ".join(f"{n:,} × {err} (status {code})" for err, code, n in db.get("failed_attempt_errors", []))
+             if db.get("failed_attempt_errors") else "")
+          + (f"; {db['events_with_several_deliveries']:,} events with several deliveries" if db.get("events_with_several_deliveries") else "")
+          + (f"; {db['events_without_delivery']:,} events without a delivery" if db.get("events_without_delivery") else "")
+          + ".")
+        w("")
+
+    # -- warnings
+    warn = []
+    for n, p in phases_run:
+        if p.get("missing"):
+            warn.append(f"{p['missing']:,} accepted event(s) of the {n} phase were never received, e.g. "
+                        + ", ".join(f"record {x['record']} ({x['state']}, {x['attempts']} attempts)" for x in p.get("missing_sample", [])[:5]))
+        if p.get("extra_receipts"):
+            warn.append(f"the {n} phase's events were received {p['extra_receipts']:,} time(s) more than once "
+                        f"({p['duplicated_events']:,} events, {p.get('duplicates_other_idempotency_key', 0):,} with another Idempotency-Key)")
+        if p.get("received_not_in_store"):
+            warn.append(f"{p['received_not_in_store']:,} event(s) of the {n} phase were received but are not in the store")
+        if p.get("retried_deliveries"):
+            warn.append(f"{p['retried_deliveries']:,} delivery(ies) of the {n} phase needed more than one attempt")
+    if h.get("acked_never_received"):
+        warn.append(f"{h['acked_never_received']:,} half-rate event(s) acknowledged with 202 never reached the receiver, "
+                    f"e.g. records {h.get('acked_never_received_sample', [])[:5]}")
+    if hl and hl.get("p50", 0) > 1_000_000:
+        rate = rh.get("target_rps") or 1
+        warn.append(f"deliveries did not keep up with the half rate: the median end-to-end latency is {ms(hl['p50'])}, "
+                    f"{h.get('undelivered_when_sending_stopped', 0):,} events were not yet delivered when the last request was "
+                    f"sent (≈ {h.get('undelivered_when_sending_stopped', 0) / rate:.1f} s of load): the latency figures "
+                    "measure a growing backlog, not a steady state")
+    if rh.get("latency_us", {}).get("p99", 0) > 1_000_000:
+        warn.append(f"with deliveries running, the gateway did not ingest the half rate in time either: ack latency p99 "
+                    f"{ms(rh['latency_us']['p99'])} from the scheduled time (the ingest-only half-rate phase is above)")
+    if h.get("received_without_202"):
+        warn.append(f"{h['received_without_202']:,} half-rate event(s) were delivered although the client got no 202")
+    for k, wt in waits.items():
+        if not wt.get("done"):
+            warn.append(f"after the {k} phase the receiver did not get every accepted event ({wt.get('reason')} after "
+                        f"{wt.get('waited_s', 0):.0f} s: {wt.get('receiver', {}).get('unique', 0):,} of {wt.get('accepted', 0):,.0f})")
+        elif wt.get("gateway_backlog_after"):
+            warn.append(f"after the {k} phase every event was received but the gateway still counted "
+                        f"{wt['gateway_backlog_after']:,.0f} unfinished deliveries")
+    if ps.get("zero_seconds") or pb.get("zero_seconds"):
+        warn.append(f"deliveries stalled: {ps.get('zero_seconds', 0)} second(s) at full speed and "
+                    f"{pb.get('zero_seconds', 0)} during the drain without a single delivery")
+    if rh and rh.get("achieved_rps") and rh.get("target_rps") and rh["achieved_rps"] < 0.98 * rh["target_rps"]:
+        warn.append("the end-to-end half-rate phase did not reach its target rate")
+    for name_, j in (("half-rate", rh), ("backlog", rb)):
+        if not_202(j):
+            warn.append(f"the end-to-end {name_} phase got answers other than 202: {j.get('statuses')}")
+    if wm and not_202(wm):
+        warn.append(f"the end-to-end full-speed phase got answers other than 202: {wm.get('statuses')}")
+    if wm.get("wraps"):
+        warn.append("wrk ran out of fresh requests in the end-to-end full-speed phase: raise BENCH_RECORD_RATE")
+    if rb and rb.get("sent") and rb.get("answered", 0) < rb["sent"]:
+        warn.append(f"the backlog client got {rb.get('answered', 0):,} answers for {rb['sent']:,} requests "
+                    f"(limit {st.get('backlog_ingest_timeout_s', '?')} s)")
+    for k, o in others.items():
+        if o is not None and o > 20:
+            warn.append(f"other processes used {o:.0f} % of a core during the end-to-end {k} phase: the machine was shared")
+    rs = (e.get("receiver", {}) or {}).get("final_stats") or {}
+    if rs.get("unparsed") or rs.get("out_of_range") or rs.get("dropped") or rs.get("no_idempotency_key"):
+        warn.append(f"receiver: {rs.get('unparsed', 0)} deliveries without a readable interactionId, {rs.get('out_of_range', 0)} "
+                    f"out of range, {rs.get('dropped', 0)} not kept (capacity), {rs.get('no_idempotency_key', 0)} without an "
+                    "Idempotency-Key header")
+    if ph.get("gateway_stopped_by_term") == 0:
+        warn.append("the gateway did not stop within 60 s of SIGTERM (killed)")
+    levels, worst_msgs = log_levels(out / "gateway-e2e.log")
+    if levels.get("WARN") or levels.get("ERROR"):
+        warn.append(f"the gateway logged {levels.get('WARN', 0)} WARN and {levels.get('ERROR', 0)} ERROR lines "
+                    "(bench/out/gateway-e2e.log), most often: "
+                    + "; ".join(f"{n} × {lv} “{t}”" for n, lv, t in worst_msgs))
+    if warn:
+        w("**Warnings (delivery)**")
+        w("")
+        for x in warn:
+            w(f"- {x}")
+        w("")
 
 
 def gc_pauses(path: Path) -> list:
@@ -661,6 +1353,10 @@ def main() -> None:
         cmd_fsync_probe(sys.argv[2], int(sys.argv[3]))
     elif cmd == "durability":
         cmd_durability(sys.argv[2])
+    elif cmd == "wait-delivered":
+        cmd_wait_delivered(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6]))
+    elif cmd == "e2e-analyse":
+        cmd_e2e_analyse(sys.argv[2])
     elif cmd == "report":
         cmd_report(sys.argv[2])
     else:
