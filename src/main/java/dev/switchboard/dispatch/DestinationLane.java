@@ -240,6 +240,34 @@ final class DestinationLane {
     }
   }
 
+  private int scansInFlight;
+  private final Set<DeliveryId> finishedDuringScans = new java.util.HashSet<>();
+
+  /**
+   * A scan read the store before it was handed back; a delivery that finished meanwhile may be in
+   * its rows as still waiting, and must not be taken in again.
+   */
+  void scanStarted() {
+    scansInFlight++;
+  }
+
+  void scanEnded() {
+    if (--scansInFlight <= 0) {
+      scansInFlight = 0;
+      finishedDuringScans.clear();
+    }
+  }
+
+  void noteFinished(DeliveryId id) {
+    if (scansInFlight > 0) {
+      finishedDuringScans.add(id);
+    }
+  }
+
+  boolean finishedDuringScan(DeliveryId id) {
+    return finishedDuringScans.contains(id);
+  }
+
   /** Deliveries waiting in memory (not running). */
   int waiting() {
     return known.size() - running;

@@ -108,6 +108,7 @@ public final class Dispatcher implements AutoCloseable {
   private final ConcurrentHashMap<DeliveryId, Lease> leases = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<RouteKey, Instant> watermarks = new ConcurrentHashMap<>();
   private final Thread loop;
+  private final boolean singleNode;
   private volatile boolean stopping;
 
   /**
@@ -149,6 +150,7 @@ public final class Dispatcher implements AutoCloseable {
               perKey));
       retryPolicies.put(config.name(), new RetryPolicy(config.retry(), random));
     }
+    this.singleNode = queue.singleNode();
     this.loop = Thread.ofPlatform().name("dispatcher").daemon(true).unstarted(this::run);
   }
 
@@ -318,6 +320,7 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
+    lane.scanStarted();
     workers.execute(
         () -> {
           try {
@@ -329,11 +332,16 @@ public final class Dispatcher implements AutoCloseable {
                     null,
                     Long.MIN_VALUE,
                     Math.min(room, settings.scanBatch()));
-            if (!due.isEmpty()) {
-              post(() -> due.stream().filter(this::isDispatchable).forEach(lane::add));
-            }
+            post(
+                () -> {
+                  due.stream()
+                      .filter(d -> isDispatchable(d) && !lane.finishedDuringScan(d.id()))
+                      .forEach(lane::add);
+                  lane.scanEnded();
+                });
           } catch (RuntimeException e) {
             LOG.warn("could not scan retries of {}: {}", lane.name, e.getMessage());
+            post(lane::scanEnded);
           }
         });
   }
@@ -346,6 +354,7 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     lane.scanning = true;
+    lane.scanStarted();
     if (lane.sweepWanted) {
       lane.sweepWanted = false;
       lane.cursorTime = null;
@@ -362,7 +371,11 @@ public final class Dispatcher implements AutoCloseable {
             rows = queue.scan(lane.name, DeliveryState.PENDING, now, after, afterSeq, limit);
           } catch (RuntimeException e) {
             LOG.warn("could not scan pending deliveries of {}: {}", lane.name, e.getMessage());
-            post(() -> lane.scanning = false);
+            post(
+                () -> {
+                  lane.scanning = false;
+                  lane.scanEnded();
+                });
             return;
           }
           post(() -> takeScan(lane, rows, limit));
@@ -373,6 +386,9 @@ public final class Dispatcher implements AutoCloseable {
     lane.scanning = false;
     boolean full = false;
     for (QueuedDelivery d : rows) {
+      if (lane.finishedDuringScan(d.id())) {
+        continue;
+      }
       if (isDispatchable(d) && !lane.add(d)) {
         full = true;
         break;
@@ -380,6 +396,7 @@ public final class Dispatcher implements AutoCloseable {
       lane.cursorTime = d.nextAttemptAt();
       lane.cursorSeq = d.seq();
     }
+    lane.scanEnded();
     if (!full && rows.size() < limit) {
       // read to the end: memory holds everything that was waiting
       lane.overflow = false;
@@ -455,10 +472,14 @@ public final class Dispatcher implements AutoCloseable {
       }
       Instant claimedAt = clock.instant();
       String token = newToken();
-      boolean claimed =
-          queue
-              .claim(d.id(), token, claimedAt, claimedAt.plus(leaseFor(lane.config)))
-              .get(30, TimeUnit.SECONDS);
+      CompletableFuture<Boolean> claim =
+          queue.claim(d.id(), token, claimedAt, claimedAt.plus(leaseFor(lane.config)));
+      // On a store this process owns alone, memory knows the claim will hold (nothing else claims,
+      // and scans never hand back what memory is running or just finished), so the request need
+      // not wait for the claim's commit: the outcome, written after it in the same queue, is fenced
+      // by the token all the same, and a crash before the claim commits leaves the delivery
+      // pending, to be sent again with the same idempotency key. Elsewhere the claim decides.
+      boolean claimed = singleNode || claim.get(30, TimeUnit.SECONDS);
       if (!claimed) {
         slotReturned = true;
         post(
@@ -773,6 +794,7 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private void finished(DestinationLane lane, QueuedDelivery d, Finish finish, boolean written) {
+    lane.noteFinished(d.id());
     boolean keepsKey = written && finish instanceof Finish.Retry;
     lane.release(d, false, keepsKey);
     if (!written) {
