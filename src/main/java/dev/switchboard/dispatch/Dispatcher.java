@@ -490,20 +490,41 @@ public final class Dispatcher implements AutoCloseable {
         return;
       }
       leases.put(d.id(), new Lease(token, System.nanoTime()));
+      Attempted attempted;
       try {
-        Attempted attempted = attemptClaimed(lane, route, d, token, claimedAt);
-        slotReturned = true;
-        DeliveryResult result = attempted.result();
-        post(() -> afterSend(lane, result));
-        Finish finish = attempted.finish();
-        boolean written = queue.finish(finish, clock.instant()).get(30, TimeUnit.SECONDS);
-        if (!written) {
-          LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
-        }
-        post(() -> finished(lane, d, finish, written));
-      } finally {
+        attempted = attemptClaimed(lane, route, d, token, claimedAt);
+      } catch (RuntimeException e) {
         leases.remove(d.id());
+        throw e;
       }
+      slotReturned = true;
+      DeliveryResult result = attempted.result();
+      post(() -> afterSend(lane, result));
+      Finish finish = attempted.finish();
+      // the worker does not wait: the outcome's commit (or failure) reports to the loop itself
+      queue
+          .finish(finish, clock.instant())
+          .whenComplete(
+              (written, error) -> {
+                leases.remove(d.id());
+                if (error != null) {
+                  LOG.warn(
+                      "delivery {} to {}: outcome not written, left in the store for later: {}",
+                      d.id(),
+                      lane.name,
+                      error.toString());
+                  post(
+                      () -> {
+                        lane.release(d, false, false);
+                        lane.sweepWanted = true;
+                      });
+                  return;
+                }
+                if (!written) {
+                  LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
+                }
+                post(() -> finished(lane, d, finish, written));
+              });
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
