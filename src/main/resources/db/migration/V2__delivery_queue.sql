@@ -17,7 +17,8 @@ DROP INDEX deliveries_key;
 -- The dispatcher's scans: a destination's pending work in arrival order, its due retries in time
 -- order, expired leases, and a route's unfinished work per partition key in event-time order.
 CREATE INDEX deliveries_queue ON deliveries (destination, state, next_attempt_at, seq);
-CREATE INDEX deliveries_lease ON deliveries (state, lease_expires_at);
+-- partial: only claimed rows are in it, so ingest and most outcomes never touch it
+CREATE INDEX deliveries_lease ON deliveries (lease_expires_at) WHERE state = 'in_flight';
 CREATE INDEX deliveries_key ON deliveries (route, partition_key, event_time, seq);
 
 -- One row per try of a delivery; kept across replays so the whole history stays visible.

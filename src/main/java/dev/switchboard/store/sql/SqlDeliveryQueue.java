@@ -102,6 +102,9 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
 
   /** Called by the event store after a batch that created pending deliveries committed. */
   void committed(List<QueuedDelivery> queued) {
+    if (queued.isEmpty()) {
+      return;
+    }
     unfinished.addAndGet(queued.size());
     listener.accept(queued);
   }

@@ -41,6 +41,9 @@ public final class SqlEventStore implements EventStore {
   private static final String PROBE_PADDING = "p".repeat(16_384);
   private static final int READERS = 4;
 
+  /** The pending deliveries a batch created, handed to the dispatcher in one piece. */
+  private static final Object HANDOFF = new Object();
+
   private final Dialect dialect;
   private final Clock clock;
   private final SqlReaders readers;
@@ -141,7 +144,7 @@ public final class SqlEventStore implements EventStore {
       return new IngestOutcome.Accepted(id);
     }
     PreparedStatement insertDelivery = ctx.batch(SqlText.INSERT_DELIVERY);
-    List<QueuedDelivery> queued = new ArrayList<>(e.routes().size());
+    List<QueuedDelivery> queued = ctx.collectAfterCommit(HANDOFF, deliveries::committed);
     for (NewEvent.RouteTarget target : e.routes()) {
       DeliveryId deliveryId = DeliveryId.generate(now);
       long seq = nextSeq++;
@@ -178,9 +181,6 @@ public final class SqlEventStore implements EventStore {
                 e.payload(),
                 e.headers()));
       }
-    }
-    if (!queued.isEmpty()) {
-      ctx.afterCommit(() -> deliveries.committed(queued));
     }
     return new IngestOutcome.Accepted(id);
   }

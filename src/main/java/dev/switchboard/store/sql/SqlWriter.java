@@ -47,6 +47,13 @@ final class SqlWriter implements AutoCloseable {
     /** Runs {@code action} on the writer thread once the batch is committed and synced. */
     void afterCommit(Runnable action);
 
+    /**
+     * A list shared by every op of this batch under {@code key}; once the batch commits, {@code
+     * action} gets it (once, whatever the number of ops that added to it). Lets ops that each
+     * produce a little hand it on in one piece.
+     */
+    <T> List<T> collectAfterCommit(Object key, java.util.function.Consumer<List<T>> action);
+
     /** The raw connection, for what statements cannot do (pragmas). Flushes batches first. */
     Connection connection() throws SQLException;
   }
@@ -56,6 +63,7 @@ final class SqlWriter implements AutoCloseable {
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   private final Set<PreparedStatement> batched = new LinkedHashSet<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
+  private final Map<Object, List<?>> collected = new HashMap<>();
   private final GroupCommitWriter<WriteOp, Object> groupCommit;
 
   /**
@@ -82,6 +90,20 @@ final class SqlWriter implements AutoCloseable {
         @Override
         public void afterCommit(Runnable action) {
           afterCommit.add(action);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> List<T> collectAfterCommit(
+            Object key, java.util.function.Consumer<List<T>> action) {
+          return (List<T>)
+              collected.computeIfAbsent(
+                  key,
+                  k -> {
+                    List<T> list = new ArrayList<>();
+                    afterCommit.add(() -> action.accept(list));
+                    return list;
+                  });
         }
 
         @Override
@@ -141,6 +163,7 @@ final class SqlWriter implements AutoCloseable {
   }
 
   private List<Object> writeBatch(List<WriteOp> batch) throws SQLException {
+    collected.clear();
     List<Object> results = new ArrayList<>(batch.size());
     try {
       for (WriteOp op : batch) {
@@ -152,6 +175,7 @@ final class SqlWriter implements AutoCloseable {
       // whatever went wrong, nothing of this batch may stay written
       failedSinceProbe = true;
       afterCommit.clear();
+      collected.clear();
       batched.clear();
       // a statement that failed mid-way may be left unusable by the driver: prepare anew
       closeStatements();
