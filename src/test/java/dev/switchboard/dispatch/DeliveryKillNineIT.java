@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.testing.ChildGateway;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.FakeDestination.Answer;
-import dev.switchboard.testing.Hmac;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,18 +92,18 @@ class DeliveryKillNineIT {
         fake.answer(Answer.status(200).after(ANSWER_DELAY));
       }
       Path config = writeConfig(fake.uri("/crm/dispositions"));
-      int port = freePort();
+      int port = ChildGateway.freePort();
       Map<String, String> acked = new ConcurrentHashMap<>(); // interactionId -> event id
       AtomicInteger next = new AtomicInteger();
 
-      Process child = startChild(config, port, "first");
+      Process child = ChildGateway.start(dir, config, port, SECRET, "first");
       Map<String, Long> atKill;
       Set<String> receivedBeforeKill;
       int requestsBeforeKill;
       Instant killedAt = null;
       try (ExecutorService senders = Executors.newFixedThreadPool(SENDERS)) {
         try {
-          awaitReady(client, port);
+          ChildGateway.awaitReady(client, port);
           for (int s = 0; s < SENDERS; s++) {
             senders.submit(() -> sendUntilFailure(client, port, next, acked));
           }
@@ -155,10 +153,10 @@ class DeliveryKillNineIT {
           .anyMatch(id -> !receivedBeforeKill.contains(id));
 
       Instant restartedAt = Instant.now();
-      Process restarted = startChild(config, port, "restarted");
+      Process restarted = ChildGateway.start(dir, config, port, SECRET, "restarted");
       Map<String, Long> idle;
       try {
-        awaitReady(client, port);
+        ChildGateway.awaitReady(client, port);
         await("every acknowledged event at the destination (" + dir + ")")
             .atMost(Duration.ofSeconds(90))
             .pollInterval(Duration.ofMillis(200))
@@ -362,7 +360,8 @@ class DeliveryKillNineIT {
       }
       String id = "dkn-" + n;
       try {
-        HttpResponse<String> r = post(client, port, bodyFor(id));
+        HttpResponse<String> r =
+            ChildGateway.postSigned(client, port, "dispositions", SECRET, bodyFor(id));
         if (r.statusCode() == 202) {
           acked.put(id, JSON.readTree(r.body()).path("eventId").asText());
         }
@@ -383,18 +382,6 @@ class DeliveryKillNineIT {
             + "x".repeat(200)
             + "\"}")
         .getBytes(StandardCharsets.UTF_8);
-  }
-
-  static HttpResponse<String> post(HttpClient client, int port, byte[] body)
-      throws IOException, InterruptedException {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hooks/dispositions"))
-            .timeout(Duration.ofSeconds(10))
-            .header("Content-Type", "application/json")
-            .header("X-Genesys-Signature", Hmac.sha256Hex(SECRET, body))
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build();
-    return client.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
   private Path writeConfig(URI destination) throws IOException {
@@ -420,37 +407,5 @@ class DeliveryKillNineIT {
         """
             .formatted(dir.resolve("sb.db"), destination));
     return config;
-  }
-
-  private Process startChild(Path config, int port, String name) throws IOException {
-    String jar = System.getProperty("switchboard.jar", "target/switchboard.jar");
-    assertThat(Path.of(jar)).as("the packaged jar (failsafe runs after package)").exists();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(java, "-Xmx512m", "-jar", jar, "serve", "--config", config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("child-" + name + ".log").toFile());
-    pb.environment().put("PORT", Integer.toString(port));
-    pb.environment().put("SECRET", SECRET);
-    return pb.start();
-  }
-
-  private static void awaitReady(HttpClient client, int port) {
-    HttpRequest ready =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-            .timeout(Duration.ofSeconds(2))
-            .build();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(100))
-        .ignoreExceptions()
-        .until(
-            () -> client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

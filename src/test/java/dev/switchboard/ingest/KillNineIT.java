@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.testing.Hmac;
+import dev.switchboard.testing.ChildGateway;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,13 +43,13 @@ class KillNineIT {
   @Test
   void everyAcknowledgedEventSurvivesKillDashNineExactlyOnce() throws Exception {
     Path config = writeConfig();
-    int port = freePort();
-    Process child = startChild(config, port);
+    int port = ChildGateway.freePort();
+    Process child = ChildGateway.start(dir, config, port, SECRET, "" + System.nanoTime());
     Map<String, String> acked = new ConcurrentHashMap<>(); // idempotency key -> event id
     AtomicInteger next = new AtomicInteger();
     try (HttpClient client =
         HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-      awaitReady(client, port);
+      ChildGateway.awaitReady(client, port);
       try (ExecutorService senders = Executors.newFixedThreadPool(SENDERS)) {
         for (int s = 0; s < SENDERS; s++) {
           senders.submit(() -> sendUntilFailure(client, port, next, acked));
@@ -63,13 +60,14 @@ class KillNineIT {
       }
       assertThat(acked).hasSizeGreaterThanOrEqualTo(KILL_AFTER_ACKS);
 
-      Process restarted = startChild(config, port);
+      Process restarted = ChildGateway.start(dir, config, port, SECRET, "" + System.nanoTime());
       try {
-        awaitReady(client, port);
+        ChildGateway.awaitReady(client, port);
         // a sender retrying an acknowledged event is told it is a duplicate of the same event
         List<String> sample = acked.keySet().stream().limit(20).toList();
         for (String key : sample) {
-          HttpResponse<String> r = post(client, port, bodyFor(key));
+          HttpResponse<String> r =
+              ChildGateway.postSigned(client, port, "dispositions", SECRET, bodyFor(key));
           assertThat(r.statusCode()).isEqualTo(200);
           assertThat(JSON.readTree(r.body()).path("eventId").asText()).isEqualTo(acked.get(key));
         }
@@ -105,7 +103,8 @@ class KillNineIT {
       }
       String key = "kill-" + n + "|2026-10-27T14:30:00Z";
       try {
-        HttpResponse<String> r = post(client, port, bodyFor(key));
+        HttpResponse<String> r =
+            ChildGateway.postSigned(client, port, "dispositions", SECRET, bodyFor(key));
         if (r.statusCode() == 202) {
           acked.put(key, JSON.readTree(r.body()).path("eventId").asText());
         }
@@ -131,18 +130,6 @@ class KillNineIT {
         .getBytes(StandardCharsets.UTF_8);
   }
 
-  static HttpResponse<String> post(HttpClient client, int port, byte[] body)
-      throws IOException, InterruptedException {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hooks/dispositions"))
-            .timeout(Duration.ofSeconds(10))
-            .header("Content-Type", "application/json")
-            .header("X-Genesys-Signature", Hmac.sha256Hex(SECRET, body))
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build();
-    return client.send(request, HttpResponse.BodyHandlers.ofString());
-  }
-
   private Path writeConfig() throws IOException {
     Path config = dir.resolve("switchboard.yaml");
     Files.writeString(
@@ -162,37 +149,5 @@ class KillNineIT {
         """
             .formatted(dir.resolve("sb.db")));
     return config;
-  }
-
-  private Process startChild(Path config, int port) throws IOException {
-    String jar = System.getProperty("switchboard.jar", "target/switchboard.jar");
-    assertThat(Path.of(jar)).as("the packaged jar (failsafe runs after package)").exists();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(java, "-Xmx512m", "-jar", jar, "serve", "--config", config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("child-" + System.nanoTime() + ".log").toFile());
-    pb.environment().put("PORT", Integer.toString(port));
-    pb.environment().put("SECRET", SECRET);
-    return pb.start();
-  }
-
-  private static void awaitReady(HttpClient client, int port) {
-    HttpRequest ready =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-            .timeout(Duration.ofSeconds(2))
-            .build();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(100))
-        .ignoreExceptions()
-        .until(
-            () -> client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }
