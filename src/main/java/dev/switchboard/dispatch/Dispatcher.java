@@ -828,7 +828,6 @@ public final class Dispatcher implements AutoCloseable {
           case Finish.Retry ignored -> "retry";
           case Finish.Dead ignored -> "dead";
           case Finish.Skipped ignored -> "skipped";
-          case Finish.Released ignored -> "released";
         };
     metrics.deliveryOutcome(lane.name, outcome);
     if (finish instanceof Finish.Delivered delivered) {

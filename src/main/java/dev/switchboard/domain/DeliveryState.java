@@ -13,7 +13,7 @@ import java.util.Set;
  * route's filter does not match) or {@link #DEAD} (the filter failed), in the event's transaction.
  */
 public enum DeliveryState {
-  /** Waiting to be claimed (new, released, or replayed). */
+  /** Waiting to be claimed (new, reaped after a lost lease, or replayed). */
   PENDING,
   /** Claimed by a dispatcher under a lease; an attempt may be running. */
   IN_FLIGHT,

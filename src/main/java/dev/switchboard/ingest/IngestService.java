@@ -248,14 +248,17 @@ public final class IngestService {
   private static List<NewEvent.RouteTarget> targets(Received r, Instant eventTime) {
     List<RouteConfig> routes = r.source().routes;
     List<NewEvent.RouteTarget> targets = new ArrayList<>(routes.size());
+    Map<String, Object> bindings = null;
     for (RouteConfig route : routes) {
       if (route.when() == null || route.enrich() != null) {
         targets.add(new NewEvent.RouteTarget(route.name(), route.to()));
         continue;
       }
-      try {
-        Map<String, Object> bindings = r.bindings();
+      if (bindings == null) {
+        bindings = r.bindings();
         bindings.put("eventTime", eventTime.toString());
+      }
+      try {
         boolean matches = route.when().test(r.body(), bindings);
         targets.add(
             matches

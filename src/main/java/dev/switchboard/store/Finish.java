@@ -32,9 +32,6 @@ public sealed interface Finish {
   /** Not sent: stale under per-key ordering, or filtered after enrichment. */
   record Skipped(DeliveryId id, String token, String reason) implements Finish {}
 
-  /** Back to pending without spending an attempt (paused, rate limited, breaker open, waiting). */
-  record Released(DeliveryId id, String token) implements Finish {}
-
   /** The newest event time delivered for a (route, partition key). */
   record Watermark(String route, String partitionKey, Instant eventTime) {}
 }

@@ -64,11 +64,6 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
           + " last_error = ?, updated_at = ?"
           + FENCE;
 
-  private static final String RELEASED =
-      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
-          + " updated_at = ?"
-          + FENCE;
-
   private static final String INSERT_ATTEMPT =
       "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, status, outcome, error,"
           + " excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
@@ -92,9 +87,12 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   private final SqlWriter writer;
   private final SqlReaders readers;
   private final AtomicLong unfinished;
+  private final java.time.Clock clock;
   private volatile Consumer<List<QueuedDelivery>> listener = list -> {};
 
-  SqlDeliveryQueue(SqlWriter writer, SqlReaders readers, AtomicLong unfinished) {
+  SqlDeliveryQueue(
+      SqlWriter writer, SqlReaders readers, AtomicLong unfinished, java.time.Clock clock) {
+    this.clock = clock;
     this.writer = writer;
     this.readers = readers;
     this.unfinished = unfinished;
@@ -143,7 +141,6 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
     PreparedStatement ps;
     int fence;
     AttemptRecord attempt = null;
-    String outcome = null;
     boolean terminal = true;
     switch (finish) {
       case Finish.Delivered d -> {
@@ -151,7 +148,6 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
         ps.setLong(1, at);
         fence = 2;
         attempt = d.attempt();
-        outcome = "delivered";
       }
       case Finish.Retry r -> {
         ps = ctx.statement(RETRY);
@@ -161,7 +157,6 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
         ps.setLong(4, at);
         fence = 5;
         attempt = r.attempt();
-        outcome = "retry";
         terminal = false;
       }
       case Finish.Dead d -> {
@@ -172,19 +167,12 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
         ps.setLong(4, at);
         fence = 5;
         attempt = d.attempt();
-        outcome = "dead";
       }
       case Finish.Skipped s -> {
         ps = ctx.statement(SKIPPED);
         ps.setString(1, s.reason());
         ps.setLong(2, at);
         fence = 3;
-      }
-      case Finish.Released r -> {
-        ps = ctx.statement(RELEASED);
-        ps.setLong(1, at);
-        fence = 2;
-        terminal = false;
       }
     }
     ps.setString(fence, finish.id().value());
@@ -199,7 +187,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
       insert.setLong(3, attempt.startedAt().toEpochMilli());
       insert.setLong(4, attempt.duration().toMillis());
       insert.setInt(5, attempt.status());
-      insert.setString(6, outcome);
+      insert.setString(6, attempt.outcome());
       insert.setString(7, attempt.error());
       insert.setString(8, attempt.excerpt());
       insert.addBatch();
@@ -250,7 +238,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
 
   @Override
   public int reapAll() {
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     return (Integer)
         SqlEventStore.await(
             writer.submit(

@@ -68,7 +68,7 @@ public final class SqlEventStore implements EventStore {
                         + " WHERE state NOT IN ('delivered','dead','skipped')")));
     nextSeq = readers.read(c -> queryLong(c, "SELECT COALESCE(MAX(seq), 0) FROM deliveries")) + 1;
     this.writer = new SqlWriter(dialect, batchSizeObserver);
-    this.deliveries = new SqlDeliveryQueue(writer, readers, unfinishedDeliveries);
+    this.deliveries = new SqlDeliveryQueue(writer, readers, unfinishedDeliveries, clock);
   }
 
   /** Migrates the schema, then opens the store. */
