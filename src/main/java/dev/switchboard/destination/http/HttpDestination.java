@@ -3,22 +3,14 @@ package dev.switchboard.destination.http;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
-import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.OutboundDelivery;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpRequest.BodyPublishers;
-import java.net.http.HttpResponse;
+import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,19 +46,11 @@ public final class HttpDestination implements Destination {
     Map<String, String> sign(byte[] body, String secret, Instant now, String webhookId);
   }
 
-  /**
-   * Runs the client's own tasks (reading answers, completing futures) on virtual threads rather
-   * than the default pool of platform threads, whose hand-offs cost more CPU per request under
-   * load.
-   */
-  private static final java.util.concurrent.Executor EXECUTOR =
-      java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
-
   private final String name;
   private final HttpDestinationSettings settings;
   private final Clock clock;
   private final Signer signer;
-  private final HttpClient client;
+  private final HttpTransport transport;
 
   /**
    * @param clock gives the {@code webhook-timestamp} of signed attempts
@@ -85,13 +69,9 @@ public final class HttpDestination implements Destination {
       // A malformed secret fails at startup, not on every attempt.
       signer.sign(new byte[0], settings.signSecret(), clock.instant(), "msg_check");
     }
-    this.client =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(settings.connectTimeout())
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .executor(EXECUTOR)
-            .build();
+    this.transport =
+        new HttpTransport(
+            settings.connectTimeout(), settings.timeout(), config.concurrency(), MAX_ANSWER_BYTES);
     LOG.info("http destination {} sends to {}", name, settings.safeTarget());
   }
 
@@ -117,76 +97,55 @@ public final class HttpDestination implements Destination {
           0,
           null);
     }
-    CompletableFuture<HttpResponse<String>> answer =
-        client.sendAsync(request(delivery), BoundedBody.handler(MAX_ANSWER_BYTES));
-    // The request timeout only covers the wait for the status line; this bounds the whole attempt.
-    Duration deadline = settings.connectTimeout().plus(settings.timeout());
     try {
-      HttpResponse<String> response = answer.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      HttpTransport.Answer answer =
+          transport.exchange(settings.method(), settings.url(), headers(delivery), body(delivery));
       return HttpOutcomes.of(
-          response.statusCode(),
-          response.headers(),
-          HttpOutcomes.excerpt(settings.redact(response.body()), EXCERPT_CHARS),
+          answer.status(),
+          answer.headers(),
+          HttpOutcomes.excerpt(settings.redact(answer.body()), EXCERPT_CHARS),
           clock.instant());
-    } catch (TimeoutException e) {
-      answer.cancel(true);
-      return transportFailure(timeoutMessage());
-    } catch (ExecutionException e) {
-      DeliveryResult failure = HttpOutcomes.ofFailure(e.getCause());
+    } catch (IOException | RuntimeException e) {
+      DeliveryResult failure = HttpOutcomes.ofFailure(e);
       LOG.debug("http destination {} ({}): {}", name, settings.safeTarget(), failure);
       return failure;
-    } catch (InterruptedException e) {
-      answer.cancel(true);
-      Thread.currentThread().interrupt();
-      return transportFailure("interrupted before an answer");
     }
   }
 
   @Override
   public void close() {
-    client.shutdownNow();
+    transport.close();
   }
 
-  private HttpRequest request(OutboundDelivery delivery) {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(settings.url()).timeout(settings.timeout());
-    settings.headers().forEach(request::setHeader);
+  private Map<String, String> headers(OutboundDelivery delivery) {
+    Map<String, String> headers = new LinkedHashMap<>(settings.headers());
     if (!configures("content-type")) {
-      request.setHeader("Content-Type", "application/json");
+      headers.put("Content-Type", "application/json");
     }
     if (!configures("user-agent")) {
-      request.setHeader("User-Agent", "switchboard");
+      headers.put("User-Agent", "switchboard");
     }
     if (delivery.extraHeaders() != null) {
-      delivery.extraHeaders().forEach(request::setHeader);
+      headers.putAll(delivery.extraHeaders());
     }
     if (delivery.idempotencyKey() != null) {
-      request.setHeader("Idempotency-Key", delivery.idempotencyKey());
+      headers.put("Idempotency-Key", delivery.idempotencyKey());
     }
-    byte[] body = delivery.body();
     if (settings.signSecret() != null) {
-      signer
-          .sign(body, settings.signSecret(), clock.instant(), delivery.idempotencyKey())
-          .forEach(request::setHeader);
+      headers.putAll(
+          signer.sign(
+              delivery.body(), settings.signSecret(), clock.instant(), delivery.idempotencyKey()));
     }
-    return request
-        .method(
-            settings.method(),
-            body.length == 0 ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body))
-        .build();
+    return headers;
+  }
+
+  private byte[] body(OutboundDelivery delivery) {
+    boolean bodiless = settings.method().equals("GET") || settings.method().equals("HEAD");
+    return bodiless && delivery.body().length == 0 ? null : delivery.body();
   }
 
   private boolean configures(String lowerCaseHeader) {
     return settings.headers().keySet().stream()
         .anyMatch(header -> header.toLowerCase(Locale.ROOT).equals(lowerCaseHeader));
-  }
-
-  private DeliveryResult transportFailure(String error) {
-    LOG.debug("http destination {} ({}): {}", name, settings.safeTarget(), error);
-    return new RetryLater(error, 0, null, null);
-  }
-
-  private String timeoutMessage() {
-    return "timeout: no answer within " + settings.timeout().toMillis() + " ms";
   }
 }

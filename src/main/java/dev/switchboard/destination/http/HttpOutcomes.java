@@ -7,7 +7,7 @@ import dev.switchboard.destination.DeliveryResult.RetryLater;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.net.http.HttpHeaders;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -42,9 +42,15 @@ public final class HttpOutcomes {
 
   private HttpOutcomes() {}
 
+  /** An answer's headers, looked up by name without regard to case. */
+  @FunctionalInterface
+  public interface Headers {
+    /** The first value of the header, or null when the answer has none. */
+    String first(String name);
+  }
+
   /** Classifies a received answer; {@code bodyExcerpt} is kept as is for the attempt history. */
-  public static DeliveryResult of(
-      int status, HttpHeaders headers, String bodyExcerpt, Instant now) {
+  public static DeliveryResult of(int status, Headers headers, String bodyExcerpt, Instant now) {
     if (status >= 200 && status < 300) {
       // a 2xx's Retry-After is about polling an async job (Power Automate's 202), not about us
       return new Delivered(status, bodyExcerpt, quotaReset(headers, now));
@@ -70,7 +76,7 @@ public final class HttpOutcomes {
    * How long the destination asked us to wait, or null when it did not say (or said it in a form we
    * cannot read: a bad header never fails the delivery, the backoff applies instead).
    */
-  public static Duration retryAfter(HttpHeaders headers, Instant now) {
+  public static Duration retryAfter(Headers headers, Instant now) {
     if (headers == null) {
       return null;
     }
@@ -82,7 +88,7 @@ public final class HttpOutcomes {
    * When the answer says the quota is spent ({@code X-Rate-Limit-Remaining: 0}), how long until it
    * resets; null otherwise.
    */
-  public static Duration quotaReset(HttpHeaders headers, Instant now) {
+  public static Duration quotaReset(Headers headers, Instant now) {
     if (headers == null) {
       return null;
     }
@@ -104,7 +110,9 @@ public final class HttpOutcomes {
    */
   public static DeliveryResult ofFailure(Throwable error) {
     Throwable cause = unwrap(error);
-    if (cause instanceof HttpTimeoutException) { // HttpConnectTimeoutException included
+    if (cause instanceof HttpTimeoutException // HttpConnectTimeoutException included
+        || cause instanceof SocketTimeoutException
+        || cause instanceof org.apache.hc.client5.http.ConnectTimeoutException) {
       return new RetryLater("timeout", 0, null, null);
     }
     if (cause instanceof IOException) { // ConnectException, SSLException, EOF, reset …
@@ -133,11 +141,11 @@ public final class HttpOutcomes {
     return line.substring(0, end) + "…";
   }
 
-  private static Optional<String> header(HttpHeaders headers, String... names) {
+  private static Optional<String> header(Headers headers, String... names) {
     for (String name : names) {
-      Optional<String> value = headers.firstValue(name).map(String::trim);
-      if (value.isPresent()) {
-        return value;
+      String value = headers.first(name);
+      if (value != null) {
+        return Optional.of(value.trim());
       }
     }
     return Optional.empty();

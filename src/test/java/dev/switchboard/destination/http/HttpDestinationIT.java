@@ -16,6 +16,12 @@ import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.FakeDestination.Answer;
 import dev.switchboard.testing.FakeDestination.Request;
 import dev.switchboard.testing.MutableClock;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,6 +32,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -146,6 +156,90 @@ class HttpDestinationIT {
     assertThat(((RetryLater) result).error()).startsWith("timeout");
     assertThat(((RetryLater) result).status()).isZero();
     assertThat(took).isLessThan(Duration.ofSeconds(4));
+  }
+
+  @Test
+  void keepAliveConnectionIsReusedAcrossAttempts() throws Exception {
+    try (RawServer server =
+        new RawServer(
+            (in, out) -> {
+              while (readRequest(in)) {
+                out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+                out.flush();
+              }
+            })) {
+      HttpDestination destination =
+          destination(server.uri("/hook"), Map.of(), Duration.ofSeconds(2));
+      for (int i = 0; i < 5; i++) {
+        assertThat(destination.send(delivery("key-" + i, BODY)))
+            .isEqualTo(new Delivered(200, "ok"));
+      }
+      assertThat(server.connections()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void endlessAnswerIsCutToAnExcerptAndTheConnectionDropped() throws Exception {
+    try (RawServer server =
+        new RawServer(
+            (in, out) -> {
+              readRequest(in);
+              out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+              byte[] chunk = ascii("400\r\n" + "x".repeat(0x400) + "\r\n");
+              while (true) {
+                out.write(chunk); // until the client hangs up
+              }
+            })) {
+      HttpDestination destination =
+          destination(server.uri("/hook"), Map.of(), Duration.ofSeconds(30));
+
+      long start = System.nanoTime();
+      DeliveryResult result = destination.send(delivery("key-1", BODY));
+
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      assertThat(result)
+          .isInstanceOfSatisfying(
+              Delivered.class,
+              d -> {
+                assertThat(d.status()).isEqualTo(200);
+                assertThat(d.excerpt()).startsWith("xxxx").endsWith("…").hasSize(501);
+              });
+      // the next attempt needs a new connection: the cut one was not put back in the pool
+      destination.send(delivery("key-2", BODY));
+      assertThat(server.connections()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void answerTricklingPastTheDeadlineEndsTheAttemptWithWhatArrived() throws Exception {
+    try (RawServer server =
+        new RawServer(
+            (in, out) -> {
+              readRequest(in);
+              out.write(ascii("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 1000\r\n\r\n"));
+              out.flush();
+              for (int i = 0; i < 1000; i++) {
+                out.write('z');
+                out.flush();
+                Thread.sleep(100); // the fake trickles; nothing in the test waits on it
+              }
+            })) {
+      HttpDestination destination =
+          destination(server.uri("/hook"), Map.of("connect_timeout", "1s"), Duration.ofSeconds(1));
+
+      long start = System.nanoTime();
+      DeliveryResult result = destination.send(delivery("key-1", BODY));
+
+      // connect timeout + request timeout bound the whole attempt, not each read
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+      assertThat(result)
+          .isInstanceOfSatisfying(
+              RetryLater.class,
+              r -> {
+                assertThat(r.status()).isEqualTo(503);
+                assertThat(r.excerpt()).startsWith("z").hasSizeLessThan(40);
+              });
+    }
   }
 
   @Test
@@ -270,5 +364,81 @@ class HttpDestinationIT {
   private static OutboundDelivery delivery(String idempotencyKey, byte[] body) {
     return new OutboundDelivery(
         "dlv-1", "evt-1", idempotencyKey, null, body, Map.of("X-Trace", "trace-1"), 1);
+  }
+
+  private static byte[] ascii(String text) {
+    return text.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Reads one request's head and its Content-Length body; false at the end of the stream. */
+  private static boolean readRequest(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    int c;
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      if ((c = in.read()) < 0) {
+        return false;
+      }
+      head.append((char) c);
+    }
+    Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head.toString());
+    if (length.find()) {
+      in.readNBytes(Integer.parseInt(length.group(1)));
+    }
+    return true;
+  }
+
+  /**
+   * A bare HTTP/1.1 server on 127.0.0.1 whose answers are written byte by byte by the test, for
+   * what a well-behaved fake cannot do: endless and trickling bodies; counts accepted connections.
+   */
+  private static final class RawServer implements AutoCloseable {
+    interface Conversation {
+      void run(InputStream in, OutputStream out) throws Exception;
+    }
+
+    private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    private final AtomicInteger connections = new AtomicInteger();
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+
+    RawServer(Conversation conversation) throws IOException {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                while (!socket.isClosed()) {
+                  try {
+                    Socket client = socket.accept();
+                    connections.incrementAndGet();
+                    open.add(client);
+                    Thread.ofVirtual()
+                        .start(
+                            () -> {
+                              try (client) {
+                                conversation.run(client.getInputStream(), client.getOutputStream());
+                              } catch (Exception e) {
+                                // the client hung up or the test ended
+                              }
+                            });
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
+    }
+
+    URI uri(String path) {
+      return URI.create("http://127.0.0.1:" + socket.getLocalPort() + path);
+    }
+
+    int connections() {
+      return connections.get();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+      for (Socket client : open) {
+        client.close();
+      }
+    }
   }
 }

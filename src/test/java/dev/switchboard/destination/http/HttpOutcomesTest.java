@@ -10,9 +10,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +20,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -30,16 +31,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class HttpOutcomesTest {
   private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
-  private static final HttpHeaders NONE = headers();
+  private static final HttpOutcomes.Headers NONE = headers();
   private static final String SECRET_URL =
       "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX";
 
-  private static HttpHeaders headers(String... namesAndValues) {
-    Map<String, List<String>> map = new LinkedHashMap<>();
+  /** Looked up without regard to case, as an HTTP client does. */
+  private static HttpOutcomes.Headers headers(String... namesAndValues) {
+    Map<String, String> map = new LinkedHashMap<>();
     for (int i = 0; i < namesAndValues.length; i += 2) {
-      map.put(namesAndValues[i], List.of(namesAndValues[i + 1]));
+      map.put(namesAndValues[i].toLowerCase(Locale.ROOT), namesAndValues[i + 1]);
     }
-    return HttpHeaders.of(map, (name, value) -> true);
+    return name -> map.get(name.toLowerCase(Locale.ROOT));
   }
 
   private static String httpDate(Instant at) {
@@ -211,10 +213,10 @@ class HttpOutcomesTest {
 
   @Test
   void retryAfterTakesPrecedenceOverRateLimitHeaders() {
-    HttpHeaders both =
+    HttpOutcomes.Headers both =
         headers("Retry-After", "7", "X-Rate-Limit-Remaining", "0", "X-Rate-Limit-Reset", "42");
     assertThat(HttpOutcomes.retryAfter(both, NOW)).isEqualTo(Duration.ofSeconds(7));
-    HttpHeaders garbledRetryAfter =
+    HttpOutcomes.Headers garbledRetryAfter =
         headers("Retry-After", "soon", "X-Rate-Limit-Remaining", "0", "X-Rate-Limit-Reset", "42");
     assertThat(HttpOutcomes.retryAfter(garbledRetryAfter, NOW)).isEqualTo(Duration.ofSeconds(42));
   }
@@ -224,6 +226,12 @@ class HttpOutcomesTest {
   @Test
   void timeoutsAreRetried() {
     assertThat(HttpOutcomes.ofFailure(new HttpTimeoutException("request timed out")))
+        .isEqualTo(new RetryLater("timeout", 0, null, null));
+    assertThat(HttpOutcomes.ofFailure(new SocketTimeoutException("Read timed out")))
+        .isEqualTo(new RetryLater("timeout", 0, null, null));
+    assertThat(
+            HttpOutcomes.ofFailure(
+                new org.apache.hc.client5.http.ConnectTimeoutException("Connect timed out")))
         .isEqualTo(new RetryLater("timeout", 0, null, null));
     assertThat(HttpOutcomes.ofFailure(new HttpConnectTimeoutException("HTTP connect timed out")))
         .isEqualTo(new RetryLater("timeout", 0, null, null));
