@@ -2,15 +2,15 @@ package dev.switchboard.app;
 
 import dev.switchboard.admin.AdminRoutes;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.StoreConfig;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.destination.Destination;
-import dev.switchboard.destination.http.HttpDestination;
+import dev.switchboard.destination.Enricher;
 import dev.switchboard.dispatch.DeliveryService;
 import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.ingest.IngestHandler;
 import dev.switchboard.ingest.IngestService;
-import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.store.sql.SqlEventStore;
@@ -23,7 +23,6 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -63,15 +62,20 @@ public final class Gateway implements AutoCloseable {
     metrics.backlogGauge(store::countUnfinishedDeliveries);
     Map<String, Destination> built = new LinkedHashMap<>();
     Map<String, String> unavailable = new LinkedHashMap<>();
-    StandardWebhooksVerifier signer = new StandardWebhooksVerifier(List.of(), Duration.ZERO);
+    Connectors connectors = new Connectors(clock);
     for (DestinationConfig destination : config.destinations().values()) {
-      if ("http".equals(destination.type())) {
-        built.put(destination.name(), new HttpDestination(destination, clock, signer::sign));
+      Destination connector = connectors.build(destination);
+      if (connector != null) {
+        built.put(destination.name(), connector);
       } else {
         unavailable.put(
             destination.name(),
             "the " + destination.type() + " connector is not available in this version");
       }
+    }
+    Map<String, Enricher> enrichers = new LinkedHashMap<>();
+    for (EnricherConfig enricher : config.enrichers().values()) {
+      enrichers.put(enricher.name(), connectors.enricher(enricher));
     }
     this.dispatcher =
         new Dispatcher(
@@ -79,6 +83,7 @@ public final class Gateway implements AutoCloseable {
             config.destinations(),
             built,
             unavailable,
+            enrichers,
             store.deliveries(),
             clock,
             new SecureRandom(),

@@ -20,6 +20,15 @@ public record RouteConfig(
     OnDead onDead,
     Enrich enrich) {
 
+  /**
+   * Whether {@code when} reads the enrichment's result ({@code $<as>}), so it can only be decided
+   * after the lookup, at delivery; any other filter is decided at ingest, and a filtered event
+   * costs no lookup.
+   */
+  public boolean whenNeedsEnrichment() {
+    return enrich != null && when != null && when.text().contains("$" + enrich.as());
+  }
+
   /** What a dead-lettered delivery does to the later ones of its key under per-key ordering. */
   public enum OnDead {
     /** The next delivery of the key goes on (default). */

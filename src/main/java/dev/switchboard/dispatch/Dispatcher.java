@@ -5,6 +5,7 @@ import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.dispatch.DestinationLane.RouteKey;
 import dev.switchboard.domain.DeliveryId;
@@ -109,23 +110,27 @@ public final class Dispatcher implements AutoCloseable {
   private final ConcurrentHashMap<RouteKey, Instant> watermarks = new ConcurrentHashMap<>();
   private final Thread loop;
   private final boolean singleNode;
+  private final Map<String, Enricher> enrichers;
   private volatile boolean stopping;
 
   /**
    * @param destinations the built connectors by name; a configured destination missing here is held
    *     (its deliveries wait) with {@code unavailable} giving the reason
+   * @param enrichers the built enrichers by name, for routes with an {@code enrich} step
    */
   public Dispatcher(
       Map<String, RouteConfig> routes,
       Map<String, DestinationConfig> destinationConfigs,
       Map<String, Destination> destinations,
       Map<String, String> unavailable,
+      Map<String, Enricher> enrichers,
       DeliveryQueue queue,
       Clock clock,
       RandomGenerator random,
       Settings settings,
       GatewayMetrics metrics) {
     this.routes = Map.copyOf(routes);
+    this.enrichers = Map.copyOf(enrichers);
     this.queue = queue;
     this.clock = clock;
     this.settings = settings;
@@ -223,10 +228,10 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  /** Routes with an enrichment step wait for the enrichment connector (not built yet). */
+  /** A route whose enricher was not built waits for a configuration that has it. */
   private boolean isDispatchable(QueuedDelivery d) {
     RouteConfig route = routes.get(d.route());
-    return route == null || route.enrich() == null;
+    return route == null || route.enrich() == null || enrichers.containsKey(route.enrich().using());
   }
 
   // ---------------------------------------------------------------- the loop
@@ -300,8 +305,14 @@ public final class Dispatcher implements AutoCloseable {
         return Math.max(
             1_000_000L, lane.rate.estimateAbilityToConsume(1).getNanosToWaitForRefill());
       }
-      QueuedDelivery d = lane.take();
-      if (d == null) {
+      // one request carries up to the connector's batch size, never two of one key (the lane
+      // hands out one delivery per key at a time); the rate limit and concurrency count requests
+      int most = Math.max(1, lane.destination.batchSize());
+      List<QueuedDelivery> batch = new ArrayList<>(Math.min(most, 16));
+      for (QueuedDelivery d; batch.size() < most && (d = lane.take()) != null; ) {
+        batch.add(d);
+      }
+      if (batch.isEmpty()) {
         return Long.MAX_VALUE;
       }
       if (lane.rate != null) {
@@ -309,7 +320,7 @@ public final class Dispatcher implements AutoCloseable {
       }
       lane.running++;
       lane.breaker.admitted();
-      workers.execute(() -> attempt(lane, d));
+      workers.execute(() -> attempt(lane, batch));
     }
     return Long.MAX_VALUE;
   }
@@ -447,91 +458,98 @@ public final class Dispatcher implements AutoCloseable {
   /** What an attempt came to: the outcome to write, and the answer if a request was made. */
   private record Attempted(Finish finish, DeliveryResult result) {}
 
-  /** Runs on a virtual thread; reports back to the loop through the mailbox. */
-  private void attempt(DestinationLane lane, QueuedDelivery d) {
-    RouteConfig route = routes.get(d.route());
+  /** A delivery this process holds the lease of, for one attempt. */
+  private record Claimed(QueuedDelivery d, RouteConfig route, String token, Instant claimedAt) {}
+
+  /**
+   * Runs on a virtual thread: claims the batch's deliveries, makes at most one request for them
+   * all, and reports back to the loop through the mailbox. The batch holds one concurrency slot.
+   */
+  private void attempt(DestinationLane lane, List<QueuedDelivery> batch) {
+    List<QueuedDelivery> open = new ArrayList<>(batch); // not yet handed back to the loop
     boolean slotReturned = false;
     try {
-      if (lane.keyOf(d) != null) {
-        boolean block = route != null && route.onDead() == RouteConfig.OnDead.BLOCK;
-        Optional<QueuedDelivery> earlier = queue.earlierUnfinished(d, block);
-        if (earlier.isPresent()) {
-          QueuedDelivery e = earlier.get();
-          boolean due =
-              e.state() == DeliveryState.PENDING
-                  || (e.state() == DeliveryState.RETRY_SCHEDULED
-                      && !e.nextAttemptAt().isAfter(clock.instant()));
-          slotReturned = true;
-          post(
-              () -> {
-                noAttempt(lane);
-                lane.blockedBy(d, e, due);
-              });
-          return;
+      List<Claimed> claimed = new ArrayList<>(batch.size());
+      for (QueuedDelivery d : batch) {
+        RouteConfig route = routes.get(d.route());
+        if (lane.keyOf(d) != null) {
+          boolean block = route != null && route.onDead() == RouteConfig.OnDead.BLOCK;
+          Optional<QueuedDelivery> earlier = queue.earlierUnfinished(d, block);
+          if (earlier.isPresent()) {
+            QueuedDelivery e = earlier.get();
+            boolean due =
+                e.state() == DeliveryState.PENDING
+                    || (e.state() == DeliveryState.RETRY_SCHEDULED
+                        && !e.nextAttemptAt().isAfter(clock.instant()));
+            open.remove(d);
+            post(() -> lane.blockedBy(d, e, due));
+            continue;
+          }
         }
+        Instant claimedAt = clock.instant();
+        String token = newToken();
+        CompletableFuture<Boolean> claim =
+            queue.claim(d.id(), token, claimedAt, claimedAt.plus(leaseFor(lane.config)));
+        // On a store this process owns alone, memory knows the claim will hold (nothing else
+        // claims, and scans never hand back what memory is running or just finished), so the
+        // request need not wait for the claim's commit: the outcome, written after it in the same
+        // queue, is fenced by the token all the same, and a crash before the claim commits leaves
+        // the delivery pending, to be sent again with the same idempotency key. Elsewhere the
+        // claim decides.
+        if (!singleNode && !claim.get(30, TimeUnit.SECONDS)) {
+          open.remove(d);
+          post(() -> lane.release(d, false, false));
+          continue;
+        }
+        leases.put(d.id(), new Lease(token, System.nanoTime()));
+        claimed.add(new Claimed(d, route, token, claimedAt));
       }
-      Instant claimedAt = clock.instant();
-      String token = newToken();
-      CompletableFuture<Boolean> claim =
-          queue.claim(d.id(), token, claimedAt, claimedAt.plus(leaseFor(lane.config)));
-      // On a store this process owns alone, memory knows the claim will hold (nothing else claims,
-      // and scans never hand back what memory is running or just finished), so the request need
-      // not wait for the claim's commit: the outcome, written after it in the same queue, is fenced
-      // by the token all the same, and a crash before the claim commits leaves the delivery
-      // pending, to be sent again with the same idempotency key. Elsewhere the claim decides.
-      boolean claimed = singleNode || claim.get(30, TimeUnit.SECONDS);
-      if (!claimed) {
-        slotReturned = true;
-        post(
-            () -> {
-              noAttempt(lane);
-              lane.release(d, false, false);
-            });
-        return;
-      }
-      leases.put(d.id(), new Lease(token, System.nanoTime()));
-      Attempted attempted;
+      List<Attempted> attempted;
       try {
-        attempted = attemptClaimed(lane, route, d, token, claimedAt);
+        attempted = attemptClaimed(lane, claimed);
       } catch (RuntimeException e) {
-        leases.remove(d.id());
+        claimed.forEach(c -> leases.remove(c.d().id()));
         throw e;
       }
       slotReturned = true;
-      DeliveryResult result = attempted.result();
-      post(() -> afterSend(lane, result));
-      Finish finish = attempted.finish();
-      // the worker does not wait: the outcome's commit (or failure) reports to the loop itself
-      queue
-          .finish(finish, clock.instant())
-          .whenComplete(
-              (written, error) -> {
-                leases.remove(d.id());
-                if (error != null) {
-                  LOG.warn(
-                      "delivery {} to {}: outcome not written, left in the store for later: {}",
-                      d.id(),
-                      lane.name,
-                      error.toString());
-                  post(
-                      () -> {
-                        lane.release(d, false, false);
-                        lane.sweepWanted = true;
-                      });
-                  return;
-                }
-                if (!written) {
-                  LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
-                }
-                post(() -> finished(lane, d, finish, written));
-              });
+      DeliveryResult signal = signal(attempted);
+      post(() -> afterSend(lane, signal));
+      for (int i = 0; i < claimed.size(); i++) {
+        QueuedDelivery d = claimed.get(i).d();
+        Finish finish = attempted.get(i).finish();
+        open.remove(d);
+        // the worker does not wait: the outcome's commit (or failure) reports to the loop itself
+        queue
+            .finish(finish, clock.instant())
+            .whenComplete(
+                (written, error) -> {
+                  leases.remove(d.id());
+                  if (error != null) {
+                    LOG.warn(
+                        "delivery {} to {}: outcome not written, left in the store for later: {}",
+                        d.id(),
+                        lane.name,
+                        error.toString());
+                    post(
+                        () -> {
+                          lane.release(d, false, false);
+                          lane.sweepWanted = true;
+                        });
+                    return;
+                  }
+                  if (!written) {
+                    LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
+                  }
+                  post(() -> finished(lane, d, finish, written));
+                });
+      }
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       LOG.warn(
-          "delivery {} to {} not completed, left in the store for later: {}",
-          d.id(),
+          "{} delivery(ies) to {} not completed, left in the store for later: {}",
+          open.size(),
           lane.name,
           e.toString());
       boolean returnSlot = !slotReturned;
@@ -540,65 +558,158 @@ public final class Dispatcher implements AutoCloseable {
             if (returnSlot) {
               noAttempt(lane);
             }
-            lane.release(d, false, false);
+            open.forEach(d -> lane.release(d, false, false));
             lane.sweepWanted = true;
           });
     }
   }
 
-  /** Everything between the claim and the outcome; makes at most one request. */
-  private Attempted attemptClaimed(
-      DestinationLane lane, RouteConfig route, QueuedDelivery d, String token, Instant claimedAt) {
-    if (route == null) {
-      return new Attempted(
-          new Finish.Dead(
-              d.id(), token, null, "route " + d.route() + " is no longer configured", "config"),
-          null);
-    }
-    boolean perKey = lane.keyOf(d) != null;
-    if (perKey && route.stale() == RouteConfig.Stale.SKIP) {
-      Instant newest = watermark(new RouteKey(d.route(), d.partitionKey()));
-      if (newest != null && d.eventTime().isBefore(newest)) {
-        return new Attempted(
-            new Finish.Skipped(
-                d.id(),
-                token,
-                "stale: an event of " + newest + " was already delivered for this key"),
-            null);
+  /**
+   * What one request tells about the destination as a whole (breaker, pause), or null when no
+   * request was made: it failed only if every delivery in it is to be tried again; the longest wait
+   * asked for applies.
+   */
+  static DeliveryResult signal(List<Attempted> attempted) {
+    DeliveryResult first = null;
+    DeliveryResult.RetryLater longestRetry = null;
+    DeliveryResult.Delivered longestPause = null;
+    boolean allRetry = true;
+    for (Attempted a : attempted) {
+      DeliveryResult r = a.result();
+      if (r == null) {
+        continue;
+      }
+      first = first == null ? r : first;
+      if (r instanceof DeliveryResult.RetryLater retry) {
+        if (longestRetry == null || longer(retry.retryAfter(), longestRetry.retryAfter())) {
+          longestRetry = retry;
+        }
+      } else {
+        allRetry = false;
+        if (r instanceof DeliveryResult.Delivered ok
+            && (longestPause == null || longer(ok.pauseFor(), longestPause.pauseFor()))) {
+          longestPause = ok;
+        }
       }
     }
-    byte[] body;
-    try {
-      body = body(route, d);
-    } catch (RuntimeException e) {
-      return new Attempted(
-          new Finish.Dead(d.id(), token, null, "transform failed: " + e.getMessage(), "transform"),
-          null);
+    if (first == null) {
+      return null;
     }
-    int number = d.attempts() + 1;
-    OutboundDelivery out =
-        new OutboundDelivery(
-            d.id().value(),
-            d.eventId().value(),
-            d.id().value(),
-            d.partitionKey(),
-            body,
-            Map.of(),
-            number);
-    Instant started = clock.instant();
-    long t0 = System.nanoTime();
-    DeliveryResult result;
+    if (allRetry) {
+      return longestRetry;
+    }
+    Duration wait = longestRetry == null ? null : longestRetry.retryAfter();
+    if (longestPause != null && longer(longestPause.pauseFor(), wait)) {
+      wait = longestPause.pauseFor();
+    }
+    return new DeliveryResult.Delivered(200, null, wait);
+  }
+
+  private static boolean longer(Duration a, Duration b) {
+    return a != null && (b == null || a.compareTo(b) > 0);
+  }
+
+  /**
+   * Everything between the claims and the outcomes: builds each body, makes at most one request for
+   * those that need one, and decides each outcome; one result per claimed delivery, in order.
+   */
+  private List<Attempted> attemptClaimed(DestinationLane lane, List<Claimed> claimed) {
+    Attempted[] done = new Attempted[claimed.size()];
+    List<Integer> sending = new ArrayList<>(claimed.size());
+    List<OutboundDelivery> outbound = new ArrayList<>(claimed.size());
+    for (int i = 0; i < claimed.size(); i++) {
+      Claimed c = claimed.get(i);
+      QueuedDelivery d = c.d();
+      String token = c.token();
+      if (c.route() == null) {
+        done[i] =
+            new Attempted(
+                new Finish.Dead(
+                    d.id(),
+                    token,
+                    null,
+                    "route " + d.route() + " is no longer configured",
+                    "config"),
+                null);
+        continue;
+      }
+      if (lane.keyOf(d) != null && c.route().stale() == RouteConfig.Stale.SKIP) {
+        Instant newest = watermark(new RouteKey(d.route(), d.partitionKey()));
+        if (newest != null && d.eventTime().isBefore(newest)) {
+          done[i] =
+              new Attempted(
+                  new Finish.Skipped(
+                      d.id(),
+                      token,
+                      "stale: an event of " + newest + " was already delivered for this key"),
+                  null);
+          continue;
+        }
+      }
+      Object prepared = prepare(lane, c);
+      if (prepared instanceof Attempted early) {
+        done[i] = early;
+        continue;
+      }
+      byte[] body = (byte[]) prepared;
+      sending.add(i);
+      outbound.add(
+          new OutboundDelivery(
+              d.id().value(),
+              d.eventId().value(),
+              d.id().value(),
+              d.partitionKey(),
+              body,
+              Map.of(),
+              d.attempts() + 1));
+    }
+    if (!outbound.isEmpty()) {
+      Instant started = clock.instant();
+      long t0 = System.nanoTime();
+      List<DeliveryResult> results = send(lane, outbound);
+      Duration took = Duration.ofNanos(System.nanoTime() - t0);
+      for (int j = 0; j < sending.size(); j++) {
+        int i = sending.get(j);
+        Claimed c = claimed.get(i);
+        DeliveryResult result = results.get(j);
+        done[i] =
+            new Attempted(
+                decide(
+                    lane,
+                    c.route(),
+                    c.d(),
+                    c.token(),
+                    c.claimedAt(),
+                    lane.keyOf(c.d()) != null,
+                    outbound.get(j).attempt(),
+                    started,
+                    took,
+                    result),
+                result);
+      }
+    }
+    return List.of(done);
+  }
+
+  /** One request; a connector's bug becomes a retry of every delivery in it. */
+  private static List<DeliveryResult> send(DestinationLane lane, List<OutboundDelivery> outbound) {
     try {
-      result = lane.destination.send(out);
+      List<DeliveryResult> results =
+          outbound.size() == 1
+              ? List.of(lane.destination.send(outbound.get(0)))
+              : lane.destination.sendBatch(outbound);
+      if (results.size() != outbound.size() || results.stream().anyMatch(r -> r == null)) {
+        throw new IllegalStateException(
+            results.size() + " result(s) for " + outbound.size() + " deliveries");
+      }
+      return results;
     } catch (RuntimeException e) {
-      LOG.error("connector {} failed on delivery {}", lane.name, d.id(), e);
-      result =
+      LOG.error("connector {} failed on {} delivery(ies)", lane.name, outbound.size(), e);
+      DeliveryResult failed =
           new DeliveryResult.RetryLater(
               "connector error: " + e.getClass().getSimpleName(), 0, null, null);
+      return java.util.Collections.nCopies(outbound.size(), failed);
     }
-    Duration took = Duration.ofNanos(System.nanoTime() - t0);
-    return new Attempted(
-        decide(lane, route, d, token, claimedAt, perKey, number, started, took, result), result);
   }
 
   private Finish decide(
@@ -743,18 +854,111 @@ public final class Dispatcher implements AutoCloseable {
     watermarks.merge(key, eventTime, (a, b) -> a.isAfter(b) ? a : b);
   }
 
+  /**
+   * The body to send, or the outcome that ends the attempt before any request: the enrichment
+   * lookup (which may retry, dead-letter, or let a filter that reads it skip the delivery), then
+   * the transform.
+   */
+  private Object prepare(DestinationLane lane, Claimed c) {
+    QueuedDelivery d = c.d();
+    RouteConfig route = c.route();
+    if (route.enrich() == null) {
+      try {
+        return body(route, d);
+      } catch (RuntimeException e) {
+        return transformFailed(c, e);
+      }
+    }
+    Instant started = clock.instant();
+    long t0 = System.nanoTime();
+    Object input;
+    Map<String, Object> bindings = bindings(d);
+    String path;
+    try {
+      input = JSON.readValue(d.payload(), Object.class);
+      path = route.enrich().get().evaluateToString(input, bindings);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+      return new Attempted(
+          new Finish.Dead(d.id(), c.token(), null, "enrich failed: " + e.getMessage(), "enrich"),
+          null);
+    }
+    Enricher enricher = enrichers.get(route.enrich().using());
+    Enricher.Lookup lookup = enricher.get(path);
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    int number = d.attempts() + 1;
+    switch (lookup) {
+      case Enricher.Lookup.Found found -> bindings.put(route.enrich().as(), found.value());
+      case Enricher.Lookup.RetryLater later -> {
+        // the enricher's wait is this delivery's, not the destination's: no breaker, no pause
+        return new Attempted(
+            retryOrDie(
+                lane,
+                d,
+                c.token(),
+                c.claimedAt(),
+                number,
+                started,
+                took,
+                new DeliveryResult.RetryLater(
+                    "enrich: " + later.error(), later.status(), later.retryAfter(), null),
+                clock.instant()),
+            null);
+      }
+      case Enricher.Lookup.Failed failed -> {
+        String error = "enrich failed: " + failed.error();
+        return new Attempted(
+            new Finish.Dead(
+                d.id(),
+                c.token(),
+                new AttemptRecord(number, started, took, failed.status(), "dead", error, null),
+                error,
+                "enrich"),
+            null);
+      }
+    }
+    try {
+      if (route.whenNeedsEnrichment() && !route.when().test(input, bindings)) {
+        return new Attempted(
+            new Finish.Skipped(d.id(), c.token(), "filtered: when is false"), null);
+      }
+    } catch (RuntimeException e) {
+      return new Attempted(
+          new Finish.Dead(d.id(), c.token(), null, "filter failed: " + e.getMessage(), "filter"),
+          null);
+    }
+    try {
+      return transform(route, input, bindings, d);
+    } catch (RuntimeException e) {
+      return transformFailed(c, e);
+    }
+  }
+
+  private static Attempted transformFailed(Claimed c, RuntimeException e) {
+    return new Attempted(
+        new Finish.Dead(
+            c.d().id(), c.token(), null, "transform failed: " + e.getMessage(), "transform"),
+        null);
+  }
+
   static byte[] body(RouteConfig route, QueuedDelivery d) {
     if (route.transform() == null) {
       return d.payload().getBytes(StandardCharsets.UTF_8);
     }
     try {
-      Object input = JSON.readValue(d.payload(), Object.class);
-      Map<String, Object> bindings = new java.util.HashMap<>();
-      bindings.put("headers", d.headers());
-      bindings.put("source", d.source());
-      bindings.put("eventId", d.eventId().value());
-      bindings.put("eventTime", d.eventTime().toString());
-      bindings.put("receivedAt", d.receivedAt().toString());
+      return transform(route, JSON.readValue(d.payload(), Object.class), bindings(d), d);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "the stored payload is not JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** The route's transform over the payload, or the payload itself when it has none. */
+  private static byte[] transform(
+      RouteConfig route, Object input, Map<String, Object> bindings, QueuedDelivery d) {
+    try {
+      if (route.transform() == null) {
+        return d.payload().getBytes(StandardCharsets.UTF_8);
+      }
       Object out = route.transform().evaluate(input, bindings);
       if (out == null) {
         throw new IllegalArgumentException("the transform produced nothing");
@@ -764,6 +968,17 @@ public final class Dispatcher implements AutoCloseable {
       throw new IllegalArgumentException(
           "the transform's result is not JSON: " + e.getOriginalMessage(), e);
     }
+  }
+
+  /** What expressions see besides the payload (SPEC §5): $headers, $source, $eventId, … */
+  private static Map<String, Object> bindings(QueuedDelivery d) {
+    Map<String, Object> bindings = new java.util.HashMap<>();
+    bindings.put("headers", d.headers());
+    bindings.put("source", d.source());
+    bindings.put("eventId", d.eventId().value());
+    bindings.put("eventTime", d.eventTime().toString());
+    bindings.put("receivedAt", d.receivedAt().toString());
+    return bindings;
   }
 
   private static String newToken() {
@@ -939,6 +1154,7 @@ public final class Dispatcher implements AutoCloseable {
         lane.destination.close();
       }
     }
+    enrichers.values().forEach(Enricher::close);
   }
 
   @Override

@@ -250,7 +250,7 @@ public final class IngestService {
     List<NewEvent.RouteTarget> targets = new ArrayList<>(routes.size());
     Map<String, Object> bindings = null;
     for (RouteConfig route : routes) {
-      if (route.when() == null || route.enrich() != null) {
+      if (route.when() == null || route.whenNeedsEnrichment()) {
         targets.add(new NewEvent.RouteTarget(route.name(), route.to()));
         continue;
       }

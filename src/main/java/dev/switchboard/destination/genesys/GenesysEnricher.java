@@ -1,0 +1,255 @@
+package dev.switchboard.destination.genesys;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.config.EnricherConfig;
+import dev.switchboard.config.RateLimit;
+import dev.switchboard.destination.Enricher;
+import dev.switchboard.destination.http.HttpOutcomes;
+import dev.switchboard.destination.http.HttpTransport;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code genesys-cloud} enricher: GETs a record from the Genesys Cloud Platform API with an
+ * OAuth client-credentials token (SPEC §7, {@code /work/shared/domain/genesys.md} §5).
+ *
+ * <p>Tokens come from {@code POST https://login.<region>/oauth/token} (basic auth with the client
+ * id and secret, form {@code grant_type=client_credentials}) and are kept until a minute before
+ * {@code expires_in} runs out; a 401 on a call fetches a new one once. The configured {@code
+ * rate_limit} (the API allows 300 requests a minute per token) is kept by waiting, up to the
+ * request timeout, for a free slot; waiting longer becomes a retry.
+ *
+ * <p>Failure policy: 429 (with its {@code Retry-After}), 5xx, timeouts and connection errors are
+ * tried again later; so is 404, since an analytics record may not exist yet just after the event
+ * (the destination's {@code max_age} bounds it); other 4xx and a refused client fail the delivery.
+ * Tokens, the client secret and response bodies are never logged.
+ */
+public final class GenesysEnricher implements Enricher {
+  private static final Logger LOG = LoggerFactory.getLogger(GenesysEnricher.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration TOKEN_MARGIN = Duration.ofMinutes(1);
+  private static final int MAX_ANSWER_BYTES = 512 * 1024; // the API's request.bytes.max
+
+  /** The enricher's keys, read from a checked {@link EnricherConfig}. */
+  record Settings(URI loginUrl, URI apiUrl, String clientId, String clientSecret, RateLimit rate) {
+    static Settings from(EnricherConfig config) {
+      Map<String, Object> s = config.settings();
+      String region = (String) s.get("region");
+      String login = (String) s.getOrDefault("login_url", "https://login." + region);
+      String api = (String) s.getOrDefault("api_url", "https://api." + region);
+      return new Settings(
+          URI.create(strip(login)),
+          URI.create(strip(api)),
+          (String) s.get("client_id"),
+          (String) s.get("client_secret"),
+          config.rateLimit());
+    }
+
+    private static String strip(String url) {
+      return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+  }
+
+  private record Token(String value, Instant renewAt) {}
+
+  private final String name;
+  private final Settings settings;
+  private final Clock clock;
+  private final HttpTransport transport;
+  private final Bucket rate;
+  private final Object tokenLock = new Object();
+  private volatile Token token;
+
+  public GenesysEnricher(EnricherConfig config, Clock clock) {
+    this.name = config.name();
+    this.settings = Settings.from(config);
+    this.clock = clock;
+    this.transport = new HttpTransport(CONNECT_TIMEOUT, TIMEOUT, 16, MAX_ANSWER_BYTES);
+    RateLimit limit = settings.rate();
+    this.rate =
+        limit == null
+            ? null
+            : Bucket.builder()
+                .addLimit(
+                    Bandwidth.builder()
+                        .capacity(limit.count())
+                        .refillGreedy(limit.count(), limit.per())
+                        .build())
+                .build();
+    LOG.info("genesys-cloud enricher {} reads from {}", name, settings.apiUrl().getHost());
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Lookup get(String path) {
+    if (path == null || !path.startsWith("/") || path.startsWith("//")) {
+      return new Lookup.Failed("enrich path must start with a single /", 0);
+    }
+    if (!waitForRate()) {
+      return new Lookup.RetryLater("enricher rate limit: no free slot in time", 0, null);
+    }
+    URI uri = URI.create(settings.apiUrl() + path);
+    for (int round = 0; ; round++) {
+      Object current = currentToken();
+      if (current instanceof Lookup failure) {
+        return failure;
+      }
+      Token t = (Token) current;
+      HttpTransport.Answer answer;
+      try {
+        answer =
+            transport.exchange(
+                "GET",
+                uri,
+                Map.of("Authorization", "Bearer " + t.value(), "Accept", "application/json"),
+                null);
+      } catch (IOException e) {
+        return noAnswer(e);
+      }
+      int status = answer.status();
+      if (status == 401 && round == 0) {
+        forget(t); // expired or revoked: one new token, one more try
+        continue;
+      }
+      return classify(status, answer, "genesys " + status);
+    }
+  }
+
+  @Override
+  public void close() {
+    transport.close();
+  }
+
+  private boolean waitForRate() {
+    if (rate == null) {
+      return true;
+    }
+    try {
+      return rate.asBlocking().tryConsume(1, TIMEOUT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The cached token, a new one, or the lookup failure that fetching one came to. */
+  private Object currentToken() {
+    Token t = token;
+    if (t != null && clock.instant().isBefore(t.renewAt())) {
+      return t;
+    }
+    synchronized (tokenLock) {
+      t = token;
+      if (t != null && clock.instant().isBefore(t.renewAt())) {
+        return t;
+      }
+      Object fetched = fetchToken();
+      if (fetched instanceof Token fresh) {
+        token = fresh;
+      }
+      return fetched;
+    }
+  }
+
+  private void forget(Token stale) {
+    synchronized (tokenLock) {
+      if (token == stale) {
+        token = null;
+      }
+    }
+  }
+
+  private Object fetchToken() {
+    String basic =
+        Base64.getEncoder()
+            .encodeToString(
+                (settings.clientId() + ":" + settings.clientSecret())
+                    .getBytes(StandardCharsets.UTF_8));
+    HttpTransport.Answer answer;
+    try {
+      answer =
+          transport.exchange(
+              "POST",
+              URI.create(settings.loginUrl() + "/oauth/token"),
+              Map.of(
+                  "Authorization",
+                  "Basic " + basic,
+                  "Content-Type",
+                  "application/x-www-form-urlencoded"),
+              "grant_type=client_credentials".getBytes(StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      return noAnswer(e);
+    }
+    if (answer.status() != 200) {
+      // 400/401: the client id or secret is wrong; the error text never repeats them
+      return classify(answer.status(), answer, "genesys oauth " + answer.status());
+    }
+    try {
+      JsonNode body = JSON.readTree(answer.body());
+      String value = body.path("access_token").asText(null);
+      if (value == null || value.isEmpty()) {
+        return new Lookup.RetryLater("genesys oauth: no access_token in the answer", 200, null);
+      }
+      long seconds = body.path("expires_in").asLong(300);
+      Duration life = Duration.ofSeconds(Math.max(0, seconds));
+      Duration keep =
+          life.compareTo(TOKEN_MARGIN.multipliedBy(2)) > 0
+              ? life.minus(TOKEN_MARGIN)
+              : life.dividedBy(2);
+      return new Token(value, clock.instant().plus(keep));
+    } catch (IOException e) {
+      return new Lookup.RetryLater("genesys oauth: the answer is not JSON", 200, null);
+    }
+  }
+
+  private Lookup classify(int status, HttpTransport.Answer answer, String error) {
+    if (status >= 200 && status < 300) {
+      try {
+        return new Lookup.Found(JSON.readValue(answer.body(), Object.class));
+      } catch (IOException e) {
+        return new Lookup.RetryLater(error + ": the answer is not complete JSON", status, null);
+      }
+    }
+    if (status == 404 || status == 408 || status == 429 || status >= 500) {
+      Duration wait = HttpOutcomes.retryAfter(answer.headers(), clock.instant());
+      return new Lookup.RetryLater(error, status, wait);
+    }
+    return new Lookup.Failed(error + code(answer.body()), status);
+  }
+
+  /** Genesys's error code ({@code "code"} in its JSON error body), never its free text. */
+  private static String code(String body) {
+    try {
+      String code = JSON.readTree(body).path("code").asText("");
+      return code.isEmpty() || code.length() > 80 ? "" : " " + code;
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  private Lookup noAnswer(IOException e) {
+    String error =
+        HttpOutcomes.ofFailure(e) instanceof dev.switchboard.destination.DeliveryResult.RetryLater r
+            ? r.error()
+            : "connection error";
+    LOG.debug("genesys-cloud enricher {}: {}", name, error);
+    return new Lookup.RetryLater("genesys: " + error, 0, null);
+  }
+}
