@@ -1,10 +1,11 @@
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedInputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,15 +13,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The fake delivery destination of the Switchboard bench; JDK only, run with {@code java
  * Receiver.java ...} (or compiled, as run.sh does).
  *
- * <p>Answers every request at once with {@code 200} and an empty body (HTTP/1.1 keep-alive,
- * {@code com.sun.net.httpserver} on virtual threads, or on a small fixed pool when THREADS > 0), and
+ * <p>Answers every request at once with {@code 200} and an empty body over HTTP/1.1 keep-alive,
+ * and
  * records per request, in arrays allocated at start: the receive time (epoch microseconds, {@code
  * Instant.now()}, taken once the body is read), the event's key and a hash of its {@code
  * Idempotency-Key} header. The key is found with a plain byte search, not a JSON parser: the value
@@ -40,7 +39,6 @@ import java.util.concurrent.Executors;
  * </ul>
  *
  * <p>Listens on 127.0.0.1 only. usage: java Receiver.java PORT KEY_CAPACITY RECORD_CAPACITY
- * [THREADS]
  */
 public final class Receiver {
   private static final byte[] FIELD = "\"interactionId\"".getBytes(StandardCharsets.US_ASCII);
@@ -72,69 +70,114 @@ public final class Receiver {
 
   public static void main(String[] args) throws IOException {
     if (args.length < 3) {
-      System.err.println("usage: java Receiver.java PORT KEY_CAPACITY RECORD_CAPACITY [THREADS]");
+      System.err.println("usage: java Receiver.java PORT KEY_CAPACITY RECORD_CAPACITY");
       System.exit(2);
     }
     int port = Integer.parseInt(args[0]);
     long keyCapacity = Long.parseLong(args[1]);
     int recordCapacity = Integer.parseInt(args[2]);
-    int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
-    // keep idle keep-alive connections open (the JDK closes them after 30 s by default): the
-    // gateway's pooled connections must survive a paused destination without resets
-    defaultProperty("sun.net.httpserver.idleInterval", "3600");
-    defaultProperty("sun.net.httpserver.maxIdleConnections", "1024");
+    // idle keep-alive connections stay open (no idle timeout): the gateway's pooled connections
+    // must survive a paused destination without resets
 
     Receiver receiver = new Receiver(keyCapacity, recordCapacity);
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
-    ExecutorService executor =
-        threads > 0
-            ? Executors.newFixedThreadPool(threads)
-            : Executors.newVirtualThreadPerTaskExecutor();
-    server.setExecutor(executor);
-    server.createContext("/", receiver::handle);
-    server.start();
+    // A bare HTTP/1.1 server: one platform thread per connection doing blocking reads, so a request
+    // wakes exactly the thread that handles it (no selector or executor hand-offs): a real
+    // destination runs on another machine, and on this one the receiver should cost as little of
+    // the shared cores as possible.
+    ServerSocket server = new ServerSocket();
+    server.setReuseAddress(true);
+    server.bind(new InetSocketAddress("127.0.0.1", port), 1024);
     System.out.println("receiver listening on 127.0.0.1:" + port);
-  }
-
-  private static void defaultProperty(String key, String value) {
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, value);
+    while (true) {
+      Socket socket = server.accept();
+      socket.setTcpNoDelay(true);
+      Thread.ofPlatform().daemon().name("conn").start(() -> receiver.serve(socket));
     }
   }
 
-  private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[16 * 1024]);
+  private static final byte[] OK = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-  private void handle(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String path = exchange.getRequestURI().getPath();
-      if ("GET".equals(exchange.getRequestMethod())) {
-        if (path.equals("/stats")) {
-          answer(exchange, 200, stats());
+  /** Reads requests off one connection until the peer closes it. */
+  private void serve(Socket socket) {
+    try (socket;
+        InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+        OutputStream out = socket.getOutputStream()) {
+      byte[] head = new byte[16 * 1024];
+      byte[] body = new byte[16 * 1024];
+      while (true) {
+        int h = readHead(in, head);
+        if (h < 0) {
           return;
         }
-        if (path.equals("/dump")) {
-          dump(exchange);
-          return;
-        }
-      }
-      // a delivery: read the body whole (up to the buffer; the bench's bodies are ~600 bytes)
-      byte[] buf = buffers.get();
-      int n = 0;
-      try (InputStream in = exchange.getRequestBody()) {
-        int r;
-        while ((r = in.read(buf, n, buf.length - n)) > 0) {
-          n += r;
-          if (n == buf.length) {
-            in.skip(Long.MAX_VALUE); // the key is near the start; drop the rest
-            break;
+        String headText = new String(head, 0, h, StandardCharsets.ISO_8859_1);
+        int lineEnd = headText.indexOf("\r\n");
+        String[] requestLine = headText.substring(0, lineEnd).split(" ");
+        String method = requestLine[0];
+        String target = requestLine.length > 1 ? requestLine[1] : "/";
+        long length = 0;
+        String idem = null;
+        boolean close = false;
+        for (String line : headText.substring(lineEnd + 2).split("\r\n")) {
+          int colon = line.indexOf(':');
+          if (colon <= 0) {
+            continue;
+          }
+          String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+          String value = line.substring(colon + 1).trim();
+          switch (name) {
+            case "content-length" -> length = Long.parseLong(value);
+            case "idempotency-key" -> idem = value;
+            case "connection" -> close = value.equalsIgnoreCase("close");
+            default -> {}
           }
         }
+        // the whole body is read (the key is near its start; what does not fit is skipped)
+        int n = 0;
+        long left = length;
+        while (left > 0) {
+          int r = n < body.length ? in.read(body, n, (int) Math.min(body.length - n, left)) : (int) in.skip(left);
+          if (r <= 0) {
+            return;
+          }
+          if (n < body.length) {
+            n += r;
+          }
+          left -= r;
+        }
+        String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
+        if (method.equals("GET") && path.equals("/stats")) {
+          out.write(answer(200, stats()));
+        } else if (method.equals("GET") && path.equals("/dump")) {
+          out.write(dump(target.contains("?") ? target.substring(target.indexOf('?') + 1) : null));
+        } else {
+          record(keyOf(body, n), nowMicros(), idem);
+          out.write(OK);
+        }
+        out.flush();
+        if (close) {
+          return;
+        }
       }
-      Instant now = Instant.now();
-      long micros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
-      String idem = exchange.getRequestHeaders().getFirst("Idempotency-Key");
-      record(keyOf(buf, n), micros, idem);
-      exchange.sendResponseHeaders(200, -1);
+    } catch (IOException e) {
+      // the gateway hung up
+    }
+  }
+
+  /** Reads up to the blank line after the headers; its length, or -1 at the end of the stream. */
+  private static int readHead(InputStream in, byte[] head) throws IOException {
+    int n = 0;
+    while (true) {
+      int c = in.read();
+      if (c < 0) {
+        return -1;
+      }
+      if (n == head.length) {
+        throw new IOException("request head too long");
+      }
+      head[n++] = (byte) c;
+      if (n >= 4 && head[n - 1] == '\n' && head[n - 2] == '\r' && head[n - 3] == '\n' && head[n - 4] == '\r') {
+        return n;
+      }
     }
   }
 
@@ -254,8 +297,7 @@ public final class Receiver {
     return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
   }
 
-  private void dump(HttpExchange exchange) throws IOException {
-    String query = exchange.getRequestURI().getRawQuery();
+  private byte[] dump(String query) throws IOException {
     String file = null;
     if (query != null) {
       for (String part : query.split("&")) {
@@ -265,8 +307,7 @@ public final class Receiver {
       }
     }
     if (file == null) {
-      answer(exchange, 400, "{\"error\":\"file= is required\"}");
-      return;
+      return answer(400, "{\"error\":\"file= is required\"}");
     }
     int n;
     synchronized (lock) {
@@ -283,15 +324,18 @@ public final class Receiver {
       }
     }
     Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    answer(exchange, 200, stats());
+    return answer(200, stats());
   }
 
-  private static void answer(HttpExchange exchange, int status, String json) throws IOException {
+  private static byte[] answer(int status, String json) {
     byte[] body = (json + "\n").getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, body.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(body);
-    }
+    String head =
+        "HTTP/1.1 " + status + (status == 200 ? " OK" : " Bad Request")
+            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n";
+    byte[] h = head.getBytes(StandardCharsets.US_ASCII);
+    byte[] all = new byte[h.length + body.length];
+    System.arraycopy(h, 0, all, 0, h.length);
+    System.arraycopy(body, 0, all, h.length, body.length);
+    return all;
   }
 }

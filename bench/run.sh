@@ -79,7 +79,6 @@ fi
 DRAIN_TIMEOUT_S=${BENCH_DRAIN_TIMEOUT_S:-900}     # the backlog's drain
 BACKLOG_INGEST_TIMEOUT_S=${BENCH_BACKLOG_INGEST_TIMEOUT_S:-900}
 STALL_S=${BENCH_STALL_S:-180}   # give up waiting for deliveries after this long without one
-RECEIVER_THREADS=${BENCH_RECEIVER_THREADS:-0}  # 0: a virtual thread per request
 RECEIVER_JAVA_OPTS=${BENCH_RECEIVER_JAVA_OPTS:--XX:+UseSerialGC -Xmx512m}
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -478,9 +477,9 @@ YAML
   wait_port "$RECEIVER_PORT" BENCH_RECEIVER_PORT
   RECV_CAPACITY=$(( E2E_RECORDS + E2E_RECORDS / 10 + 10000 ))
   # shellcheck disable=SC2086
-  note_cmd "$JAVA" $RECEIVER_JAVA_OPTS -cp "$OUT/classes" Receiver "$RECEIVER_PORT" "$TOTAL_RECORDS" "$RECV_CAPACITY" "$RECEIVER_THREADS"
+  note_cmd "$JAVA" $RECEIVER_JAVA_OPTS -cp "$OUT/classes" Receiver "$RECEIVER_PORT" "$TOTAL_RECORDS" "$RECV_CAPACITY"
   # shellcheck disable=SC2086
-  "$JAVA" $RECEIVER_JAVA_OPTS -cp "$OUT/classes" Receiver "$RECEIVER_PORT" "$TOTAL_RECORDS" "$RECV_CAPACITY" "$RECEIVER_THREADS" \
+  "$JAVA" $RECEIVER_JAVA_OPTS -cp "$OUT/classes" Receiver "$RECEIVER_PORT" "$TOTAL_RECORDS" "$RECV_CAPACITY" \
     >"$OUT/receiver.log" 2>&1 &
   RECEIVER_PID=$!
   for _ in $(seq 300); do
@@ -613,7 +612,6 @@ fi
   echo "loadgen_nice=$LOADGEN_NICE"
   echo "delivery=$DELIVERY admin_ok=$ADMIN_OK receiver_port=$RECEIVER_PORT e2e_concurrency=$E2E_CONCURRENCY backlog=$BACKLOG"
   echo "settle_timeout_s=$SETTLE_TIMEOUT_S drain_timeout_s=$DRAIN_TIMEOUT_S backlog_ingest_timeout_s=$BACKLOG_INGEST_TIMEOUT_S stall_s=$STALL_S"
-  echo "receiver_threads=$RECEIVER_THREADS"
   echo "receiver_java_opts=$RECEIVER_JAVA_OPTS"
   echo "java_home=$JAVA_HOME"
   echo "jar=$JAR_ID"
