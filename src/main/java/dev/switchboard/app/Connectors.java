@@ -6,6 +6,7 @@ import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.genesys.GenesysEnricher;
 import dev.switchboard.destination.http.HttpDestination;
+import dev.switchboard.destination.salesforce.SalesforceDestination;
 import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +34,7 @@ final class Connectors {
   Destination build(DestinationConfig config) {
     return switch (config.type()) {
       case "http" -> new HttpDestination(config, clock, signer::sign);
+      case "salesforce" -> new SalesforceDestination(config, clock);
       default -> null;
     };
   }
