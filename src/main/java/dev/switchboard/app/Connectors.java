@@ -7,6 +7,7 @@ import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.genesys.GenesysEnricher;
 import dev.switchboard.destination.http.HttpDestination;
 import dev.switchboard.destination.kafka.KafkaDestination;
+import dev.switchboard.destination.salesforce.SalesforceDestination;
 import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,6 +36,7 @@ final class Connectors {
     return switch (config.type()) {
       case "http" -> new HttpDestination(config, clock, signer::sign);
       case "kafka" -> new KafkaDestination(config);
+      case "salesforce" -> new SalesforceDestination(config, clock);
       default -> null;
     };
   }
