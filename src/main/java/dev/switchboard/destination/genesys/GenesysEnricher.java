@@ -1,21 +1,18 @@
 package dev.switchboard.destination.genesys;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
+import dev.switchboard.destination.http.OAuthClientCredentials;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,15 +22,17 @@ import org.slf4j.LoggerFactory;
  * OAuth client-credentials token (SPEC §7, {@code /work/shared/domain/genesys.md} §5).
  *
  * <p>Tokens come from {@code POST https://login.<region>/oauth/token} (basic auth with the client
- * id and secret, form {@code grant_type=client_credentials}) and are kept until a minute before
- * {@code expires_in} runs out; a 401 on a call fetches a new one once. The configured {@code
- * rate_limit} (the API allows 300 requests a minute per token) is kept by waiting, up to the
- * request timeout, for a free slot; waiting longer becomes a retry.
+ * id and secret, form {@code grant_type=client_credentials}, through {@link
+ * OAuthClientCredentials}) and are kept until a minute before {@code expires_in} runs out; a 401 on
+ * a call fetches a new one once. The configured {@code rate_limit} (the API allows 300 requests a
+ * minute per token) is kept by waiting, up to the request timeout, for a free slot; waiting longer
+ * becomes a retry.
  *
  * <p>Failure policy: 429 (with its {@code Retry-After}), 5xx, timeouts and connection errors are
- * tried again later; so is 404, since an analytics record may not exist yet just after the event
- * (the destination's {@code max_age} bounds it); other 4xx and a refused client fail the delivery.
- * Tokens, the client secret and response bodies are never logged.
+ * tried again later; so is 404, since an analytics record may not exist yet just after the event,
+ * and so is a refused client, which fixed credentials cure (the destination's {@code max_age}
+ * bounds both); other 4xx fail the delivery. Tokens, the client secret and response bodies are
+ * never logged.
  */
 public final class GenesysEnricher implements Enricher {
   private static final Logger LOG = LoggerFactory.getLogger(GenesysEnricher.class);
@@ -63,21 +62,27 @@ public final class GenesysEnricher implements Enricher {
     }
   }
 
-  private record Token(String value, Instant renewAt) {}
-
   private final String name;
   private final Settings settings;
   private final Clock clock;
   private final HttpTransport transport;
   private final Bucket rate;
-  private final Object tokenLock = new Object();
-  private volatile Token token;
+  private final OAuthClientCredentials tokens;
 
   public GenesysEnricher(EnricherConfig config, Clock clock) {
     this.name = config.name();
     this.settings = Settings.from(config);
     this.clock = clock;
     this.transport = new HttpTransport(CONNECT_TIMEOUT, TIMEOUT, 16, MAX_ANSWER_BYTES);
+    this.tokens =
+        new OAuthClientCredentials(
+            transport,
+            URI.create(settings.loginUrl() + "/oauth/token"),
+            settings.clientId(),
+            settings.clientSecret(),
+            OAuthClientCredentials.ClientAuth.BASIC,
+            clock,
+            TOKEN_MARGIN);
     RateLimit limit = settings.rate();
     this.rate =
         limit == null
@@ -107,11 +112,19 @@ public final class GenesysEnricher implements Enricher {
     }
     URI uri = URI.create(settings.apiUrl() + path);
     for (int round = 0; ; round++) {
-      Object current = currentToken();
-      if (current instanceof Lookup failure) {
-        return failure;
+      OAuthClientCredentials.Token t;
+      try {
+        t = tokens.token();
+      } catch (OAuthClientCredentials.Refused refused) {
+        // a refused client is the configuration's fault, not the event's: retry (bounded by the
+        // destination's max_age) so that fixed credentials deliver everything that waited
+        return new Lookup.RetryLater(
+            "genesys oauth " + refused.status() + code(refused.answer().body()),
+            refused.status(),
+            null);
+      } catch (IOException e) {
+        return noAnswer(e);
       }
-      Token t = (Token) current;
       HttpTransport.Answer answer;
       try {
         answer =
@@ -125,7 +138,7 @@ public final class GenesysEnricher implements Enricher {
       }
       int status = answer.status();
       if (status == 401 && round == 0) {
-        forget(t); // expired or revoked: one new token, one more try
+        tokens.forget(t); // expired or revoked: one new token, one more try
         continue;
       }
       return classify(status, answer, "genesys " + status);
@@ -146,76 +159,6 @@ public final class GenesysEnricher implements Enricher {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
-    }
-  }
-
-  /** The cached token, a new one, or the lookup failure that fetching one came to. */
-  private Object currentToken() {
-    Token t = token;
-    if (t != null && clock.instant().isBefore(t.renewAt())) {
-      return t;
-    }
-    synchronized (tokenLock) {
-      t = token;
-      if (t != null && clock.instant().isBefore(t.renewAt())) {
-        return t;
-      }
-      Object fetched = fetchToken();
-      if (fetched instanceof Token fresh) {
-        token = fresh;
-      }
-      return fetched;
-    }
-  }
-
-  private void forget(Token stale) {
-    synchronized (tokenLock) {
-      if (token == stale) {
-        token = null;
-      }
-    }
-  }
-
-  private Object fetchToken() {
-    String basic =
-        Base64.getEncoder()
-            .encodeToString(
-                (settings.clientId() + ":" + settings.clientSecret())
-                    .getBytes(StandardCharsets.UTF_8));
-    HttpTransport.Answer answer;
-    try {
-      answer =
-          transport.exchange(
-              "POST",
-              URI.create(settings.loginUrl() + "/oauth/token"),
-              Map.of(
-                  "Authorization",
-                  "Basic " + basic,
-                  "Content-Type",
-                  "application/x-www-form-urlencoded"),
-              "grant_type=client_credentials".getBytes(StandardCharsets.US_ASCII));
-    } catch (IOException e) {
-      return noAnswer(e);
-    }
-    if (answer.status() != 200) {
-      // 400/401: the client id or secret is wrong; the error text never repeats them
-      return classify(answer.status(), answer, "genesys oauth " + answer.status());
-    }
-    try {
-      JsonNode body = JSON.readTree(answer.body());
-      String value = body.path("access_token").asText(null);
-      if (value == null || value.isEmpty()) {
-        return new Lookup.RetryLater("genesys oauth: no access_token in the answer", 200, null);
-      }
-      long seconds = body.path("expires_in").asLong(300);
-      Duration life = Duration.ofSeconds(Math.max(0, seconds));
-      Duration keep =
-          life.compareTo(TOKEN_MARGIN.multipliedBy(2)) > 0
-              ? life.minus(TOKEN_MARGIN)
-              : life.dividedBy(2);
-      return new Token(value, clock.instant().plus(keep));
-    } catch (IOException e) {
-      return new Lookup.RetryLater("genesys oauth: the answer is not JSON", 200, null);
     }
   }
 

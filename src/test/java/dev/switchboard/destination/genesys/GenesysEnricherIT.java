@@ -133,15 +133,15 @@ class GenesysEnricherIT {
   }
 
   @Test
-  void aWrongClientSecretFailsWithoutRepeatingIt() {
+  void aWrongClientSecretIsRetriedWithoutRepeatingIt() {
     Lookup result = enricher("wrong-secret", null).get(PATH);
 
     assertThat(result)
         .isInstanceOfSatisfying(
-            Lookup.Failed.class,
+            Lookup.RetryLater.class,
             f -> {
               assertThat(f.status()).isEqualTo(400);
-              assertThat(f.error()).startsWith("genesys oauth 400").doesNotContain("wrong-secret");
+              assertThat(f.error()).isEqualTo("genesys oauth 400").doesNotContain("wrong-secret");
             });
     assertThat(genesys.calls()).isEmpty();
   }
