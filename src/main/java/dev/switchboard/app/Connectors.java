@@ -6,6 +6,8 @@ import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.genesys.GenesysEnricher;
 import dev.switchboard.destination.http.HttpDestination;
+import dev.switchboard.destination.jira.JiraDestination;
+import dev.switchboard.destination.slack.SlackDestination;
 import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +35,8 @@ final class Connectors {
   Destination build(DestinationConfig config) {
     return switch (config.type()) {
       case "http" -> new HttpDestination(config, clock, signer::sign);
+      case "slack" -> new SlackDestination(config, clock);
+      case "jira" -> new JiraDestination(config, clock);
       default -> null;
     };
   }
