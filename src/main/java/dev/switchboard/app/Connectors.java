@@ -6,8 +6,10 @@ import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.genesys.GenesysEnricher;
 import dev.switchboard.destination.http.HttpDestination;
+import dev.switchboard.destination.jira.JiraDestination;
 import dev.switchboard.destination.kafka.KafkaDestination;
 import dev.switchboard.destination.salesforce.SalesforceDestination;
+import dev.switchboard.destination.slack.SlackDestination;
 import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,6 +39,8 @@ final class Connectors {
       case "http" -> new HttpDestination(config, clock, signer::sign);
       case "kafka" -> new KafkaDestination(config);
       case "salesforce" -> new SalesforceDestination(config, clock);
+      case "slack" -> new SlackDestination(config, clock);
+      case "jira" -> new JiraDestination(config, clock);
       default -> null;
     };
   }

@@ -46,6 +46,14 @@ final class DestinationSection {
   static final List<String> RETRY_KEYS =
       List.of("initial", "max_delay", "max_attempts", "max_age", "retry_on");
   static final List<String> BREAKER_KEYS = List.of("failures", "open_for");
+
+  /**
+   * Slack posts about one message a second per incoming webhook and answers 429 beyond a short
+   * burst (shared/domain/slack.md), so a {@code slack} destination without a {@code rate_limit}
+   * keeps to that instead of learning it from 429s.
+   */
+  static final RateLimit SLACK_DEFAULT_RATE = new RateLimit(1, Duration.ofSeconds(1));
+
   static final int DEFAULT_CONCURRENCY = 16;
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -71,12 +79,16 @@ final class DestinationSection {
       ConnectorSettings.check(type, node, settings);
     }
     node.duration("connect_timeout", null);
+    RateLimit rateLimit = node.rateLimit("rate_limit");
+    if (rateLimit == null && "slack".equals(type) && !node.has("rate_limit")) {
+      rateLimit = SLACK_DEFAULT_RATE;
+    }
     return new DestinationConfig(
         name,
         type,
         Collections.unmodifiableMap(settings),
         readRetry(node.mapping("retry")),
-        node.rateLimit("rate_limit"),
+        rateLimit,
         node.integer("concurrency", DEFAULT_CONCURRENCY, 1, 10_000),
         positive(node, "timeout", DEFAULT_TIMEOUT),
         readBreaker(node.mapping("circuit_breaker")));
