@@ -30,9 +30,16 @@ public sealed interface DeliveryResult {
    * @param status the HTTP status, or 0 when there was no answer
    * @param retryAfter what the destination asked for (Retry-After, rate-limit reset), or null; it
    *     applies to the whole destination, not only this delivery
+   * @param notBefore how long this delivery alone must wait at least (e.g. Jira's search lag after
+   *     an ambiguous create), or null; the destination goes on with the others
    */
-  record RetryLater(String error, int status, Duration retryAfter, String excerpt)
-      implements DeliveryResult {}
+  record RetryLater(
+      String error, int status, Duration retryAfter, String excerpt, Duration notBefore)
+      implements DeliveryResult {
+    public RetryLater(String error, int status, Duration retryAfter, String excerpt) {
+      this(error, status, retryAfter, excerpt, null);
+    }
+  }
 
   /** The destination refused it for good (other 4xx): dead-letter at once. */
   record Rejected(String error, int status, String excerpt) implements DeliveryResult {}

@@ -605,6 +605,10 @@ public final class Dispatcher implements AutoCloseable {
     return new DeliveryResult.Delivered(200, null, wait);
   }
 
+  private static Duration longest(Duration a, Duration b) {
+    return longer(b, a) ? b : a;
+  }
+
   private static boolean longer(Duration a, Duration b) {
     return a != null && (b == null || a.compareTo(b) > 0);
   }
@@ -776,7 +780,9 @@ public final class Dispatcher implements AutoCloseable {
       Instant now) {
     Instant firstAttemptAt = d.firstAttemptAt() == null ? claimedAt : d.firstAttemptAt();
     RetryPolicy.Decision decision =
-        retryPolicies.get(lane.name).next(number, firstAttemptAt, now, retry.retryAfter());
+        retryPolicies
+            .get(lane.name)
+            .next(number, firstAttemptAt, now, longest(retry.retryAfter(), retry.notBefore()));
     String errorClass = errorClass(retry.status(), retry.error());
     return switch (decision) {
       case RetryPolicy.RetryAt at ->

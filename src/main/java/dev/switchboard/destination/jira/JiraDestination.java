@@ -124,7 +124,11 @@ public final class JiraDestination implements Destination {
           Duration.between(clock.instant(), before.ambiguousAt().plus(settings.searchLag()));
       if (wait.isPositive()) {
         return new RetryLater(
-            "jira: an earlier create may have succeeded; waiting out search_lag", 0, wait, null);
+            "jira: an earlier create may have succeeded; waiting out search_lag",
+            0,
+            null,
+            null,
+            wait);
       }
     }
     DeliveryResult found = search(key, label);
@@ -213,14 +217,18 @@ public final class JiraDestination implements Destination {
     return status >= 500 && outcome instanceof RetryLater retry ? ambiguous(key, retry) : outcome;
   }
 
-  /** The create may have worked: no new create, nor a search, before the search lag has passed. */
+  /**
+   * The create may have worked: no new create, nor a search, before the search lag has passed. Only
+   * this delivery waits the lag; a {@code Retry-After} Jira sent still holds the destination.
+   */
   private DeliveryResult ambiguous(String key, RetryLater failure) {
     known.put(key, new Known(null, clock.instant()));
-    Duration wait = settings.searchLag();
-    if (failure.retryAfter() != null && failure.retryAfter().compareTo(wait) > 0) {
-      wait = failure.retryAfter();
-    }
-    return new RetryLater(failure.error(), failure.status(), wait, failure.excerpt());
+    return new RetryLater(
+        failure.error(),
+        failure.status(),
+        failure.retryAfter(),
+        failure.excerpt(),
+        settings.searchLag());
   }
 
   private HttpTransport.Answer exchange(String method, String path, byte[] body)

@@ -123,6 +123,10 @@ class JiraGatewayIT {
         .until(() -> stateOf(eventId) == DeliveryState.RETRY_SCHEDULED);
     assertThat(only(eventId).errorClass()).isEqualTo("timeout");
     assertThat(jira.issues()).hasSize(1);
+    // only that delivery waits out the lag: another event's issue is created meanwhile
+    String other = postFailed("i-2");
+    await().atMost(Duration.ofSeconds(5)).until(() -> stateOf(other) == DeliveryState.DELIVERED);
+    assertThat(jira.issues()).hasSize(2);
     clock.advance(Duration.ofSeconds(30)); // inside search_lag: the delivery waits
     await()
         .during(Duration.ofMillis(400))
@@ -131,8 +135,8 @@ class JiraGatewayIT {
     clock.advance(Duration.ofSeconds(31)); // past search_lag (60 s)
     await().atMost(Duration.ofSeconds(5)).until(() -> stateOf(eventId) == DeliveryState.DELIVERED);
 
-    assertThat(jira.issues()).hasSize(1);
-    assertThat(jira.requests("POST", "/rest/api/3/issue")).hasSize(1);
+    assertThat(jira.issues()).hasSize(2);
+    assertThat(jira.requests("POST", "/rest/api/3/issue")).hasSize(2);
     assertThat(attempts(eventId))
         .extracting(AttemptRecord::outcome, AttemptRecord::error, AttemptRecord::excerpt)
         .containsExactly(
