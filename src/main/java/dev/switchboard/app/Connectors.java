@@ -33,6 +33,7 @@ final class Connectors {
   Destination build(DestinationConfig config) {
     return switch (config.type()) {
       case "http" -> new HttpDestination(config, clock, signer::sign);
+      case "jdbc" -> new dev.switchboard.destination.jdbc.JdbcDestination(config);
       default -> null;
     };
   }
