@@ -6,6 +6,7 @@ import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.genesys.GenesysEnricher;
 import dev.switchboard.destination.http.HttpDestination;
+import dev.switchboard.destination.jdbc.JdbcDestination;
 import dev.switchboard.destination.jira.JiraDestination;
 import dev.switchboard.destination.kafka.KafkaDestination;
 import dev.switchboard.destination.salesforce.SalesforceDestination;
@@ -41,6 +42,7 @@ final class Connectors {
       case "salesforce" -> new SalesforceDestination(config, clock);
       case "slack" -> new SlackDestination(config, clock);
       case "jira" -> new JiraDestination(config, clock);
+      case "jdbc" -> new JdbcDestination(config);
       default -> null;
     };
   }
