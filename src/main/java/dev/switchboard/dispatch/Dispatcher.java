@@ -1148,10 +1148,12 @@ public final class Dispatcher implements AutoCloseable {
     }
     stopping = true;
     loop.interrupt();
-    workers.shutdownNow();
     try {
-      workers.awaitTermination(5, TimeUnit.SECONDS);
+      // the loop is the only one that starts workers: once it has stopped, none can be started
+      // after the shutdown below
       loop.join(5_000);
+      workers.shutdownNow();
+      workers.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
