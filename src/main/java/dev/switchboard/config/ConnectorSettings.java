@@ -95,7 +95,15 @@ final class ConnectorSettings {
     node.required("bootstrap_servers");
     node.required("topic");
     node.expression("key");
-    node.stringMap("properties");
+    YamlNodeReader properties = node.mapping("properties");
+    node.stringMap("properties")
+        .forEach(
+            (name, value) -> {
+              String why = KafkaProducerRules.contradiction(name, value);
+              if (why != null) {
+                properties.problem(name, why);
+              }
+            });
   }
 
   private static void jdbc(YamlNodeReader node) {

@@ -1,6 +1,7 @@
 package dev.switchboard.destination.kafka;
 
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.KafkaProducerRules;
 import dev.switchboard.expr.Expression;
 import dev.switchboard.expr.ExpressionException;
 import java.time.Duration;
@@ -52,17 +53,6 @@ public record KafkaDestinationSettings(
   private static final int MIN_SECRET_LENGTH = 4;
 
   /** What the connector sets itself, and where to configure it instead. */
-  private static final Map<String, String> OWNED =
-      Map.of(
-          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "bootstrap_servers",
-          ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "key (the key is text)",
-          ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, "the route's transform (the value is JSON)",
-          ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "the destination's timeout",
-          ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "the destination's timeout",
-          ProducerConfig.MAX_BLOCK_MS_CONFIG, "the destination's timeout",
-          ProducerConfig.TRANSACTIONAL_ID_CONFIG,
-              "nothing: the connector does not use transactions");
-
   public KafkaDestinationSettings {
     properties = Map.copyOf(properties);
   }
@@ -171,23 +161,9 @@ public record KafkaDestinationSettings(
   }
 
   private static void refuseContradiction(String name, String value) {
-    String normalised = value.trim().toLowerCase(Locale.ROOT);
-    if (name.equals(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG) && !normalised.equals("true")) {
-      throw new IllegalArgumentException(
-          "properties: enable.idempotence must stay true: without it a retried send may write"
-              + " the record twice or out of order");
-    }
-    if (name.equals(ProducerConfig.ACKS_CONFIG)
-        && !normalised.equals("all")
-        && !normalised.equals("-1")) {
-      throw new IllegalArgumentException(
-          "properties: acks must stay all: a delivery counts only once every in-sync replica has"
-              + " the record");
-    }
-    String instead = OWNED.get(name);
-    if (instead != null) {
-      throw new IllegalArgumentException(
-          "properties: " + name + " is set by the connector; configure " + instead);
+    String why = KafkaProducerRules.contradiction(name, value);
+    if (why != null) {
+      throw new IllegalArgumentException(why);
     }
   }
 
