@@ -13,7 +13,6 @@ public enum Problem {
   UNAUTHORIZED(401, "A valid admin bearer token is required"),
   ADMIN_DISABLED(404, "The admin API is off"),
   NOT_FOUND(404, "No such endpoint"),
-  UNKNOWN_SOURCE(404, "No such source"),
   UNKNOWN_DESTINATION(404, "No such destination"),
   UNKNOWN_EVENT(404, "No such event"),
   UNKNOWN_DELIVERY(404, "No such delivery"),
