@@ -65,9 +65,7 @@ public final class AdminRoutes {
         OPENAPI_PATH, ctx -> ctx.contentType("application/yaml; charset=utf-8").result(openApi));
     ApiRouter api = new ApiRouter(routes);
     new ConfigEndpoints(config, metrics).register(api);
-    new DestinationEndpoints(
-            deliveries, config == null ? null : config.destinations(), metrics.stats())
-        .register(api);
+    new DestinationEndpoints(deliveries, config.destinations(), metrics.stats()).register(api);
     new EventEndpoints(events, deliveries).register(api);
     new DeliveryEndpoints(deliveries).register(api);
     new StatsEndpoint(metrics.stats(), sampleQueues).register(api);

@@ -59,14 +59,17 @@ final class ApiRequest {
     }
   }
 
+  /** An arrival-time range; either end may be open (null). */
+  record TimeRange(Instant from, Instant to) {}
+
   /** {@code from} and {@code to}, checked to be in order. */
-  Instant[] timeRange() {
+  TimeRange timeRange() {
     Instant from = instant("from");
     Instant to = instant("to");
     if (from != null && to != null && !from.isBefore(to)) {
       throw Problem.INVALID_PARAMETER.with("from: must be before to");
     }
-    return new Instant[] {from, to};
+    return new TimeRange(from, to);
   }
 
   int limit() {

@@ -18,6 +18,9 @@ import org.slf4j.LoggerFactory;
 final class ApiRouter {
   private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
 
+  /** Request attribute set once a problem body is written. */
+  private static final String RENDERED = "switchboard.problem";
+
   /** One endpoint as declared: what the OpenAPI test compares with the document. */
   record Declared(String method, String path, Set<String> query) {}
 
@@ -97,6 +100,4 @@ final class ApiRouter {
   static boolean rendered(Context ctx) {
     return Boolean.TRUE.equals(ctx.attribute(RENDERED));
   }
-
-  private static final String RENDERED = "switchboard.problem";
 }

@@ -55,12 +55,12 @@ final class DeliveryEndpoints {
   }
 
   private Object list(ApiRequest r) {
-    Instant[] range = r.timeRange();
+    ApiRequest.TimeRange range = r.timeRange();
     DeliveryFilter filter =
         DeliveryFilter.deadLetters()
             .destination(r.query("destination"))
             .route(r.query("route"))
-            .created(range[0], range[1])
+            .created(range.from(), range.to())
             .errorClass(r.query("errorClass"));
     int limit = r.limit();
     List<DeliveryRecord> found = deliveries.find(filter, r.cursor(CURSOR_KIND), limit + 1);

@@ -9,7 +9,6 @@ import dev.switchboard.store.EventPage;
 import dev.switchboard.store.EventQuery;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.EventSummary;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,13 +52,13 @@ final class EventEndpoints {
   }
 
   private Object search(ApiRequest r, EventStatus status) {
-    Instant[] range = r.timeRange();
+    ApiRequest.TimeRange range = r.timeRange();
     EventQuery query =
         new EventQuery(
             r.query("source"),
             status,
-            range[0],
-            range[1],
+            range.from(),
+            range.to(),
             r.query("partitionKey"),
             r.query("idempotencyKey"),
             r.query("q"),

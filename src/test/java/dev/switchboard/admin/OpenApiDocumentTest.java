@@ -2,6 +2,7 @@ package dev.switchboard.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.observability.GatewayMetrics;
 import io.javalin.Javalin;
 import java.io.InputStream;
@@ -33,7 +34,11 @@ class OpenApiDocumentTest {
     try (InputStream in = AdminRoutes.class.getResourceAsStream(AdminRoutes.OPENAPI_RESOURCE)) {
       doc = new Yaml().load(in);
     }
-    AdminRoutes routes = new AdminRoutes("token", null, null, null, new GatewayMetrics(), () -> {});
+    // only registration runs here: the handlers, which would need a store, are never called
+    SwitchboardConfig empty =
+        new SwitchboardConfig(null, null, null, null, Map.of(), Map.of(), Map.of(), Map.of());
+    AdminRoutes routes =
+        new AdminRoutes("token", empty, null, null, new GatewayMetrics(), () -> {});
     Javalin.create(cfg -> routes.register(cfg.routes));
     declared = routes.declared();
   }
