@@ -182,6 +182,7 @@ class AdminCliIT {
   @Test
   void eventsSearchAndShow() throws Exception {
     String first = post("i-first");
+    clock.advance(Duration.ofSeconds(1)); // so "newest first" has one answer (ties go by id)
     String second = post("i-second");
     await()
         .atMost(Duration.ofSeconds(5))
