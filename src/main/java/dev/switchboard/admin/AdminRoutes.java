@@ -1,99 +1,131 @@
 package dev.switchboard.admin;
 
+import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.dispatch.DeliveryService;
-import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.store.EventStore;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.Handler;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.Map;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Locale;
 
 /**
- * The first admin endpoints: pause and resume a destination, replay one delivery. Bearer token from
- * the configuration, compared in constant time; without a configured token the admin API is off
- * (404). The full API (search, bulk actions, OpenAPI) builds on {@link DeliveryService}.
+ * The admin REST API under {@code /api/v1} (docs/admin-api.md; the OpenAPI document is {@link
+ * #OPENAPI_RESOURCE}, served at {@link #OPENAPI_PATH}).
+ *
+ * <p>Every path under {@code /api/v1} but the document needs the configured bearer token, compared
+ * in constant time (both sides hashed first, so not even the length shows); without it or with a
+ * wrong one the answer is 401 before any route is looked up, so an unauthorised caller learns
+ * nothing, not even which paths exist. Without a configured token the admin API is off (404).
+ * Errors are {@code application/problem+json} from the {@link Problem} catalogue.
  */
 public final class AdminRoutes {
-  private final byte[] token;
+  public static final String BASE = "/api/v1";
+  public static final String OPENAPI_PATH = BASE + "/openapi.yaml";
+  public static final String OPENAPI_RESOURCE = "/openapi/switchboard-admin.yaml";
+
+  private final byte[] tokenDigest;
+  private final SwitchboardConfig config;
+  private final EventStore events;
   private final DeliveryService deliveries;
+  private final GatewayMetrics metrics;
+  private final Runnable sampleQueues;
+  private final byte[] openApi;
+  private List<ApiRouter.Declared> declared = List.of();
 
   /**
    * @param token the configured admin token, or null when the admin API is disabled
+   * @param sampleQueues puts the destinations' queue figures into the stats series now
    */
-  public AdminRoutes(String token, DeliveryService deliveries) {
-    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+  public AdminRoutes(
+      String token,
+      SwitchboardConfig config,
+      EventStore events,
+      DeliveryService deliveries,
+      GatewayMetrics metrics,
+      Runnable sampleQueues) {
+    // a blank token would match a missing header: treat it as no token at all
+    this.tokenDigest = token == null || token.isBlank() ? null : sha256(token);
+    this.config = config;
+    this.events = events;
     this.deliveries = deliveries;
+    this.metrics = metrics;
+    this.sampleQueues = sampleQueues;
+    this.openApi = readOpenApi();
   }
 
   public void register(RoutesConfig routes) {
-    routes.post("/api/v1/destinations/{name}/pause", guarded(ctx -> pauseOrResume(ctx, true)));
-    routes.post("/api/v1/destinations/{name}/resume", guarded(ctx -> pauseOrResume(ctx, false)));
-    routes.post(
-        "/api/v1/deliveries/{id}/replay",
-        guarded(
-            ctx -> {
-              boolean replayed =
-                  deliveries.replayOne(new DeliveryId(ctx.pathParam("id")), "admin-api");
-              if (replayed) {
-                ctx.status(204);
-              } else {
-                problem(ctx, 409, "not_replayable", "only dead or delivered deliveries replay");
-              }
-            }));
+    routes.before(BASE + "/*", this::guard);
+    routes.get(
+        OPENAPI_PATH, ctx -> ctx.contentType("application/yaml; charset=utf-8").result(openApi));
+    ApiRouter api = new ApiRouter(routes);
+    new ConfigEndpoints(config, metrics).register(api);
+    new DestinationEndpoints(deliveries, config.destinations(), metrics.stats()).register(api);
+    new EventEndpoints(events, deliveries).register(api);
+    new DeliveryEndpoints(deliveries).register(api);
+    new StatsEndpoint(metrics.stats(), sampleQueues).register(api);
+    declared = api.declared();
+    routes.error(
+        404,
+        ctx -> {
+          if (ctx.path().startsWith(BASE + "/") && !ApiRouter.rendered(ctx)) {
+            ApiRouter.render(ctx, Problem.NOT_FOUND, "see " + OPENAPI_PATH);
+          }
+        });
   }
 
-  private void pauseOrResume(Context ctx, boolean pause) {
-    String name = ctx.pathParam("name");
-    try {
-      if (pause) {
-        deliveries.pause(name, "admin-api");
-      } else {
-        deliveries.resume(name, "admin-api");
-      }
-      ctx.status(204);
-    } catch (IllegalArgumentException e) {
-      problem(ctx, 404, "unknown_destination", "no destination named " + name);
+  /** The endpoints as declared, with their query parameters (for the OpenAPI test). */
+  List<ApiRouter.Declared> declared() {
+    return declared;
+  }
+
+  private void guard(Context ctx) {
+    if (ctx.path().equals(OPENAPI_PATH)) {
+      return;
+    }
+    if (tokenDigest == null) {
+      ApiRouter.render(ctx, Problem.ADMIN_DISABLED, "set admin.token in the configuration");
+      ctx.skipRemainingHandlers();
+      return;
+    }
+    if (!MessageDigest.isEqual(sha256(bearer(ctx.header("Authorization"))), tokenDigest)) {
+      ctx.header("WWW-Authenticate", "Bearer realm=\"switchboard-admin\"");
+      ApiRouter.render(
+          ctx, Problem.UNAUTHORIZED, "send Authorization: Bearer <the configured admin.token>");
+      ctx.skipRemainingHandlers();
     }
   }
 
-  private Handler guarded(Handler handler) {
-    return ctx -> {
-      if (token == null) {
-        problem(ctx, 404, "admin_disabled", "the admin API is off: set admin.token");
-        return;
-      }
-      String header = ctx.header("Authorization");
-      byte[] given =
-          header != null && header.startsWith("Bearer ")
-              ? header.substring(7).getBytes(StandardCharsets.UTF_8)
-              : new byte[0];
-      if (!MessageDigest.isEqual(given, token)) {
-        ctx.header("WWW-Authenticate", "Bearer");
-        problem(ctx, 401, "unauthorized", "a valid admin bearer token is required");
-        return;
-      }
-      handler.handle(ctx);
-    };
+  /** The credential of an {@code Authorization: Bearer …} header, or "" (never a valid token). */
+  private static String bearer(String header) {
+    if (header == null || header.length() < 7) {
+      return "";
+    }
+    boolean isBearer = header.substring(0, 7).toLowerCase(Locale.ROOT).equals("bearer ");
+    return isBearer ? header.substring(7).strip() : "";
   }
 
-  private static void problem(Context ctx, int status, String type, String detail) {
-    ctx.status(status);
-    ctx.contentType("application/problem+json");
-    ctx.result(
-        toJson(
-            Map.of(
-                "type", "https://switchboard.dev/problems/" + type,
-                "title", type,
-                "status", status,
-                "detail", detail)));
-  }
-
-  private static String toJson(Map<String, Object> body) {
+  private static byte[] sha256(String text) {
     try {
-      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(body);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  private static byte[] readOpenApi() {
+    try (InputStream in = AdminRoutes.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + OPENAPI_RESOURCE);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + OPENAPI_RESOURCE, e);
     }
   }
 }

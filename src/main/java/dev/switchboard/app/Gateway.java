@@ -1,6 +1,7 @@
 package dev.switchboard.app;
 
 import dev.switchboard.admin.AdminRoutes;
+import dev.switchboard.admin.QueueSampler;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.StoreConfig;
@@ -13,6 +14,7 @@ import dev.switchboard.ingest.IngestHandler;
 import dev.switchboard.ingest.IngestService;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
+import dev.switchboard.observability.StatsSeries;
 import dev.switchboard.store.sql.SqlEventStore;
 import dev.switchboard.store.sql.SqliteDialect;
 import io.javalin.Javalin;
@@ -23,6 +25,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,6 +47,7 @@ public final class Gateway implements AutoCloseable {
   private final IngestService ingest;
   private final Dispatcher dispatcher;
   private final DeliveryService deliveries;
+  private final QueueSampler queueSampler;
   private final Javalin http;
   private final ScheduledExecutorService housekeeping =
       Executors.newSingleThreadScheduledExecutor(
@@ -57,7 +61,7 @@ public final class Gateway implements AutoCloseable {
           "server.tls is not supported yet: terminate TLS in front of Switchboard for now");
     }
     this.config = config;
-    this.metrics = new GatewayMetrics();
+    this.metrics = new GatewayMetrics(clock);
     this.store = openStore(config.store(), clock, metrics);
     metrics.backlogGauge(store::countUnfinishedDeliveries);
     Map<String, Destination> built = new LinkedHashMap<>();
@@ -90,6 +94,7 @@ public final class Gateway implements AutoCloseable {
             dispatch,
             metrics);
     this.deliveries = new DeliveryService(store.deliveries(), dispatcher, clock);
+    this.queueSampler = new QueueSampler(deliveries, metrics.stats());
     this.ingest = new IngestService(config, store, clock, metrics);
     IngestHandler intake = new IngestHandler(ingest);
     HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
@@ -102,7 +107,13 @@ public final class Gateway implements AutoCloseable {
                   !Boolean.getBoolean("switchboard.platformThreads");
               cfg.jetty.modifyServer(server -> server.insertHandler(intake));
               health.register(cfg.routes);
-              new AdminRoutes(config.admin() == null ? null : config.admin().token(), deliveries)
+              new AdminRoutes(
+                      config.admin() == null ? null : config.admin().token(),
+                      config,
+                      store,
+                      deliveries,
+                      metrics,
+                      queueSampler)
                   .register(cfg.routes);
             });
   }
@@ -127,6 +138,9 @@ public final class Gateway implements AutoCloseable {
     }
     gateway.housekeeping.scheduleWithFixedDelay(
         () -> gateway.purgeExpiredKeys(clock), 1, 10, TimeUnit.MINUTES);
+    long step = StatsSeries.STEP.toMillis();
+    gateway.housekeeping.scheduleAtFixedRate(
+        gateway::sampleQueues, step, step, TimeUnit.MILLISECONDS);
     LOG.info(
         "switchboard listening on {}:{} with {} source(s), store {}",
         config.server().host(),
@@ -168,6 +182,23 @@ public final class Gateway implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("could not purge expired idempotency keys: {}", e.getMessage());
     }
+  }
+
+  /** Queue depth and dead letters per destination into the stats series (every step). */
+  private void sampleQueues() {
+    try {
+      queueSampler.run();
+    } catch (RuntimeException e) {
+      // a failed sample leaves a gap in a chart; the next step tries again
+      LOG.debug("could not sample the queues: {}", e.getMessage());
+    }
+  }
+
+  /** Every HTTP endpoint as "METHOD path" (the admin API's OpenAPI test compares them). */
+  public List<String> httpEndpoints() {
+    return http.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(e -> e.endpoint.method.name() + " " + e.endpoint.path)
+        .toList();
   }
 
   public int port() {

@@ -9,7 +9,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Self-hosted event gateway for contact-center integrations.",
-    subcommands = {ServeCommand.class, ValidateCommand.class, SendCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      ValidateCommand.class,
+      SendCommand.class,
+      EventsCommand.class,
+      DlqCommand.class,
+      DestinationsCommand.class
+    })
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -7,8 +7,10 @@ import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.DeliveryFilter;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.DeliveryRecord;
+import dev.switchboard.store.PagePosition;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +55,11 @@ public final class DeliveryService {
         == 1;
   }
 
+  /** Discards one dead letter; false when it is not dead. */
+  public boolean discardOne(DeliveryId id, String by) {
+    return discard(DeliveryFilter.of(id, Set.of(DeliveryState.DEAD)), by) == 1;
+  }
+
   /** Gives up on matching dead letters for good (they become skipped, with who and when). */
   public int discard(DeliveryFilter filter, String by) {
     int discarded = await(queue.discard(filter, requireWho(by), clock.instant()));
@@ -83,6 +90,21 @@ public final class DeliveryService {
 
   public List<Dispatcher.DestinationStatus> destinations() {
     return dispatcher.statuses();
+  }
+
+  /** Whether a destination of this name is configured (available or held). */
+  public boolean hasDestination(String name) {
+    return dispatcher.hasDestination(name);
+  }
+
+  /** One page of matching deliveries, newest first (dead letters by default). */
+  public List<DeliveryRecord> find(DeliveryFilter filter, PagePosition after, int limit) {
+    return queue.findDeliveries(filter, after, limit);
+  }
+
+  /** A destination's unfinished deliveries and dead letters, by state. */
+  public Map<DeliveryState, Long> openCounts(String destination) {
+    return queue.countOpen(destination);
   }
 
   public Optional<DeliveryRecord> delivery(DeliveryId id) {

@@ -6,15 +6,24 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** The gateway's Prometheus metrics, scraped at {@code /metrics}. */
+/**
+ * The gateway's Prometheus metrics, scraped at {@code /metrics}, and the same figures as a short
+ * in-memory time series for the admin API and dashboard ({@link #stats()}).
+ */
 public final class GatewayMetrics {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final StatsSeries stats;
+  private final Instant since;
   private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> ackTimers = new ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentHashMap<String, Counter> outcomeCounters =
@@ -29,8 +38,47 @@ public final class GatewayMetrics {
           .maximumExpectedValue(1000.0)
           .register(registry);
 
+  public GatewayMetrics() {
+    this(Clock.systemUTC());
+  }
+
+  /**
+   * @param clock places figures in the stats series' steps
+   */
+  public GatewayMetrics(Clock clock) {
+    this.stats = new StatsSeries(clock);
+    this.since = clock.instant();
+  }
+
+  /** When counting began (the process's start): the counters cover the time since. */
+  public Instant since() {
+    return since;
+  }
+
+  /** The last hour in 10-second steps. */
+  public StatsSeries stats() {
+    return stats;
+  }
+
+  /**
+   * Ingest requests since start, by source and outcome (accepted, duplicate, quarantined, or a
+   * rejection code such as signature_rejected).
+   */
+  public Map<String, Map<String, Long>> ingestCounts() {
+    Map<String, Map<String, Long>> counts = new TreeMap<>();
+    requestCounters.forEach(
+        (key, counter) -> {
+          int split = key.indexOf('\u0000');
+          counts
+              .computeIfAbsent(key.substring(0, split), k -> new TreeMap<>())
+              .put(key.substring(split + 1), (long) counter.count());
+        });
+    return counts;
+  }
+
   /** Counts one ingest request by source and outcome (accepted, duplicate, or a reject code). */
   public void ingestRequest(String source, String outcome) {
+    stats.ingest(outcome);
     requestCounters
         .computeIfAbsent(
             source + '\u0000' + outcome,
@@ -45,6 +93,7 @@ public final class GatewayMetrics {
 
   /** Time from the request's arrival to its answer, for answers that stored something. */
   public void ackLatency(String source, long nanos) {
+    stats.ackLatency(nanos);
     ackTimers
         .computeIfAbsent(
             source,
@@ -61,6 +110,7 @@ public final class GatewayMetrics {
 
   /** Counts one finished claim by destination and outcome (delivered, retry, dead, skipped…). */
   public void deliveryOutcome(String destination, String outcome) {
+    stats.delivery(destination, outcome);
     outcomeCounters
         .computeIfAbsent(
             destination + '\u0000' + outcome,
@@ -75,6 +125,7 @@ public final class GatewayMetrics {
 
   /** Time from the event's receipt to the destination's acceptance of it. */
   public void endToEnd(String destination, Duration latency) {
+    stats.endToEnd(latency);
     endToEndTimers
         .computeIfAbsent(
             destination,

@@ -101,4 +101,17 @@ public interface DeliveryQueue {
 
   /** Deliveries by state, for one destination or (null) all. */
   Map<DeliveryState, Long> countByState(String destination);
+
+  /**
+   * Deliveries matching {@code filter}, newest first (creation time, then id), after {@code after}
+   * (null for the first page), at most {@code limit}. Cheap for dead letters (they have an index of
+   * their own); other states are read by scanning.
+   */
+  List<DeliveryRecord> findDeliveries(DeliveryFilter filter, PagePosition after, int limit);
+
+  /**
+   * A destination's deliveries that are not done: pending, in_flight, retry_scheduled and dead
+   * (every other state counts 0). Reads only those rows, never the delivered history.
+   */
+  Map<DeliveryState, Long> countOpen(String destination);
 }

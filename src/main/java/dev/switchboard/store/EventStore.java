@@ -31,6 +31,12 @@ public interface EventStore extends AutoCloseable {
   /** Newest first, up to {@code limit}; {@code source} may be null for every source. */
   List<Event> findEvents(String source, EventStatus status, int limit);
 
+  /**
+   * One page of an events search, newest first (receive time, then id). Read-only; uses indexes for
+   * every filter but the payload text, which is bounded as {@link EventQuery} says.
+   */
+  EventPage searchEvents(EventQuery query);
+
   long countEvents();
 
   /** Deliveries not yet in a final state: the backlog that ingest's high-water mark watches. */

@@ -8,6 +8,8 @@ import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.domain.EventStatus;
+import dev.switchboard.store.EventPage;
+import dev.switchboard.store.EventQuery;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
@@ -228,6 +230,11 @@ public final class SqlEventStore implements EventStore {
             return mapEvents(ps);
           }
         });
+  }
+
+  @Override
+  public EventPage searchEvents(EventQuery query) {
+    return readers.read(c -> SqlEventSearch.run(c, query));
   }
 
   @Override
