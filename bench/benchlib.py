@@ -942,7 +942,7 @@ def cmd_report(out_dir: str) -> None:
       f"(not counted) + {st.get('half_s', '?')} s at half rate")
     if st.get("delivery") == "1":
         w(f"- delivery phases (fresh store, receiver JVM options `{st.get('receiver_java_opts', '')}`, "
-          f"{'virtual threads' if st.get('receiver_threads') in ('0', None) else st.get('receiver_threads') + ' threads'}): "
+          f"one platform thread per connection): "
           f"warm-up {st.get('warmup_s', '?')} s + {st.get('half_warmup_s', '?')} s (not counted) + {st.get('half_s', '?')} s "
           f"at half rate + {st.get('measure_s', '?')} s at full speed + a backlog of {int(st.get('backlog', 0)):,} events "
           f"(drain limit {st.get('drain_timeout_s', '?')} s); after each, a wait of at most {st.get('settle_timeout_s', '?')} s "
