@@ -354,7 +354,10 @@ async function deadLetters() {
     <form id="dlq-filter" class="filters card">
       <label>Destination<select name="destination"><option value="">any</option>${dests.items.map((d) => `<option>${esc(d.name)}</option>`).join("")}</select></label>
       <label>Route<select name="route"><option value="">any</option>${routes.items.map((r) => `<option>${esc(r.name)}</option>`).join("")}</select></label>
-      <label>Error class<input name="errorClass" placeholder="e.g. rejected"></label>
+      <label>Error class<input name="errorClass" placeholder="e.g. http_4xx"></label>
+      <label>Failed within<select name="since"><option value="">any time</option>
+        <option value="3600">the last hour</option><option value="86400">the last 24 hours</option>
+        <option value="604800">the last 7 days</option></select></label>
       <button class="primary" type="submit">Filter</button>
     </form>
     <div class="actions">
@@ -365,8 +368,12 @@ async function deadLetters() {
       <button id="discard-matching" class="danger">Discard all matching</button>
     </div>
     <div id="dlq-results"></div>`;
-  const filter = () => Object.fromEntries(
-    [...new FormData($("#dlq-filter"))].filter(([, v]) => v));
+  const filter = () => {
+    const f = Object.fromEntries([...new FormData($("#dlq-filter"))].filter(([, v]) => v));
+    if (f.since) f.from = new Date(Date.now() - Number(f.since) * 1000).toISOString();
+    delete f.since;
+    return f;
+  };
   const selected = () => [...document.querySelectorAll("input.pick:checked")].map((c) => c.value);
   const sync = () => {
     const n = selected().length;
@@ -423,7 +430,7 @@ async function deadLetters() {
 async function destinations() {
   const draw = async () => {
     const { items } = await api("/destinations");
-    main().innerHTML = `
+    const html = `
       <div class="page-head"><h1>Destinations</h1><span class="muted">live state, refreshed every 5 s; a pause holds across restarts</span></div>
       ${items.length === 0 ? empty("No destinations", "Add one under destinations: in the configuration and restart the gateway.") : `
       <table id="dest-table"><thead><tr><th>Name</th><th>State</th><th class="num">Queue</th><th class="num">In flight</th>
@@ -439,7 +446,11 @@ async function destinations() {
         <td>${d.lastError ? `${esc(d.lastError)}<div class="muted">${esc(when(d.lastErrorAt))}</div>` : '<span class="muted">none</span>'}</td>
         <td><button data-toggle="${esc(d.name)}" data-action="${d.paused ? "resume" : "pause"}">${d.paused ? "Resume" : "Pause"}</button></td>
       </tr>`).join("")}</tbody></table>`}`;
+    // redraw only on change, so a refresh never swaps a button away under the pointer
+    if (html !== lastDestinations) main().innerHTML = html;
+    lastDestinations = html;
   };
+  let lastDestinations = null;
   main().onclick = async (e) => {
     const b = e.target.closest("button[data-toggle]");
     if (!b) return;

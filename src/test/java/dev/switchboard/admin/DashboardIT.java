@@ -211,6 +211,52 @@ class DashboardIT {
     assertThat(visible(By.cssSelector("#dlq-results .empty")).getText())
         .contains("No dead letters");
     screenshot("06-dead-letters-empty");
+
+    // sources: a request with a wrong signature shows as one 401 rejection
+    byte[] forged = GatewayFixture.utf8("{\"interactionId\":\"call-forged\"}");
+    HttpResponse<String> refused =
+        gw.post("calls", forged, Map.of("X-Signature", Hmac.sha256Hex("wrong", forged)));
+    assertThat(refused.statusCode()).isEqualTo(401);
+    browser.findElement(By.cssSelector("nav a[data-page=sources]")).click();
+    WebElement calls = visible(By.cssSelector("#source-table tr[data-name=calls]"));
+    assertThat(calls.findElement(By.cssSelector("td[data-status='401']")).getText()).isEqualTo("1");
+    assertThat(calls.findElement(By.cssSelector("td[data-status='413']")).getText()).isEqualTo("0");
+    screenshot("07-sources");
+
+    // destinations: pause, then resume, through the page; the gateway holds the state
+    browser.findElement(By.cssSelector("nav a[data-page=destinations]")).click();
+    visible(By.cssSelector("button[data-toggle=crm][data-action=pause]")).click();
+    visible(By.cssSelector("button[data-toggle=crm][data-action=resume]"));
+    assertThat(destinationPaused()).isTrue();
+    screenshot("08-destination-paused");
+    browser.findElement(By.cssSelector("button[data-toggle=crm][data-action=resume]")).click();
+    visible(By.cssSelector("button[data-toggle=crm][data-action=pause]"));
+    assertThat(destinationPaused()).isFalse();
+  }
+
+  @Test
+  void servesOnlyItsOwnFilesWithoutATokenAndChartJsFromTheJar() throws Exception {
+    assertThat(gw.get("/ui").statusCode()).isEqualTo(200);
+    assertThat(gw.get("/ui/").body()).contains("<title>Switchboard</title>");
+    HttpResponse<String> chart = gw.get("/ui/vendor/chart.umd.js");
+    assertThat(chart.statusCode()).isEqualTo(200);
+    assertThat(chart.headers().firstValue("Content-Type").orElse("")).startsWith("text/javascript");
+    assertThat(chart.body()).contains("Chart.js v4.5.1");
+    assertThat(gw.get("/ui/../switchboard.yaml").statusCode()).isIn(400, 404);
+    assertThat(gw.get("/ui/logback.xml").statusCode()).isEqualTo(404);
+    // the API behind the page still wants the token
+    assertThat(gw.get("/api/v1/sources").statusCode()).isEqualTo(401);
+  }
+
+  private boolean destinationPaused() throws Exception {
+    HttpResponse<String> r =
+        gw.send(
+            java.net.http.HttpRequest.newBuilder(gw.uri("/api/v1/destinations/crm"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .GET()
+                .build());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return JSON.readTree(r.body()).path("paused").asBoolean();
   }
 
   private static String flashText() {
