@@ -136,12 +136,19 @@ function every(fn) {
 
 // ---------------------------------------------------------------- overview
 
+// a dot only where a value has no neighbour to draw a line to (a lone step would be invisible)
+function isolated(ctx) {
+  const data = ctx.dataset.data;
+  const i = ctx.dataIndex;
+  return data[i] != null && data[i - 1] == null && data[i + 1] == null ? 3 : 0;
+}
+
 function lineChart(canvas, labels, datasets, unit) {
   return new Chart(canvas, {
     type: "line",
     data: { labels, datasets: datasets.map((d, i) => ({
       borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length],
-      pointRadius: 2, borderWidth: 2, tension: 0.25, spanGaps: true, ...d })) },
+      pointRadius: isolated, borderWidth: 2, tension: 0.25, spanGaps: true, ...d })) },
     options: {
       animation: false, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
       scales: { x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } },
@@ -155,6 +162,8 @@ async function overview() {
   main().innerHTML = `
     <div class="page-head"><h1>Overview</h1><span class="muted">last 15 minutes, 10-second steps, refreshed every 5 s</span></div>
     <div class="tiles" id="tiles"></div>
+    <p id="overview-empty" class="notice" hidden>No events in the last 15 minutes. Point a sender at
+      <code>/hooks/&lt;source&gt;</code> (see the Sources page for each source's path and signature scheme).</p>
     <div class="grid">
       <div class="card"><h2>Ingest rate (events/s)</h2><div class="chart-box"><canvas id="chart-ingest"></canvas></div></div>
       <div class="card"><h2>Deliveries by outcome (per step)</h2><div class="chart-box"><canvas id="chart-deliveries"></canvas></div></div>
@@ -194,6 +203,7 @@ function renderOverview({ stepSeconds, points }) {
     ["Dead letters now", deadNow],
   ].map(([k, v]) => `<div class="card tile"><div class="muted">${esc(k)}</div><div class="value">${esc(v)}</div></div>`).join("");
 
+  $("#overview-empty").hidden = ingested + sum((p) => p.ingest.rejected) > 0;
   const ingestCanvas = $("#chart-ingest");
   ingestCanvas.dataset.points = String(points.length);
   ingestCanvas.dataset.total = String(ingested);

@@ -23,6 +23,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -98,9 +99,9 @@ class DashboardIT {
   }
 
   @AfterEach
-  void stop() throws Exception {
+  void stop(TestInfo test) throws Exception {
     if (browser != null) {
-      screenshot("99-last-state");
+      screenshot("99-last-state-" + test.getTestMethod().orElseThrow().getName());
       browser.quit();
     }
     if (gw != null) {
@@ -232,6 +233,31 @@ class DashboardIT {
     browser.findElement(By.cssSelector("button[data-toggle=crm][data-action=resume]")).click();
     visible(By.cssSelector("button[data-toggle=crm][data-action=pause]"));
     assertThat(destinationPaused()).isFalse();
+  }
+
+  @Test
+  void aFreshGatewaySaysWhatToDoOnEveryEmptyPage() throws Exception {
+    browser.get(gw.uri("/ui").toString());
+    visible(By.id("token")).sendKeys(TOKEN);
+    browser.findElement(By.id("login-submit")).click();
+    assertThat(visible(By.id("overview-empty")).getText()).contains("/hooks/<source>");
+    wait.until(d -> "0".equals(d.findElement(By.id("chart-ingest")).getDomAttribute("data-total")));
+    screenshot("10-empty-overview");
+
+    browser.findElement(By.cssSelector("nav a[data-page=events]")).click();
+    assertThat(visible(By.cssSelector("#event-results .empty")).getText())
+        .contains("No events match")
+        .contains("/hooks/");
+    browser.findElement(By.cssSelector("nav a[data-page=dead-letters]")).click();
+    assertThat(visible(By.cssSelector("#dlq-results .empty")).getText())
+        .contains("Deliveries that fail for good land here");
+    screenshot("11-empty-dead-letters");
+
+    // signing out forgets the token: the next load asks for it again
+    browser.findElement(By.id("logout")).click();
+    browser.navigate().refresh();
+    assertThat(visible(By.id("token")).getDomProperty("value")).isEmpty();
+    assertThat(browser.findElement(By.id("shell")).isDisplayed()).isFalse();
   }
 
   @Test
