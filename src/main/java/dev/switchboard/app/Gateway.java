@@ -2,6 +2,7 @@ package dev.switchboard.app;
 
 import dev.switchboard.admin.AdminRoutes;
 import dev.switchboard.admin.QueueSampler;
+import dev.switchboard.admin.UiRoutes;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.StoreConfig;
@@ -115,6 +116,7 @@ public final class Gateway implements AutoCloseable {
                       metrics,
                       queueSampler)
                   .register(cfg.routes);
+              new UiRoutes().register(cfg.routes);
             });
   }
 
