@@ -339,6 +339,10 @@ async function eventDetail(id) {
   if (open) every(async () => { if (location.hash.startsWith("#/events/")) await eventDetail(id); });
 }
 
+function pretty(text) {
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+}
+
 function deliveryView(d) {
   const attempts = d.attempts.length === 0
     ? '<p class="muted">Not attempted yet.</p>'
@@ -352,6 +356,8 @@ function deliveryView(d) {
       ${d.replays ? `<span class="muted">replayed ${esc(d.replays)}×</span>` : ""}
       ${["dead", "delivered"].includes(d.state) ? `<button data-replay="${esc(d.id)}">Replay</button>` : ""}</div>
     <div class="muted mono">${esc(d.id)}</div>
+    ${d.body != null ? `<details class="body"><summary>Body the route sends (its transform of the stored payload)</summary><pre>${esc(pretty(d.body))}</pre></details>`
+      : d.bodyNote ? `<p class="muted">Body: ${esc(d.bodyNote)}</p>` : ""}
     ${attempts}</div>`;
 }
 

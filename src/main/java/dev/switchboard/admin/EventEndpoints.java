@@ -1,6 +1,7 @@
 package dev.switchboard.admin;
 
 import dev.switchboard.dispatch.DeliveryService;
+import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.domain.EventStatus;
@@ -86,7 +87,11 @@ final class EventEndpoints {
     }
     List<Views.Obj> shown = new ArrayList<>();
     for (DeliveryRecord d : deliveries.deliveriesOf(event.id())) {
-      shown.add(Views.delivery(d, deliveries.attempts(d.id())));
+      Dispatcher.BodyPreview body = deliveries.preview(event, d.route());
+      shown.add(
+          Views.delivery(d, deliveries.attempts(d.id()))
+              .with("body", body.body())
+              .with("bodyNote", body.note()));
     }
     return Views.event(event, shown);
   }

@@ -2,6 +2,7 @@ package dev.switchboard.dispatch;
 
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.DeliveryFilter;
@@ -128,5 +129,10 @@ public final class DeliveryService {
 
   private static <T> T await(CompletableFuture<T> future) {
     return future.orTimeout(30, TimeUnit.SECONDS).join();
+  }
+
+  /** The body the delivery's route makes of the event now (see {@link Dispatcher#preview}). */
+  public Dispatcher.BodyPreview preview(Event event, String route) {
+    return dispatcher.preview(event, route);
   }
 }

@@ -10,6 +10,7 @@ import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.dispatch.DestinationLane.RouteKey;
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.Event;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.DeliveryQueue;
@@ -457,6 +458,49 @@ public final class Dispatcher implements AutoCloseable {
 
   /** What an attempt came to: the outcome to write, and the answer if a request was made. */
   private record Attempted(Finish finish, DeliveryResult result) {}
+
+  /**
+   * What a route sends for an event, for the operator: the route's current transform over the
+   * stored (redacted) payload, or the payload itself when it has none.
+   *
+   * @param body the JSON text, or null when it cannot be shown here
+   * @param note why there is no body, or null
+   */
+  public record BodyPreview(String body, String note) {}
+
+  /** The body the route makes of the event with the configuration running now. */
+  public BodyPreview preview(Event event, String routeName) {
+    RouteConfig route = routes.get(routeName);
+    if (route == null) {
+      return new BodyPreview(null, "the route is no longer configured");
+    }
+    if (route.enrich() != null) {
+      return new BodyPreview(
+          null, "made at delivery time from the " + route.enrich().using() + " lookup");
+    }
+    QueuedDelivery d =
+        new QueuedDelivery(
+            null,
+            event.id(),
+            event.source(),
+            routeName,
+            route.to(),
+            event.partitionKey(),
+            event.eventTime(),
+            event.receivedAt(),
+            0,
+            DeliveryState.PENDING,
+            0,
+            null,
+            event.receivedAt(),
+            event.payload(),
+            event.headers());
+    try {
+      return new BodyPreview(new String(body(route, d), StandardCharsets.UTF_8), null);
+    } catch (RuntimeException e) {
+      return new BodyPreview(null, "transform failed: " + e.getMessage());
+    }
+  }
 
   /** A delivery this process holds the lease of, for one attempt. */
   private record Claimed(QueuedDelivery d, RouteConfig route, String token, Instant claimedAt) {}

@@ -88,7 +88,7 @@ class AdminApiIT {
                 schema: form.schema.json
             routes:
               to-crm: { from: calls, to: crm }
-              to-ops: { from: calls, to: ops }
+              to-ops: { from: calls, to: ops, transform: '{"call": interactionId}' }
             destinations:
               crm:
                 type: http
@@ -439,6 +439,13 @@ class AdminApiIT {
     }
     assertThat(toCrm).isNotNull();
     assertThat(toCrm.path("state").asText()).isEqualTo("delivered");
+    // the body each route sends: the stored payload, or its transform
+    assertThat(JSON.readTree(toCrm.path("body").asText()).path("interactionId").asText())
+        .isEqualTo("i-detail");
+    JsonNode toOps = deliveries.get(0) == toCrm ? deliveries.get(1) : deliveries.get(0);
+    assertThat(JSON.readTree(toOps.path("body").asText()))
+        .isEqualTo(JSON.readTree("{\"call\":\"i-detail\"}"));
+    assertThat(toOps.path("bodyNote").isNull()).isTrue();
     JsonNode attempts = toCrm.path("attempts");
     assertThat(attempts).hasSize(3);
     int[] statuses = {500, 503, 202};

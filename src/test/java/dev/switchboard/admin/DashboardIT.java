@@ -181,6 +181,9 @@ class DashboardIT {
     WebElement attempt = visible(By.cssSelector("#deliveries .attempt"));
     assertThat(attempt.getText()).contains("#1").contains("HTTP 202");
     assertThat(browser.findElement(By.id("payload")).getText()).contains("call-ok-42");
+    WebElement body = browser.findElement(By.cssSelector("#deliveries details.body"));
+    body.findElement(By.tagName("summary")).click();
+    wait.until(d -> body.findElement(By.tagName("pre")).getText().contains("call-ok-42"));
     screenshot("03-event-attempts");
 
     // dead letters: the refused one is listed; replay it; the destination now accepts it
