@@ -596,6 +596,7 @@ public final class Dispatcher implements AutoCloseable {
           open.size(),
           lane.name,
           e.toString());
+      open.forEach(d -> leases.remove(d.id())); // no heartbeat for what this worker gave up
       boolean returnSlot = !slotReturned;
       post(
           () -> {
