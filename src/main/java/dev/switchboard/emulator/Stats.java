@@ -86,9 +86,12 @@ public final class Stats {
       m.put("retried", retried);
       m.put("failed", failed);
       m.put("other_2xx", otherSuccess);
-      m.put(
-          "ack_latency_ms",
-          Map.of("p50", p50Millis, "p90", p90Millis, "p99", p99Millis, "max", maxMillis));
+      Map<String, Object> latency = new LinkedHashMap<>();
+      latency.put("p50", p50Millis);
+      latency.put("p90", p90Millis);
+      latency.put("p99", p99Millis);
+      latency.put("max", maxMillis);
+      m.put("ack_latency_ms", latency);
       return m;
     }
 
