@@ -107,4 +107,21 @@ class ArchitectureTest {
         .resideInAnyPackage("dev.switchboard.app..", "dev.switchboard.cli..")
         .check(classes);
   }
+
+  @Test
+  void theEmulatorOnlyReadsConfigurationAndSigns() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.emulator..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.switchboard.store..",
+            "dev.switchboard.dispatch..",
+            "dev.switchboard.destination..",
+            "dev.switchboard.admin..",
+            "dev.switchboard.ingest",
+            "io.javalin..")
+        .check(classes);
+  }
 }

@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       SendCommand.class,
       EventsCommand.class,
       DlqCommand.class,
-      DestinationsCommand.class
+      DestinationsCommand.class,
+      EmulateCommand.class
     })
 public final class Main implements Runnable {
 
