@@ -49,8 +49,15 @@ public final class DemoSalesforce implements AutoCloseable {
   private final Map<String, Map<String, Object>> records = new ConcurrentHashMap<>();
   private final AtomicLong apiUsed = new AtomicLong();
   private final AtomicLong upserted = new AtomicLong();
+  private final int failPercent;
 
   public DemoSalesforce(String clientId, String clientSecret) throws IOException {
+    this(clientId, clientSecret, 5);
+  }
+
+  /** With {@code failPercent} % of data calls failing (0 for tests that need determinism). */
+  DemoSalesforce(String clientId, String clientSecret, int failPercent) throws IOException {
+    this.failPercent = failPercent;
     this.clientId = clientId;
     this.clientSecret = clientSecret;
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -155,7 +162,7 @@ public final class DemoSalesforce implements AutoCloseable {
       return error(405, "METHOD_NOT_ALLOWED", "HTTP Method not allowed. Allowed are PATCH");
     }
     int dice = ThreadLocalRandom.current().nextInt(100);
-    if (dice < 3) {
+    if (dice < failPercent * 3 / 5) {
       return new String[] {
         "503", "<html><body><h1>Service Unavailable</h1></body></html>", "text/html"
       };
@@ -166,7 +173,7 @@ public final class DemoSalesforce implements AutoCloseable {
     }
     Matcher single = UPSERT.matcher(path);
     if (single.matches()) {
-      if (dice < 5) {
+      if (dice < failPercent) {
         return lockError();
       }
       String value = URLDecoder.decode(single.group(3), StandardCharsets.UTF_8);
@@ -205,7 +212,7 @@ public final class DemoSalesforce implements AutoCloseable {
       JsonNode value = fields.remove(field);
       if (value == null || value.asText().isBlank()) {
         results.add(failure("MISSING_ARGUMENT", field + " not specified", field));
-      } else if (ThreadLocalRandom.current().nextInt(100) < 2) {
+      } else if (ThreadLocalRandom.current().nextInt(100) < failPercent * 2 / 5) {
         results.add(failure("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", null));
       } else {
         results.add(write(field, value.asText(), fields));

@@ -28,8 +28,15 @@ public final class DemoSlack implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final AtomicLong posted = new AtomicLong();
+  private final int limitPercent;
 
   public DemoSlack() throws IOException {
+    this(5);
+  }
+
+  /** With {@code limitPercent} % of posts answered 429 (0 or 100 for tests). */
+  DemoSlack(int limitPercent) throws IOException {
+    this.limitPercent = limitPercent;
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.setExecutor(executor);
     server.createContext("/", this::handle);
@@ -65,7 +72,7 @@ public final class DemoSlack implements AutoCloseable {
       } else if (!exchange.getRequestMethod().equals("POST")) {
         status = 405;
         answer = "invalid_method";
-      } else if (ThreadLocalRandom.current().nextInt(100) < 5) {
+      } else if (ThreadLocalRandom.current().nextInt(100) < limitPercent) {
         exchange.getResponseHeaders().add("Retry-After", "1");
         status = 429;
         answer = "{\"retry_after\":1,\"ok\":false,\"error\":\"rate_limited\"}";
