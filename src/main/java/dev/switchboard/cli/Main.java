@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
       EventsCommand.class,
       DlqCommand.class,
       DestinationsCommand.class,
-      EmulateCommand.class
+      EmulateCommand.class,
+      DemoCommand.class
     })
 public final class Main implements Runnable {
 
