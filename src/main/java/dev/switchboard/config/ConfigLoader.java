@@ -47,7 +47,8 @@ public final class ConfigLoader {
           "ack_timeout");
   static final List<String> TLS_KEYS = List.of("cert", "key");
   static final List<String> STORE_KEYS =
-      List.of("type", "path", "url", "user", "password", "max_size");
+      List.of("type", "path", "url", "user", "password", "max_size", "retention");
+  static final List<String> RETENTION_KEYS = List.of("delivered", "dead", "interval");
   static final List<String> ADMIN_KEYS = List.of("token");
 
   static final ServerConfig DEFAULT_SERVER =
@@ -192,7 +193,26 @@ public final class ConfigLoader {
         url,
         store.string("user"),
         store.string("password"),
-        store.sizeBytes("max_size", 0));
+        store.sizeBytes("max_size", 0),
+        readRetention(store.mapping("retention")));
+  }
+
+  private static StoreConfig.Retention readRetention(YamlNodeReader retention) {
+    retention.checkKeys(RETENTION_KEYS);
+    StoreConfig.Retention d = StoreConfig.Retention.DEFAULT;
+    Duration delivered = retention.duration("delivered", d.delivered());
+    Duration dead = retention.duration("dead", d.dead());
+    Duration interval = retention.duration("interval", d.interval());
+    if (delivered.compareTo(Duration.ofMinutes(1)) < 0) {
+      retention.problem("delivered", "delivered must be at least 1m");
+    }
+    if (dead.compareTo(Duration.ofMinutes(1)) < 0) {
+      retention.problem("dead", "dead must be at least 1m");
+    }
+    if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
+      retention.problem("interval", "interval must be at least 1s");
+    }
+    return new StoreConfig.Retention(delivered, dead, interval);
   }
 
   /** A blank token (e.g. {@code ${TOKEN:-}}) disables the admin API like an absent one. */

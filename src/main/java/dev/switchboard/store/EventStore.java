@@ -3,6 +3,7 @@ package dev.switchboard.store;
 import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.domain.EventStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -44,6 +45,13 @@ public interface EventStore extends AutoCloseable {
 
   /** Forgets idempotency keys that expired before {@code now}; returns how many. */
   int purgeExpiredKeys(Instant now);
+
+  /**
+   * Retention: removes events (with their deliveries and attempts) that are finished and older than
+   * {@code delivered}, keeping dead letters until they are {@code dead} old or discarded, then the
+   * expired idempotency keys. Works in small write batches; returns what it removed.
+   */
+  Purged purgeHistory(Instant now, Duration delivered, Duration dead);
 
   /** True when the last write succeeded or a probe write succeeds now. */
   boolean isWritable();

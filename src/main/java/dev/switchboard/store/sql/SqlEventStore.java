@@ -13,6 +13,7 @@ import dev.switchboard.store.EventQuery;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
+import dev.switchboard.store.Purged;
 import dev.switchboard.store.QueuedDelivery;
 import dev.switchboard.store.StoreUnavailableException;
 import java.sql.Connection;
@@ -20,6 +21,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -249,14 +251,30 @@ public final class SqlEventStore implements EventStore {
 
   @Override
   public int purgeExpiredKeys(Instant now) {
-    return (Integer)
-        await(
-            writer.submit(
-                ctx -> {
-                  PreparedStatement purge = ctx.statement(SqlText.PURGE_KEYS);
-                  purge.setLong(1, now.toEpochMilli());
-                  return purge.executeUpdate();
-                }));
+    long at = now.toEpochMilli();
+    int total = 0;
+    int purged;
+    do {
+      purged = (Integer) await(writer.submit(ctx -> SqlRetention.purgeKeys(ctx, at)));
+      total += purged;
+    } while (purged >= SqlRetention.BATCH);
+    return total;
+  }
+
+  @Override
+  public Purged purgeHistory(Instant now, Duration delivered, Duration dead) {
+    long deliveredCutoff = now.minus(delivered).toEpochMilli();
+    long deadCutoff = now.minus(dead).toEpochMilli();
+    Purged total = Purged.NONE;
+    Purged batch;
+    do {
+      batch =
+          (Purged)
+              await(
+                  writer.submit(ctx -> SqlRetention.purgeEvents(ctx, deliveredCutoff, deadCutoff)));
+      total = total.plus(batch);
+    } while (batch.events() >= SqlRetention.BATCH);
+    return total.plus(new Purged(0, 0, 0, purgeExpiredKeys(now)));
   }
 
   @Override
