@@ -188,12 +188,16 @@ public final class Gateway implements AutoCloseable {
       metrics.retentionPurged("deliveries", purged.deliveries());
       metrics.retentionPurged("attempts", purged.attempts());
       metrics.retentionPurged("idempotency_keys", purged.keys());
-      LOG.debug(
-          "retention purged {} event(s), {} delivery(ies), {} attempt(s), {} idempotency key(s)",
-          purged.events(),
-          purged.deliveries(),
-          purged.attempts(),
-          purged.keys());
+      if (purged.rows() > 0) {
+        LOG.info(
+            "retention purged {} event(s), {} delivery(ies), {} attempt(s), {} idempotency key(s)",
+            purged.events(),
+            purged.deliveries(),
+            purged.attempts(),
+            purged.keys());
+      } else {
+        LOG.debug("retention found nothing to purge");
+      }
     } catch (RuntimeException e) {
       LOG.warn("retention purge failed, trying again next interval: {}", e.getMessage());
     }

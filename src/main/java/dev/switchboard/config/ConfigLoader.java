@@ -200,19 +200,21 @@ public final class ConfigLoader {
   private static StoreConfig.Retention readRetention(YamlNodeReader retention) {
     retention.checkKeys(RETENTION_KEYS);
     StoreConfig.Retention d = StoreConfig.Retention.DEFAULT;
-    Duration delivered = retention.duration("delivered", d.delivered());
-    Duration dead = retention.duration("dead", d.dead());
-    Duration interval = retention.duration("interval", d.interval());
-    if (delivered.compareTo(Duration.ofMinutes(1)) < 0) {
-      retention.problem("delivered", "delivered must be at least 1m");
+    return new StoreConfig.Retention(
+        atLeast(retention, "delivered", d.delivered(), Duration.ofSeconds(1)),
+        atLeast(retention, "dead", d.dead(), Duration.ofSeconds(1)),
+        atLeast(retention, "interval", d.interval(), Duration.ofMillis(100)));
+  }
+
+  private static Duration atLeast(
+      YamlNodeReader node, String key, Duration defaultValue, Duration min) {
+    Duration value = node.duration(key, defaultValue);
+    if (value.compareTo(min) < 0) {
+      String shown = min.toMillis() < 1000 ? min.toMillis() + "ms" : min.toSeconds() + "s";
+      node.problem(key, key + " must be at least " + shown);
+      return defaultValue;
     }
-    if (dead.compareTo(Duration.ofMinutes(1)) < 0) {
-      retention.problem("dead", "dead must be at least 1m");
-    }
-    if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
-      retention.problem("interval", "interval must be at least 1s");
-    }
-    return new StoreConfig.Retention(delivered, dead, interval);
+    return value;
   }
 
   /** A blank token (e.g. {@code ${TOKEN:-}}) disables the admin API like an absent one. */

@@ -22,13 +22,25 @@ public record StoreConfig(
     Retention retention) {
 
   /**
-   * What the housekeeping purge keeps ({@code store.retention}).
+   * What the housekeeping purge keeps ({@code store.retention}). An event is removed, with its
+   * deliveries and their attempts, once it is older than {@code delivered} and each of its
+   * deliveries is settled:
    *
-   * @param delivered an event whose deliveries are all final (delivered, skipped or discarded) is
-   *     purged, with its deliveries and attempts, this long after it was received and its last
-   *     delivery changed (default 7d)
-   * @param dead an undischarged dead letter keeps its event this long after it died (default 30d)
-   * @param interval how often the purge runs (default 10m)
+   * <ul>
+   *   <li>delivered or skipped, and unchanged for {@code delivered};
+   *   <li>a dead letter: dead for {@code dead}, unless handled first. Handled means discarded (the
+   *       delivery becomes skipped, and is then kept {@code delivered} from the discard, like any
+   *       finished delivery) or replayed (it becomes pending again and its clock starts over).
+   * </ul>
+   *
+   * A delivery that can still be attempted (pending, in flight, retry scheduled) keeps its event
+   * whatever its age, and a quarantined event is kept {@code dead}. Idempotency keys go when their
+   * TTL ends ({@code sources.*.idempotency.ttl}), whatever became of their event; the same request
+   * sent after that is a new event.
+   *
+   * @param delivered how long finished history is kept (default 7d)
+   * @param dead how long an unhandled dead letter is kept (default 30d)
+   * @param interval how often the purge runs, in batches of a few hundred events (default 10m)
    */
   public record Retention(Duration delivered, Duration dead, Duration interval) {
     public static final Retention DEFAULT =

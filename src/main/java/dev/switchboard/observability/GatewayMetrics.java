@@ -109,7 +109,9 @@ public final class GatewayMetrics {
         .record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  /** Counts rows removed by retention, by table (events, deliveries, attempts, keys). */
+  /**
+   * Counts rows removed by retention, by table (events, deliveries, attempts, idempotency_keys).
+   */
   public void retentionPurged(String table, long rows) {
     if (rows > 0) {
       purgedCounters

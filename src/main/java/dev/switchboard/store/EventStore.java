@@ -43,13 +43,11 @@ public interface EventStore extends AutoCloseable {
   /** Deliveries not yet in a final state: the backlog that ingest's high-water mark watches. */
   long countUnfinishedDeliveries();
 
-  /** Forgets idempotency keys that expired before {@code now}; returns how many. */
-  int purgeExpiredKeys(Instant now);
-
   /**
-   * Retention: removes events (with their deliveries and attempts) that are finished and older than
-   * {@code delivered}, keeping dead letters until they are {@code dead} old or discarded, then the
-   * expired idempotency keys. Works in small write batches; returns what it removed.
+   * Retention ({@code store.retention}): removes events, with their deliveries and attempts, whose
+   * deliveries are all settled for longer than {@code delivered} (dead letters: {@code dead},
+   * unless discarded), never one with a delivery that can still be attempted; then the idempotency
+   * keys that expired by {@code now}. Works in small write batches; returns what it removed.
    */
   Purged purgeHistory(Instant now, Duration delivered, Duration dead);
 

@@ -250,31 +250,36 @@ public final class SqlEventStore implements EventStore {
   }
 
   @Override
-  public int purgeExpiredKeys(Instant now) {
-    long at = now.toEpochMilli();
-    int total = 0;
-    int purged;
-    do {
-      purged = (Integer) await(writer.submit(ctx -> SqlRetention.purgeKeys(ctx, at)));
-      total += purged;
-    } while (purged >= SqlRetention.BATCH);
-    return total;
-  }
-
-  @Override
   public Purged purgeHistory(Instant now, Duration delivered, Duration dead) {
     long deliveredCutoff = now.minus(delivered).toEpochMilli();
     long deadCutoff = now.minus(dead).toEpochMilli();
     Purged total = Purged.NONE;
-    Purged batch;
+    SqlRetention.Position position = SqlRetention.Position.START;
+    SqlRetention.Candidates next;
     do {
-      batch =
-          (Purged)
-              await(
-                  writer.submit(ctx -> SqlRetention.purgeEvents(ctx, deliveredCutoff, deadCutoff)));
-      total = total.plus(batch);
-    } while (batch.events() >= SqlRetention.BATCH);
-    return total.plus(new Purged(0, 0, 0, purgeExpiredKeys(now)));
+      SqlRetention.Position after = position;
+      next = readers.read(c -> SqlRetention.candidates(c, after, deliveredCutoff, deadCutoff));
+      if (!next.ids().isEmpty()) {
+        total = total.plus(purgeEvents(next.ids(), deliveredCutoff, deadCutoff));
+      }
+      position = next.last();
+    } while (next.ids().size() >= SqlRetention.BATCH);
+    long at = now.toEpochMilli();
+    int keys;
+    do {
+      keys = (Integer) await(writer.submit(ctx -> SqlRetention.purgeKeys(ctx, at)));
+      total = total.plus(new Purged(0, 0, 0, keys));
+    } while (keys >= SqlRetention.BATCH);
+    return total;
+  }
+
+  /**
+   * One writer op: those of {@code ids} the rule still allows, checked again (a replay may race).
+   */
+  Purged purgeEvents(List<String> ids, long deliveredCutoff, long deadCutoff) {
+    return (Purged)
+        await(
+            writer.submit(ctx -> SqlRetention.purgeEvents(ctx, ids, deliveredCutoff, deadCutoff)));
   }
 
   @Override

@@ -240,36 +240,70 @@ class SqlRetentionTest {
   }
 
   @Test
-  void expiredKeysArePurgedAndTheSameEventIsThenAcceptedAsNew() throws Exception {
-    EventId first = ingest("k");
-    IngestOutcome dup =
-        store
-            .ingest(
-                new NewEvent(
-                    "src",
-                    "k",
-                    clock.instant().plus(KEY_TTL),
-                    clock.instant(),
-                    "k",
-                    clock.instant(),
-                    "{}",
-                    Map.of(),
-                    EventStatus.ACCEPTED,
-                    null,
-                    List.of()))
-            .get();
-    assertThat(dup).isEqualTo(new IngestOutcome.Duplicate(first));
-    assertThat(count("idempotency_keys")).isEqualTo(1);
+  void aReplayBetweenTheReadAndTheDeleteKeepsTheEvent() throws Exception {
+    EventId event = ingest("raced");
+    deliver(event);
+    clock.advance(Duration.ofDays(8));
+    long deliveredCutoff = clock.instant().minus(DELIVERED).toEpochMilli();
+    long deadCutoff = clock.instant().minus(DEAD).toEpochMilli();
+    SqlRetention.Candidates found;
+    try (Connection c = dialect.dataSource().getConnection()) {
+      found = SqlRetention.candidates(c, SqlRetention.Position.START, deliveredCutoff, deadCutoff);
+    }
+    assertThat(found.ids()).containsExactly(event.value());
 
+    store
+        .deliveries()
+        .replay(
+            DeliveryFilter.of(deliveryOf(event), Set.of(DeliveryState.DELIVERED)),
+            "ops",
+            clock.instant())
+        .get();
+    assertThat(store.purgeEvents(found.ids(), deliveredCutoff, deadCutoff)).isEqualTo(Purged.NONE);
+    assertThat(store.findEvent(event)).isPresent();
+    assertThat(store.deliveries().deliveriesOf(event).get(0).state())
+        .isEqualTo(DeliveryState.PENDING);
+  }
+
+  IngestOutcome resend(String key) throws Exception {
+    Instant now = clock.instant();
+    return store
+        .ingest(
+            new NewEvent(
+                "src",
+                key,
+                now.plus(KEY_TTL),
+                now,
+                key,
+                now,
+                "{}",
+                Map.of(),
+                EventStatus.ACCEPTED,
+                null,
+                List.of()))
+        .get();
+  }
+
+  @Test
+  void expiredKeysArePurgedLiveOnesKeptAndTheSameEventIsThenAcceptedAsNew() throws Exception {
+    EventId first = ingest("k");
+    assertThat(resend("k")).isEqualTo(new IngestOutcome.Duplicate(first));
     clock.advance(Duration.ofDays(1));
-    assertThat(purge().keys()).isZero();
-    clock.advance(Duration.ofDays(1).plusSeconds(1));
+    EventId later = ingest("later");
+    assertThat(count("idempotency_keys")).isEqualTo(2);
+
+    clock.advance(Duration.ofDays(1).minusSeconds(1));
+    assertThat(purge().keys()).as("k expires in a second").isZero();
+    clock.advance(Duration.ofSeconds(1));
     assertThat(purge().keys()).isEqualTo(1);
-    assertThat(count("idempotency_keys")).isZero();
+    assertThat(count("idempotency_keys")).isEqualTo(1);
+    assertThat(resend("later"))
+        .as("a live key still absorbs duplicates")
+        .isEqualTo(new IngestOutcome.Duplicate(later));
 
     EventId again = ingest("k");
     assertThat(again).isNotEqualTo(first);
-    assertThat(store.countEvents()).isEqualTo(2);
+    assertThat(store.countEvents()).isEqualTo(3);
   }
 
   /**
