@@ -86,6 +86,15 @@ public final class SqlEventStore implements EventStore {
     return new SqlEventStore(dialect, clock, batchSizeObserver);
   }
 
+  /**
+   * Opens a store whose schema the caller migrated (tests on PostgreSQL, until Flyway's PostgreSQL
+   * module is part of the build).
+   */
+  static SqlEventStore openMigrated(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
+      throws SQLException {
+    return new SqlEventStore(dialect, clock, batchSizeObserver);
+  }
+
   /** The delivery queue on the same database and the same writer. */
   public SqlDeliveryQueue deliveries() {
     return deliveries;
