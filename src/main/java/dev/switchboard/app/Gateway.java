@@ -16,6 +16,7 @@ import dev.switchboard.ingest.IngestService;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.observability.StatsSeries;
+import dev.switchboard.store.Purged;
 import dev.switchboard.store.sql.SqlEventStore;
 import dev.switchboard.store.sql.SqliteDialect;
 import io.javalin.Javalin;
@@ -138,8 +139,9 @@ public final class Gateway implements AutoCloseable {
       gateway.store.close();
       throw e;
     }
+    long retentionEvery = config.store().retention().interval().toMillis();
     gateway.housekeeping.scheduleWithFixedDelay(
-        () -> gateway.purgeExpiredKeys(clock), 1, 10, TimeUnit.MINUTES);
+        () -> gateway.purgeHistory(clock), retentionEvery, retentionEvery, TimeUnit.MILLISECONDS);
     long step = StatsSeries.STEP.toMillis();
     gateway.housekeeping.scheduleAtFixedRate(
         gateway::sampleQueues, step, step, TimeUnit.MILLISECONDS);
@@ -177,12 +179,27 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
-  private void purgeExpiredKeys(Clock clock) {
+  /** Retention: old finished events and expired idempotency keys (store.retention). */
+  private void purgeHistory(Clock clock) {
+    StoreConfig.Retention retention = config.store().retention();
     try {
-      int purged = store.purgeExpiredKeys(clock.instant());
-      LOG.debug("purged {} expired idempotency key(s)", purged);
+      Purged purged = store.purgeHistory(clock.instant(), retention.delivered(), retention.dead());
+      metrics.retentionPurged("events", purged.events());
+      metrics.retentionPurged("deliveries", purged.deliveries());
+      metrics.retentionPurged("attempts", purged.attempts());
+      metrics.retentionPurged("idempotency_keys", purged.keys());
+      if (purged.rows() > 0) {
+        LOG.info(
+            "retention purged {} event(s), {} delivery(ies), {} attempt(s), {} idempotency key(s)",
+            purged.events(),
+            purged.deliveries(),
+            purged.attempts(),
+            purged.keys());
+      } else {
+        LOG.debug("retention found nothing to purge");
+      }
     } catch (RuntimeException e) {
-      LOG.warn("could not purge expired idempotency keys: {}", e.getMessage());
+      LOG.warn("retention purge failed, trying again next interval: {}", e.getMessage());
     }
   }
 

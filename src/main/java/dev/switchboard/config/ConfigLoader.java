@@ -47,7 +47,8 @@ public final class ConfigLoader {
           "ack_timeout");
   static final List<String> TLS_KEYS = List.of("cert", "key");
   static final List<String> STORE_KEYS =
-      List.of("type", "path", "url", "user", "password", "max_size");
+      List.of("type", "path", "url", "user", "password", "max_size", "retention");
+  static final List<String> RETENTION_KEYS = List.of("delivered", "dead", "interval");
   static final List<String> ADMIN_KEYS = List.of("token");
 
   static final ServerConfig DEFAULT_SERVER =
@@ -192,7 +193,28 @@ public final class ConfigLoader {
         url,
         store.string("user"),
         store.string("password"),
-        store.sizeBytes("max_size", 0));
+        store.sizeBytes("max_size", 0),
+        readRetention(store.mapping("retention")));
+  }
+
+  private static StoreConfig.Retention readRetention(YamlNodeReader retention) {
+    retention.checkKeys(RETENTION_KEYS);
+    StoreConfig.Retention d = StoreConfig.Retention.DEFAULT;
+    return new StoreConfig.Retention(
+        atLeast(retention, "delivered", d.delivered(), Duration.ofSeconds(1)),
+        atLeast(retention, "dead", d.dead(), Duration.ofSeconds(1)),
+        atLeast(retention, "interval", d.interval(), Duration.ofMillis(100)));
+  }
+
+  private static Duration atLeast(
+      YamlNodeReader node, String key, Duration defaultValue, Duration min) {
+    Duration value = node.duration(key, defaultValue);
+    if (value.compareTo(min) < 0) {
+      String shown = min.toMillis() < 1000 ? min.toMillis() + "ms" : min.toSeconds() + "s";
+      node.problem(key, key + " must be at least " + shown);
+      return defaultValue;
+    }
+    return value;
   }
 
   /** A blank token (e.g. {@code ${TOKEN:-}}) disables the admin API like an absent one. */

@@ -1,5 +1,7 @@
 package dev.switchboard.config;
 
+import java.time.Duration;
+
 /**
  * Where events live.
  *
@@ -8,6 +10,40 @@ package dev.switchboard.config;
  * @param url JDBC URL (postgres only)
  * @param maxSizeBytes cap on the SQLite file size, 0 for none: past it writes fail like a full disk
  *     and ingest answers 503
+ * @param retention how long finished history is kept
  */
 public record StoreConfig(
-    String type, String path, String url, String user, String password, long maxSizeBytes) {}
+    String type,
+    String path,
+    String url,
+    String user,
+    String password,
+    long maxSizeBytes,
+    Retention retention) {
+
+  /**
+   * What the housekeeping purge keeps ({@code store.retention}). An event is removed, with its
+   * deliveries and their attempts, once it is older than {@code delivered} and each of its
+   * deliveries is settled:
+   *
+   * <ul>
+   *   <li>delivered or skipped, and unchanged for {@code delivered};
+   *   <li>a dead letter: dead for {@code dead}, unless handled first. Handled means discarded (the
+   *       delivery becomes skipped, and is then kept {@code delivered} from the discard, like any
+   *       finished delivery) or replayed (it becomes pending again and its clock starts over).
+   * </ul>
+   *
+   * A delivery that can still be attempted (pending, in flight, retry scheduled) keeps its event
+   * whatever its age, and a quarantined event is kept {@code dead}. Idempotency keys go when their
+   * TTL ends ({@code sources.*.idempotency.ttl}), whatever became of their event; the same request
+   * sent after that is a new event.
+   *
+   * @param delivered how long finished history is kept (default 7d)
+   * @param dead how long an unhandled dead letter is kept (default 30d)
+   * @param interval how often the purge runs, in batches of a few hundred events (default 10m)
+   */
+  public record Retention(Duration delivered, Duration dead, Duration interval) {
+    public static final Retention DEFAULT =
+        new Retention(Duration.ofDays(7), Duration.ofDays(30), Duration.ofMinutes(10));
+  }
+}

@@ -26,6 +26,7 @@ public final class GatewayMetrics {
   private final Instant since;
   private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> ackTimers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> purgedCounters = new ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentHashMap<String, Counter> outcomeCounters =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentHashMap<String, Timer> endToEndTimers =
@@ -106,6 +107,29 @@ public final class GatewayMetrics {
                     .maximumExpectedValue(Duration.ofSeconds(10))
                     .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Counts rows removed by retention, by table (events, deliveries, attempts, idempotency_keys).
+   */
+  public void retentionPurged(String table, long rows) {
+    if (rows > 0) {
+      purgedCounters
+          .computeIfAbsent(
+              table,
+              t ->
+                  Counter.builder("switchboard_retention_purged_rows")
+                      .description("Rows removed by the retention purge, by table")
+                      .tag("table", t)
+                      .register(registry))
+          .increment(rows);
+    }
+  }
+
+  /** Rows purged so far from {@code table}. */
+  public long retentionPurgedCount(String table) {
+    Counter counter = purgedCounters.get(table);
+    return counter == null ? 0 : (long) counter.count();
   }
 
   /** Counts one finished claim by destination and outcome (delivered, retry, dead, skipped…). */

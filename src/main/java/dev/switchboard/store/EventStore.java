@@ -3,6 +3,7 @@ package dev.switchboard.store;
 import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.domain.EventStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -42,8 +43,13 @@ public interface EventStore extends AutoCloseable {
   /** Deliveries not yet in a final state: the backlog that ingest's high-water mark watches. */
   long countUnfinishedDeliveries();
 
-  /** Forgets idempotency keys that expired before {@code now}; returns how many. */
-  int purgeExpiredKeys(Instant now);
+  /**
+   * Retention ({@code store.retention}): removes events, with their deliveries and attempts, whose
+   * deliveries are all settled for longer than {@code delivered} (dead letters: {@code dead},
+   * unless discarded), never one with a delivery that can still be attempted; then the idempotency
+   * keys that expired by {@code now}. Works in small write batches; returns what it removed.
+   */
+  Purged purgeHistory(Instant now, Duration delivered, Duration dead);
 
   /** True when the last write succeeded or a probe write succeeds now. */
   boolean isWritable();

@@ -323,7 +323,8 @@ class ConfigLoaderTest {
                 "jdbc:postgresql://db/sb",
                 "sb",
                 null,
-                1L << 30));
+                1L << 30,
+                StoreConfig.Retention.DEFAULT));
     assertThat(loaded.admin().token()).isNull();
     SourceConfig orders = loaded.sources().get("orders");
     assertThat(orders.verify().tolerance()).isEqualTo(Duration.ofMinutes(1));

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 
@@ -48,6 +49,18 @@ public final class GatewayFixture implements AutoCloseable {
   public static GatewayFixture start(
       Path dir, String serverLines, String yaml, Map<String, String> env, MutableClock clock)
       throws Exception {
+    return start(dir, serverLines, "", yaml, env, clock);
+  }
+
+  /** As above, with extra indented lines for the {@code store:} section too, and any clock. */
+  public static GatewayFixture start(
+      Path dir,
+      String serverLines,
+      String storeLines,
+      String yaml,
+      Map<String, String> env,
+      Clock clock)
+      throws Exception {
     Path file = dir.resolve("switchboard.yaml");
     String full =
         "server:\n  host: 127.0.0.1\n  port: 0\n"
@@ -55,6 +68,7 @@ public final class GatewayFixture implements AutoCloseable {
             + "store:\n  path: "
             + dir.resolve("switchboard.db")
             + "\n"
+            + storeLines
             + yaml;
     Files.writeString(file, full);
     SwitchboardConfig config = ConfigLoader.load(file, env);

@@ -13,6 +13,7 @@ import dev.switchboard.store.EventQuery;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
+import dev.switchboard.store.Purged;
 import dev.switchboard.store.QueuedDelivery;
 import dev.switchboard.store.StoreUnavailableException;
 import java.sql.Connection;
@@ -20,6 +21,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,6 +83,15 @@ public final class SqlEventStore implements EventStore {
         .locations("classpath:db/migration")
         .load()
         .migrate();
+    return new SqlEventStore(dialect, clock, batchSizeObserver);
+  }
+
+  /**
+   * Opens a store whose schema the caller migrated (tests on PostgreSQL, until Flyway's PostgreSQL
+   * module is part of the build).
+   */
+  static SqlEventStore openMigrated(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
+      throws SQLException {
     return new SqlEventStore(dialect, clock, batchSizeObserver);
   }
 
@@ -248,15 +259,36 @@ public final class SqlEventStore implements EventStore {
   }
 
   @Override
-  public int purgeExpiredKeys(Instant now) {
-    return (Integer)
+  public Purged purgeHistory(Instant now, Duration delivered, Duration dead) {
+    long deliveredCutoff = now.minus(delivered).toEpochMilli();
+    long deadCutoff = now.minus(dead).toEpochMilli();
+    Purged total = Purged.NONE;
+    SqlRetention.Position position = SqlRetention.Position.START;
+    SqlRetention.Candidates next;
+    do {
+      SqlRetention.Position after = position;
+      next = readers.read(c -> SqlRetention.candidates(c, after, deliveredCutoff, deadCutoff));
+      if (!next.ids().isEmpty()) {
+        total = total.plus(purgeEvents(next.ids(), deliveredCutoff, deadCutoff));
+      }
+      position = next.last();
+    } while (next.ids().size() >= SqlRetention.BATCH);
+    long at = now.toEpochMilli();
+    int keys;
+    do {
+      keys = (Integer) await(writer.submit(ctx -> SqlRetention.purgeKeys(ctx, at)));
+      total = total.plus(new Purged(0, 0, 0, keys));
+    } while (keys >= SqlRetention.BATCH);
+    return total;
+  }
+
+  /**
+   * One writer op: those of {@code ids} the rule still allows, checked again (a replay may race).
+   */
+  Purged purgeEvents(List<String> ids, long deliveredCutoff, long deadCutoff) {
+    return (Purged)
         await(
-            writer.submit(
-                ctx -> {
-                  PreparedStatement purge = ctx.statement(SqlText.PURGE_KEYS);
-                  purge.setLong(1, now.toEpochMilli());
-                  return purge.executeUpdate();
-                }));
+            writer.submit(ctx -> SqlRetention.purgeEvents(ctx, ids, deliveredCutoff, deadCutoff)));
   }
 
   @Override

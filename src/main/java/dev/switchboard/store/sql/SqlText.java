@@ -31,8 +31,6 @@ final class SqlText {
       "SELECT id, source, idempotency_key, event_time, partition_key, received_at, payload,"
           + " headers, status, quarantine_reason FROM events";
 
-  static final String PURGE_KEYS = "DELETE FROM idempotency_keys WHERE expires_at <= ?";
-
   static final String HEARTBEAT = "UPDATE store_heartbeat SET beat_at = ? WHERE id = 1";
 
   static final String PROBE_SPACE =

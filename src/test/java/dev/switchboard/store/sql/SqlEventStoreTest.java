@@ -85,8 +85,18 @@ class SqlEventStoreTest {
     try (SqlEventStore store =
         SqlEventStore.open(new SqliteDialect(dir.resolve("c.db")), Clock.systemUTC(), n -> {})) {
       store.ingest(event("old", "{}")).get();
-      assertThat(store.purgeExpiredKeys(now.plus(Duration.ofHours(47)))).isZero();
-      assertThat(store.purgeExpiredKeys(now.plus(Duration.ofHours(48)))).isEqualTo(1);
+      assertThat(
+              store
+                  .purgeHistory(
+                      now.plus(Duration.ofHours(47)), Duration.ofDays(7), Duration.ofDays(30))
+                  .keys())
+          .isZero();
+      assertThat(
+              store
+                  .purgeHistory(
+                      now.plus(Duration.ofHours(48)), Duration.ofDays(7), Duration.ofDays(30))
+                  .keys())
+          .isEqualTo(1L);
       assertThat(store.ingest(event("old", "{}")).get()).isInstanceOf(IngestOutcome.Accepted.class);
       assertThat(store.countEvents()).isEqualTo(2);
     }
