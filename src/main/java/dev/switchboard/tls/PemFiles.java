@@ -80,7 +80,8 @@ final class PemFiles {
       try {
         switch (object) {
           case PrivateKeyInfo info -> keys.add(converter.getPrivateKey(info));
-          case PEMKeyPair pair -> keys.add(converter.getKeyPair(pair).getPrivate());
+          // only the private half: a SEC1 EC key may come without its public key
+          case PEMKeyPair pair -> keys.add(converter.getPrivateKey(pair.getPrivateKeyInfo()));
           case PKCS8EncryptedPrivateKeyInfo ignored -> throw encrypted(file);
           case PEMEncryptedKeyPair ignored -> throw encrypted(file);
           default -> {
@@ -125,6 +126,9 @@ final class PemFiles {
 
   /** The PEM objects of the file; a problem when it cannot be read or has none. */
   private static List<Object> read(Path file, String what) throws PemFileException {
+    if (Files.isDirectory(file)) {
+      throw new PemFileException(file, what + " file " + file + " is a directory, not a file");
+    }
     String text;
     try {
       // PEM is ASCII; Latin-1 never fails, so binary (DER) content reaches the "not PEM" answer
