@@ -1,5 +1,7 @@
 package dev.switchboard.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -248,6 +250,25 @@ public final class TestCertificates {
       return Files.writeString(file, text.toString());
     } catch (OperatorCreationException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Fails if {@code text} holds any 16-character piece of the key file's base64 body: messages and
+   * logs must never carry key material.
+   */
+  public static void assertNoKeyMaterial(String text, Path keyFile) {
+    try {
+      for (String line : Files.readAllLines(keyFile)) {
+        if (line.startsWith("-----") || line.contains(":") || line.length() < 16) {
+          continue;
+        }
+        for (int i = 0; i + 16 <= line.length(); i += 8) {
+          assertThat(text).as("text quoting the key").doesNotContain(line.substring(i, i + 16));
+        }
+      }
+    } catch (IOException e) {
+      throw new AssertionError(e);
     }
   }
 }

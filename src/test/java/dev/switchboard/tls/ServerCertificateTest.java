@@ -95,7 +95,7 @@ class ServerCertificateTest {
         .satisfies(e -> assertThat(((PemFileException) e).file()).isEqualTo(key))
         .hasMessageContaining("the private key in " + key)
         .hasMessageContaining("does not match the certificate CN=localhost in " + chain)
-        .satisfies(e -> assertNoKeyMaterial(e.getMessage(), key));
+        .satisfies(e -> TestCertificates.assertNoKeyMaterial(e.getMessage(), key));
   }
 
   @Test
@@ -207,7 +207,7 @@ class ServerCertificateTest {
     assertThatThrownBy(() -> ServerCertificate.load(chain(rsaServer, rsaCa), key))
         .isInstanceOf(PemFileException.class)
         .hasMessageContaining(key.toString())
-        .satisfies(e -> assertNoKeyMaterial(e.getMessage(), key));
+        .satisfies(e -> TestCertificates.assertNoKeyMaterial(e.getMessage(), key));
   }
 
   @Test
@@ -248,22 +248,6 @@ class ServerCertificateTest {
     Certificate[] chain = store.getCertificateChain("switchboard");
     assertThat(Arrays.asList(chain)).containsExactly(rsaServer.certificate(), rsaCa.certificate());
     assertThat(loaded.toString()).startsWith("ServerCertificate[CN=localhost, valid until ");
-    assertNoKeyMaterial(loaded.toString(), key);
-  }
-
-  /** No line of the key file's base64 body (nor any 16-character piece of it) in {@code text}. */
-  static void assertNoKeyMaterial(String text, Path keyFile) {
-    try {
-      for (String line : Files.readAllLines(keyFile)) {
-        if (line.startsWith("-----") || line.length() < 16) {
-          continue;
-        }
-        for (int i = 0; i + 16 <= line.length(); i += 8) {
-          assertThat(text).doesNotContain(line.substring(i, i + 16));
-        }
-      }
-    } catch (java.io.IOException e) {
-      throw new AssertionError(e);
-    }
+    TestCertificates.assertNoKeyMaterial(loaded.toString(), key);
   }
 }
