@@ -116,7 +116,7 @@ final class AdminClient implements AutoCloseable {
               + e.getMessage()
               + " (if its certificate is from a private CA or self-signed, pass --ca-cert FILE)");
     } catch (IOException e) {
-      throw unreachable(e.getClass().getSimpleName());
+      throw unreachable(e.getClass().getSimpleName() + httpsHint(base));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Failure(EXIT_UNREACHABLE, "interrupted");
@@ -155,6 +155,13 @@ final class AdminClient implements AutoCloseable {
     throw new Failure(
         EXIT_REFUSED,
         "unexpected answer " + status + " from " + base + " (is it a Switchboard gateway?)");
+  }
+
+  /** A plain-HTTP URL that gets no HTTP answer may point at a gateway that serves HTTPS. */
+  static String httpsHint(URI url) {
+    return "http".equalsIgnoreCase(url.getScheme())
+        ? " (if the gateway serves HTTPS, use an https:// URL)"
+        : "";
   }
 
   private Failure unreachable(String why) {

@@ -138,6 +138,14 @@ final class SendCommand implements Callable<Integer> {
               + e.getMessage()
               + " (if its certificate is from a private CA or self-signed, pass --ca-cert FILE)");
       return 3;
+    } catch (IOException e) {
+      System.err.println(
+          "send: no answer from "
+              + url.getAuthority()
+              + ": "
+              + e.getClass().getSimpleName()
+              + AdminClient.httpsHint(url));
+      return 3;
     }
   }
 

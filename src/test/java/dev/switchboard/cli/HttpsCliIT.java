@@ -159,6 +159,34 @@ class HttpsCliIT {
   }
 
   @Test
+  void plainHttpUrlToTheHttpsGatewaySaysToUseHttps() throws Exception {
+    Run run =
+        AdminCliIT.raw(
+            "destinations",
+            "list",
+            "--url",
+            "http://127.0.0.1:" + gw.gateway().port(),
+            "--token",
+            TOKEN);
+
+    assertThat(run.exit()).isEqualTo(AdminClient.EXIT_UNREACHABLE);
+    assertThat(run.err()).contains("if the gateway serves HTTPS, use an https:// URL");
+    Path file = Files.writeString(dir.resolve("plain.json"), "{\"interactionId\":\"plain\"}");
+    Run send =
+        AdminCliIT.raw(
+            "send",
+            "--url",
+            "http://127.0.0.1:" + gw.gateway().port() + "/hooks/calls",
+            "--file",
+            file.toString(),
+            "--header",
+            "X-Genesys-Signature",
+            "--secret",
+            SECRET);
+    assertThat(send.exit()).isEqualTo(3);
+  }
+
+  @Test
   void adminCommandInsecureWorksAndWarns() {
     Run run = admin("destinations", "list", "--insecure");
 
