@@ -3,6 +3,8 @@ package dev.switchboard;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -122,6 +124,20 @@ class ArchitectureTest {
             "dev.switchboard.admin..",
             "dev.switchboard.ingest",
             "io.javalin..")
+        .check(classes);
+  }
+
+  @Test
+  void tlsDependsOnNoOtherSwitchboardPackage() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.tls..")
+        .should()
+        .dependOnClassesThat(
+            JavaClass.Predicates.resideInAPackage("dev.switchboard..")
+                .and(
+                    DescribedPredicate.not(
+                        JavaClass.Predicates.resideInAPackage("dev.switchboard.tls.."))))
         .check(classes);
   }
 }

@@ -5,6 +5,7 @@ import dev.switchboard.admin.QueueSampler;
 import dev.switchboard.admin.UiRoutes;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.EnricherConfig;
+import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.StoreConfig;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.destination.Destination;
@@ -19,6 +20,8 @@ import dev.switchboard.observability.StatsSeries;
 import dev.switchboard.store.Purged;
 import dev.switchboard.store.sql.SqlEventStore;
 import dev.switchboard.store.sql.SqliteDialect;
+import dev.switchboard.tls.PemFileException;
+import dev.switchboard.tls.ServerCertificate;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -57,11 +60,7 @@ public final class Gateway implements AutoCloseable {
 
   private Gateway(SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch)
       throws IOException, SQLException {
-    if (config.server().tls() != null) {
-      // refusing is safer than silently serving plain HTTP to senders that expect HTTPS
-      throw new IllegalArgumentException(
-          "server.tls is not supported yet: terminate TLS in front of Switchboard for now");
-    }
+    ServerCertificate certificate = loadCertificate(config.server().tls(), clock);
     this.config = config;
     this.metrics = new GatewayMetrics(clock);
     this.store = openStore(config.store(), clock, metrics);
@@ -108,6 +107,16 @@ public final class Gateway implements AutoCloseable {
               cfg.concurrency.useVirtualThreads =
                   !Boolean.getBoolean("switchboard.platformThreads");
               cfg.jetty.modifyServer(server -> server.insertHandler(intake));
+              if (certificate != null) {
+                cfg.jetty.addConnector(
+                    (server, httpConfig) ->
+                        HttpsListener.connector(
+                            server,
+                            httpConfig,
+                            certificate,
+                            config.server().host(),
+                            config.server().port()));
+              }
               health.register(cfg.routes);
               new AdminRoutes(
                       config.admin() == null ? null : config.admin().token(),
@@ -152,6 +161,35 @@ public final class Gateway implements AutoCloseable {
         config.sources().size(),
         config.store().type());
     return gateway;
+  }
+
+  /**
+   * The HTTPS listener's certificate, or null for plain HTTP. The configuration loader has already
+   * checked the files; this reads them again as they are now, and refuses to start rather than
+   * serve plain HTTP to senders that expect HTTPS.
+   */
+  private static ServerCertificate loadCertificate(ServerConfig.TlsConfig tls, Clock clock) {
+    if (tls == null) {
+      return null;
+    }
+    Path cert = Path.of(tls.cert());
+    Path key = Path.of(tls.key());
+    ServerCertificate certificate;
+    try {
+      certificate = ServerCertificate.load(cert, key);
+    } catch (PemFileException e) {
+      String at =
+          cert.equals(key)
+              ? "server.tls"
+              : e.file().equals(cert) ? "server.tls.cert" : "server.tls.key";
+      throw new IllegalArgumentException(at + ": " + e.getMessage());
+    }
+    certificate
+        .validityWarning(clock.instant())
+        .ifPresentOrElse(
+            warning -> LOG.warn("HTTPS: {}", warning),
+            () -> LOG.info("HTTPS with certificate {}", certificate.describe()));
+    return certificate;
   }
 
   private static SqlEventStore openStore(StoreConfig store, Clock clock, GatewayMetrics metrics)

@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.StringJoiner;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The operator commands' way to a running gateway: its admin API over the JDK's HTTP client. Every
@@ -45,13 +47,18 @@ final class AdminClient implements AutoCloseable {
   private final URI base;
   private final String token;
   private final String actor;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http;
 
-  AdminClient(URI base, String token, String actor) {
+  /** {@code ssl} null: the JDK's default trust (the system's CAs). */
+  AdminClient(URI base, String token, String actor, SSLContext ssl) {
     this.base = base;
     this.token = token;
     this.actor = actor;
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    if (ssl != null) {
+      builder.sslContext(ssl);
+    }
+    this.http = builder.build();
   }
 
   /** GET; {@code query} values that are null are left out. */
@@ -103,8 +110,13 @@ final class AdminClient implements AutoCloseable {
       throw unreachable("connection refused");
     } catch (HttpTimeoutException e) {
       throw unreachable("no answer in time");
+    } catch (SSLHandshakeException e) {
+      throw unreachable(
+          "TLS handshake failed: "
+              + e.getMessage()
+              + " (if its certificate is from a private CA or self-signed, pass --ca-cert FILE)");
     } catch (IOException e) {
-      throw unreachable(e.getClass().getSimpleName());
+      throw unreachable(e.getClass().getSimpleName() + httpsHint(base));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Failure(EXIT_UNREACHABLE, "interrupted");
@@ -143,6 +155,13 @@ final class AdminClient implements AutoCloseable {
     throw new Failure(
         EXIT_REFUSED,
         "unexpected answer " + status + " from " + base + " (is it a Switchboard gateway?)");
+  }
+
+  /** A plain-HTTP URL that gets no HTTP answer may point at a gateway that serves HTTPS. */
+  static String httpsHint(URI url) {
+    return "http".equalsIgnoreCase(url.getScheme())
+        ? " (if the gateway serves HTTPS, use an https:// URL)"
+        : "";
   }
 
   private Failure unreachable(String why) {

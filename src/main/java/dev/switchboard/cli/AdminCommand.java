@@ -2,6 +2,7 @@ package dev.switchboard.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.tls.PemFileException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +11,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,17 +26,27 @@ import picocli.CommandLine.TypeConversionException;
 abstract class AdminCommand implements Callable<Integer> {
   @Mixin AdminOptions admin;
 
+  @Mixin TlsOptions tls;
+
   @Spec CommandSpec spec;
 
   @Override
   public final Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (AdminClient client = admin.client()) {
+    PrintWriter err = spec.commandLine().getErr();
+    SSLContext ssl;
+    try {
+      ssl = tls.sslContext();
+    } catch (PemFileException e) {
+      err.println(spec.qualifiedName() + ": --ca-cert: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    try (AdminClient client = admin.client(ssl)) {
       run(client, out);
       out.flush();
       return 0;
     } catch (AdminClient.Failure e) {
-      PrintWriter err = spec.commandLine().getErr();
       err.println(spec.qualifiedName() + ": " + e.getMessage());
       err.flush();
       return e.exitCode;

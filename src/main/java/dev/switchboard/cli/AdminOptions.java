@@ -1,6 +1,7 @@
 package dev.switchboard.cli;
 
 import java.net.URI;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
 
 /** Where the gateway is and how to prove we may ask: shared by the operator commands. */
@@ -26,12 +27,12 @@ final class AdminOptions {
       description = "who you are, recorded with replays, discards and pauses (default: cli:$USER)")
   String actor;
 
-  AdminClient client() {
+  AdminClient client(SSLContext ssl) {
     String who = actor;
     if (who == null) {
       String user = System.getProperty("user.name", "");
       who = "cli:" + user.replaceAll("[^A-Za-z0-9@._:+-]", "");
     }
-    return new AdminClient(url, token, who);
+    return new AdminClient(url, token, who, ssl);
   }
 }

@@ -12,12 +12,15 @@ import dev.switchboard.emulator.PayloadKind;
 import dev.switchboard.emulator.RetrySchedule;
 import dev.switchboard.emulator.Signer;
 import dev.switchboard.emulator.Stats;
+import dev.switchboard.tls.PemFileException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -96,6 +99,8 @@ final class EmulateCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the final statistics as JSON")
   boolean json;
 
+  @Mixin TlsOptions tls;
+
   @Override
   public Integer call() throws Exception {
     SwitchboardConfig cfg;
@@ -116,11 +121,18 @@ final class EmulateCommand implements Callable<Integer> {
               + cfg.sources().keySet());
       return 2;
     }
+    SSLContext ssl;
+    try {
+      ssl = tls.sslContext();
+    } catch (PemFileException e) {
+      System.err.println("emulate: --ca-cert: " + e.getMessage());
+      return 2;
+    }
     URI base =
         url != null
             ? url
             : URI.create(
-                "http://"
+                (cfg.server().tls() != null ? "https://" : "http://")
                     + ("0.0.0.0".equals(cfg.server().host()) ? "127.0.0.1" : cfg.server().host())
                     + ":"
                     + cfg.server().port());
@@ -159,7 +171,8 @@ final class EmulateCommand implements Callable<Integer> {
             + ", retry "
             + retry
             + ")");
-    Stats.Snapshot result = new Emulator(settings, generator, signer).run(json ? null : System.err);
+    Stats.Snapshot result =
+        new Emulator(settings, generator, signer, ssl).run(json ? null : System.err);
     if (json) {
       System.out.println(new ObjectMapper().writeValueAsString(result.asMap()));
     } else {

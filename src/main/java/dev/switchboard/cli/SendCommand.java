@@ -3,6 +3,7 @@ package dev.switchboard.cli;
 import dev.switchboard.config.VerifyConfig;
 import dev.switchboard.ingest.verify.SignatureVerifier;
 import dev.switchboard.ingest.verify.SignatureVerifiers;
+import dev.switchboard.tls.PemFileException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -17,8 +18,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -79,6 +83,8 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = "--content-type", defaultValue = "application/json")
   String contentType;
 
+  @Mixin TlsOptions tls;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     byte[] body = readPayload();
@@ -108,13 +114,38 @@ final class SendCommand implements Callable<Integer> {
               body, key, Instant.now(), "msg_" + UUID.randomUUID().toString().replace("-", ""));
       headers.forEach(request::header);
     }
-    try (HttpClient client =
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    try {
+      SSLContext ssl = tls.sslContext();
+      if (ssl != null) {
+        builder.sslContext(ssl);
+      }
+    } catch (PemFileException e) {
+      System.err.println("send: --ca-cert: " + e.getMessage());
+      return 2;
+    }
+    try (HttpClient client = builder.build()) {
       HttpResponse<String> response =
           client.send(request.build(), HttpResponse.BodyHandlers.ofString());
       System.out.println(response.statusCode());
       System.out.println(response.body());
       return response.statusCode() / 100 == 2 ? 0 : 1;
+    } catch (SSLHandshakeException e) {
+      System.err.println(
+          "send: TLS handshake with "
+              + url.getAuthority()
+              + " failed: "
+              + e.getMessage()
+              + " (if its certificate is from a private CA or self-signed, pass --ca-cert FILE)");
+      return 3;
+    } catch (IOException e) {
+      System.err.println(
+          "send: no answer from "
+              + url.getAuthority()
+              + ": "
+              + e.getClass().getSimpleName()
+              + AdminClient.httpsHint(url));
+      return 3;
     }
   }
 

@@ -46,8 +46,11 @@ final class ServeCommand implements Callable<Integer> {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "shutdown"));
     System.err.printf(
-        "switchboard serving on http://%s:%d/hooks/{source} (store: %s)%n",
-        displayHost(loaded.server().host()), gateway.port(), loaded.store().path());
+        "switchboard serving on %s://%s:%d/hooks/{source} (store: %s)%n",
+        loaded.server().tls() != null ? "https" : "http",
+        displayHost(loaded.server().host()),
+        gateway.port(),
+        loaded.store().path());
     serving = true;
     return 0;
   }

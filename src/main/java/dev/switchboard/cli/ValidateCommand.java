@@ -4,7 +4,11 @@ import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.ConfigProblem;
 import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.tls.PemFileException;
+import dev.switchboard.tls.ServerCertificate;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -22,6 +26,7 @@ final class ValidateCommand implements Callable<Integer> {
       System.out.printf(
           "%s: OK (%d source(s), %d route(s), %d destination(s))%n",
           file, config.sources().size(), config.routes().size(), config.destinations().size());
+      warnAboutCertificate(config);
       return 0;
     } catch (ConfigException e) {
       for (ConfigProblem problem : e.problems()) {
@@ -29,6 +34,21 @@ final class ValidateCommand implements Callable<Integer> {
       }
       System.err.printf("%s: %d problem(s)%n", file, e.problems().size());
       return 1;
+    }
+  }
+
+  /** An expired HTTPS certificate is valid configuration, but senders will refuse it. */
+  private void warnAboutCertificate(SwitchboardConfig config) {
+    if (config.server().tls() == null) {
+      return;
+    }
+    try {
+      X509Certificate leaf =
+          ServerCertificate.readCertificates(Path.of(config.server().tls().cert())).get(0);
+      ServerCertificate.validityWarning(leaf, Instant.now())
+          .ifPresent(w -> System.err.println("warning: server.tls.cert: " + w));
+    } catch (PemFileException e) {
+      // the loader has just read it; a file replaced since then is the next run's problem
     }
   }
 }

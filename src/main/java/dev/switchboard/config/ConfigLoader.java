@@ -125,7 +125,7 @@ public final class ConfigLoader {
             enrichersNode.entries().keySet());
     return new SwitchboardConfig(
         file.toAbsolutePath().normalize(),
-        readServer(root.mapping("server")),
+        readServer(root.mapping("server"), baseDir),
         readStore(root.mapping("store")),
         readAdmin(root.mapping("admin")),
         ordered(sources),
@@ -157,13 +157,12 @@ public final class ConfigLoader {
     return null;
   }
 
-  private static ServerConfig readServer(YamlNodeReader server) {
+  private static ServerConfig readServer(YamlNodeReader server, Path baseDir) {
     ServerConfig d = DEFAULT_SERVER;
     server.checkKeys(SERVER_KEYS);
     YamlNodeReader tls = server.mapping("tls");
     tls.checkKeys(TLS_KEYS);
-    TlsConfig tlsConfig =
-        tls.present() ? new TlsConfig(tls.required("cert"), tls.required("key")) : null;
+    TlsConfig tlsConfig = TlsSection.read(tls, baseDir);
     return new ServerConfig(
         server.string("host", d.host()),
         server.integer("port", d.port(), 0, 65535),

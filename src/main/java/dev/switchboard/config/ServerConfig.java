@@ -8,7 +8,7 @@ import java.util.List;
  *
  * @param host bind address (default 0.0.0.0)
  * @param port listen port (default 8080; 0 picks a free one)
- * @param tls PEM certificate and key, or null for plain HTTP
+ * @param tls PEM certificate and key for HTTPS, or null for plain HTTP
  * @param trustedProxies CIDRs whose {@code X-Forwarded-For} is believed (default none)
  * @param shutdownGrace how long in-flight work may finish on shutdown (default 10s)
  * @param backlogHighWater pending deliveries above which ingest answers 503 (default 1,000,000)
@@ -23,5 +23,9 @@ public record ServerConfig(
     long backlogHighWater,
     Duration ackTimeout) {
 
+  /**
+   * @param cert PEM certificate chain file, the gateway's own certificate first (absolute path)
+   * @param key PEM private key file belonging to the first certificate (absolute path)
+   */
   public record TlsConfig(String cert, String key) {}
 }

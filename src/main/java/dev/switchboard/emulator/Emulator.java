@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
 
 /**
  * Sends a generated event stream to a gateway source like Genesys does: signed, at a constant rate
@@ -63,11 +64,18 @@ public final class Emulator {
   private final Signer signer;
   private final Stats stats = new Stats();
   private final AtomicLong inFlight = new AtomicLong();
+  private final SSLContext ssl;
 
   public Emulator(Settings settings, EventGenerator generator, Signer signer) {
+    this(settings, generator, signer, null);
+  }
+
+  /** As above, trusting an https gateway's certificate per {@code ssl} (null: the system CAs). */
+  public Emulator(Settings settings, EventGenerator generator, Signer signer, SSLContext ssl) {
     this.settings = settings;
     this.generator = generator;
     this.signer = signer;
+    this.ssl = ssl;
   }
 
   public Stats stats() {
@@ -83,7 +91,11 @@ public final class Emulator {
     Semaphore slots = new Semaphore(settings.connections());
     ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    HttpClient client = HttpClient.newBuilder().connectTimeout(settings.timeout()).build();
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(settings.timeout());
+    if (ssl != null) {
+      builder.sslContext(ssl);
+    }
+    HttpClient client = builder.build();
     long startNanos = System.nanoTime();
     if (progress != null) {
       timer.scheduleAtFixedRate(

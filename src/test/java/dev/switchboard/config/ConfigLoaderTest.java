@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.switchboard.config.RouteConfig.Ordering;
 import dev.switchboard.config.RouteConfig.Stale;
 import dev.switchboard.config.SourceConfig.OnInvalid;
+import dev.switchboard.testing.TestCertificates;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -274,6 +275,9 @@ class ConfigLoaderTest {
   @Test
   void everyOptionalKeyIsTyped(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("order.schema.json"), "{\"type\": \"object\"}");
+    TestCertificates.Identity server = TestCertificates.server(TestCertificates.ca("EC"), "EC");
+    TestCertificates.writeCertificates(dir.resolve("tls.crt"), server.certificate());
+    TestCertificates.writePkcs8Key(dir.resolve("tls.key"), server.privateKey());
     Path config =
         Files.writeString(
             dir.resolve("switchboard.yaml"),
@@ -310,7 +314,8 @@ class ConfigLoaderTest {
             new ServerConfig(
                 "127.0.0.1",
                 0,
-                new ServerConfig.TlsConfig("tls.crt", "tls.key"),
+                new ServerConfig.TlsConfig(
+                    dir.resolve("tls.crt").toString(), dir.resolve("tls.key").toString()),
                 List.of("10.0.0.0/8"),
                 Duration.ofSeconds(30),
                 5000,
