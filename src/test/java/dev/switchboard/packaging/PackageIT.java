@@ -1,12 +1,15 @@
 package dev.switchboard.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.switchboard.testing.ChildGateway;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,12 +38,13 @@ class PackageIT {
   @TempDir static Path dir;
   static Path home; // the unpacked switchboard-<version>/
   static String version;
+  static final boolean SKIPPED = Boolean.getBoolean("switchboard.tarball.skip");
 
   @BeforeAll
   static void unpack() throws Exception {
-    assumeFalse(
-        Boolean.getBoolean("switchboard.tarball.skip"),
-        "the tarball was not built (-Dswitchboard.tarball.skip=true)");
+    if (SKIPPED) {
+      return;
+    }
     Path tarball =
         Path.of(
             System.getProperty(
@@ -57,6 +62,11 @@ class PackageIT {
           .containsExactly("switchboard-" + version);
     }
     home = unpacked.resolve("switchboard-" + version);
+  }
+
+  @BeforeEach
+  void tarballWasBuilt() {
+    assumeFalse(SKIPPED, "the tarball was not built (-Dswitchboard.tarball.skip=true)");
   }
 
   @Test
@@ -163,7 +173,7 @@ class PackageIT {
     Process child = pb.start();
     try (HttpClient client =
         HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-      ChildGateway.awaitReady(client, port);
+      awaitReady(client, port, child, log);
       // the launcher exec'd the bundled java: the process is the unpacked runtime's binary
       Path exe = Path.of("/proc/" + child.pid() + "/exe").toRealPath();
       assertThat(exe).isEqualTo(home.resolve("runtime/bin/java").toRealPath());
@@ -201,6 +211,26 @@ class PackageIT {
     Result verify = run(List.of(analyze.toString(), "verify", unit.toString()));
     assertThat(verify.exit()).as(verify.output()).isZero();
     assertThat(verify.output()).as("warnings from systemd-analyze verify").isBlank();
+  }
+
+  /** Waits for {@code /readyz} 200; fails at once, with the child's output, if it exits. */
+  private static void awaitReady(HttpClient client, int port, Process child, Path log)
+      throws IOException {
+    HttpRequest ready =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+            .timeout(Duration.ofSeconds(2))
+            .build();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(100))
+          .failFast("the packaged gateway exited", () -> !child.isAlive())
+          .ignoreExceptions()
+          .until(
+              () -> client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+    } catch (RuntimeException e) {
+      throw new AssertionError("not ready; its output:\n" + Files.readString(log), e);
+    }
   }
 
   /** {@code dir/links/switchboard -> sub/switchboard -> ../../opt/switchboard-v/bin/switchboard} */
