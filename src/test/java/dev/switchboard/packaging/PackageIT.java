@@ -106,7 +106,7 @@ class PackageIT {
   }
 
   @Test
-  void runtimeHasTheModulesTheGatewayNeedsAndNoLocaleData() throws Exception {
+  void runtimeHasTheModulesTheGatewayNeedsAndMakesEcKeys() throws Exception {
     Result modules = run(List.of(home.resolve("runtime/bin/java").toString(), "--list-modules"));
     assertThat(modules.exit()).as(modules.output()).isZero();
     List<String> names =
@@ -125,6 +125,27 @@ class PackageIT {
             "jdk.charsets",
             "jdk.zipfs")
         .doesNotContain("jdk.localedata", "jdk.jlink", "jdk.compiler");
+
+    // an EC key pair and self-signed certificate, as an HTTPS listener's PEM files would hold
+    Result ec =
+        run(
+            List.of(
+                home.resolve("runtime/bin/keytool").toString(),
+                "-genkeypair",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-alias",
+                "tls",
+                "-dname",
+                "CN=localhost",
+                "-keystore",
+                dir.resolve("ec.p12").toString(),
+                "-storepass",
+                "changeit"));
+    assertThat(ec.exit()).as(ec.output()).isZero();
+    assertThat(dir.resolve("ec.p12")).isNotEmptyFile();
   }
 
   @Test
