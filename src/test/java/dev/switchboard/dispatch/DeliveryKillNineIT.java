@@ -144,8 +144,9 @@ class DeliveryKillNineIT {
 
       // the crash left work behind: deliveries claimed under a lease and deliveries still to go
       atKill = countByState();
-      assertThat(atKill.getOrDefault("in_flight", 0L))
-          .as("deliveries in flight in the store at the kill: %s (%s)", atKill, dir)
+      Map<String, String> stateAtKill = stateByDelivery();
+      assertThat(atKill.getOrDefault("in_flight", 0L) + atKill.getOrDefault("pending", 0L))
+          .as("deliveries claimed or waiting in the store at the kill: %s (%s)", atKill, dir)
           .isPositive();
       assertThat(acked.keySet())
           .as("acknowledged events the destination had not seen at the kill")
@@ -193,12 +194,15 @@ class DeliveryKillNineIT {
       // delivery's outcome cannot have been written and it must be sent again after the restart
       Instant killed = killedAt;
       Set<String> heldAtKill = new TreeSet<>();
+      Map<String, String> heldStates = new TreeMap<>(); // Idempotency-Key (delivery id) -> state
       Set<String> sentAfterRestart = new HashSet<>();
       for (FakeDestination.Request r : requests) {
         if (r.arrivedAt().isAfter(restartedAt)) {
           sentAfterRestart.add(interactionId(r));
         } else if (r.arrivedAt().plus(ANSWER_DELAY).isAfter(killed)) {
           heldAtKill.add(interactionId(r));
+          String key = r.header("Idempotency-Key");
+          heldStates.put(key, stateAtKill.getOrDefault(key, "missing"));
         }
       }
       String summary =
@@ -243,9 +247,12 @@ class DeliveryKillNineIT {
           .noneMatch(ids -> ids.contains(","));
       // what was held at the destination at the kill was in flight, and was sent again
       assertThat(heldAtKill).as("requests held at the destination at the kill").isNotEmpty();
-      assertThat(atKill.getOrDefault("in_flight", 0L))
-          .as("in flight in the store at the kill; " + summary)
-          .isGreaterThanOrEqualTo(heldAtKill.size());
+      // Its outcome was never written: in_flight, or still pending when the claim had not been
+      // committed yet (with one process on SQLite the claim is written behind the send, and a
+      // restart returns every in_flight row to pending anyway).
+      assertThat(heldStates)
+          .as("store state at the kill of the requests held at the destination; " + summary)
+          .allSatisfy((key, state) -> assertThat(state).isIn("in_flight", "pending"));
       assertThat(sentAfterRestart)
           .as("requests held at the kill and sent again after the restart; " + summary)
           .containsAll(heldAtKill);
@@ -302,6 +309,18 @@ class DeliveryKillNineIT {
       }
     }
     return counts;
+  }
+
+  private Map<String, String> stateByDelivery() throws SQLException {
+    Map<String, String> states = new HashMap<>();
+    try (Connection c = readOnly();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT id, state FROM deliveries")) {
+      while (rs.next()) {
+        states.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    return states;
   }
 
   private Map<String, StoredEvent> storedEvents() throws SQLException {
