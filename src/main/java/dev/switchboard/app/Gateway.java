@@ -353,8 +353,11 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Graceful stop: new requests get 503, the listener stops once requests inside have their
-   * answers, then the store writes what it was handed and closes.
+   * Graceful stop (SPEC §9), all within {@code server.shutdown_grace}: new ingest requests get 503
+   * {@code shutting_down}; requests inside get their answers; attempts in flight finish and their
+   * outcomes are written (what still runs after the grace is left in the store and resumed on the
+   * next start); then the listener stops and the store writes what it was handed and closes.
+   * Idempotent.
    */
   @Override
   public void close() {
@@ -364,12 +367,17 @@ public final class Gateway implements AutoCloseable {
       }
       closed = true;
     }
-    LOG.info("switchboard shutting down");
+    Duration grace = config.server().shutdownGrace();
+    LOG.info("switchboard shutting down (grace {} s)", grace.toSeconds());
+    // one deadline for the whole stop, so the process exits within the grace and a few seconds
+    long deadline = System.nanoTime() + grace.toNanos();
     ingest.stopAccepting();
-    awaitIngestIdle(config.server().shutdownGrace());
-    http.stop();
+    awaitIngestIdle(grace);
     housekeeping.shutdownNow();
-    dispatcher.close(config.server().shutdownGrace());
+    // the listener stays up meanwhile: senders get 503 shutting_down (and retry) rather than a
+    // refused connection, and /readyz tells a load balancer to drain
+    dispatcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    http.stop();
     store.close();
     LOG.info("switchboard stopped");
   }

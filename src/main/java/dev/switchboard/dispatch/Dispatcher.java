@@ -121,6 +121,10 @@ public final class Dispatcher implements AutoCloseable {
   private final boolean singleNode;
   private volatile boolean stopping;
 
+  /** Attempts handed to a worker and not yet returned (a lease may not be taken yet). */
+  private final java.util.concurrent.atomic.AtomicInteger attemptsRunning =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /**
    * @param destinations the built connectors by name; a configured destination missing here is held
    *     (its deliveries wait) with {@code unavailable} giving the reason
@@ -431,11 +435,13 @@ public final class Dispatcher implements AutoCloseable {
       lane.breaker.admitted();
       Generation started = generation;
       started.enter();
+      attemptsRunning.incrementAndGet();
       workers.execute(
           () -> {
             try {
               attempt(lane, connector, batch);
             } finally {
+              attemptsRunning.decrementAndGet();
               started.leave();
             }
           });
@@ -1295,19 +1301,29 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * Stops starting attempts, lets running ones finish within {@code grace}, then stops. What is
-   * left stays in the store (leases expire and are returned on the next start).
+   * Stops starting attempts, lets running ones finish within {@code grace} (their outcomes
+   * written), then stops. An attempt still running after the grace is interrupted and abandoned:
+   * its delivery stays in flight in the store and is returned to pending on the next start (its
+   * lease expires), to be sent again with the same idempotency key.
    */
   public void close(Duration grace) {
     if (stopping) {
       return;
     }
-    for (DestinationLane lane : lanes.values()) {
-      post(() -> lane.paused = true);
-    }
+    post(() -> lanes.values().forEach(lane -> lane.paused = true));
     long deadline = System.nanoTime() + grace.toNanos();
-    while (!leases.isEmpty() && System.nanoTime() < deadline) {
+    // an attempt is running until its worker returns, and its outcome is written once its lease
+    // is gone: wait for both
+    while ((attemptsRunning.get() > 0 || !leases.isEmpty()) && System.nanoTime() < deadline) {
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+    if (attemptsRunning.get() > 0 || !leases.isEmpty()) {
+      LOG.warn(
+          "{} delivery(ies) still in flight after the shutdown grace: left in the store, resumed"
+              + " on the next start",
+          Math.max(attemptsRunning.get(), leases.size()));
+    } else {
+      LOG.info("every attempt in flight finished within the shutdown grace");
     }
     stopping = true;
     loop.interrupt();
