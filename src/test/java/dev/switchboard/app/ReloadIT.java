@@ -266,6 +266,55 @@ class ReloadIT {
   }
 
   @Test
+  void aRemovedDestinationsDeliveriesWaitInTheStoreAndResumeWhenItComesBack() throws Exception {
+    String withCrm =
+        """
+        routes:
+          to-crm: { from: calls, to: crm }
+        """
+            + destinations(crm.uri("/in"), "    rate_limit: 1/hour\n");
+    start(withCrm);
+    for (String id : List.of("r-1", "r-2", "r-3")) {
+      assertThat(post(id, "RESOLVED").statusCode()).isEqualTo(202);
+    }
+    // the rate limit lets one through; the clock stands still, so the others wait
+    await().atMost(Duration.ofSeconds(10)).until(() -> crm.requests().size() == 1);
+
+    rewrite(full(sourceAndAdmin()));
+    HttpResponse<String> removed = reload();
+    assertThat(removed.statusCode()).as(removed.body()).isEqualTo(200);
+    assertThat(JSON.readTree(removed.body()).at("/destinations/removed/0").asText())
+        .isEqualTo("crm");
+    HttpResponse<String> status =
+        gw.send(
+            HttpRequest.newBuilder(gw.uri("/api/v1/destinations/crm"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .build());
+    assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+    JsonNode crmStatus = JSON.readTree(status.body());
+    assertThat(crmStatus.path("available").asBoolean()).isFalse();
+    assertThat(crmStatus.path("unavailableReason").asText()).contains("removed");
+    assertThat(crmStatus.path("queueDepth").asLong()).isEqualTo(2);
+    assertThat(gw.gateway().store().countUnfinishedDeliveries()).isEqualTo(2);
+
+    rewrite(
+        full(
+            sourceAndAdmin()
+                + """
+                routes:
+                  to-crm: { from: calls, to: crm }
+                """
+                + destinations(crm.uri("/in"), "")));
+    HttpResponse<String> back = reload();
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> assertThat(interactionIds(crm)).containsExactlyInAnyOrder("r-1", "r-2", "r-3"));
+    assertThat(crm.requests()).hasSize(3);
+  }
+
+  @Test
   void reloadsUnderLoadDeliverEveryAcceptedEventExactlyOnce() throws Exception {
     // each answer takes a little while, so attempts are in flight on a connector being replaced
     for (int i = 0; i < 5_000; i++) {
