@@ -314,6 +314,47 @@ class ReloadIT {
     assertThat(crm.requests()).hasSize(3);
   }
 
+  /** {@code switchboard ARGS --url … --token …} in this JVM: exit code, stdout, stderr. */
+  String[] cli(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cmd = new picocli.CommandLine(new dev.switchboard.cli.Main());
+    cmd.setOut(new java.io.PrintWriter(out, true));
+    cmd.setErr(new java.io.PrintWriter(err, true));
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--url", gw.uri("").toString(), "--token", TOKEN));
+    int exit = cmd.execute(all.toArray(String[]::new));
+    return new String[] {Integer.toString(exit), out.toString(), err.toString()};
+  }
+
+  @Test
+  void theReloadCommandPrintsWhatChangedOrEveryProblem() throws Exception {
+    String routes =
+        """
+        routes:
+          to-crm: { from: calls, to: crm }
+        """;
+    start(routes + destinations(crm.uri("/in"), ""));
+    rewrite(
+        full(
+            sourceAndAdmin()
+                + routes
+                + "  to-nowhere: { from: calls, to: nowhere }\n"
+                + destinations(crm.uri("/in"), "")));
+    String[] bad = cli("reload");
+    assertThat(bad[0]).as(bad[2]).isEqualTo("1");
+    assertThat(bad[2]).contains("invalid_config").contains("routes.to-nowhere.to");
+    rewrite(
+        full(
+            sourceAndAdmin()
+                + routes
+                + "  to-crm-too: { from: calls, to: crm }\n"
+                + destinations(crm.uri("/in"), "")));
+    String[] ok = cli("reload");
+    assertThat(ok[0]).as(ok[2]).isEqualTo("0");
+    assertThat(ok[1]).contains("routes added: to-crm-too");
+  }
+
   @Test
   void reloadsUnderLoadDeliverEveryAcceptedEventExactlyOnce() throws Exception {
     // each answer takes a little while, so attempts are in flight on a connector being replaced
