@@ -239,6 +239,7 @@ public final class Dispatcher implements AutoCloseable {
               if (changed || !lane.perKeyRoutes().equals(perKey)) {
                 lane.forgetWaiting(perKey);
               }
+              lane.unavailableReason = reason;
             }
             lane.sweepWanted = true;
             next.put(name, lane);
