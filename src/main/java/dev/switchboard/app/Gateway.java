@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: the only place that wires concrete classes. Opens the store (migrating it),
- * builds ingest, and starts the HTTP listener; {@link #close} shuts down in the reverse order so
- * every request already inside gets its answer.
+ * builds ingest, and starts the HTTP listener; {@link #reload} applies a changed configuration file
+ * without a restart; {@link #close} shuts down in the reverse order so every request already inside
+ * gets its answer.
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);

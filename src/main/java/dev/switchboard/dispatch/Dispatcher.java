@@ -266,8 +266,11 @@ public final class Dispatcher implements AutoCloseable {
           this.lanes = java.util.Collections.unmodifiableMap(next);
           Generation old = generation;
           generation = new Generation();
-          retired.add(old);
           old.retire(replaced);
+          retired.removeIf(Generation::finished);
+          if (!old.finished()) {
+            retired.add(old);
+          }
           return null;
         });
   }

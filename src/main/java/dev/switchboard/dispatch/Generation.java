@@ -41,6 +41,11 @@ final class Generation {
     closing.forEach(Generation::closeQuietly);
   }
 
+  /** Retired, and everything it had to close is closed. */
+  synchronized boolean finished() {
+    return retired && running == 0 && toClose.isEmpty();
+  }
+
   /** At shutdown, after the grace: whatever still runs is abandoned to the store's lease. */
   void closeNow() {
     List<Runnable> closing;

@@ -74,7 +74,8 @@ public final class IngestService {
   /**
    * Switches to {@code config} for the requests that start from now on; requests already inside
    * finish on the configuration they started with. A source whose settings and routes did not
-   * change keeps its intake, and so its rate limit's state.
+   * change (and that has no schema file, which is read again) keeps its intake, and so its rate
+   * limit's state.
    *
    * @throws RuntimeException when a source cannot be built (nothing is switched then)
    */
@@ -93,8 +94,10 @@ public final class IngestService {
         }
       }
       SourceIntake old = previous == null ? null : previous.sources().get(source.name());
+      // a schema file may have changed under the same settings: read it again
       boolean same =
           old != null
+              && source.schema() == null
               && old.config.equals(source)
               && old.routes.equals(routes)
               && previous.trustedProxies().equals(proxies);
