@@ -52,7 +52,10 @@ class GracefulShutdownIT {
   @TempDir(cleanup = CleanupMode.ON_SUCCESS)
   Path dir;
 
-  /** What one request got: a status and its body, or -1 when the connection failed. */
+  /**
+   * What one request got: a status and its body, or -1 when the connection failed; {@code
+   * afterStop} when the stop had begun by the time it ended.
+   */
   record Outcome(String interactionId, int status, String body, boolean afterStop) {}
 
   @Test
@@ -73,12 +76,13 @@ class GracefulShutdownIT {
       Thread sender =
           Thread.ofPlatform()
               .name("sender")
-              .start(() -> send(client, port, outcomes, stopped, sending));
+              .unstarted(() -> send(client, port, outcomes, stopped, sending));
       Set<String> inFlightAtStop;
       Instant stopAt;
       long exitMillis;
       try {
         ChildGateway.awaitReady(client, port);
+        sender.start();
         await("attempts in flight at the destination (" + dir + ")")
             .atMost(Duration.ofSeconds(20))
             .pollInterval(Duration.ofMillis(20))
@@ -107,7 +111,9 @@ class GracefulShutdownIT {
         exitMillis = Duration.between(stopAt, Instant.now()).toMillis();
       } finally {
         sending.set(false);
-        sender.join(15_000);
+        if (sender.isAlive()) {
+          sender.join(15_000);
+        }
         child.destroyForcibly();
       }
       assertThat(child.exitValue()).as("exit code on SIGTERM").isZero();
@@ -185,15 +191,16 @@ class GracefulShutdownIT {
     long nextAt = System.nanoTime();
     while (sending.get()) {
       String id = "gs-" + (++n);
-      boolean afterStop = stopped.get();
       byte[] body =
           ("{\"interactionId\":\"" + id + "\",\"disposition\":{\"code\":\"RESOLVED\"}}")
               .getBytes(StandardCharsets.UTF_8);
       try {
         HttpResponse<String> r = ChildGateway.postSigned(client, port, "calls", SECRET, body);
-        outcomes.add(new Outcome(id, r.statusCode(), r.body(), afterStop));
+        // read after the answer: false means the whole request was over before the SIGTERM
+        outcomes.add(new Outcome(id, r.statusCode(), r.body(), stopped.get()));
       } catch (IOException e) {
-        outcomes.add(new Outcome(id, -1, e.toString(), true));
+        boolean afterStop = stopped.get();
+        outcomes.add(new Outcome(id, -1, e.toString(), afterStop));
         if (afterStop) {
           return; // the listener is gone
         }
