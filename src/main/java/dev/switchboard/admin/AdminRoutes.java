@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * The admin REST API under {@code /api/v1} (docs/admin-api.md; the OpenAPI document is {@link
@@ -29,8 +30,8 @@ public final class AdminRoutes {
   public static final String OPENAPI_PATH = BASE + "/openapi.yaml";
   public static final String OPENAPI_RESOURCE = "/openapi/switchboard-admin.yaml";
 
-  private final byte[] tokenDigest;
-  private final SwitchboardConfig config;
+  private final Supplier<SwitchboardConfig> config;
+  private final ConfigReloader reloader;
   private final EventStore events;
   private final DeliveryService deliveries;
   private final GatewayMetrics metrics;
@@ -49,9 +50,23 @@ public final class AdminRoutes {
       DeliveryService deliveries,
       GatewayMetrics metrics,
       Runnable sampleQueues) {
-    // a blank token would match a missing header: treat it as no token at all
-    this.tokenDigest = token == null || token.isBlank() ? null : sha256(token);
+    this(() -> withToken(config, token), events, deliveries, metrics, sampleQueues, null);
+  }
+
+  /**
+   * @param config the running configuration, read on every request: a reload changes what the API
+   *     shows and the token it asks for
+   * @param reloader reloads the configuration from its file, or null when this gateway cannot
+   */
+  public AdminRoutes(
+      Supplier<SwitchboardConfig> config,
+      EventStore events,
+      DeliveryService deliveries,
+      GatewayMetrics metrics,
+      Runnable sampleQueues,
+      ConfigReloader reloader) {
     this.config = config;
+    this.reloader = reloader;
     this.events = events;
     this.deliveries = deliveries;
     this.metrics = metrics;
@@ -65,7 +80,9 @@ public final class AdminRoutes {
         OPENAPI_PATH, ctx -> ctx.contentType("application/yaml; charset=utf-8").result(openApi));
     ApiRouter api = new ApiRouter(routes);
     new ConfigEndpoints(config, metrics).register(api);
-    new DestinationEndpoints(deliveries, config.destinations(), metrics.stats()).register(api);
+    new DestinationEndpoints(deliveries, () -> config.get().destinations(), metrics.stats())
+        .register(api);
+    new ReloadEndpoint(reloader).register(api);
     new EventEndpoints(events, deliveries).register(api);
     new DeliveryEndpoints(deliveries).register(api);
     new StatsEndpoint(metrics.stats(), sampleQueues).register(api);
@@ -88,6 +105,10 @@ public final class AdminRoutes {
     if (ctx.path().equals(OPENAPI_PATH)) {
       return;
     }
+    SwitchboardConfig running = config.get();
+    String token = running.admin() == null ? null : running.admin().token();
+    // a blank token would match a missing header: treat it as no token at all
+    byte[] tokenDigest = token == null || token.isBlank() ? null : sha256(token);
     if (tokenDigest == null) {
       ApiRouter.render(ctx, Problem.ADMIN_DISABLED, "set admin.token in the configuration");
       ctx.skipRemainingHandlers();
@@ -99,6 +120,18 @@ public final class AdminRoutes {
           ctx, Problem.UNAUTHORIZED, "send Authorization: Bearer <the configured admin.token>");
       ctx.skipRemainingHandlers();
     }
+  }
+
+  private static SwitchboardConfig withToken(SwitchboardConfig c, String token) {
+    return new SwitchboardConfig(
+        c.file(),
+        c.server(),
+        c.store(),
+        token == null ? null : new dev.switchboard.config.AdminConfig(token),
+        c.sources(),
+        c.enrichers(),
+        c.routes(),
+        c.destinations());
   }
 
   /** The credential of an {@code Authorization: Bearer …} header, or "" (never a valid token). */

@@ -5,6 +5,7 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +77,7 @@ final class ApiRouter {
         ctx.contentType("application/json").result(Views.write(reply.body()));
       }
     } catch (ProblemException e) {
-      render(ctx, e.problem(), e.detail());
+      render(ctx, e.problem(), e.detail(), e.extra());
     } catch (StoreUnavailableException e) {
       LOG.warn("admin {} {}: store unavailable: {}", ctx.method(), path, e.getMessage());
       render(ctx, Problem.STORE_UNAVAILABLE, "retry in a few seconds");
@@ -91,10 +92,17 @@ final class ApiRouter {
 
   /** Writes a problem body; marks the response so the 404 mapper leaves it alone. */
   static void render(Context ctx, Problem problem, String detail) {
+    render(ctx, problem, detail, Map.of());
+  }
+
+  private static void render(
+      Context ctx, Problem problem, String detail, Map<String, Object> extra) {
     ctx.attribute(RENDERED, Boolean.TRUE);
     ctx.status(problem.status());
     ctx.contentType("application/problem+json");
-    ctx.result(Views.write(Views.problem(problem, detail)));
+    Views.Obj body = Views.problem(problem, detail);
+    body.putAll(extra);
+    ctx.result(Views.write(body));
   }
 
   static boolean rendered(Context ctx) {

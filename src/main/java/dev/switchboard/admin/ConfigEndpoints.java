@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * Sources (with their requests and rejections by reason since start) and routes, as configured.
@@ -19,10 +20,10 @@ import java.util.TreeMap;
 final class ConfigEndpoints {
   private static final Set<String> STORED = Set.of("accepted", "duplicate", "quarantined");
 
-  private final SwitchboardConfig config;
+  private final Supplier<SwitchboardConfig> config;
   private final GatewayMetrics metrics;
 
-  ConfigEndpoints(SwitchboardConfig config, GatewayMetrics metrics) {
+  ConfigEndpoints(Supplier<SwitchboardConfig> config, GatewayMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
   }
@@ -35,7 +36,7 @@ final class ConfigEndpoints {
   private Object sources() {
     Map<String, Map<String, Long>> counts = metrics.ingestCounts();
     List<Views.Obj> items = new ArrayList<>();
-    for (SourceConfig s : config.sources().values()) {
+    for (SourceConfig s : config.get().sources().values()) {
       Map<String, Long> requests = new TreeMap<>();
       STORED.forEach(outcome -> requests.put(outcome, 0L));
       Map<String, Long> rejections = new TreeMap<>();
@@ -83,7 +84,7 @@ final class ConfigEndpoints {
 
   private Object routes() {
     List<Views.Obj> items = new ArrayList<>();
-    for (RouteConfig r : config.routes().values()) {
+    for (RouteConfig r : config.get().routes().values()) {
       items.add(
           Views.obj()
               .with("name", r.name())

@@ -11,17 +11,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** Destinations with their live state, and pause / resume. */
 final class DestinationEndpoints {
   private static final Duration RATE_WINDOW = Duration.ofMinutes(1);
 
   private final DeliveryService deliveries;
-  private final Map<String, DestinationConfig> configs;
+  private final Supplier<Map<String, DestinationConfig>> configs;
   private final StatsSeries stats;
 
   DestinationEndpoints(
-      DeliveryService deliveries, Map<String, DestinationConfig> configs, StatsSeries stats) {
+      DeliveryService deliveries,
+      Supplier<Map<String, DestinationConfig>> configs,
+      StatsSeries stats) {
     this.deliveries = deliveries;
     this.configs = configs;
     this.stats = stats;
@@ -67,7 +70,7 @@ final class DestinationEndpoints {
   private Views.Obj view(DestinationStatus s) {
     Map<DeliveryState, Long> open = deliveries.openCounts(s.name());
     long depth = QueueSampler.depth(open);
-    DestinationConfig config = configs.get(s.name());
+    DestinationConfig config = configs.get().get(s.name());
     Views.Obj rateLimit =
         config == null || config.rateLimit() == null
             ? null

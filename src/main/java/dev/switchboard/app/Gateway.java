@@ -3,8 +3,12 @@ package dev.switchboard.app;
 import dev.switchboard.admin.AdminRoutes;
 import dev.switchboard.admin.QueueSampler;
 import dev.switchboard.admin.UiRoutes;
+import dev.switchboard.config.ConfigException;
+import dev.switchboard.config.ConfigLoader;
+import dev.switchboard.config.ConfigProblem;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.EnricherConfig;
+import dev.switchboard.config.ReloadResult;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.StoreConfig;
 import dev.switchboard.config.SwitchboardConfig;
@@ -40,13 +44,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: the only place that wires concrete classes. Opens the store (migrating it),
- * builds ingest, and starts the HTTP listener; {@link #close} shuts down in the reverse order so
- * every request already inside gets its answer.
+ * builds ingest, and starts the HTTP listener; {@link #reload} applies a changed configuration file
+ * without a restart; {@link #close} shuts down in the reverse order so every request already inside
+ * gets its answer.
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
-  private final SwitchboardConfig config;
+  /** The connectors and enrichers built for the running configuration. */
+  private record Wiring(
+      Map<String, Destination> destinations,
+      Map<String, String> unavailable,
+      Map<String, Enricher> enrichers) {}
+
+  private volatile SwitchboardConfig config;
+  private final Object reloading = new Object();
+  private final Connectors connectors;
+  private Wiring wiring; // guarded by reloading
+  private boolean closed; // guarded by reloading
   private final GatewayMetrics metrics;
   private final SqlEventStore store;
   private final IngestService ingest;
@@ -65,30 +80,15 @@ public final class Gateway implements AutoCloseable {
     this.metrics = new GatewayMetrics(clock);
     this.store = openStore(config.store(), clock, metrics);
     metrics.backlogGauge(store::countUnfinishedDeliveries);
-    Map<String, Destination> built = new LinkedHashMap<>();
-    Map<String, String> unavailable = new LinkedHashMap<>();
-    Connectors connectors = new Connectors(clock);
-    for (DestinationConfig destination : config.destinations().values()) {
-      Destination connector = connectors.build(destination);
-      if (connector != null) {
-        built.put(destination.name(), connector);
-      } else {
-        unavailable.put(
-            destination.name(),
-            "the " + destination.type() + " connector is not available in this version");
-      }
-    }
-    Map<String, Enricher> enrichers = new LinkedHashMap<>();
-    for (EnricherConfig enricher : config.enrichers().values()) {
-      enrichers.put(enricher.name(), connectors.enricher(enricher));
-    }
+    this.connectors = new Connectors(clock);
+    this.wiring = wire(connectors, config, null, null);
     this.dispatcher =
         new Dispatcher(
             config.routes(),
             config.destinations(),
-            built,
-            unavailable,
-            enrichers,
+            wiring.destinations(),
+            wiring.unavailable(),
+            wiring.enrichers(),
             store.deliveries(),
             clock,
             new SecureRandom(),
@@ -119,12 +119,7 @@ public final class Gateway implements AutoCloseable {
               }
               health.register(cfg.routes);
               new AdminRoutes(
-                      config.admin() == null ? null : config.admin().token(),
-                      config,
-                      store,
-                      deliveries,
-                      metrics,
-                      queueSampler)
+                      () -> this.config, store, deliveries, metrics, queueSampler, this::reload)
                   .register(cfg.routes);
               new UiRoutes().register(cfg.routes);
             });
@@ -190,6 +185,135 @@ public final class Gateway implements AutoCloseable {
             warning -> LOG.warn("HTTPS: {}", warning),
             () -> LOG.info("HTTPS with certificate {}", certificate.describe()));
     return certificate;
+  }
+
+  /**
+   * Builds the connectors and enrichers of {@code next}; with a previous configuration, one whose
+   * settings did not change keeps its running instance (and its connections, tokens and caches).
+   *
+   * @throws IllegalArgumentException when a connector cannot be built from its settings; whatever
+   *     this call built is closed again
+   */
+  private static Wiring wire(
+      Connectors connectors, SwitchboardConfig next, SwitchboardConfig previous, Wiring old) {
+    Map<String, Destination> built = new LinkedHashMap<>();
+    Map<String, String> unavailable = new LinkedHashMap<>();
+    Map<String, Enricher> enrichers = new LinkedHashMap<>();
+    List<Runnable> fresh = new java.util.ArrayList<>();
+    String building = null;
+    try {
+      for (DestinationConfig destination : next.destinations().values()) {
+        building = "destinations." + destination.name();
+        String name = destination.name();
+        boolean same = old != null && destination.equals(previous.destinations().get(name));
+        Destination connector = same ? old.destinations().get(name) : null;
+        if (!same) {
+          connector = connectors.build(destination);
+          if (connector != null) {
+            fresh.add(connector::close);
+          }
+        }
+        if (connector != null) {
+          built.put(name, connector);
+        } else {
+          unavailable.put(
+              name, "the " + destination.type() + " connector is not available in this version");
+        }
+      }
+      for (EnricherConfig enricher : next.enrichers().values()) {
+        building = "enrichers." + enricher.name();
+        boolean same = old != null && enricher.equals(previous.enrichers().get(enricher.name()));
+        Enricher instance = same ? old.enrichers().get(enricher.name()) : null;
+        if (!same) {
+          instance = connectors.enricher(enricher);
+          fresh.add(instance::close);
+        }
+        enrichers.put(enricher.name(), instance);
+      }
+    } catch (RuntimeException e) {
+      fresh.forEach(Runnable::run);
+      if (old == null) {
+        throw e;
+      }
+      throw new IllegalArgumentException(building + ": " + e.getMessage(), e);
+    }
+    return new Wiring(built, unavailable, enrichers);
+  }
+
+  /** Reloads from the file the running configuration was loaded from. */
+  public ReloadResult reload() throws ConfigException {
+    return reload(config.file());
+  }
+
+  /**
+   * Re-reads and validates {@code file}, then applies it without a restart (the rule is on {@link
+   * ReloadResult}): ingest switches first, each request running wholly on one configuration; then
+   * the dispatcher, whose in-flight attempts finish on the connectors they started with. Reloads
+   * are serialised.
+   *
+   * @throws ConfigException with every problem when the file is invalid or a connector cannot be
+   *     built; the running configuration is then unchanged
+   */
+  public ReloadResult reload(Path file) throws ConfigException {
+    synchronized (reloading) {
+      if (closed) {
+        throw new IllegalStateException("the gateway is shutting down");
+      }
+      SwitchboardConfig loaded = ConfigLoader.load(file);
+      SwitchboardConfig running = config;
+      ReloadResult result = ReloadResult.between(running, loaded);
+      SwitchboardConfig next = ReloadResult.applicable(running, loaded);
+      Wiring nextWiring;
+      try {
+        nextWiring = wire(connectors, next, running, wiring);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(
+            List.of(new ConfigProblem(file.toString(), 0, "", e.getMessage())));
+      }
+      try {
+        ingest.reconfigure(next);
+      } catch (RuntimeException e) {
+        closeNew(nextWiring);
+        throw new ConfigException(
+            List.of(new ConfigProblem(file.toString(), 0, "sources", e.getMessage())));
+      }
+      dispatcher.reconfigure(
+          next.routes(),
+          next.destinations(),
+          nextWiring.destinations(),
+          nextWiring.unavailable(),
+          nextWiring.enrichers());
+      wiring = nextWiring;
+      config = next;
+      LOG.info(
+          "configuration reloaded from {}: sources {}, routes {}, destinations {}",
+          file,
+          result.sources(),
+          result.routes(),
+          result.destinations());
+      result.warnings().forEach(w -> LOG.warn("configuration reload: {}", w));
+      return result;
+    }
+  }
+
+  /** Closes what a failed reload built and the running wiring does not use. */
+  private void closeNew(Wiring built) {
+    built
+        .destinations()
+        .forEach(
+            (name, d) -> {
+              if (wiring.destinations().get(name) != d) {
+                d.close();
+              }
+            });
+    built
+        .enrichers()
+        .forEach(
+            (name, e) -> {
+              if (wiring.enrichers().get(name) != e) {
+                e.close();
+              }
+            });
   }
 
   private static SqlEventStore openStore(StoreConfig store, Clock clock, GatewayMetrics metrics)
@@ -285,17 +409,31 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Graceful stop: new requests get 503, the listener stops once requests inside have their
-   * answers, then the store writes what it was handed and closes.
+   * Graceful stop (SPEC §9), all within {@code server.shutdown_grace}: new ingest requests get 503
+   * {@code shutting_down}; requests inside get their answers; attempts in flight finish and their
+   * outcomes are written (what still runs after the grace is left in the store and resumed on the
+   * next start); then the listener stops and the store writes what it was handed and closes.
+   * Idempotent.
    */
   @Override
   public void close() {
-    LOG.info("switchboard shutting down");
+    synchronized (reloading) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    Duration grace = config.server().shutdownGrace();
+    LOG.info("switchboard shutting down (grace {} s)", grace.toSeconds());
+    // one deadline for the whole stop, so the process exits within the grace and a few seconds
+    long deadline = System.nanoTime() + grace.toNanos();
     ingest.stopAccepting();
-    awaitIngestIdle(config.server().shutdownGrace());
-    http.stop();
+    awaitIngestIdle(grace);
     housekeeping.shutdownNow();
-    dispatcher.close(config.server().shutdownGrace());
+    // the listener stays up meanwhile: senders get 503 shutting_down (and retry) rather than a
+    // refused connection, and /readyz tells a load balancer to drain
+    dispatcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    http.stop();
     store.close();
     LOG.info("switchboard stopped");
   }

@@ -150,7 +150,8 @@ final class AdminClient implements AutoCloseable {
               + status
               + " "
               + type.substring(type.lastIndexOf('/') + 1)
-              + ")");
+              + ")"
+              + problemLines(body));
     }
     throw new Failure(
         EXIT_REFUSED,
@@ -162,6 +163,23 @@ final class AdminClient implements AutoCloseable {
     return "http".equalsIgnoreCase(url.getScheme())
         ? " (if the gateway serves HTTPS, use an https:// URL)"
         : "";
+  }
+
+  /** A bad configuration's problems, one per line (locations and messages, never values). */
+  private static String problemLines(JsonNode body) {
+    StringBuilder lines = new StringBuilder();
+    for (JsonNode p : body.path("problems")) {
+      lines.append(System.lineSeparator()).append("  ").append(p.path("file").asText());
+      if (p.path("line").asInt() > 0) {
+        lines.append(':').append(p.path("line").asInt());
+      }
+      lines.append(": ");
+      if (!p.path("path").asText().isEmpty()) {
+        lines.append(p.path("path").asText()).append(": ");
+      }
+      lines.append(p.path("message").asText());
+    }
+    return lines.toString();
   }
 
   private Failure unreachable(String why) {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       EventsCommand.class,
       DlqCommand.class,
       DestinationsCommand.class,
+      ReloadCommand.class,
       EmulateCommand.class,
       DemoCommand.class
     })

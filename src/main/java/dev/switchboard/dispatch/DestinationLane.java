@@ -56,14 +56,18 @@ final class DestinationLane {
   }
 
   final String name;
-  final DestinationConfig config;
 
-  /** The connector, or null when its type is not available in this version. */
-  final Destination destination;
+  // What a reload may replace (on the loop, see rewire); attempts on other threads read config and
+  // retryPolicy, so those are volatile, and keep the connector they started with.
+  volatile DestinationConfig config;
+  volatile RetryPolicy retryPolicy;
 
-  final String unavailableReason;
-  final CircuitBreaker breaker;
-  final Bucket rate;
+  /** The connector, or null when its type is not available or it was removed from the file. */
+  volatile Destination destination;
+
+  String unavailableReason;
+  CircuitBreaker breaker;
+  Bucket rate;
   final int capacity;
 
   /** Every delivery held in memory (waiting or running), by id. */
@@ -73,7 +77,7 @@ final class DestinationLane {
   final Map<RouteKey, KeyQueue> keys = new HashMap<>();
   private final ArrayDeque<RouteKey> runnableKeys = new ArrayDeque<>();
   private final Set<RouteKey> runnableSet = new java.util.HashSet<>();
-  private final Set<String> perKeyRoutes;
+  private volatile Set<String> perKeyRoutes;
 
   boolean paused;
   Instant pausedUntil = Instant.MIN;
@@ -91,16 +95,59 @@ final class DestinationLane {
       Destination destination,
       String unavailableReason,
       Bucket rate,
+      RetryPolicy retryPolicy,
       int capacity,
       Set<String> perKeyRoutes) {
     this.name = config.name();
+    this.capacity = capacity;
+    this.perKeyRoutes = Set.copyOf(perKeyRoutes);
+    rewire(config, destination, unavailableReason, rate, retryPolicy);
+  }
+
+  /**
+   * A reload changed the destination: new settings, connector, rate limit and a fresh breaker.
+   * Attempts already running keep the connector they started with.
+   */
+  void rewire(
+      DestinationConfig config,
+      Destination destination,
+      String unavailableReason,
+      Bucket rate,
+      RetryPolicy retryPolicy) {
     this.config = config;
     this.destination = destination;
     this.unavailableReason = unavailableReason;
     this.breaker = new CircuitBreaker(config.breaker());
     this.rate = rate;
-    this.capacity = capacity;
-    this.perKeyRoutes = perKeyRoutes;
+    this.retryPolicy = retryPolicy;
+  }
+
+  Set<String> perKeyRoutes() {
+    return perKeyRoutes;
+  }
+
+  /**
+   * Drops the deliveries waiting in memory (they stay pending in the store and the next sweep reads
+   * them in again) and takes the routes with per-key order from now on. Running deliveries stay
+   * known until they finish; the store's check for an earlier unfinished delivery of the key keeps
+   * order meanwhile.
+   */
+  void forgetWaiting(Set<String> perKeyRoutes) {
+    for (QueuedDelivery d : ready) {
+      known.remove(d.id());
+    }
+    for (KeyQueue q : keys.values()) {
+      for (QueuedDelivery d : q.waiting) {
+        known.remove(d.id());
+      }
+    }
+    ready.clear();
+    keys.clear();
+    runnableKeys.clear();
+    runnableSet.clear();
+    this.perKeyRoutes = Set.copyOf(perKeyRoutes);
+    overflow = false;
+    sweepWanted = true;
   }
 
   /** Adds a delivery; false when memory is full (the store keeps it for a later scan). */

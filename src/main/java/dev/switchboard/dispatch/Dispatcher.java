@@ -98,9 +98,17 @@ public final class Dispatcher implements AutoCloseable {
 
   private record Lease(String token, long claimedNanos) {}
 
-  private final Map<String, RouteConfig> routes;
-  private final Map<String, DestinationLane> lanes = new LinkedHashMap<>();
-  private final Map<String, RetryPolicy> retryPolicies = new LinkedHashMap<>();
+  /** Why a destination removed from the file by a reload is held. */
+  static final String REMOVED =
+      "removed from the configuration; its deliveries wait in the store until it is back";
+
+  // replaced whole by a reload (on the loop); read anywhere
+  private volatile Map<String, RouteConfig> routes;
+  private volatile Map<String, DestinationLane> lanes = Map.of();
+  private volatile Map<String, Enricher> enrichers;
+  private volatile Generation generation = new Generation();
+  private final List<Generation> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final RandomGenerator random;
   private final DeliveryQueue queue;
   private final Clock clock;
   private final Settings settings;
@@ -111,8 +119,11 @@ public final class Dispatcher implements AutoCloseable {
   private final ConcurrentHashMap<RouteKey, Instant> watermarks = new ConcurrentHashMap<>();
   private final Thread loop;
   private final boolean singleNode;
-  private final Map<String, Enricher> enrichers;
   private volatile boolean stopping;
+
+  /** Attempts handed to a worker and not yet returned (a lease may not be taken yet). */
+  private final java.util.concurrent.atomic.AtomicInteger attemptsRunning =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param destinations the built connectors by name; a configured destination missing here is held
@@ -136,28 +147,132 @@ public final class Dispatcher implements AutoCloseable {
     this.clock = clock;
     this.settings = settings;
     this.metrics = metrics;
+    this.random = random;
+    Map<String, DestinationLane> built = new LinkedHashMap<>();
     for (DestinationConfig config : destinationConfigs.values()) {
-      Set<String> perKey = new HashSet<>();
-      for (RouteConfig route : routes.values()) {
-        if (route.to().equals(config.name()) && route.ordering() == RouteConfig.Ordering.PER_KEY) {
-          perKey.add(route.name());
-        }
-      }
-      lanes.put(
+      built.put(
           config.name(),
           new DestinationLane(
               config,
               destinations.get(config.name()),
               unavailable.getOrDefault(config.name(), "no connector"),
-              config.rateLimit() == null
-                  ? null
-                  : bucket(config.rateLimit().count(), config.rateLimit().per(), clock),
+              rateOf(config),
+              new RetryPolicy(config.retry(), random),
               settings.laneCapacity(),
-              perKey));
-      retryPolicies.put(config.name(), new RetryPolicy(config.retry(), random));
+              perKeyRoutes(routes, config.name())));
     }
+    this.lanes = java.util.Collections.unmodifiableMap(built);
     this.singleNode = queue.singleNode();
     this.loop = Thread.ofPlatform().name("dispatcher").daemon(true).unstarted(this::run);
+  }
+
+  private Bucket rateOf(DestinationConfig config) {
+    return config.rateLimit() == null
+        ? null
+        : bucket(config.rateLimit().count(), config.rateLimit().per(), clock);
+  }
+
+  private static Set<String> perKeyRoutes(Map<String, RouteConfig> routes, String destination) {
+    Set<String> perKey = new HashSet<>();
+    for (RouteConfig route : routes.values()) {
+      if (route.to().equals(destination) && route.ordering() == RouteConfig.Ordering.PER_KEY) {
+        perKey.add(route.name());
+      }
+    }
+    return perKey;
+  }
+
+  /**
+   * Switches to a reloaded configuration without losing work. A destination whose settings and
+   * connector are unchanged keeps its lane as it is (queue, pauses, breaker, rate limit). A changed
+   * one takes the new settings and connector, with a fresh breaker and rate limit; attempts already
+   * running finish on the connector they started with, which is closed after them. A destination no
+   * longer in the file is held like an unavailable one: its deliveries stay in the store, neither
+   * sent nor deleted, and go out again if a later reload brings it back. Memory forgets what was
+   * waiting in changed lanes and reads it again from the store.
+   *
+   * @param destinations the connectors by name: the running instance for an unchanged destination,
+   *     a new one for a changed or added destination
+   * @param enrichers the enrichers by name, likewise
+   */
+  public void reconfigure(
+      Map<String, RouteConfig> routes,
+      Map<String, DestinationConfig> destinationConfigs,
+      Map<String, Destination> destinations,
+      Map<String, String> unavailable,
+      Map<String, Enricher> enrichers) {
+    Set<String> paused = Set.copyOf(queue.pausedDestinations());
+    onLoop(
+        () -> {
+          List<Runnable> replaced = new ArrayList<>();
+          Map<String, DestinationLane> next = new LinkedHashMap<>();
+          for (DestinationConfig config : destinationConfigs.values()) {
+            String name = config.name();
+            Destination connector = destinations.get(name);
+            String reason = unavailable.getOrDefault(name, "no connector");
+            Set<String> perKey = perKeyRoutes(routes, name);
+            DestinationLane lane = lanes.get(name);
+            if (lane == null) {
+              lane =
+                  new DestinationLane(
+                      config,
+                      connector,
+                      reason,
+                      rateOf(config),
+                      new RetryPolicy(config.retry(), random),
+                      settings.laneCapacity(),
+                      perKey);
+              lane.paused = paused.contains(name);
+            } else {
+              boolean changed = !lane.config.equals(config) || lane.destination != connector;
+              if (lane.destination != null && lane.destination != connector) {
+                replaced.add(lane.destination::close);
+              }
+              if (changed) {
+                lane.rewire(
+                    config,
+                    connector,
+                    reason,
+                    rateOf(config),
+                    new RetryPolicy(config.retry(), random));
+              }
+              if (changed || !lane.perKeyRoutes().equals(perKey)) {
+                lane.forgetWaiting(perKey);
+              }
+              lane.unavailableReason = reason;
+            }
+            lane.sweepWanted = true;
+            next.put(name, lane);
+          }
+          for (DestinationLane lane : lanes.values()) {
+            if (!next.containsKey(lane.name)) {
+              if (lane.destination != null) {
+                replaced.add(lane.destination::close);
+                LOG.warn("destination {} is held: {}", lane.name, REMOVED);
+              }
+              lane.rewire(lane.config, null, REMOVED, null, lane.retryPolicy);
+              lane.forgetWaiting(lane.perKeyRoutes());
+              next.put(lane.name, lane);
+            }
+          }
+          this.enrichers.forEach(
+              (name, enricher) -> {
+                if (enrichers.get(name) != enricher) {
+                  replaced.add(enricher::close);
+                }
+              });
+          this.routes = Map.copyOf(routes);
+          this.enrichers = Map.copyOf(enrichers);
+          this.lanes = java.util.Collections.unmodifiableMap(next);
+          Generation old = generation;
+          generation = new Generation();
+          old.retire(replaced);
+          retired.removeIf(Generation::finished);
+          if (!old.finished()) {
+            retired.add(old);
+          }
+          return null;
+        });
   }
 
   /**
@@ -308,7 +423,8 @@ public final class Dispatcher implements AutoCloseable {
       }
       // one request carries up to the connector's batch size, never two of one key (the lane
       // hands out one delivery per key at a time); the rate limit and concurrency count requests
-      int most = Math.max(1, lane.destination.batchSize());
+      Destination connector = lane.destination;
+      int most = Math.max(1, connector.batchSize());
       List<QueuedDelivery> batch = new ArrayList<>(Math.min(most, 16));
       for (QueuedDelivery d; batch.size() < most && (d = lane.take()) != null; ) {
         batch.add(d);
@@ -321,7 +437,18 @@ public final class Dispatcher implements AutoCloseable {
       }
       lane.running++;
       lane.breaker.admitted();
-      workers.execute(() -> attempt(lane, batch));
+      Generation started = generation;
+      started.enter();
+      attemptsRunning.incrementAndGet();
+      workers.execute(
+          () -> {
+            try {
+              attempt(lane, connector, batch);
+            } finally {
+              attemptsRunning.decrementAndGet();
+              started.leave();
+            }
+          });
     }
     return Long.MAX_VALUE;
   }
@@ -509,7 +636,7 @@ public final class Dispatcher implements AutoCloseable {
    * Runs on a virtual thread: claims the batch's deliveries, makes at most one request for them
    * all, and reports back to the loop through the mailbox. The batch holds one concurrency slot.
    */
-  private void attempt(DestinationLane lane, List<QueuedDelivery> batch) {
+  private void attempt(DestinationLane lane, Destination connector, List<QueuedDelivery> batch) {
     List<QueuedDelivery> open = new ArrayList<>(batch); // not yet handed back to the loop
     boolean slotReturned = false;
     try {
@@ -550,7 +677,7 @@ public final class Dispatcher implements AutoCloseable {
       }
       List<Attempted> attempted;
       try {
-        attempted = attemptClaimed(lane, claimed);
+        attempted = attemptClaimed(lane, connector, claimed);
       } catch (RuntimeException e) {
         claimed.forEach(c -> leases.remove(c.d().id()));
         throw e;
@@ -662,7 +789,8 @@ public final class Dispatcher implements AutoCloseable {
    * Everything between the claims and the outcomes: builds each body, makes at most one request for
    * those that need one, and decides each outcome; one result per claimed delivery, in order.
    */
-  private List<Attempted> attemptClaimed(DestinationLane lane, List<Claimed> claimed) {
+  private List<Attempted> attemptClaimed(
+      DestinationLane lane, Destination connector, List<Claimed> claimed) {
     Attempted[] done = new Attempted[claimed.size()];
     List<Integer> sending = new ArrayList<>(claimed.size());
     List<OutboundDelivery> outbound = new ArrayList<>(claimed.size());
@@ -715,7 +843,7 @@ public final class Dispatcher implements AutoCloseable {
     if (!outbound.isEmpty()) {
       Instant started = clock.instant();
       long t0 = System.nanoTime();
-      List<DeliveryResult> results = send(lane, outbound);
+      List<DeliveryResult> results = send(lane.name, connector, outbound);
       Duration took = Duration.ofNanos(System.nanoTime() - t0);
       for (int j = 0; j < sending.size(); j++) {
         int i = sending.get(j);
@@ -741,19 +869,20 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /** One request; a connector's bug becomes a retry of every delivery in it. */
-  private static List<DeliveryResult> send(DestinationLane lane, List<OutboundDelivery> outbound) {
+  private static List<DeliveryResult> send(
+      String name, Destination connector, List<OutboundDelivery> outbound) {
     try {
       List<DeliveryResult> results =
           outbound.size() == 1
-              ? List.of(lane.destination.send(outbound.get(0)))
-              : lane.destination.sendBatch(outbound);
+              ? List.of(connector.send(outbound.get(0)))
+              : connector.sendBatch(outbound);
       if (results.size() != outbound.size() || results.stream().anyMatch(r -> r == null)) {
         throw new IllegalStateException(
             results.size() + " result(s) for " + outbound.size() + " deliveries");
       }
       return results;
     } catch (RuntimeException e) {
-      LOG.error("connector {} failed on {} delivery(ies)", lane.name, outbound.size(), e);
+      LOG.error("connector {} failed on {} delivery(ies)", name, outbound.size(), e);
       DeliveryResult failed =
           new DeliveryResult.RetryLater(
               "connector error: " + e.getClass().getSimpleName(), 0, null, null);
@@ -825,9 +954,8 @@ public final class Dispatcher implements AutoCloseable {
       Instant now) {
     Instant firstAttemptAt = d.firstAttemptAt() == null ? claimedAt : d.firstAttemptAt();
     RetryPolicy.Decision decision =
-        retryPolicies
-            .get(lane.name)
-            .next(number, firstAttemptAt, now, longest(retry.retryAfter(), retry.notBefore()));
+        lane.retryPolicy.next(
+            number, firstAttemptAt, now, longest(retry.retryAfter(), retry.notBefore()));
     String errorClass = errorClass(retry.status(), retry.error());
     return switch (decision) {
       case RetryPolicy.RetryAt at ->
@@ -1177,19 +1305,29 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * Stops starting attempts, lets running ones finish within {@code grace}, then stops. What is
-   * left stays in the store (leases expire and are returned on the next start).
+   * Stops starting attempts, lets running ones finish within {@code grace} (their outcomes
+   * written), then stops. An attempt still running after the grace is interrupted and abandoned:
+   * its delivery stays in flight in the store and is returned to pending on the next start (its
+   * lease expires), to be sent again with the same idempotency key.
    */
   public void close(Duration grace) {
     if (stopping) {
       return;
     }
-    for (DestinationLane lane : lanes.values()) {
-      post(() -> lane.paused = true);
-    }
+    post(() -> lanes.values().forEach(lane -> lane.paused = true));
     long deadline = System.nanoTime() + grace.toNanos();
-    while (!leases.isEmpty() && System.nanoTime() < deadline) {
+    // an attempt is running until its worker returns, and its outcome is written once its lease
+    // is gone: wait for both
+    while ((attemptsRunning.get() > 0 || !leases.isEmpty()) && System.nanoTime() < deadline) {
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+    if (attemptsRunning.get() > 0 || !leases.isEmpty()) {
+      LOG.warn(
+          "{} delivery(ies) still in flight after the shutdown grace: left in the store, resumed"
+              + " on the next start",
+          Math.max(attemptsRunning.get(), leases.size()));
+    } else {
+      LOG.info("every attempt in flight finished within the shutdown grace");
     }
     stopping = true;
     loop.interrupt();
@@ -1202,6 +1340,7 @@ public final class Dispatcher implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    retired.forEach(Generation::closeNow);
     for (DestinationLane lane : lanes.values()) {
       if (lane.destination != null) {
         lane.destination.close();

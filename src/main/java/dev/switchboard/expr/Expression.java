@@ -98,6 +98,17 @@ public final class Expression {
     return text;
   }
 
+  /** Same text, same expression: lets a reload tell a changed route from an unchanged one. */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Expression e && e.text.equals(text);
+  }
+
+  @Override
+  public int hashCode() {
+    return text.hashCode();
+  }
+
   private static String describe(JException e) {
     String message = e.getMessage();
     return message == null ? e.getError() : message;

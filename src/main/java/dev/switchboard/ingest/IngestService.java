@@ -43,12 +43,20 @@ public final class IngestService {
   private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
   private static final long STORE_RETRY_AFTER_SECONDS = 5;
 
-  private final Map<String, SourceIntake> sources;
+  /**
+   * What one request runs on, replaced whole by {@link #reconfigure}: a request reads it once, so
+   * it runs entirely on the configuration it started with.
+   */
+  private record Intake(
+      Map<String, SourceIntake> sources,
+      List<String> trustedProxies,
+      long backlogHighWater,
+      Duration ackTimeout) {}
+
+  private volatile Intake intake;
   private final EventStore store;
   private final Clock clock;
   private final GatewayMetrics metrics;
-  private final long backlogHighWater;
-  private final Duration ackTimeout;
   private final ObjectMapper json =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private volatile boolean accepting = true;
@@ -60,8 +68,23 @@ public final class IngestService {
     this.store = store;
     this.clock = clock;
     this.metrics = metrics;
-    this.backlogHighWater = config.server().backlogHighWater();
-    this.ackTimeout = config.server().ackTimeout();
+    this.intake = build(config, null);
+  }
+
+  /**
+   * Switches to {@code config} for the requests that start from now on; requests already inside
+   * finish on the configuration they started with. A source whose settings and routes did not
+   * change (and that has no schema file, which is read again) keeps its intake, and so its rate
+   * limit's state.
+   *
+   * @throws RuntimeException when a source cannot be built (nothing is switched then)
+   */
+  public void reconfigure(SwitchboardConfig config) {
+    this.intake = build(config, intake);
+  }
+
+  private static Intake build(SwitchboardConfig config, Intake previous) {
+    List<String> proxies = List.copyOf(config.server().trustedProxies());
     Map<String, SourceIntake> built = new LinkedHashMap<>();
     for (SourceConfig source : config.sources().values()) {
       List<RouteConfig> routes = new ArrayList<>();
@@ -70,9 +93,21 @@ public final class IngestService {
           routes.add(route);
         }
       }
-      built.put(source.name(), new SourceIntake(source, config.server().trustedProxies(), routes));
+      SourceIntake old = previous == null ? null : previous.sources().get(source.name());
+      // a schema file may have changed under the same settings: read it again
+      boolean same =
+          old != null
+              && source.schema() == null
+              && old.config.equals(source)
+              && old.routes.equals(routes)
+              && previous.trustedProxies().equals(proxies);
+      built.put(source.name(), same ? old : new SourceIntake(source, proxies, routes));
     }
-    this.sources = Map.copyOf(built);
+    return new Intake(
+        Map.copyOf(built),
+        proxies,
+        config.server().backlogHighWater(),
+        config.server().ackTimeout());
   }
 
   /** From now on every request is answered 503 {@code shutting_down}. */
@@ -86,7 +121,8 @@ public final class IngestService {
 
   public IngestResponse handle(String sourceName, IngestRequest request) {
     long started = System.nanoTime();
-    SourceIntake source = sources.get(sourceName);
+    Intake now = intake;
+    SourceIntake source = now.sources().get(sourceName);
     if (source == null) {
       return IngestResponse.reject(
           Rejection.UNKNOWN_SOURCE, "no source named " + quote(sourceName));
@@ -94,7 +130,7 @@ public final class IngestService {
     MDC.put("source", sourceName);
     inFlight.incrementAndGet();
     try {
-      IngestResponse response = checkSafely(source, request);
+      IngestResponse response = checkSafely(now, source, request);
       String outcome = outcomeOf(response);
       metrics.ingestRequest(sourceName, outcome);
       if (response.status() / 100 == 2) {
@@ -109,9 +145,9 @@ public final class IngestService {
   }
 
   /** A bug must still answer JSON, a 5xx (so the sender retries), and echo nothing. */
-  private IngestResponse checkSafely(SourceIntake source, IngestRequest request) {
+  private IngestResponse checkSafely(Intake now, SourceIntake source, IngestRequest request) {
     try {
-      return check(source, request);
+      return check(now, source, request);
     } catch (RuntimeException e) {
       // the exception's message may quote the payload: log where it happened, not what it says
       StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
@@ -125,7 +161,7 @@ public final class IngestService {
     return inFlight.get();
   }
 
-  private IngestResponse check(SourceIntake source, IngestRequest request) {
+  private IngestResponse check(Intake intake, SourceIntake source, IngestRequest request) {
     SourceConfig config = source.config;
     if (!"POST".equalsIgnoreCase(request.method())) {
       return IngestResponse.reject(Rejection.METHOD_NOT_ALLOWED, "only POST is accepted here");
@@ -165,7 +201,8 @@ public final class IngestService {
     }
     boolean reshaped = source.shaper.normalise(body);
     Map<String, Object> bindings = bindings(config.name(), request.headers(), now);
-    return admit(new Received(source, raw, body, reshaped, bindings, request.headers(), now));
+    return admit(
+        intake, new Received(source, raw, body, reshaped, bindings, request.headers(), now));
   }
 
   /** A request that passed the checks up to JSON parsing, with what they produced. */
@@ -178,7 +215,7 @@ public final class IngestService {
       Map<String, String> headers,
       Instant now) {}
 
-  private IngestResponse admit(Received r) {
+  private IngestResponse admit(Intake intake, Received r) {
     SourceConfig config = r.source().config;
     String key = null;
     if (config.idempotency() != null) {
@@ -196,14 +233,14 @@ public final class IngestService {
     if (!accepting) {
       return IngestResponse.retryLater(Rejection.SHUTTING_DOWN, "the gateway is shutting down", 5);
     }
-    if (store.countUnfinishedDeliveries() > backlogHighWater) {
+    if (store.countUnfinishedDeliveries() > intake.backlogHighWater()) {
       return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
     }
     List<String> violations = r.source().violations(r.body(), json);
     if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
-    return store(toEvent(r, key, violations));
+    return store(intake.ackTimeout(), r.source().config, toEvent(r, key, violations));
   }
 
   private NewEvent toEvent(Received r, String key, List<String> violations) {
@@ -274,7 +311,7 @@ public final class IngestService {
     return targets;
   }
 
-  private IngestResponse store(NewEvent event) {
+  private IngestResponse store(Duration ackTimeout, SourceConfig config, NewEvent event) {
     IngestOutcome outcome;
     java.util.concurrent.CompletableFuture<IngestOutcome> pending = store.ingest(event);
     try {
@@ -302,7 +339,6 @@ public final class IngestService {
     }
     MDC.put("eventId", outcome.eventId().value());
     String id = outcome.eventId().value();
-    SourceConfig config = sources.get(event.source()).config;
     return switch (outcome) {
       case IngestOutcome.Duplicate d -> {
         LOG.info("duplicate absorbed");

@@ -22,7 +22,7 @@ class DestinationLaneTest {
     DestinationConfig config =
         new DestinationConfig(
             "d", "http", Map.of(), DestinationConfig.Retry.DEFAULT, null, 4, Duration.ofSeconds(5));
-    return new DestinationLane(config, null, "test", null, capacity, Set.of("ordered"));
+    return new DestinationLane(config, null, "test", null, null, capacity, Set.of("ordered"));
   }
 
   QueuedDelivery d(String id, String route, String key, int eventSecond) {
