@@ -22,6 +22,7 @@ import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.observability.StatsSeries;
 import dev.switchboard.store.Purged;
+import dev.switchboard.store.sql.PostgresDialect;
 import dev.switchboard.store.sql.SqlEventStore;
 import dev.switchboard.store.sql.SqliteDialect;
 import dev.switchboard.tls.PemFileException;
@@ -318,8 +319,11 @@ public final class Gateway implements AutoCloseable {
 
   private static SqlEventStore openStore(StoreConfig store, Clock clock, GatewayMetrics metrics)
       throws IOException, SQLException {
-    if (!"sqlite".equals(store.type())) {
-      throw new IllegalArgumentException("store type " + store.type() + " is not available yet");
+    if ("postgres".equals(store.type())) {
+      return SqlEventStore.open(
+          new PostgresDialect(store.url(), store.user(), store.password(), store.poolSize()),
+          clock,
+          metrics::groupCommitBatch);
     }
     SqliteDialect dialect = new SqliteDialect(Path.of(store.path()));
     dialect.createFolder();

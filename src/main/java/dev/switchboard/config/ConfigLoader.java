@@ -47,7 +47,7 @@ public final class ConfigLoader {
           "ack_timeout");
   static final List<String> TLS_KEYS = List.of("cert", "key");
   static final List<String> STORE_KEYS =
-      List.of("type", "path", "url", "user", "password", "max_size", "retention");
+      List.of("type", "path", "url", "user", "password", "max_size", "retention", "pool_size");
   static final List<String> RETENTION_KEYS = List.of("delivered", "dead", "interval");
   static final List<String> ADMIN_KEYS = List.of("token");
 
@@ -193,7 +193,8 @@ public final class ConfigLoader {
         store.string("user"),
         store.string("password"),
         store.sizeBytes("max_size", 0),
-        readRetention(store.mapping("retention")));
+        readRetention(store.mapping("retention")),
+        store.integer("pool_size", StoreConfig.DEFAULT_POOL_SIZE, 2, 100));
   }
 
   private static StoreConfig.Retention readRetention(YamlNodeReader retention) {

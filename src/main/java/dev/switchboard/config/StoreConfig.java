@@ -8,9 +8,12 @@ import java.time.Duration;
  * @param type {@code sqlite} (default) or {@code postgres}
  * @param path the SQLite file (sqlite only; default data/switchboard.db)
  * @param url JDBC URL (postgres only)
+ * @param user, password PostgreSQL login (postgres only; from {@code ${ENV}} or {@code ${file:}})
  * @param maxSizeBytes cap on the SQLite file size, 0 for none: past it writes fail like a full disk
  *     and ingest answers 503
  * @param retention how long finished history is kept
+ * @param poolSize connections this node opens to PostgreSQL (postgres only; default 8, at least 2:
+ *     one writer, the rest readers)
  */
 public record StoreConfig(
     String type,
@@ -19,7 +22,37 @@ public record StoreConfig(
     String user,
     String password,
     long maxSizeBytes,
-    Retention retention) {
+    Retention retention,
+    int poolSize) {
+  /** Connections a node opens to PostgreSQL when {@code pool_size} is not set. */
+  public static final int DEFAULT_POOL_SIZE = 8;
+
+  public StoreConfig(
+      String type,
+      String path,
+      String url,
+      String user,
+      String password,
+      long maxSizeBytes,
+      Retention retention) {
+    this(type, path, url, user, password, maxSizeBytes, retention, DEFAULT_POOL_SIZE);
+  }
+
+  /** Never shows the password. */
+  @Override
+  public String toString() {
+    return ("StoreConfig[type=%s, path=%s, url=%s, user=%s, password=%s, maxSizeBytes=%d,"
+            + " retention=%s, poolSize=%d]")
+        .formatted(
+            type,
+            path,
+            url,
+            user,
+            password == null ? null : "***",
+            maxSizeBytes,
+            retention,
+            poolSize);
+  }
 
   /**
    * What the housekeeping purge keeps ({@code store.retention}). An event is removed, with its

@@ -6,9 +6,10 @@ import javax.sql.DataSource;
 
 /**
  * What differs between the databases the store runs on. Everything else is the shared SQL in {@link
- * SqlEventStore} and the Flyway migrations.
+ * SqlEventStore}, {@link SqlDeliveryQueue} and the Flyway migrations ({@code db/migration}, one set
+ * for both databases).
  */
-public interface Dialect {
+public interface Dialect extends AutoCloseable {
   String name();
 
   DataSource dataSource();
@@ -24,4 +25,24 @@ public interface Dialect {
    * meaningful for an embedded file.
    */
   void limitSize(Connection writer, long maxSizeBytes) throws SQLException;
+
+  /** How many read-only connections the store keeps open. */
+  int readers();
+
+  /**
+   * True when this process is the database's only writer (an embedded file). Only then may the
+   * store trust in-memory counts and numbering across batches, and treat every {@code in_flight}
+   * row found at start as a leftover of a dead run. False when several nodes share the database.
+   */
+  boolean soleWriter();
+
+  /**
+   * True when a failed batch may succeed if simply run again: the database aborted it to break a
+   * deadlock or a serialization conflict with another writer, not because of what it contains.
+   */
+  boolean isTransient(SQLException e);
+
+  /** Releases what the dialect holds (a connection pool); the store is closed first. */
+  @Override
+  void close();
 }

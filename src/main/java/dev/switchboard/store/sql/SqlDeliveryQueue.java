@@ -242,8 +242,12 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
                 }));
   }
 
+  /** Only where this process is the sole writer: on a shared database, other nodes hold leases. */
   @Override
   public int reapAll() {
+    if (!singleNode()) {
+      throw new IllegalStateException("reapAll on a shared database would take other nodes' work");
+    }
     long now = clock.millis();
     return (Integer)
         SqlEventStore.await(
@@ -257,7 +261,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
 
   @Override
   public boolean singleNode() {
-    return writer.dialect() instanceof SqliteDialect;
+    return writer.dialect().soleWriter();
   }
 
   @Override

@@ -43,7 +43,12 @@ import org.flywaydb.core.Flyway;
 public final class SqlEventStore implements EventStore {
   static final ObjectMapper JSON = new ObjectMapper();
   private static final String PROBE_PADDING = "p".repeat(16_384);
-  private static final int READERS = 4;
+
+  /**
+   * Where the database is shared, how long the backlog count may come from this node's own tally
+   * before it is read again from the database (other nodes add and finish deliveries too).
+   */
+  private static final long SHARED_COUNT_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** The pending deliveries a batch created, handed to the dispatcher in one piece. */
   private static final Object HANDOFF = new Object();
@@ -52,47 +57,47 @@ public final class SqlEventStore implements EventStore {
   private final Clock clock;
   private final SqlReaders readers;
   private final AtomicLong unfinishedDeliveries = new AtomicLong();
+  private final AtomicLong unfinishedCountedAt = new AtomicLong(System.nanoTime());
   private final SqlDeliveryQueue deliveries;
   private final SqlWriter writer;
 
-  /** Arrival numbering of deliveries; only the writer thread touches it after open. */
+  /**
+   * Arrival numbering of deliveries; only the writer thread touches it after open. On a shared
+   * database it also follows the receive time (see {@link #nextSeq}).
+   */
   private long nextSeq;
 
   private SqlEventStore(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
       throws SQLException {
     this.dialect = dialect;
     this.clock = clock;
-    this.readers = new SqlReaders(dialect, READERS);
-    unfinishedDeliveries.set(
-        readers.read(
-            c ->
-                queryLong(
-                    c,
-                    "SELECT COUNT(*) FROM deliveries"
-                        + " WHERE state NOT IN ('delivered','dead','skipped')")));
+    this.readers = new SqlReaders(dialect, dialect.readers());
+    unfinishedDeliveries.set(readers.read(c -> queryLong(c, COUNT_UNFINISHED)));
     nextSeq = readers.read(c -> queryLong(c, "SELECT COALESCE(MAX(seq), 0) FROM deliveries")) + 1;
     this.writer = new SqlWriter(dialect, batchSizeObserver);
     this.deliveries = new SqlDeliveryQueue(writer, readers, unfinishedDeliveries, clock);
   }
 
-  /** Migrates the schema, then opens the store. */
-  public static SqlEventStore open(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
-      throws SQLException {
-    Flyway.configure()
-        .dataSource(dialect.dataSource())
-        .locations("classpath:db/migration")
-        .load()
-        .migrate();
-    return new SqlEventStore(dialect, clock, batchSizeObserver);
-  }
+  private static final String COUNT_UNFINISHED =
+      "SELECT COUNT(*) FROM deliveries WHERE state NOT IN ('delivered','dead','skipped')";
 
   /**
-   * Opens a store whose schema the caller migrated (tests on PostgreSQL, until Flyway's PostgreSQL
-   * module is part of the build).
+   * Migrates the schema, then opens the store; the store owns the dialect from here (closes it on
+   * failure too). The migrations are one set for both databases.
    */
-  static SqlEventStore openMigrated(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
+  public static SqlEventStore open(Dialect dialect, Clock clock, IntConsumer batchSizeObserver)
       throws SQLException {
-    return new SqlEventStore(dialect, clock, batchSizeObserver);
+    try {
+      Flyway.configure()
+          .dataSource(dialect.dataSource())
+          .locations("classpath:db/migration")
+          .load()
+          .migrate();
+      return new SqlEventStore(dialect, clock, batchSizeObserver);
+    } catch (SQLException | RuntimeException e) {
+      dialect.close();
+      throw e;
+    }
   }
 
   /** The delivery queue on the same database and the same writer. */
@@ -102,7 +107,37 @@ public final class SqlEventStore implements EventStore {
 
   @Override
   public CompletableFuture<IngestOutcome> ingest(NewEvent event) {
-    return writer.submit(ctx -> writeEvent(event, ctx)).thenApply(IngestOutcome.class::cast);
+    SqlWriter.WriteOp op =
+        event.idempotencyKey() == null ? ctx -> writeEvent(event, ctx) : new IngestOp(this, event);
+    return writer.submit(op).thenApply(IngestOutcome.class::cast);
+  }
+
+  /**
+   * An ingest that claims an idempotency key: on a shared database, batches claim keys in order.
+   */
+  private record IngestOp(SqlEventStore store, NewEvent event) implements SqlWriter.KeyedOp {
+    @Override
+    public Object apply(SqlWriter.Context ctx) throws SQLException {
+      return store.writeEvent(event, ctx);
+    }
+
+    @Override
+    public String lockKey() {
+      return event.source() + '\n' + event.idempotencyKey();
+    }
+  }
+
+  /**
+   * The next arrival number. On SQLite the one writer counts up from the largest stored number. On
+   * a shared database every node numbers its own deliveries, so numbers follow the receive time
+   * (milliseconds × 1000, counting up within a millisecond): arrival order across nodes is then the
+   * receive order, to the nodes' clock difference.
+   */
+  private long nextSeq(Instant receivedAt) {
+    if (!dialect.soleWriter()) {
+      nextSeq = Math.max(nextSeq, receivedAt.toEpochMilli() * 1000);
+    }
+    return nextSeq++;
   }
 
   /** Caps the store's size (see {@link Dialect#limitSize}); waits until applied. */
@@ -136,7 +171,11 @@ public final class SqlEventStore implements EventStore {
         findKey.setString(1, e.source());
         findKey.setString(2, e.idempotencyKey());
         try (ResultSet rs = findKey.executeQuery()) {
-          rs.next();
+          if (!rs.next()) {
+            // purged between the claim and this read (another node's retention): fail the batch,
+            // the sender's retry claims the key anew
+            throw new SQLException("idempotency key vanished while it was read");
+          }
           return new IngestOutcome.Duplicate(new EventId(rs.getString(1)));
         }
       }
@@ -160,7 +199,7 @@ public final class SqlEventStore implements EventStore {
     List<QueuedDelivery> queued = ctx.collectAfterCommit(HANDOFF, deliveries::committed);
     for (NewEvent.RouteTarget target : e.routes()) {
       DeliveryId deliveryId = DeliveryId.generate(now);
-      long seq = nextSeq++;
+      long seq = nextSeq(now);
       insertDelivery.setString(1, deliveryId.value());
       insertDelivery.setString(2, id.value());
       insertDelivery.setString(3, target.route());
@@ -253,8 +292,24 @@ public final class SqlEventStore implements EventStore {
     return readers.read(c -> queryLong(c, "SELECT COUNT(*) FROM events"));
   }
 
+  /**
+   * On SQLite an exact tally kept in memory. On a shared database this node's tally, read again
+   * from the database at most once a second, since other nodes add and finish deliveries too.
+   */
   @Override
   public long countUnfinishedDeliveries() {
+    if (!dialect.soleWriter()) {
+      long at = unfinishedCountedAt.get();
+      long nowNanos = System.nanoTime();
+      if (nowNanos - at > SHARED_COUNT_REFRESH_NANOS
+          && unfinishedCountedAt.compareAndSet(at, nowNanos)) {
+        try {
+          unfinishedDeliveries.set(readers.read(c -> queryLong(c, COUNT_UNFINISHED)));
+        } catch (StoreUnavailableException e) {
+          // keep the tally; the next call tries again
+        }
+      }
+    }
     return unfinishedDeliveries.get();
   }
 
@@ -325,6 +380,7 @@ public final class SqlEventStore implements EventStore {
   public void close() {
     writer.close();
     readers.close();
+    dialect.close();
   }
 
   private List<Event> mapEvents(PreparedStatement ps) throws SQLException {

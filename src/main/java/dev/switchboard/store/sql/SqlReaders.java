@@ -18,17 +18,24 @@ final class SqlReaders implements AutoCloseable {
     T run(Connection c) throws SQLException;
   }
 
+  private final Dialect dialect;
   private final BlockingQueue<Connection> idle;
   private final List<Connection> all = new ArrayList<>();
 
   SqlReaders(Dialect dialect, int size) throws SQLException {
+    this.dialect = dialect;
     this.idle = new ArrayBlockingQueue<>(size);
     for (int i = 0; i < size; i++) {
-      Connection c = dialect.dataSource().getConnection();
-      dialect.prepareReader(c);
+      Connection c = open();
       all.add(c);
       idle.add(c);
     }
+  }
+
+  private Connection open() throws SQLException {
+    Connection c = dialect.dataSource().getConnection();
+    dialect.prepareReader(c);
+    return c;
   }
 
   <T> T read(SqlRead<T> body) {
@@ -45,15 +52,45 @@ final class SqlReaders implements AutoCloseable {
     try {
       return body.run(c);
     } catch (SQLException e) {
+      c = replaceIfBroken(c);
       throw new StoreUnavailableException("store read failed: " + e.getMessage(), e);
     } finally {
       idle.add(c);
     }
   }
 
+  /**
+   * A server database may drop a connection (restart, failover): swaps it for a new one so later
+   * reads work again. Keeps the old one when no new one can be had yet.
+   */
+  private Connection replaceIfBroken(Connection c) {
+    try {
+      if (c.isValid(2)) {
+        return c;
+      }
+      Connection fresh = open();
+      synchronized (all) {
+        all.remove(c);
+        all.add(fresh);
+      }
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // already gone
+      }
+      return fresh;
+    } catch (SQLException e) {
+      return c;
+    }
+  }
+
   @Override
   public void close() {
-    for (Connection c : all) {
+    List<Connection> open;
+    synchronized (all) {
+      open = List.copyOf(all);
+    }
+    for (Connection c : open) {
       try {
         c.close();
       } catch (SQLException ignored) {

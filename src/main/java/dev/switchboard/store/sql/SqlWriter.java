@@ -33,6 +33,15 @@ final class SqlWriter implements AutoCloseable {
     Object apply(Context ctx) throws SQLException;
   }
 
+  /**
+   * An op that takes a row lock other nodes may want too (an idempotency key). When the database is
+   * shared, a batch applies these in the order of their keys, so two nodes' batches claiming the
+   * same keys wait for each other instead of deadlocking. Ops of the same key keep their order.
+   */
+  interface KeyedOp extends WriteOp {
+    String lockKey();
+  }
+
   /** What an op may use while its batch is open. */
   interface Context {
     /** A prepared statement for {@code sql}, kept for the connection's life. */
@@ -59,7 +68,10 @@ final class SqlWriter implements AutoCloseable {
   }
 
   private final Dialect dialect;
-  private final Connection connection;
+
+  /** Replaced when the database drops it (a PostgreSQL restart); never on SQLite. */
+  private Connection connection;
+
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   private final Set<PreparedStatement> batched = new LinkedHashSet<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
@@ -162,12 +174,59 @@ final class SqlWriter implements AutoCloseable {
     batched.clear();
   }
 
+  /**
+   * A batch aborted by the database to break a deadlock with another node is run again, this many
+   * times in all, before its requests fail (503, and the senders retry).
+   */
+  private static final int TRANSIENT_TRIES = 3;
+
   private List<Object> writeBatch(List<WriteOp> batch) throws SQLException {
+    int[] order = dialect.soleWriter() ? null : lockOrder(batch);
+    for (int tries = 1; ; tries++) {
+      try {
+        return tryBatch(batch, order);
+      } catch (SQLException e) {
+        if (tries >= TRANSIENT_TRIES || !dialect.isTransient(e)) {
+          throw e;
+        }
+        LOG.info("store batch aborted by the database ({}); running it again", e.getSQLState());
+      }
+    }
+  }
+
+  /**
+   * The order to apply a batch in: as submitted, except that {@link KeyedOp}s are applied in the
+   * order of their keys (stable), in the slots keyed ops hold. Null when no op is keyed.
+   */
+  static int[] lockOrder(List<WriteOp> batch) {
+    List<Integer> keyed = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      if (batch.get(i) instanceof KeyedOp) {
+        keyed.add(i);
+      }
+    }
+    if (keyed.size() < 2) {
+      return null;
+    }
+    List<Integer> sorted = new ArrayList<>(keyed);
+    sorted.sort(java.util.Comparator.comparing(i -> ((KeyedOp) batch.get(i)).lockKey()));
+    int[] order = new int[batch.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    for (int k = 0; k < keyed.size(); k++) {
+      order[keyed.get(k)] = sorted.get(k);
+    }
+    return order;
+  }
+
+  private List<Object> tryBatch(List<WriteOp> batch, int[] order) throws SQLException {
     collected.clear();
-    List<Object> results = new ArrayList<>(batch.size());
+    Object[] results = new Object[batch.size()];
     try {
-      for (WriteOp op : batch) {
-        results.add(op.apply(context));
+      for (int i = 0; i < results.length; i++) {
+        int at = order == null ? i : order[i];
+        results[at] = batch.get(at).apply(context);
       }
       flushBatches();
       connection.commit();
@@ -180,6 +239,7 @@ final class SqlWriter implements AutoCloseable {
       // a statement that failed mid-way may be left unusable by the driver: prepare anew
       closeStatements();
       rollbackQuietly();
+      reconnectIfBroken();
       throw e;
     }
     for (Runnable action : afterCommit) {
@@ -190,7 +250,34 @@ final class SqlWriter implements AutoCloseable {
       }
     }
     afterCommit.clear();
-    return results;
+    return java.util.Arrays.asList(results);
+  }
+
+  /**
+   * A server database may drop the connection (restart, failover): open a new one for next time.
+   */
+  private void reconnectIfBroken() {
+    try {
+      if (connection.isValid(2)) {
+        return;
+      }
+    } catch (SQLException e) {
+      // treated as broken
+    }
+    try {
+      connection.close();
+    } catch (SQLException ignored) {
+      // already gone
+    }
+    try {
+      Connection fresh = dialect.dataSource().getConnection();
+      dialect.prepareWriter(fresh);
+      fresh.setAutoCommit(false);
+      connection = fresh;
+      LOG.info("store writer reconnected");
+    } catch (SQLException e) {
+      LOG.warn("store writer could not reconnect yet: {}", e.getMessage());
+    }
   }
 
   private void closeStatements() {

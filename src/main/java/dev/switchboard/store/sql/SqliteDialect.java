@@ -75,4 +75,25 @@ public final class SqliteDialect implements Dialect {
       s.execute("PRAGMA max_page_count=" + pages);
     }
   }
+
+  @Override
+  public int readers() {
+    return 4;
+  }
+
+  @Override
+  public boolean soleWriter() {
+    return true;
+  }
+
+  /** One writer, no lock waits between writers: a failed batch failed for what it is. */
+  @Override
+  public boolean isTransient(SQLException e) {
+    return false;
+  }
+
+  @Override
+  public void close() {
+    // a SQLiteDataSource holds nothing open
+  }
 }

@@ -1,0 +1,114 @@
+package dev.switchboard.store.sql;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import javax.sql.DataSource;
+
+/**
+ * PostgreSQL, shared by any number of nodes (cluster mode). The shared SQL runs unchanged: {@code
+ * ON CONFLICT} upserts, partial indexes, row-value comparisons and {@code LIMIT} are common to both
+ * databases, and the schema uses only TEXT, BIGINT and INTEGER columns. What differs lives here:
+ *
+ * <ul>
+ *   <li>connections come from a HikariCP pool: {@code poolSize} held by the store (one writer, the
+ *       rest readers) and one more opened only when needed (Flyway's migration, maintenance);
+ *   <li>the writer commits with {@code synchronous_commit=on} (a commit returns once the WAL is
+ *       flushed, so a 2xx is durable whatever the server's default) and a statement timeout, so a
+ *       batch stuck behind another node's lock fails (503, the sender retries) instead of hanging;
+ *   <li>readers are read-only sessions;
+ *   <li>no size cap ({@link #limitSize} does nothing: PostgreSQL's space is the operator's);
+ *   <li>other nodes write too ({@link #soleWriter} is false), and a batch aborted by a deadlock or
+ *       a serialization failure with another node is run again ({@link #isTransient}).
+ * </ul>
+ *
+ * The password is handed to the pool only; it is never logged.
+ */
+public final class PostgresDialect implements Dialect {
+  /** Longest a statement of the writer may run or wait for a lock of another node. */
+  static final Duration WRITER_STATEMENT_TIMEOUT = Duration.ofSeconds(10);
+
+  private final HikariDataSource pool;
+  private final int poolSize;
+
+  public PostgresDialect(String url, String user, String password, int poolSize) {
+    if (poolSize < 2) {
+      throw new IllegalArgumentException("pool size must be at least 2 (one writer, one reader)");
+    }
+    this.poolSize = poolSize;
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("switchboard-store");
+    config.setJdbcUrl(url);
+    config.setUsername(user);
+    config.setPassword(password);
+    // the writer and the readers hold poolSize connections for the store's life; one more is
+    // opened only when needed (Flyway's migration, maintenance)
+    config.setMaximumPoolSize(poolSize + 1);
+    config.setMinimumIdle(0);
+    config.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+    config.setInitializationFailTimeout(Duration.ofSeconds(10).toMillis());
+    this.pool = new HikariDataSource(config);
+  }
+
+  @Override
+  public String name() {
+    return "postgres";
+  }
+
+  @Override
+  public DataSource dataSource() {
+    return pool;
+  }
+
+  @Override
+  public void prepareWriter(Connection connection) throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      s.execute("SET synchronous_commit = on");
+      s.execute("SET statement_timeout = " + WRITER_STATEMENT_TIMEOUT.toMillis());
+    }
+  }
+
+  @Override
+  public void prepareReader(Connection connection) throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+      s.execute("SET statement_timeout = 30000");
+    }
+  }
+
+  /** PostgreSQL's disk is the operator's to size; nothing to cap here. */
+  @Override
+  public void limitSize(Connection writer, long maxSizeBytes) {
+    // no size cap on a server database
+  }
+
+  @Override
+  public int readers() {
+    return poolSize - 1;
+  }
+
+  @Override
+  public boolean soleWriter() {
+    return false;
+  }
+
+  /** 40P01 deadlock_detected, 40001 serialization_failure: run the batch again. */
+  @Override
+  public boolean isTransient(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql
+          && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}
