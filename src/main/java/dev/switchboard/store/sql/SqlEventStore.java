@@ -100,6 +100,11 @@ public final class SqlEventStore implements EventStore {
     }
   }
 
+  /** The writer, for tests in this package that need to hold it between batches. */
+  SqlWriter writer() {
+    return writer;
+  }
+
   /** The delivery queue on the same database and the same writer. */
   public SqlDeliveryQueue deliveries() {
     return deliveries;

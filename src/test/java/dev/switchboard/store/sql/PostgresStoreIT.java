@@ -1,0 +1,263 @@
+package dev.switchboard.store.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.switchboard.domain.EventId;
+import dev.switchboard.store.IngestOutcome;
+import dev.switchboard.testing.EmbeddedPostgres;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store contract on a real PostgreSQL (one server for the class, a new database per test), and
+ * what only a database shared by several nodes can show: the same idempotency key ingested by two
+ * stores at once, and a key held by another node's open transaction.
+ */
+class PostgresStoreIT extends StoreContract {
+  static final AtomicInteger DATABASES = new AtomicInteger();
+  static EmbeddedPostgres pg;
+
+  String database;
+  final List<SqlEventStore> others = new ArrayList<>();
+
+  @BeforeAll
+  static void startServer() {
+    pg = EmbeddedPostgres.start();
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (pg != null) {
+      pg.close();
+    }
+  }
+
+  @Override
+  SqlEventStore open(IntConsumer batchSizes) throws Exception {
+    database = pg.createDatabase("store_" + DATABASES.incrementAndGet());
+    return node(batchSizes);
+  }
+
+  /** A store on this test's database, as another node would open it. */
+  SqlEventStore node(IntConsumer batchSizes) throws SQLException {
+    return SqlEventStore.open(
+        new PostgresDialect(
+            pg.jdbcUrl(database), EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD, 4),
+        Clock.systemUTC(),
+        batchSizes);
+  }
+
+  @AfterEach
+  void closeOthers() {
+    others.forEach(SqlEventStore::close);
+  }
+
+  long eventsWithKey(String key) throws SQLException {
+    try (Connection c = pg.connect(database);
+        PreparedStatement ps =
+            c.prepareStatement("SELECT COUNT(*) FROM events WHERE idempotency_key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void theSameKeyOnTwoNodesAtOnceIsStoredOnceAndBothAnswersNameIt() throws Exception {
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    int keys = 300;
+    // each node takes the keys in the opposite order, so their batches meet on every key
+    List<CompletableFuture<IngestOutcome>> here = new ArrayList<>();
+    List<CompletableFuture<IngestOutcome>> there = new ArrayList<>();
+    for (int i = 0; i < keys; i++) {
+      here.add(store.ingest(event("race-" + i)));
+      there.add(0, other.ingest(event("race-" + (keys - 1 - i))));
+    }
+    int accepted = 0;
+    for (int i = 0; i < keys; i++) {
+      IngestOutcome a = here.get(i).get(30, TimeUnit.SECONDS);
+      IngestOutcome b = there.get(i).get(30, TimeUnit.SECONDS);
+      assertThat(b.eventId()).as("race-" + i).isEqualTo(a.eventId());
+      assertThat(List.of(a, b))
+          .as("race-" + i + ": one is new, the other its duplicate")
+          .filteredOn(o -> o instanceof IngestOutcome.Accepted)
+          .hasSize(1);
+      accepted++;
+    }
+    assertThat(accepted).isEqualTo(keys);
+    assertThat(store.countEvents()).isEqualTo(keys);
+    assertThat(eventsWithKey("race-7")).isEqualTo(1);
+    assertThat(
+            store.deliveries().countByState("d").values().stream().mapToLong(Long::longValue).sum())
+        .as("one delivery per event")
+        .isEqualTo(keys);
+  }
+
+  /** Holds the writer of {@link #store} until the returned latch is released. */
+  CountDownLatch holdWriter() throws Exception {
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    store
+        .writer()
+        .submit(
+            ctx -> {
+              held.countDown();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return null;
+            });
+    assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+    return release;
+  }
+
+  /**
+   * Another node's transaction that has claimed {@code key} for event {@code id}, not committed.
+   */
+  Connection otherNodeClaims(String key, String id) throws SQLException {
+    Connection c = pg.connect(database);
+    c.setAutoCommit(false);
+    try (PreparedStatement ps = c.prepareStatement(SqlText.CLAIM_KEY)) {
+      ps.setString(1, "src");
+      ps.setString(2, key);
+      ps.setString(3, id);
+      ps.setLong(4, NOW.plus(Duration.ofHours(48)).toEpochMilli());
+      ps.setLong(5, NOW.toEpochMilli());
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO events (id, source, idempotency_key, event_time, received_at, payload,"
+                + " headers, status) VALUES (?, 'src', ?, 0, 0, '{}', '{}', 'accepted')")) {
+      ps.setString(1, id);
+      ps.setString(2, key);
+      ps.executeUpdate();
+    }
+    return c;
+  }
+
+  /** Submits three events in one batch of {@link #store}: the held key between two free ones. */
+  List<CompletableFuture<IngestOutcome>> batchAroundHeldKey() throws Exception {
+    CountDownLatch release = holdWriter();
+    List<CompletableFuture<IngestOutcome>> writes =
+        List.of(
+            store.ingest(event("free-1")),
+            store.ingest(event("held")),
+            store.ingest(event("free-2")));
+    release.countDown();
+    // the batch now waits for the other node's transaction on the key it holds
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              try (Connection c = pg.connect();
+                  PreparedStatement ps =
+                      c.prepareStatement(
+                          "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = ?"
+                              + " AND wait_event_type = 'Lock'")) {
+                ps.setString(1, database);
+                try (ResultSet rs = ps.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1) == 1;
+                }
+              }
+            });
+    assertThat(writes).noneMatch(CompletableFuture::isDone);
+    return writes;
+  }
+
+  @Test
+  void aKeyInAnotherNodesOpenTransactionIsADuplicateOnceItCommitsAndTheRestOfTheBatchIsNew()
+      throws Exception {
+    try (Connection other = otherNodeClaims("held", "ev-other")) {
+      List<CompletableFuture<IngestOutcome>> writes = batchAroundHeldKey();
+      other.commit();
+      assertThat(writes.get(1).get(30, TimeUnit.SECONDS))
+          .isEqualTo(new IngestOutcome.Duplicate(new EventId("ev-other")));
+      assertThat(writes.get(0).get(30, TimeUnit.SECONDS))
+          .isInstanceOf(IngestOutcome.Accepted.class);
+      assertThat(writes.get(2).get(30, TimeUnit.SECONDS))
+          .isInstanceOf(IngestOutcome.Accepted.class);
+    }
+    assertThat(store.countEvents()).isEqualTo(3);
+    assertThat(handed).hasSize(2);
+  }
+
+  @Test
+  void aKeyInAnotherNodesTransactionThatRollsBackIsNewHere() throws Exception {
+    try (Connection other = otherNodeClaims("held", "ev-other")) {
+      List<CompletableFuture<IngestOutcome>> writes = batchAroundHeldKey();
+      other.rollback();
+      IngestOutcome held = writes.get(1).get(30, TimeUnit.SECONDS);
+      assertThat(held).isInstanceOf(IngestOutcome.Accepted.class);
+      assertThat(held.eventId().value()).isNotEqualTo("ev-other");
+      assertThat(writes.get(0).get(30, TimeUnit.SECONDS))
+          .isInstanceOf(IngestOutcome.Accepted.class);
+      assertThat(writes.get(2).get(30, TimeUnit.SECONDS))
+          .isInstanceOf(IngestOutcome.Accepted.class);
+    }
+    assertThat(store.countEvents()).isEqualTo(3);
+    assertThat(eventsWithKey("held")).isEqualTo(1);
+  }
+
+  @Test
+  void aSharedStoreIsNotSingleNodeAndCountsOtherNodesBacklog() throws Exception {
+    assertThat(queue.singleNode()).isFalse();
+    assertThatThrownBy(queue::reapAll).isInstanceOf(IllegalStateException.class);
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    ingest(event("mine"));
+    for (int i = 0; i < 3; i++) {
+      other.ingest(event("theirs-" + i)).get(30, TimeUnit.SECONDS);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.countUnfinishedDeliveries() == 4);
+  }
+
+  @Test
+  void anExpiredLeaseOfAnotherNodeIsReapedAndAnotherNodesLiveLeaseIsNot() throws Exception {
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    var theirs = claimed("theirs", "their-token");
+    assertThat(store.deliveries().reapExpired(NOW.plusSeconds(30))).isZero();
+    assertThat(
+            other
+                .deliveries()
+                .finish(
+                    new dev.switchboard.store.Finish.Delivered(
+                        theirs.id(), "their-token", attempt(200), null),
+                    NOW)
+                .get())
+        .as("another node may finish what this one claimed, with its token")
+        .isTrue();
+    var dead = claimed("dead-node", "lost");
+    assertThat(other.deliveries().reapExpired(NOW.plusSeconds(61))).isEqualTo(1);
+    assertThat(
+            other
+                .deliveries()
+                .claim(dead.id(), "mine", NOW.plusSeconds(61), NOW.plusSeconds(120))
+                .get())
+        .isTrue();
+  }
+}

@@ -1,0 +1,492 @@
+package dev.switchboard.store.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.EventId;
+import dev.switchboard.domain.EventStatus;
+import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.DeliveryFilter;
+import dev.switchboard.store.DeliveryRecord;
+import dev.switchboard.store.EventPage;
+import dev.switchboard.store.EventQuery;
+import dev.switchboard.store.EventSummary;
+import dev.switchboard.store.Finish;
+import dev.switchboard.store.IngestOutcome;
+import dev.switchboard.store.NewEvent;
+import dev.switchboard.store.QueuedDelivery;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The store's contract ({@link dev.switchboard.store.EventStore} and {@link
+ * dev.switchboard.store.DeliveryQueue}), run against every database the store supports: each
+ * subclass only says how to open a store on a fresh, empty database (model: db-scheduler's {@code
+ * compatibility/CompatibilityTest}). Database-specific behaviour (SQLite's size cap and start-up
+ * reaping; PostgreSQL's races between nodes) is tested beside it.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+abstract class StoreContract {
+  static final Instant NOW = Instant.parse("2026-10-27T14:30:00Z");
+  static final NewEvent.RouteTarget ROUTE = new NewEvent.RouteTarget("r", "d");
+
+  SqlEventStore store;
+  SqlDeliveryQueue queue;
+  final List<QueuedDelivery> handed = new CopyOnWriteArrayList<>();
+  final List<Integer> batches = new CopyOnWriteArrayList<>();
+
+  /** A store on a fresh, empty database; {@code batchSizes} sees every committed batch's size. */
+  abstract SqlEventStore open(java.util.function.IntConsumer batchSizes) throws Exception;
+
+  @BeforeEach
+  void openStore() throws Exception {
+    store = open(batches::add);
+    queue = store.deliveries();
+    queue.onCommitted(handed::addAll);
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  static NewEvent event(
+      String key, Instant receivedAt, Instant eventTime, List<NewEvent.RouteTarget> routes) {
+    return new NewEvent(
+        "src",
+        key,
+        receivedAt.plus(Duration.ofHours(48)),
+        eventTime,
+        "p",
+        receivedAt,
+        "{\"k\":\"" + key + "\"}",
+        Map.of("x-test", "1"),
+        EventStatus.ACCEPTED,
+        null,
+        routes);
+  }
+
+  static NewEvent event(String key) {
+    return event(key, NOW, NOW, List.of(ROUTE));
+  }
+
+  static AttemptRecord attempt(int status) {
+    return new AttemptRecord(1, NOW, Duration.ofMillis(3), status, "x", null, null);
+  }
+
+  IngestOutcome ingest(NewEvent e) throws Exception {
+    return store.ingest(e).get(30, TimeUnit.SECONDS);
+  }
+
+  /** Ingests one event with one pending delivery and claims it with {@code token}. */
+  QueuedDelivery claimed(String key, String token) throws Exception {
+    int before = handed.size();
+    ingest(event(key));
+    QueuedDelivery d = handed.get(before);
+    assertThat(queue.claim(d.id(), token, NOW, NOW.plusSeconds(60)).get()).isTrue();
+    return d;
+  }
+
+  // --- ingest and idempotency ---
+
+  @Test
+  void secondEventWithTheSameKeyIsADuplicateOfTheFirst() throws Exception {
+    IngestOutcome first = ingest(event("k"));
+    IngestOutcome second = ingest(event("k"));
+    assertThat(first).isInstanceOf(IngestOutcome.Accepted.class);
+    assertThat(second).isEqualTo(new IngestOutcome.Duplicate(first.eventId()));
+    assertThat(store.countEvents()).isEqualTo(1);
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+    assertThat(batches).hasSize(2);
+    assertThat(store.findEvent(first.eventId()))
+        .hasValueSatisfying(
+            e -> {
+              assertThat(e.payload()).isEqualTo("{\"k\":\"k\"}");
+              assertThat(e.headers()).containsEntry("x-test", "1");
+              assertThat(e.receivedAt()).isEqualTo(NOW);
+            });
+  }
+
+  @Test
+  void anExpiredKeyNotYetPurgedDoesNotMakeANewEventADuplicate() throws Exception {
+    NewEvent shortLived =
+        new NewEvent(
+            "src",
+            "k",
+            NOW.plusSeconds(3600),
+            NOW,
+            "p",
+            NOW,
+            "{}",
+            Map.of(),
+            EventStatus.ACCEPTED,
+            null,
+            List.of(ROUTE));
+    IngestOutcome first = ingest(shortLived);
+    Instant later = NOW.plus(Duration.ofHours(2));
+    IngestOutcome second = ingest(event("k", later, later, List.of(ROUTE)));
+    assertThat(second).isInstanceOf(IngestOutcome.Accepted.class);
+    assertThat(second.eventId()).isNotEqualTo(first.eventId());
+    assertThat(ingest(event("k", later, later, List.of(ROUTE))))
+        .as("the key now belongs to the second event")
+        .isEqualTo(new IngestOutcome.Duplicate(second.eventId()));
+    assertThat(store.countEvents()).isEqualTo(2);
+  }
+
+  @Test
+  void expiredKeysArePurgedAndLiveOnesKept() throws Exception {
+    ingest(event("old"));
+    assertThat(store.purgeExpiredKeys(NOW.plus(Duration.ofHours(47)))).isZero();
+    assertThat(store.purgeExpiredKeys(NOW.plus(Duration.ofHours(48)))).isEqualTo(1);
+    assertThat(ingest(event("old"))).isInstanceOf(IngestOutcome.Accepted.class);
+    assertThat(store.countEvents()).isEqualTo(2);
+  }
+
+  @Test
+  void eventsWithoutAKeyAreNeverDuplicates() throws Exception {
+    NewEvent keyless =
+        new NewEvent(
+            "src",
+            null,
+            null,
+            NOW,
+            null,
+            NOW,
+            "{}",
+            Map.of(),
+            EventStatus.ACCEPTED,
+            null,
+            List.of(ROUTE));
+    assertThat(ingest(keyless).eventId()).isNotEqualTo(ingest(keyless).eventId());
+    assertThat(store.countEvents()).isEqualTo(2);
+  }
+
+  @Test
+  void aBatchWithRepeatedKeysStoresEachKeyOnceAndAcceptsTheOthers() throws Exception {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      keys.add("dup-" + (i % 10)); // ten keys, four times each
+      keys.add("new-" + i);
+    }
+    List<CompletableFuture<IngestOutcome>> writes = new ArrayList<>();
+    for (String key : keys) {
+      writes.add(store.ingest(event(key)));
+    }
+    Map<String, EventId> owner = new HashMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      IngestOutcome outcome = writes.get(i).get(30, TimeUnit.SECONDS);
+      EventId previous = owner.putIfAbsent(keys.get(i), outcome.eventId());
+      if (previous == null) {
+        assertThat(outcome).as(keys.get(i)).isInstanceOf(IngestOutcome.Accepted.class);
+      } else {
+        assertThat(outcome).as(keys.get(i)).isEqualTo(new IngestOutcome.Duplicate(previous));
+      }
+    }
+    assertThat(store.countEvents()).isEqualTo(50);
+    assertThat(handed).hasSize(50);
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(50);
+  }
+
+  // --- the queue ---
+
+  @Test
+  void committedPendingDeliveriesAreHandedOverAndFinalOnesAreNot() throws Exception {
+    ingest(
+        event(
+            "k",
+            NOW,
+            NOW,
+            List.of(
+                ROUTE, new NewEvent.RouteTarget("r2", "d", DeliveryState.SKIPPED, "filtered"))));
+    assertThat(handed)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.route()).isEqualTo("r");
+              assertThat(d.payload()).isEqualTo("{\"k\":\"k\"}");
+              assertThat(d.headers()).containsEntry("x-test", "1");
+              assertThat(d.state()).isEqualTo(DeliveryState.PENDING);
+            });
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+    assertThat(queue.countByState("d"))
+        .containsEntry(DeliveryState.PENDING, 1L)
+        .containsEntry(DeliveryState.SKIPPED, 1L);
+    assertThat(queue.countByState(null)).containsEntry(DeliveryState.PENDING, 1L);
+    assertThat(queue.deliveriesOf(handed.get(0).eventId()))
+        .extracting(DeliveryRecord::route, DeliveryRecord::state, DeliveryRecord::lastError)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("r", DeliveryState.PENDING, null),
+            org.assertj.core.groups.Tuple.tuple("r2", DeliveryState.SKIPPED, "filtered"));
+  }
+
+  @Test
+  void aWriteWithAStaleTokenChangesNothing() throws Exception {
+    DeliveryId id = claimed("k", "A").id();
+    assertThat(queue.claim(id, "B", NOW, NOW.plusSeconds(60)).get()).as("already held").isFalse();
+    assertThat(queue.reapExpired(NOW.plusSeconds(30))).isZero();
+    assertThat(queue.reapExpired(NOW.plusSeconds(61))).isEqualTo(1);
+    assertThat(queue.findDelivery(id).orElseThrow().state()).isEqualTo(DeliveryState.PENDING);
+    assertThat(queue.claim(id, "B", NOW, NOW.plusSeconds(60)).get()).isTrue();
+    // A's lease was reaped and B claimed it again: A's outcome must not land
+    assertThat(queue.finish(new Finish.Delivered(id, "A", attempt(200), null), NOW).get())
+        .isFalse();
+    assertThat(queue.renew(Map.of(id, "A"), NOW.plusSeconds(600)).get()).isZero();
+    assertThat(queue.findDelivery(id).orElseThrow().state()).isEqualTo(DeliveryState.IN_FLIGHT);
+    assertThat(queue.attemptsOf(id)).isEmpty();
+    assertThat(queue.renew(Map.of(id, "B"), NOW.plusSeconds(600)).get()).isEqualTo(1);
+    assertThat(queue.reapExpired(NOW.plusSeconds(300))).as("renewed lease").isZero();
+    assertThat(queue.finish(new Finish.Delivered(id, "B", attempt(200), null), NOW).get()).isTrue();
+    DeliveryRecord done = queue.findDelivery(id).orElseThrow();
+    assertThat(done.state()).isEqualTo(DeliveryState.DELIVERED);
+    assertThat(done.attempts()).isEqualTo(1);
+    assertThat(queue.attemptsOf(id))
+        .singleElement()
+        .satisfies(a -> assertThat(a.status()).isEqualTo(200));
+    assertThat(store.countUnfinishedDeliveries()).isZero();
+  }
+
+  @Test
+  void everyOutcomeIsRecordedWithItsAttempt() throws Exception {
+    DeliveryId retried = claimed("a", "t").id();
+    DeliveryId dead = claimed("b", "t").id();
+    DeliveryId skipped = claimed("c", "t").id();
+    assertThat(
+            queue
+                .finish(
+                    new Finish.Retry(retried, "t", attempt(503), NOW.plusSeconds(10), "http_5xx"),
+                    NOW)
+                .get())
+        .isTrue();
+    assertThat(
+            queue
+                .finish(new Finish.Dead(dead, "t", attempt(400), "http 400", "http_4xx"), NOW)
+                .get())
+        .isTrue();
+    assertThat(queue.finish(new Finish.Skipped(skipped, "t", "stale"), NOW).get()).isTrue();
+    assertThat(queue.findDelivery(retried).orElseThrow())
+        .satisfies(
+            d -> {
+              assertThat(d.state()).isEqualTo(DeliveryState.RETRY_SCHEDULED);
+              assertThat(d.nextAttemptAt()).isEqualTo(NOW.plusSeconds(10));
+              assertThat(d.errorClass()).isEqualTo("http_5xx");
+              assertThat(d.attempts()).isEqualTo(1);
+            });
+    assertThat(queue.findDelivery(dead).orElseThrow())
+        .satisfies(
+            d -> {
+              assertThat(d.state()).isEqualTo(DeliveryState.DEAD);
+              assertThat(d.lastError()).isEqualTo("http 400");
+            });
+    assertThat(queue.findDelivery(skipped).orElseThrow().lastError()).isEqualTo("stale");
+    assertThat(queue.attemptsOf(dead))
+        .singleElement()
+        .satisfies(a -> assertThat(a.status()).isEqualTo(400));
+    assertThat(queue.attemptsOf(skipped)).isEmpty();
+    assertThat(queue.countOpen("d"))
+        .containsEntry(DeliveryState.RETRY_SCHEDULED, 1L)
+        .containsEntry(DeliveryState.DEAD, 1L)
+        .containsEntry(DeliveryState.PENDING, 0L);
+  }
+
+  @Test
+  void scansFollowArrivalOrderFromACursorAndOnlyWhatIsDue() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      ingest(event("k" + i));
+    }
+    List<QueuedDelivery> first =
+        queue.scan("d", DeliveryState.PENDING, NOW, null, Long.MIN_VALUE, 3);
+    assertThat(first)
+        .extracting(QueuedDelivery::id)
+        .containsExactlyElementsOf(handed.subList(0, 3).stream().map(QueuedDelivery::id).toList());
+    QueuedDelivery last = first.get(2);
+    assertThat(queue.scan("d", DeliveryState.PENDING, NOW, last.nextAttemptAt(), last.seq(), 10))
+        .extracting(QueuedDelivery::id)
+        .containsExactlyElementsOf(handed.subList(3, 5).stream().map(QueuedDelivery::id).toList());
+    assertThat(
+            queue.scan("d", DeliveryState.PENDING, NOW.minusSeconds(1), null, Long.MIN_VALUE, 10))
+        .as("not due yet")
+        .isEmpty();
+    DeliveryId retried = handed.get(0).id();
+    queue.claim(retried, "t", NOW, NOW.plusSeconds(60)).get();
+    queue
+        .finish(new Finish.Retry(retried, "t", attempt(503), NOW.plusSeconds(10), "http_5xx"), NOW)
+        .get();
+    assertThat(
+            queue.scan(
+                "d", DeliveryState.RETRY_SCHEDULED, NOW.plusSeconds(9), null, Long.MIN_VALUE, 10))
+        .isEmpty();
+    assertThat(
+            queue.scan(
+                "d", DeliveryState.RETRY_SCHEDULED, NOW.plusSeconds(10), null, Long.MIN_VALUE, 10))
+        .singleElement()
+        .satisfies(d -> assertThat(d.attempts()).isEqualTo(1));
+    assertThat(queue.claim(retried, "t2", NOW.plusSeconds(9), NOW.plusSeconds(60)).get())
+        .as("a retry is not claimable before it is due")
+        .isFalse();
+    assertThat(queue.claim(retried, "t2", NOW.plusSeconds(10), NOW.plusSeconds(60)).get()).isTrue();
+  }
+
+  @Test
+  void earlierUnfinishedFindsTheKeysHeadInEventTimeOrder() throws Exception {
+    ingest(event("late", NOW, NOW.plusSeconds(20), List.of(ROUTE)));
+    ingest(event("early", NOW, NOW.plusSeconds(10), List.of(ROUTE)));
+    QueuedDelivery late = handed.get(0);
+    QueuedDelivery early = handed.get(1);
+    assertThat(queue.earlierUnfinished(late, false)).map(QueuedDelivery::id).contains(early.id());
+    assertThat(queue.earlierUnfinished(early, false)).isEmpty();
+    queue.claim(early.id(), "t", NOW, NOW.plusSeconds(60)).get();
+    queue.finish(new Finish.Dead(early.id(), "t", attempt(400), "http 400", "http_4xx"), NOW).get();
+    assertThat(queue.earlierUnfinished(late, false)).as("on_dead: continue").isEmpty();
+    assertThat(queue.earlierUnfinished(late, true)).as("on_dead: block").isPresent();
+  }
+
+  @Test
+  void theWatermarkKeepsTheNewestDeliveredEventTime() throws Exception {
+    assertThat(queue.watermark("r", "p")).isEmpty();
+    DeliveryId newer = claimed("newer", "t").id();
+    DeliveryId older = claimed("older", "t").id();
+    Finish.Watermark at20 = new Finish.Watermark("r", "p", NOW.plusSeconds(20));
+    Finish.Watermark at10 = new Finish.Watermark("r", "p", NOW.plusSeconds(10));
+    queue.finish(new Finish.Delivered(newer, "t", attempt(200), at20), NOW).get();
+    assertThat(queue.watermark("r", "p")).contains(NOW.plusSeconds(20));
+    queue.finish(new Finish.Delivered(older, "t", attempt(200), at10), NOW).get();
+    assertThat(queue.watermark("r", "p"))
+        .as("an older delivery never moves it back")
+        .contains(NOW.plusSeconds(20));
+    assertThat(queue.watermark("r", "other")).isEmpty();
+  }
+
+  @Test
+  void replayMovesDeadLettersBackToPendingAndDiscardSkipsThem() throws Exception {
+    DeliveryId first = claimed("a", "t").id();
+    DeliveryId second = claimed("b", "t").id();
+    for (DeliveryId id : List.of(first, second)) {
+      queue.finish(new Finish.Dead(id, "t", attempt(500), "boom", "http_5xx"), NOW).get();
+    }
+    assertThat(queue.count(DeliveryFilter.deadLetters())).isEqualTo(2);
+    assertThat(queue.count(DeliveryFilter.deadLetters().errorClass("http_4xx"))).isZero();
+    assertThat(store.countUnfinishedDeliveries()).isZero();
+    Instant later = NOW.plusSeconds(100);
+    assertThat(
+            queue.replay(DeliveryFilter.of(first, Set.of(DeliveryState.DEAD)), "ops", later).get())
+        .isEqualTo(1);
+    assertThat(queue.findDelivery(first).orElseThrow())
+        .satisfies(
+            d -> {
+              assertThat(d.state()).isEqualTo(DeliveryState.PENDING);
+              assertThat(d.attempts()).isZero();
+              assertThat(d.replays()).isEqualTo(1);
+              assertThat(d.handledBy()).isEqualTo("ops");
+              assertThat(d.handledAt()).isEqualTo(later);
+            });
+    assertThat(queue.attemptsOf(first)).as("history kept across replays").hasSize(1);
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+    assertThat(queue.discard(DeliveryFilter.deadLetters().destination("d"), "ops", later).get())
+        .isEqualTo(1);
+    assertThat(queue.findDelivery(second).orElseThrow().state()).isEqualTo(DeliveryState.SKIPPED);
+    assertThat(queue.count(DeliveryFilter.deadLetters())).isZero();
+  }
+
+  @Test
+  void pausedDestinationsAreRemembered() throws Exception {
+    assertThat(queue.pausedDestinations()).isEmpty();
+    queue.setPaused("b", true, "ops", NOW).get();
+    queue.setPaused("a", true, "ops", NOW).get();
+    assertThat(queue.pausedDestinations()).containsExactly("a", "b");
+    queue.setPaused("b", false, "ops", NOW).get();
+    assertThat(queue.pausedDestinations()).containsExactly("a");
+  }
+
+  // --- admin searches and counts ---
+
+  @Test
+  void searchesPageNewestFirstAndFilter() throws Exception {
+    for (int i = 0; i < 7; i++) {
+      Instant at = NOW.plusSeconds(i / 2); // pairs share a receive time: ties broken by id
+      NewEvent e =
+          event(
+              "s" + i,
+              at,
+              at,
+              List.of(new NewEvent.RouteTarget("r", "d", DeliveryState.DEAD, "failed")));
+      ingest(
+          new NewEvent(
+              i % 2 == 0 ? "calls" : "forms",
+              e.idempotencyKey(),
+              e.keyExpiresAt(),
+              e.eventTime(),
+              "p" + (i % 3),
+              e.receivedAt(),
+              i == 4 ? "{\"note\":\"Needle_%\"}" : "{\"note\":\"hay\"}",
+              Map.of(),
+              EventStatus.ACCEPTED,
+              null,
+              e.routes()));
+    }
+    List<EventSummary> seen = new ArrayList<>();
+    EventQuery q = new EventQuery(null, null, null, null, null, null, null, null, 3);
+    while (true) {
+      EventPage page = store.searchEvents(q);
+      seen.addAll(page.events());
+      if (page.next() == null) {
+        break;
+      }
+      q = new EventQuery(null, null, null, null, null, null, null, page.next(), 3);
+    }
+    assertThat(seen).hasSize(7).extracting(EventSummary::idempotencyKey).doesNotHaveDuplicates();
+    assertThat(seen)
+        .isSortedAccordingTo(
+            java.util.Comparator.comparing(EventSummary::receivedAt)
+                .thenComparing(s -> s.id().value())
+                .reversed());
+    assertThat(seen.get(0).deliveries()).containsEntry(DeliveryState.DEAD, 1);
+    assertThat(
+            store
+                .searchEvents(new EventQuery("calls", null, null, null, "p0", null, null, null, 10))
+                .events())
+        .extracting(EventSummary::idempotencyKey)
+        .containsExactlyInAnyOrder("s0", "s6");
+    assertThat(
+            store
+                .searchEvents(
+                    new EventQuery(null, null, null, null, null, null, "needle_%", null, 10))
+                .events())
+        .extracting(EventSummary::idempotencyKey)
+        .containsExactly("s4");
+    assertThat(
+            store
+                .searchEvents(
+                    new EventQuery(null, null, null, null, null, null, "needle%x", null, 10))
+                .events())
+        .as("wildcards are literal")
+        .isEmpty();
+    assertThat(store.findEvents("forms", EventStatus.ACCEPTED, 10)).hasSize(3);
+    assertThat(store.findEvents(null, null, 2)).hasSize(2);
+    assertThat(store.countEvents()).isEqualTo(7);
+    List<DeliveryRecord> dead = queue.findDeliveries(DeliveryFilter.deadLetters(), null, 4);
+    assertThat(dead).hasSize(4);
+    DeliveryRecord last = dead.get(3);
+    List<DeliveryRecord> rest =
+        queue.findDeliveries(
+            DeliveryFilter.deadLetters(),
+            new dev.switchboard.store.PagePosition(last.createdAt(), last.id().value()),
+            10);
+    assertThat(rest).hasSize(3);
+    assertThat(queue.count(DeliveryFilter.deadLetters().destination("d"))).isEqualTo(7);
+  }
+}
