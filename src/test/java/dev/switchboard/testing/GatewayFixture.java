@@ -17,8 +17,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * A real gateway on 127.0.0.1 and a random port, on a real SQLite file in a temp folder, driven
- * over real HTTP.
+ * A real gateway on 127.0.0.1 and a random port, on a real SQLite file in a temp folder (or a
+ * PostgreSQL database, {@link #startOnPostgres}), driven over real HTTP.
  */
 public final class GatewayFixture implements AutoCloseable {
   public static final Path EXAMPLES = Path.of("../shared/examples").toAbsolutePath().normalize();
@@ -50,6 +50,30 @@ public final class GatewayFixture implements AutoCloseable {
       Path dir, String serverLines, String yaml, Map<String, String> env, MutableClock clock)
       throws Exception {
     return start(dir, serverLines, "", yaml, env, clock);
+  }
+
+  /**
+   * As {@link #start(Path, String, Map, MutableClock)}, on PostgreSQL at {@code jdbcUrl} instead of
+   * SQLite; the password comes from {@code ${STORE_PASSWORD}} as an operator would pass it.
+   */
+  public static GatewayFixture startOnPostgres(
+      Path dir,
+      String jdbcUrl,
+      String user,
+      String password,
+      String yaml,
+      Map<String, String> env,
+      Clock clock)
+      throws Exception {
+    Map<String, String> withPassword = new java.util.HashMap<>(env);
+    withPassword.put("STORE_PASSWORD", password);
+    String storeLines =
+        "  type: postgres\n  url: "
+            + jdbcUrl
+            + "\n  user: "
+            + user
+            + "\n  password: ${STORE_PASSWORD}\n  pool_size: 4\n";
+    return start(dir, "", storeLines, yaml, withPassword, clock);
   }
 
   /** As above, with extra indented lines for the {@code store:} section too, and any clock. */
