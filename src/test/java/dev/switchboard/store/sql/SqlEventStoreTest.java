@@ -12,10 +12,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * What only SQLite does: the size cap. The store's contract on every database is {@link
+ * StoreContract}.
+ */
 class SqlEventStoreTest {
   @TempDir Path dir;
   final Instant now = Instant.parse("2026-10-27T14:30:00Z");
@@ -33,24 +36,6 @@ class SqlEventStoreTest {
         EventStatus.ACCEPTED,
         null,
         List.of(new NewEvent.RouteTarget("r", "d")));
-  }
-
-  @Test
-  void secondEventWithTheSameKeyIsADuplicateOfTheFirst() throws Exception {
-    AtomicInteger batches = new AtomicInteger();
-    try (SqlEventStore store =
-        SqlEventStore.open(
-            new SqliteDialect(dir.resolve("a.db")),
-            Clock.systemUTC(),
-            n -> batches.incrementAndGet())) {
-      IngestOutcome first = store.ingest(event("k", "{}")).get();
-      IngestOutcome second = store.ingest(event("k", "{}")).get();
-      assertThat(first).isInstanceOf(IngestOutcome.Accepted.class);
-      assertThat(second).isEqualTo(new IngestOutcome.Duplicate(first.eventId()));
-      assertThat(store.countEvents()).isEqualTo(1);
-      assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
-      assertThat(batches.get()).isEqualTo(2);
-    }
   }
 
   @Test
@@ -77,28 +62,6 @@ class SqlEventStoreTest {
           .isInstanceOf(IngestOutcome.Accepted.class);
       assertThat(store.countEvents()).isEqualTo(stored + 1);
       assertThat(store.isWritable()).isTrue();
-    }
-  }
-
-  @Test
-  void expiredKeysArePurgedAndLiveOnesKept() throws Exception {
-    try (SqlEventStore store =
-        SqlEventStore.open(new SqliteDialect(dir.resolve("c.db")), Clock.systemUTC(), n -> {})) {
-      store.ingest(event("old", "{}")).get();
-      assertThat(
-              store
-                  .purgeHistory(
-                      now.plus(Duration.ofHours(47)), Duration.ofDays(7), Duration.ofDays(30))
-                  .keys())
-          .isZero();
-      assertThat(
-              store
-                  .purgeHistory(
-                      now.plus(Duration.ofHours(48)), Duration.ofDays(7), Duration.ofDays(30))
-                  .keys())
-          .isEqualTo(1L);
-      assertThat(store.ingest(event("old", "{}")).get()).isInstanceOf(IngestOutcome.Accepted.class);
-      assertThat(store.countEvents()).isEqualTo(2);
     }
   }
 }

@@ -151,8 +151,9 @@ abstract class StoreContract {
   @Test
   void expiredKeysArePurgedAndLiveOnesKept() throws Exception {
     ingest(event("old"));
-    assertThat(store.purgeExpiredKeys(NOW.plus(Duration.ofHours(47)))).isZero();
-    assertThat(store.purgeExpiredKeys(NOW.plus(Duration.ofHours(48)))).isEqualTo(1);
+    Duration week = Duration.ofDays(7);
+    assertThat(store.purgeHistory(NOW.plus(Duration.ofHours(47)), week, week).keys()).isZero();
+    assertThat(store.purgeHistory(NOW.plus(Duration.ofHours(48)), week, week).keys()).isEqualTo(1L);
     assertThat(ingest(event("old"))).isInstanceOf(IngestOutcome.Accepted.class);
     assertThat(store.countEvents()).isEqualTo(2);
   }
