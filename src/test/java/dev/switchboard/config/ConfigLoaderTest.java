@@ -290,7 +290,7 @@ class ConfigLoaderTest {
               shutdown_grace: 30s
               backlog_high_water: 5000
               ack_timeout: 500ms
-            store: { type: postgres, url: "jdbc:postgresql://db/sb", user: sb, max_size: 1GB }
+            store: { type: postgres, url: "jdbc:postgresql://db/sb", user: sb, max_size: 1GB, pool_size: 12 }
             admin: { token: "${ADMIN_TOKEN:-}" }
             sources:
               orders:
@@ -329,7 +329,8 @@ class ConfigLoaderTest {
                 "sb",
                 null,
                 1L << 30,
-                StoreConfig.Retention.DEFAULT));
+                StoreConfig.Retention.DEFAULT,
+                12));
     assertThat(loaded.admin().token()).isNull();
     SourceConfig orders = loaded.sources().get("orders");
     assertThat(orders.verify().tolerance()).isEqualTo(Duration.ofMinutes(1));
