@@ -79,7 +79,7 @@ public final class SqlEventStore implements EventStore {
   }
 
   private static final String COUNT_UNFINISHED =
-      "SELECT COUNT(*) FROM deliveries WHERE state NOT IN ('delivered','dead','skipped')";
+      "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending','in_flight','retry_scheduled')";
 
   /**
    * Migrates the schema, then opens the store; the store owns the dialect from here (closes it on
@@ -299,7 +299,8 @@ public final class SqlEventStore implements EventStore {
 
   /**
    * On SQLite an exact tally kept in memory. On a shared database this node's tally, read again
-   * from the database at most once a second, since other nodes add and finish deliveries too.
+   * from the database at most once a second, since other nodes add and finish deliveries too; the
+   * read runs on its own virtual thread, so the request that asks never waits for it.
    */
   @Override
   public long countUnfinishedDeliveries() {
@@ -308,14 +309,21 @@ public final class SqlEventStore implements EventStore {
       long nowNanos = System.nanoTime();
       if (nowNanos - at > SHARED_COUNT_REFRESH_NANOS
           && unfinishedCountedAt.compareAndSet(at, nowNanos)) {
-        try {
-          unfinishedDeliveries.set(readers.read(c -> queryLong(c, COUNT_UNFINISHED)));
-        } catch (StoreUnavailableException e) {
-          // keep the tally; the next call tries again
-        }
+        Thread.ofVirtual().name("store-backlog-count").start(this::recountUnfinished);
       }
     }
     return unfinishedDeliveries.get();
+  }
+
+  /** Takes the database's count unless this node's tally moved while it was read (then later). */
+  private void recountUnfinished() {
+    try {
+      long before = unfinishedDeliveries.get();
+      long counted = readers.read(c -> queryLong(c, COUNT_UNFINISHED));
+      unfinishedDeliveries.compareAndSet(before, counted);
+    } catch (StoreUnavailableException e) {
+      // keep the tally; a later call tries again
+    }
   }
 
   @Override
