@@ -48,7 +48,8 @@ public final class PostgresDialect implements Dialect {
     // opened only when needed (Flyway's migration, maintenance)
     config.setMaximumPoolSize(poolSize + 1);
     config.setMinimumIdle(0);
-    config.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+    // how long a writer or reader waits for a new connection while the server is away
+    config.setConnectionTimeout(Duration.ofSeconds(5).toMillis());
     config.setInitializationFailTimeout(Duration.ofSeconds(10).toMillis());
     // a batch's deliveries go to the server as one multi-row INSERT
     config.addDataSourceProperty("reWriteBatchedInserts", "true");

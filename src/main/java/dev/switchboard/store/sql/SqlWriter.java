@@ -72,6 +72,9 @@ final class SqlWriter implements AutoCloseable {
   /** Replaced when the database drops it (a PostgreSQL restart); never on SQLite. */
   private Connection connection;
 
+  /** The last batch found the connection dropped; the next one reconnects first. */
+  private boolean broken;
+
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   private final Set<PreparedStatement> batched = new LinkedHashSet<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
@@ -221,6 +224,9 @@ final class SqlWriter implements AutoCloseable {
   }
 
   private List<Object> tryBatch(List<WriteOp> batch, int[] order) throws SQLException {
+    if (broken) {
+      reconnect();
+    }
     collected.clear();
     Object[] results = new Object[batch.size()];
     try {
@@ -239,7 +245,7 @@ final class SqlWriter implements AutoCloseable {
       // a statement that failed mid-way may be left unusable by the driver: prepare anew
       closeStatements();
       rollbackQuietly();
-      reconnectIfBroken();
+      broken = !isValid();
       throw e;
     }
     for (Runnable action : afterCommit) {
@@ -253,31 +259,35 @@ final class SqlWriter implements AutoCloseable {
     return java.util.Arrays.asList(results);
   }
 
-  /**
-   * A server database may drop the connection (restart, failover): open a new one for next time.
-   */
-  private void reconnectIfBroken() {
+  private boolean isValid() {
     try {
-      if (connection.isValid(2)) {
-        return;
-      }
+      return connection.isValid(2);
     } catch (SQLException e) {
-      // treated as broken
+      return false;
     }
+  }
+
+  /**
+   * A server database may drop the connection (restart, failover): the next batch opens a new one
+   * first. If that fails, the batch fails (503) and the one after tries again.
+   */
+  private void reconnect() throws SQLException {
     try {
       connection.close();
     } catch (SQLException ignored) {
       // already gone
     }
+    Connection fresh = dialect.dataSource().getConnection();
     try {
-      Connection fresh = dialect.dataSource().getConnection();
       dialect.prepareWriter(fresh);
       fresh.setAutoCommit(false);
-      connection = fresh;
-      LOG.info("store writer reconnected");
     } catch (SQLException e) {
-      LOG.warn("store writer could not reconnect yet: {}", e.getMessage());
+      fresh.close();
+      throw e;
     }
+    connection = fresh;
+    broken = false;
+    LOG.info("store writer reconnected");
   }
 
   private void closeStatements() {

@@ -260,4 +260,26 @@ class PostgresStoreIT extends StoreContract {
                 .get())
         .isTrue();
   }
+
+  @Test
+  void theStoreRecoversWhenPostgresRestarts() throws Exception {
+    ingest(event("before"));
+    pg.stop();
+    try {
+      assertThat(store.ingest(event("during")))
+          .failsWithin(Duration.ofSeconds(30))
+          .withThrowableThat()
+          .havingCause()
+          .isInstanceOf(dev.switchboard.store.StoreUnavailableException.class);
+      assertThat(store.isWritable()).isFalse();
+    } finally {
+      pg.startAgain();
+    }
+    // the writer and the readers replace the connections the restart broke
+    await().atMost(Duration.ofSeconds(45)).until(store::isWritable);
+    assertThat(ingest(event("during")))
+        .as("the failed write left no mark: the sender's retry is new")
+        .isInstanceOf(IngestOutcome.Accepted.class);
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> store.countEvents() == 2);
+  }
 }
