@@ -187,11 +187,19 @@ class KafkaDeliveryIT {
             });
     List<ConsumerRecord<String, byte[]>> records =
         broker.read("genesys.acw", 1, Duration.ofSeconds(10));
-    assertThat(records).extracting(ConsumerRecord::key).containsExactly("conv-2");
+    // At least once: an attempt whose 2 s deadline passed while the producer was still waiting
+    // for the broker (a slow restart on a busy machine) may land anyway, and the retry then
+    // produces a second copy. Every copy carries the same idempotency-key header, which is how a
+    // consumer drops the repeat.
+    assertThat(records).isNotEmpty().extracting(ConsumerRecord::key).containsOnly("conv-2");
     List<AttemptRecord> attempts = gw.gateway().deliveries().attempts(waiting.id());
     assertThat(attempts.size()).isGreaterThanOrEqualTo(2);
     assertThat(attempts.get(attempts.size() - 1).outcome()).isEqualTo("delivered");
-    assertThat(KafkaBroker.header(records.get(0), "idempotency-key"))
-        .isEqualTo(waiting.id().value());
+    assertThat(records)
+        .extracting(r -> KafkaBroker.header(r, "idempotency-key"))
+        .containsOnly(waiting.id().value());
+    assertThat(records.size())
+        .as("copies produced: at most one per attempt")
+        .isLessThanOrEqualTo(attempts.size());
   }
 }
