@@ -105,6 +105,14 @@ public final class SqlEventStore implements EventStore {
     return writer;
   }
 
+  /**
+   * What the nodes sharing this database tell each other (cluster-wide limits), or null when this
+   * process is the database's only writer.
+   */
+  public dev.switchboard.store.ClusterState cluster() {
+    return dialect.soleWriter() ? null : new SqlClusterState(writer, readers);
+  }
+
   /** The delivery queue on the same database and the same writer. */
   public SqlDeliveryQueue deliveries() {
     return deliveries;
