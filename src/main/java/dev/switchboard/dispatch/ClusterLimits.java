@@ -266,9 +266,10 @@ final class ClusterLimits {
         && (stateBefore != CircuitBreaker.State.OPEN
             || !breaker.openUntil().equals(openUntilBefore))) {
       Instant until = breaker.openUntil();
+      Instant failedProbe = share.probeUntil;
       share.probeUntil = null;
       share.forcedUntil = null;
-      write(() -> state.openBreaker(name, until, now));
+      write(() -> state.openBreaker(name, until, failedProbe, now));
     } else if (breaker.state() == CircuitBreaker.State.CLOSED
         && stateBefore != CircuitBreaker.State.CLOSED
         && share.probeUntil != null) {

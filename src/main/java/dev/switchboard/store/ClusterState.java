@@ -33,8 +33,12 @@ public interface ClusterState {
   /** Every destination some node wrote about. */
   List<DestinationLimits> destinations();
 
-  /** The breaker of {@code destination} is open until {@code until} (or later, if already so). */
-  void openBreaker(String destination, Instant until, Instant now);
+  /**
+   * The breaker of {@code destination} is open until {@code until}, or later if already so; but
+   * when it follows this node's failed probe, whose window was {@code failedProbe} (else null), it
+   * replaces that window.
+   */
+  void openBreaker(String destination, Instant until, Instant failedProbe, Instant now);
 
   /**
    * Takes the right to probe {@code destination}: succeeds (returns null) when its breaker is not

@@ -27,13 +27,16 @@ final class SqlClusterState implements ClusterState {
   private static final String READ =
       "SELECT destination, breaker_open_until, paused_until FROM destination_limits";
 
-  /** Keeps the later open time (portable: no GREATEST on SQLite). */
+  /**
+   * Keeps the later open time (portable: no GREATEST on SQLite), except that it replaces the window
+   * of the failed probe it follows.
+   */
   private static final String OPEN =
       "INSERT INTO destination_limits (destination, breaker_open_until, paused_until, updated_at)"
           + " VALUES (?, ?, 0, ?) ON CONFLICT (destination) DO UPDATE SET"
           + " breaker_open_until = CASE WHEN excluded.breaker_open_until"
-          + " > destination_limits.breaker_open_until THEN excluded.breaker_open_until"
-          + " ELSE destination_limits.breaker_open_until END,"
+          + " > destination_limits.breaker_open_until OR destination_limits.breaker_open_until = ?"
+          + " THEN excluded.breaker_open_until ELSE destination_limits.breaker_open_until END,"
           + " updated_at = excluded.updated_at";
 
   /** Takes the probe only where the breaker is not open now: one node wins. */
@@ -123,8 +126,17 @@ final class SqlClusterState implements ClusterState {
   }
 
   @Override
-  public void openBreaker(String destination, Instant until, Instant now) {
-    upsert(OPEN, destination, until, now);
+  public void openBreaker(String destination, Instant until, Instant failedProbe, Instant now) {
+    SqlEventStore.await(
+        writer.submit(
+            ctx -> {
+              PreparedStatement ps = ctx.statement(OPEN);
+              ps.setString(1, destination);
+              ps.setLong(2, until.toEpochMilli());
+              ps.setLong(3, now.toEpochMilli());
+              ps.setLong(4, failedProbe == null ? -1 : failedProbe.toEpochMilli());
+              return ps.executeUpdate();
+            }));
   }
 
   @Override
