@@ -77,7 +77,7 @@ final class ClusterLimits {
   private final Map<String, Share> shares = new HashMap<>();
 
   private volatile int liveNodes = 1;
-  private int appliedNodes = 1;
+  private volatile int appliedNodes = 1;
   private long nextSync = System.nanoTime();
   private long nextBeat = System.nanoTime();
   private boolean syncing;

@@ -196,9 +196,9 @@ public final class Dispatcher implements AutoCloseable {
         new ClusterLimits(state, clock, workers, this::post, () -> lanes, settings.pollInterval());
   }
 
-  /** The live nodes sharing the rate limits (1 without a cluster). */
+  /** The live nodes the rate limits are divided by now (1 without a cluster). */
   public int clusterNodes() {
-    return cluster == null ? 1 : cluster.liveNodes();
+    return cluster == null ? 1 : cluster.rateNodes();
   }
 
   /** The live-node count changed: every lane's rate limit takes its new share, with no burst. */
