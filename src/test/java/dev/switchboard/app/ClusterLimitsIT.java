@@ -270,6 +270,37 @@ class ClusterLimitsIT {
     }
   }
 
+  @Test
+  void whileOneNodePurgesTheOthersLeaveTheRoundToItInsteadOfWaiting() throws Exception {
+    database = pg.createDatabase("limits_" + DATABASES.incrementAndGet());
+    try (SqlEventStore store =
+            SqlEventStore.open(
+                new PostgresDialect(
+                    pg.jdbcUrl(database), EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD, 2),
+                Clock.systemUTC(),
+                n -> {});
+        Connection other = pg.connect(database);
+        Statement s = other.createStatement()) {
+      s.executeUpdate(
+          "INSERT INTO idempotency_keys (source, idempotency_key, event_id, expires_at)"
+              + " SELECT 'calls', 'k-' || g, 'e-' || g, 1000 FROM generate_series(1, 700) g");
+      // another node's purge op holds the retention lock in its open transaction
+      other.setAutoCommit(false);
+      try (ResultSet rs = s.executeQuery("SELECT pg_try_advisory_xact_lock(6005341489294824007)")) {
+        rs.next();
+        assertThat(rs.getBoolean(1)).isTrue();
+      }
+      long started = System.nanoTime();
+      assertThat(store.purgeHistory(Instant.now(), Duration.ofDays(1), Duration.ofDays(1)).keys())
+          .isZero();
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+      other.rollback();
+      // its round over, this node purges: in batches of 500, all expired keys
+      assertThat(store.purgeHistory(Instant.now(), Duration.ofDays(1), Duration.ofDays(1)).keys())
+          .isEqualTo(700);
+    }
+  }
+
   static DestinationLimits limitsOf(ClusterState cluster, String destination) {
     return cluster.destinations().stream()
         .filter(d -> d.destination().equals(destination))
