@@ -62,6 +62,9 @@ final class ClusterLimits {
     /** The open time this node took from another node, or null. */
     Instant forcedUntil;
 
+    /** When this node's own breaker last opened, or null. */
+    Instant openedAt;
+
     /** The window of this node's last successful probe, whose closing write may still be due. */
     Instant closedProbe;
   }
@@ -190,12 +193,15 @@ final class ClusterLimits {
         share.probeUntil = null;
       }
     } else if (until.equals(Instant.EPOCH)
-        && share.forcedUntil != null
         && breaker.state() != CircuitBreaker.State.CLOSED
-        && breaker.openUntil().equals(share.forcedUntil)) {
+        && (share.probeUntil == null || !now.isBefore(share.probeUntil))
+        && !share.asking
+        && (share.openedAt == null || row.changedAt().isAfter(share.openedAt))) {
+      // another node's probe succeeded after this node's breaker opened (or took it from others)
       LOG.info("breaker of {} closed: another node's probe succeeded", lane.name);
       breaker.succeeded();
       share.forcedUntil = null;
+      share.openedAt = null;
       lane.sweepWanted = true;
     }
   }
@@ -269,6 +275,7 @@ final class ClusterLimits {
       Instant failedProbe = share.probeUntil;
       share.probeUntil = null;
       share.forcedUntil = null;
+      share.openedAt = now;
       write(() -> state.openBreaker(name, until, failedProbe, now));
     } else if (breaker.state() == CircuitBreaker.State.CLOSED
         && stateBefore != CircuitBreaker.State.CLOSED

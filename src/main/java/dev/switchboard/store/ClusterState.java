@@ -16,8 +16,10 @@ public interface ClusterState {
    * @param breakerOpenUntil until when its breaker is open (or a probe runs); {@link Instant#EPOCH}
    *     when a probe closed it
    * @param pausedUntil until when it asked to be left alone ({@code Retry-After})
+   * @param changedAt when a node last changed it (by that node's clock)
    */
-  record DestinationLimits(String destination, Instant breakerOpenUntil, Instant pausedUntil) {}
+  record DestinationLimits(
+      String destination, Instant breakerOpenUntil, Instant pausedUntil, Instant changedAt) {}
 
   /**
    * Records that {@code node} is alive at {@code now}, forgets nodes silent since before {@code

@@ -25,7 +25,7 @@ final class SqlClusterState implements ClusterState {
   private static final String LEAVE = "DELETE FROM nodes WHERE id = ?";
 
   private static final String READ =
-      "SELECT destination, breaker_open_until, paused_until FROM destination_limits";
+      "SELECT destination, breaker_open_until, paused_until, updated_at FROM destination_limits";
 
   /**
    * Keeps the later open time (portable: no GREATEST on SQLite), except that it replaces the window
@@ -118,7 +118,8 @@ final class SqlClusterState implements ClusterState {
                   new DestinationLimits(
                       rs.getString(1),
                       Instant.ofEpochMilli(rs.getLong(2)),
-                      Instant.ofEpochMilli(rs.getLong(3))));
+                      Instant.ofEpochMilli(rs.getLong(3)),
+                      Instant.ofEpochMilli(rs.getLong(4))));
             }
           }
           return all;
