@@ -6,6 +6,7 @@ import dev.switchboard.store.ClusterState.DestinationLimits;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -183,8 +184,16 @@ final class ClusterLimits {
       return; // our own probe
     }
     CircuitBreaker breaker = lane.breaker;
+    boolean takenFromOthers =
+        share.forcedUntil != null
+            && breaker.state() == CircuitBreaker.State.OPEN
+            && breaker.openUntil().equals(share.forcedUntil);
     if (until.isAfter(now)) {
-      if (breaker.state() == CircuitBreaker.State.CLOSED || until.isAfter(breaker.openUntil())) {
+      // open here too; a time taken from others follows the row (a failed probe's reopening
+      // replaces its longer probe window)
+      if (breaker.state() == CircuitBreaker.State.CLOSED
+          || until.isAfter(breaker.openUntil())
+          || (takenFromOthers && !until.equals(share.forcedUntil))) {
         if (breaker.state() == CircuitBreaker.State.CLOSED) {
           LOG.info("breaker of {} opened by another node until {}", lane.name, until);
         }
@@ -225,7 +234,8 @@ final class ClusterLimits {
     }
     share.asking = true;
     CircuitBreaker breaker = lane.breaker;
-    Instant probeUntil = now.plus(probeWindow(lane.config));
+    // the store keeps milliseconds: this node must know its own window when it reads it back
+    Instant probeUntil = now.plus(probeWindow(lane.config)).truncatedTo(ChronoUnit.MILLIS);
     executor.execute(
         () -> {
           Instant taken;
