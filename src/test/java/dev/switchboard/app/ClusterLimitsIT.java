@@ -210,6 +210,21 @@ class ClusterLimitsIT {
         .until(() -> nodes.stream().allMatch(n -> breaker(n).equals("closed")));
   }
 
+  @Test
+  void aRetryAfterGivenToOneNodeHoldsTheOthersToo() throws Exception {
+    crm.answer(Answer.status(429).header("Retry-After", "3"));
+    startNodes("    concurrency: 1\n    rate_limit: 30/second\n");
+    int events = 30;
+    for (int i = 0; i < events; i++) {
+      post(nodes.get(i % NODES));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> !crm.requests().isEmpty());
+    Instant told = crm.requests().getFirst().arrivedAt();
+    await().atMost(Duration.ofSeconds(20)).until(() -> delivered() == events);
+    // the others learn of the wait within one sync (100 ms here); then nobody sends until it ends
+    assertThat(arrivalsBetween(told.plusMillis(500), told.plusMillis(2_900))).isZero();
+  }
+
   long arrivalsBetween(Instant from, Instant to) {
     return crm.requests().stream()
         .filter(r -> r.arrivedAt().isAfter(from) && !r.arrivedAt().isAfter(to))
