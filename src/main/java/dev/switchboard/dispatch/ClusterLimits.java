@@ -124,7 +124,7 @@ final class ClusterLimits {
    * On the loop's tick: when due, beats (every {@link #HEARTBEAT}) and reads the shared state off
    * the loop, then hands it to {@code apply} on the loop.
    */
-  void tick(long nowNanos, Consumer<Integer> rescale) {
+  void tick(long nowNanos, Runnable rescale) {
     if (syncing || nowNanos - nextSync < 0) {
       return;
     }
@@ -157,12 +157,12 @@ final class ClusterLimits {
   }
 
   /** Applies what the other nodes wrote, on the loop. */
-  private void apply(List<DestinationLimits> rows, Consumer<Integer> rescale) {
+  private void apply(List<DestinationLimits> rows, Runnable rescale) {
     int live = liveNodes;
     if (live != appliedNodes) {
       LOG.info("{} node(s) share the destinations' rate limits", live);
       appliedNodes = live;
-      rescale.accept(live);
+      rescale.run();
     }
     Instant now = clock.instant();
     for (DestinationLimits row : rows) {

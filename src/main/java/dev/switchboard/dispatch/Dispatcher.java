@@ -13,6 +13,7 @@ import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
@@ -170,14 +171,12 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private Bucket rateOf(DestinationConfig config) {
-    return rateOf(config, 1, 1);
+    return rateOf(config, 1);
   }
 
-  /** The rate limit's share of one of {@code nodes} nodes (a cluster divides it). */
-  private Bucket rateOf(DestinationConfig config, int nodes, int initialTokens) {
-    if (cluster != null) {
-      nodes = cluster.rateNodes();
-    }
+  /** This node's share of the rate limit: a cluster divides it by its live nodes. */
+  private Bucket rateOf(DestinationConfig config, int initialTokens) {
+    int nodes = cluster == null ? 1 : cluster.rateNodes();
     return config.rateLimit() == null
         ? null
         : bucket(
@@ -191,7 +190,7 @@ public final class Dispatcher implements AutoCloseable {
    * Shares rate limits, breakers and pauses with the other nodes on the same database
    * (docs/adr/0009-cluster-limits.md). Call before {@link #start}.
    */
-  public void shareLimits(dev.switchboard.store.ClusterState state) {
+  public void shareLimits(ClusterState state) {
     this.cluster =
         new ClusterLimits(state, clock, workers, this::post, () -> lanes, settings.pollInterval());
   }
@@ -202,10 +201,10 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /** The live-node count changed: every lane's rate limit takes its new share, with no burst. */
-  private void rescaleRates(int nodes) {
+  private void rescaleRates() {
     for (DestinationLane lane : lanes.values()) {
       if (lane.rate != null) {
-        lane.rate = rateOf(lane.config, nodes, 0);
+        lane.rate = rateOf(lane.config, 0);
       }
     }
   }
