@@ -116,10 +116,6 @@ final class ClusterLimits {
     return liveNodes;
   }
 
-  Duration syncEvery() {
-    return Duration.ofNanos(syncNanos);
-  }
-
   /**
    * On the loop's tick: when due, beats (every {@link #HEARTBEAT}) and reads the shared state off
    * the loop, then hands it to {@code apply} on the loop.
