@@ -24,10 +24,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Rate limit</b>: each node's bucket is the destination's rate divided by the live nodes,
  *       recounted on every heartbeat ({@link #HEARTBEAT}).
  *   <li><b>Circuit breaker</b>: a node whose breaker opens writes until when; the others read it on
- *       their next sync ({@link #syncEvery}) and open theirs until then. When the time is up, a
- *       node must win the probe (a compare-and-set on the row) before its half-open probe goes out;
- *       the losers stay open until the winner's probe window ends. A successful probe closes the
- *       row, and the others close on their next sync.
+ *       their next sync (every poll interval, 100 ms to 1 s) and open theirs until then. When the
+ *       time is up, a node must win the probe (a compare-and-set on the row) before its half-open
+ *       probe goes out; the losers stay open until the winner's probe window ends. A successful
+ *       probe closes the row, and the others close on their next sync.
  *   <li><b>Pause</b>: a {@code Retry-After} one node got is written and kept by the others too.
  * </ul>
  *
