@@ -95,6 +95,9 @@ public final class Gateway implements AutoCloseable {
             new SecureRandom(),
             dispatch,
             metrics);
+    if (store.cluster() != null) {
+      dispatcher.shareLimits(store.cluster());
+    }
     this.deliveries = new DeliveryService(store.deliveries(), dispatcher, clock);
     this.queueSampler = new QueueSampler(deliveries, metrics.stats());
     this.ingest = new IngestService(config, store, clock, metrics);
@@ -392,6 +395,11 @@ public final class Gateway implements AutoCloseable {
 
   public SqlEventStore store() {
     return store;
+  }
+
+  /** The dispatcher (its cluster view, for tests and status). */
+  public Dispatcher dispatcher() {
+    return dispatcher;
   }
 
   /** Replay, discard, pause and resume: the operator's API. */

@@ -60,6 +60,16 @@ final class CircuitBreaker {
     }
   }
 
+  /**
+   * Another node's breaker for the destination is open (or its probe runs) until {@code until}:
+   * open here too until then (docs/adr/0009-cluster-limits.md).
+   */
+  void openUntil(Instant until) {
+    state = State.OPEN;
+    openUntil = until;
+    probing = false;
+  }
+
   /** The admitted attempt made no request after all (stale, transform error, lost claim). */
   void noAttempt() {
     probing = false;

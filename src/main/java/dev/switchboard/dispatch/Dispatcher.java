@@ -13,6 +13,7 @@ import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
@@ -121,6 +122,9 @@ public final class Dispatcher implements AutoCloseable {
   private final boolean singleNode;
   private volatile boolean stopping;
 
+  /** Limits shared with the other nodes of a cluster, or null on a store of its own. */
+  private ClusterLimits cluster;
+
   /** Attempts handed to a worker and not yet returned (a lease may not be taken yet). */
   private final java.util.concurrent.atomic.AtomicInteger attemptsRunning =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -167,9 +171,42 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private Bucket rateOf(DestinationConfig config) {
+    return rateOf(config, 1);
+  }
+
+  /** This node's share of the rate limit: a cluster divides it by its live nodes. */
+  private Bucket rateOf(DestinationConfig config, int initialTokens) {
+    int nodes = cluster == null ? 1 : cluster.rateNodes();
     return config.rateLimit() == null
         ? null
-        : bucket(config.rateLimit().count(), config.rateLimit().per(), clock);
+        : bucket(
+            config.rateLimit().count(),
+            config.rateLimit().per().multipliedBy(nodes),
+            clock,
+            initialTokens);
+  }
+
+  /**
+   * Shares rate limits, breakers and pauses with the other nodes on the same database
+   * (docs/adr/0009-cluster-limits.md). Call before {@link #start}.
+   */
+  public void shareLimits(ClusterState state) {
+    this.cluster =
+        new ClusterLimits(state, clock, workers, this::post, () -> lanes, settings.pollInterval());
+  }
+
+  /** The live nodes the rate limits are divided by now (1 without a cluster). */
+  public int clusterNodes() {
+    return cluster == null ? 1 : cluster.rateNodes();
+  }
+
+  /** The live-node count changed: every lane's rate limit takes its new share, with no burst. */
+  private void rescaleRates() {
+    for (DestinationLane lane : lanes.values()) {
+      if (lane.rate != null) {
+        lane.rate = rateOf(lane.config, 0);
+      }
+    }
   }
 
   private static Set<String> perKeyRoutes(Map<String, RouteConfig> routes, String destination) {
@@ -279,7 +316,7 @@ public final class Dispatcher implements AutoCloseable {
    * At most {@code count} sends in any window of {@code per}: a bucket of one token refilled
    * smoothly, so sends are paced evenly and a burst never exceeds the rate.
    */
-  private static Bucket bucket(long count, Duration per, Clock clock) {
+  private static Bucket bucket(long count, Duration per, Clock clock, int initialTokens) {
     TimeMeter meter =
         new TimeMeter() {
           @Override
@@ -300,7 +337,7 @@ public final class Dispatcher implements AutoCloseable {
     Duration every = interval;
     return Bucket.builder()
         .withCustomTimePrecision(meter)
-        .addLimit(limit -> limit.capacity(1).refillGreedy(1, every).initialTokens(1))
+        .addLimit(limit -> limit.capacity(1).refillGreedy(1, every).initialTokens(initialTokens))
         .build();
   }
 
@@ -375,6 +412,9 @@ public final class Dispatcher implements AutoCloseable {
         nextPoll = nowNanos + pollNanos;
         lanes.values().forEach(this::scanRetries);
       }
+      if (cluster != null) {
+        cluster.tick(nowNanos, this::rescaleRates);
+      }
       if (nowNanos - nextSweep >= 0) {
         nextSweep = nowNanos + settings.sweepInterval().toNanos();
         for (DestinationLane lane : lanes.values()) {
@@ -415,6 +455,11 @@ public final class Dispatcher implements AutoCloseable {
     }
     while (lane.running < lane.config.concurrency() && lane.waiting() > 0) {
       if (!lane.breaker.allows(now)) {
+        return Long.MAX_VALUE;
+      }
+      if (cluster != null
+          && lane.breaker.state() == CircuitBreaker.State.HALF_OPEN
+          && !cluster.mayProbe(lane, now)) {
         return Long.MAX_VALUE;
       }
       if (lane.rate != null && lane.rate.getAvailableTokens() < 1) {
@@ -1170,6 +1215,10 @@ public final class Dispatcher implements AutoCloseable {
   private void noAttempt(DestinationLane lane) {
     lane.running--;
     lane.breaker.noAttempt();
+    if (cluster != null && lane.rate != null) {
+      // another node claimed it first: no request went out, so the token is not spent
+      lane.rate.addTokens(1);
+    }
   }
 
   private void afterSend(DestinationLane lane, DeliveryResult result) {
@@ -1179,6 +1228,9 @@ public final class Dispatcher implements AutoCloseable {
     }
     lane.running--;
     Instant now = clock.instant();
+    CircuitBreaker.State breakerBefore = lane.breaker.state();
+    Instant openUntilBefore = lane.breaker.openUntil();
+    Instant pausedBefore = lane.pausedUntil;
     switch (result) {
       case DeliveryResult.Delivered ok -> {
         lane.breaker.succeeded();
@@ -1195,6 +1247,9 @@ public final class Dispatcher implements AutoCloseable {
         lane.lastError = no.error();
         lane.lastErrorAt = now;
       }
+    }
+    if (cluster != null) {
+      cluster.afterResult(lane, breakerBefore, openUntilBefore, pausedBefore);
     }
   }
 
@@ -1331,6 +1386,9 @@ public final class Dispatcher implements AutoCloseable {
     }
     stopping = true;
     loop.interrupt();
+    if (cluster != null) {
+      cluster.leave();
+    }
     try {
       // the loop is the only one that starts workers: once it has stopped, none can be started
       // after the shutdown below

@@ -111,6 +111,12 @@ public final class FakeDestination implements AutoCloseable {
     return this;
   }
 
+  /** Drops the answers not yet given: from now on every request gets the default 202. */
+  public FakeDestination heal() {
+    script.clear();
+    return this;
+  }
+
   /** An absolute URL on this fake, e.g. {@code uri("/hook?sig=x")}. */
   public URI uri(String pathAndQuery) {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + pathAndQuery);

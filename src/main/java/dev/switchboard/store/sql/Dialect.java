@@ -42,6 +42,15 @@ public interface Dialect extends AutoCloseable {
    */
   boolean isTransient(SQLException e);
 
+  /**
+   * A query answering one boolean: whether this transaction may purge history now, taking a lock
+   * held until it ends, so that nodes sharing the database purge one at a time. Null where no other
+   * process writes (the sole writer purges alone).
+   */
+  default String purgeLock() {
+    return null;
+  }
+
   /** Releases what the dialect holds (a connection pool); the store is closed first. */
   @Override
   void close();

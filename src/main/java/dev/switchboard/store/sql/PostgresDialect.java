@@ -99,6 +99,15 @@ public final class PostgresDialect implements Dialect {
   }
 
   /** 40P01 deadlock_detected, 40001 serialization_failure: run the batch again. */
+  /** A transaction-scoped advisory lock: never waits, released by the batch's commit. */
+  @Override
+  public String purgeLock() {
+    return "SELECT pg_try_advisory_xact_lock(" + PURGE_LOCK_ID + ")";
+  }
+
+  /** The advisory lock id of retention ("SWBDPURG" read as a number). */
+  private static final long PURGE_LOCK_ID = 0x5357424450555247L;
+
   @Override
   public boolean isTransient(SQLException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {

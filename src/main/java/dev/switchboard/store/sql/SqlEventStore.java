@@ -105,6 +105,14 @@ public final class SqlEventStore implements EventStore {
     return writer;
   }
 
+  /**
+   * What the nodes sharing this database tell each other (cluster-wide limits), or null when this
+   * process is the database's only writer.
+   */
+  public dev.switchboard.store.ClusterState cluster() {
+    return dialect.soleWriter() ? null : new SqlClusterState(writer, readers);
+  }
+
   /** The delivery queue on the same database and the same writer. */
   public SqlDeliveryQueue deliveries() {
     return deliveries;
@@ -337,26 +345,37 @@ public final class SqlEventStore implements EventStore {
       SqlRetention.Position after = position;
       next = readers.read(c -> SqlRetention.candidates(c, after, deliveredCutoff, deadCutoff));
       if (!next.ids().isEmpty()) {
-        total = total.plus(purgeEvents(next.ids(), deliveredCutoff, deadCutoff));
+        Purged purged = purgeEvents(next.ids(), deliveredCutoff, deadCutoff);
+        if (purged == null) {
+          return total; // another node is purging: this round is its
+        }
+        total = total.plus(purged);
       }
       position = next.last();
     } while (next.ids().size() >= SqlRetention.BATCH);
     long at = now.toEpochMilli();
+    String lock = dialect.purgeLock();
     int keys;
     do {
-      keys = (Integer) await(writer.submit(ctx -> SqlRetention.purgeKeys(ctx, at)));
+      keys = (Integer) await(writer.submit(ctx -> SqlRetention.purgeKeys(ctx, lock, at)));
+      if (keys < 0) {
+        return total;
+      }
       total = total.plus(new Purged(0, 0, 0, keys));
     } while (keys >= SqlRetention.BATCH);
     return total;
   }
 
   /**
-   * One writer op: those of {@code ids} the rule still allows, checked again (a replay may race).
+   * One writer op: those of {@code ids} the rule still allows, checked again (a replay may race);
+   * null when another node is purging.
    */
   Purged purgeEvents(List<String> ids, long deliveredCutoff, long deadCutoff) {
+    String lock = dialect.purgeLock();
     return (Purged)
         await(
-            writer.submit(ctx -> SqlRetention.purgeEvents(ctx, ids, deliveredCutoff, deadCutoff)));
+            writer.submit(
+                ctx -> SqlRetention.purgeEvents(ctx, lock, ids, deliveredCutoff, deadCutoff)));
   }
 
   @Override

@@ -17,6 +17,12 @@ import java.util.List;
  * batch waits behind at most one small purge op. Standard SQL for SQLite and PostgreSQL: no {@code
  * DELETE … LIMIT}, sub-selects instead.
  *
+ * <p>Where several nodes share the database, each writer op first takes the dialect's {@link
+ * Dialect#purgeLock() purge lock} (a PostgreSQL advisory lock held until its batch commits, never
+ * waited for): a node that finds another one purging leaves this round to it. So purges of two
+ * nodes never delete the same rows at once (no lock waits or deadlocks between them), and an ingest
+ * batch still waits behind at most one small purge op.
+ *
  * <p>The rule (also in {@code StoreConfig.Retention} and the configuration docs): an event goes
  * when it was received before the {@code delivered} cutoff and every one of its deliveries is final
  * and settled: delivered or skipped (a discarded dead letter is skipped) and last changed before
@@ -84,10 +90,13 @@ final class SqlRetention {
    * and attempts (children first, for the foreign keys).
    */
   static Purged purgeEvents(
-      SqlWriter.Context ctx, List<String> ids, long deliveredCutoff, long deadCutoff)
+      SqlWriter.Context ctx, String lock, List<String> ids, long deliveredCutoff, long deadCutoff)
       throws SQLException {
     if (ids.isEmpty()) {
       return Purged.NONE;
+    }
+    if (!mayPurge(ctx, lock)) {
+      return null;
     }
     Connection c = ctx.connection();
     List<String> still = new ArrayList<>(ids.size());
@@ -120,12 +129,28 @@ final class SqlRetention {
     return new Purged(events, deliveries, attempts, 0);
   }
 
-  /** One writer op: up to {@link #BATCH} expired idempotency keys; returns how many. */
-  static int purgeKeys(SqlWriter.Context ctx, long now) throws SQLException {
+  /**
+   * One writer op: up to {@link #BATCH} expired idempotency keys; returns how many, or -1 when
+   * another node is purging.
+   */
+  static int purgeKeys(SqlWriter.Context ctx, String lock, long now) throws SQLException {
+    if (!mayPurge(ctx, lock)) {
+      return -1;
+    }
     PreparedStatement purge = ctx.statement(PURGE_KEYS);
     purge.setLong(1, now);
     purge.setInt(2, BATCH);
     return purge.executeUpdate();
+  }
+
+  /** Takes the purge lock where there is one; false when another node holds it. */
+  private static boolean mayPurge(SqlWriter.Context ctx, String lock) throws SQLException {
+    if (lock == null) {
+      return true;
+    }
+    try (ResultSet rs = ctx.statement(lock).executeQuery()) {
+      return rs.next() && rs.getBoolean(1);
+    }
   }
 
   private static void bindRule(

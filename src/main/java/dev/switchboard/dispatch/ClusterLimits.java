@@ -1,0 +1,320 @@
+package dev.switchboard.dispatch;
+
+import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.store.ClusterState;
+import dev.switchboard.store.ClusterState.DestinationLimits;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A destination's limits across the nodes sharing one database (docs/adr/0009-cluster-limits.md).
+ *
+ * <ul>
+ *   <li><b>Rate limit</b>: each node's bucket is the destination's rate divided by the live nodes,
+ *       recounted on every heartbeat ({@link #HEARTBEAT}).
+ *   <li><b>Circuit breaker</b>: a node whose breaker opens writes until when; the others read it on
+ *       their next sync (every poll interval, 100 ms to 1 s) and open theirs until then. When the
+ *       time is up, a node must win the probe (a compare-and-set on the row) before its half-open
+ *       probe goes out; the losers stay open until the winner's probe window ends. A successful
+ *       probe closes the row, and the others close on their next sync.
+ *   <li><b>Pause</b>: a {@code Retry-After} one node got is written and kept by the others too.
+ * </ul>
+ *
+ * <p>The loop owns the state here; store calls run on the executor and report back through {@code
+ * post}. When the store cannot be reached, each node keeps its last view (and probes on its own),
+ * which is what a single node does.
+ */
+final class ClusterLimits {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterLimits.class);
+
+  /** How often a node says it is alive and counts the others. */
+  static final Duration HEARTBEAT = Duration.ofSeconds(2);
+
+  /** A node is live while its last heartbeat is younger than this (three heartbeats). */
+  static final Duration LIVE = HEARTBEAT.multipliedBy(3);
+
+  /** Rows of nodes silent for this long are removed. */
+  static final Duration FORGET = Duration.ofMinutes(10);
+
+  /** A probe's window when its attempt gives no answer (the prober died): then another may try. */
+  private static Duration probeWindow(DestinationConfig config) {
+    return config.timeout().plus(HEARTBEAT);
+  }
+
+  /** This node's part in one destination's shared breaker (loop only). */
+  private static final class Share {
+    /** Until when this node holds the probe, or null. */
+    Instant probeUntil;
+
+    /** A claim for the probe is being asked. */
+    boolean asking;
+
+    /** The open time this node took from another node, or null. */
+    Instant forcedUntil;
+
+    /** When this node's own breaker last opened, or null. */
+    Instant openedAt;
+
+    /** The window of this node's last successful probe, whose closing write may still be due. */
+    Instant closedProbe;
+  }
+
+  private final ClusterState state;
+  private final Clock clock;
+  private final Executor executor;
+  private final Consumer<Runnable> post;
+  private final Supplier<Map<String, DestinationLane>> lanes;
+  private final String node;
+  private final Instant startedAt;
+  private final long syncNanos;
+  private final Map<String, Share> shares = new HashMap<>();
+
+  private volatile int liveNodes = 1;
+  private volatile int appliedNodes = 1;
+  private long nextSync = System.nanoTime();
+  private long nextBeat = System.nanoTime();
+  private boolean syncing;
+
+  ClusterLimits(
+      ClusterState state,
+      Clock clock,
+      Executor executor,
+      Consumer<Runnable> post,
+      Supplier<Map<String, DestinationLane>> lanes,
+      Duration pollInterval) {
+    this.lanes = lanes;
+    this.state = state;
+    this.clock = clock;
+    this.executor = executor;
+    this.post = post;
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    this.node = Long.toHexString(r.nextLong()) + Long.toHexString(r.nextLong());
+    this.startedAt = clock.instant();
+    long poll = pollInterval.toNanos();
+    this.syncNanos =
+        Math.clamp(poll, Duration.ofMillis(100).toNanos(), Duration.ofSeconds(1).toNanos());
+  }
+
+  /** The live nodes the rate limits are divided by now (loop only). */
+  int rateNodes() {
+    return appliedNodes;
+  }
+
+  /** The live nodes at the last heartbeat, this one included. */
+  int liveNodes() {
+    return liveNodes;
+  }
+
+  /**
+   * On the loop's tick: when due, beats (every {@link #HEARTBEAT}) and reads the shared state off
+   * the loop, then hands it to {@code apply} on the loop.
+   */
+  void tick(long nowNanos, Runnable rescale) {
+    if (syncing || nowNanos - nextSync < 0) {
+      return;
+    }
+    syncing = true;
+    nextSync = nowNanos + syncNanos;
+    boolean beat = nowNanos - nextBeat >= 0;
+    if (beat) {
+      nextBeat = nowNanos + HEARTBEAT.toNanos();
+    }
+    executor.execute(
+        () -> {
+          try {
+            if (beat) {
+              Instant now = clock.instant();
+              liveNodes =
+                  Math.max(
+                      1, state.heartbeat(node, startedAt, now, now.minus(LIVE), now.minus(FORGET)));
+            }
+            List<DestinationLimits> rows = state.destinations();
+            post.accept(
+                () -> {
+                  syncing = false;
+                  apply(rows, rescale);
+                });
+          } catch (RuntimeException e) {
+            LOG.warn("could not share destination limits with the cluster: {}", e.getMessage());
+            post.accept(() -> syncing = false);
+          }
+        });
+  }
+
+  /** Applies what the other nodes wrote, on the loop. */
+  private void apply(List<DestinationLimits> rows, Runnable rescale) {
+    int live = liveNodes;
+    if (live != appliedNodes) {
+      LOG.info("{} node(s) share the destinations' rate limits", live);
+      appliedNodes = live;
+      rescale.run();
+    }
+    Instant now = clock.instant();
+    for (DestinationLimits row : rows) {
+      applyRow(row, now);
+    }
+  }
+
+  private void applyRow(DestinationLimits row, Instant now) {
+    DestinationLane lane = lanes.get().get(row.destination());
+    if (lane == null) {
+      return;
+    }
+    if (row.pausedUntil().isAfter(lane.pausedUntil)) {
+      lane.pausedUntil = row.pausedUntil();
+    }
+    Share share = share(lane.name);
+    Instant until = row.breakerOpenUntil();
+    if (until.equals(share.probeUntil) || until.equals(share.closedProbe)) {
+      return; // our own probe
+    }
+    CircuitBreaker breaker = lane.breaker;
+    boolean takenFromOthers =
+        share.forcedUntil != null
+            && breaker.state() == CircuitBreaker.State.OPEN
+            && breaker.openUntil().equals(share.forcedUntil);
+    if (until.isAfter(now)) {
+      // open here too; a time taken from others follows the row (a failed probe's reopening
+      // replaces its longer probe window)
+      if (breaker.state() == CircuitBreaker.State.CLOSED
+          || until.isAfter(breaker.openUntil())
+          || (takenFromOthers && !until.equals(share.forcedUntil))) {
+        if (breaker.state() == CircuitBreaker.State.CLOSED) {
+          LOG.info("breaker of {} opened by another node until {}", lane.name, until);
+        }
+        breaker.openUntil(until);
+        share.forcedUntil = until;
+        share.probeUntil = null;
+      }
+    } else if (until.equals(Instant.EPOCH)
+        && breaker.state() != CircuitBreaker.State.CLOSED
+        && (share.probeUntil == null || !now.isBefore(share.probeUntil))
+        && !share.asking
+        && (share.openedAt == null || row.changedAt().isAfter(share.openedAt))) {
+      // another node's probe succeeded after this node's breaker opened (or took it from others)
+      LOG.info("breaker of {} closed: another node's probe succeeded", lane.name);
+      breaker.succeeded();
+      share.forcedUntil = null;
+      share.openedAt = null;
+      lane.sweepWanted = true;
+    }
+  }
+
+  private Share share(String destination) {
+    return shares.computeIfAbsent(destination, d -> new Share());
+  }
+
+  /**
+   * Whether the half-open breaker's probe may go from this node now. The first call asks the store;
+   * the answer comes back through {@code post}, waking the loop.
+   */
+  boolean mayProbe(DestinationLane lane, Instant now) {
+    Share share = share(lane.name);
+    if (share.probeUntil != null && now.isBefore(share.probeUntil)) {
+      return true;
+    }
+    share.probeUntil = null;
+    if (share.asking) {
+      return false;
+    }
+    share.asking = true;
+    CircuitBreaker breaker = lane.breaker;
+    // the store keeps milliseconds: this node must know its own window when it reads it back
+    Instant probeUntil = now.plus(probeWindow(lane.config)).truncatedTo(ChronoUnit.MILLIS);
+    executor.execute(
+        () -> {
+          Instant taken;
+          try {
+            taken = state.claimProbe(lane.name, now, probeUntil);
+          } catch (RuntimeException e) {
+            LOG.warn(
+                "could not claim the probe of {}, probing alone: {}", lane.name, e.getMessage());
+            taken = null;
+          }
+          Instant other = taken;
+          post.accept(
+              () -> {
+                share.asking = false;
+                if (lane.breaker != breaker) {
+                  return; // a reload replaced the breaker meanwhile
+                }
+                if (other == null) {
+                  share.probeUntil = probeUntil;
+                } else {
+                  Instant until = other.isAfter(now) ? other : now.plusNanos(syncNanos);
+                  breaker.openUntil(until);
+                  share.forcedUntil = until;
+                }
+              });
+        });
+    return false;
+  }
+
+  /**
+   * After a request's answer changed the lane (on the loop): tells the others when the breaker
+   * opened or a probe closed it, and when the destination asked for a pause.
+   */
+  void afterResult(
+      DestinationLane lane,
+      CircuitBreaker.State stateBefore,
+      Instant openUntilBefore,
+      Instant pausedBefore) {
+    Share share = share(lane.name);
+    CircuitBreaker breaker = lane.breaker;
+    Instant now = clock.instant();
+    String name = lane.name;
+    if (breaker.state() == CircuitBreaker.State.OPEN
+        && (stateBefore != CircuitBreaker.State.OPEN
+            || !breaker.openUntil().equals(openUntilBefore))) {
+      Instant until = breaker.openUntil();
+      Instant failedProbe = share.probeUntil;
+      share.probeUntil = null;
+      share.forcedUntil = null;
+      share.openedAt = now;
+      write(() -> state.openBreaker(name, until, failedProbe, now));
+    } else if (breaker.state() == CircuitBreaker.State.CLOSED
+        && stateBefore != CircuitBreaker.State.CLOSED
+        && share.probeUntil != null) {
+      Instant probeUntil = share.probeUntil;
+      share.closedProbe = probeUntil;
+      share.probeUntil = null;
+      share.forcedUntil = null;
+      write(() -> state.closeBreaker(name, probeUntil, now));
+    }
+    if (lane.pausedUntil.isAfter(pausedBefore)) {
+      Instant until = lane.pausedUntil;
+      write(() -> state.pause(name, until, now));
+    }
+  }
+
+  private void write(Runnable change) {
+    executor.execute(
+        () -> {
+          try {
+            change.run();
+          } catch (RuntimeException e) {
+            LOG.warn("could not share a destination's limits with the cluster: {}", e.getMessage());
+          }
+        });
+  }
+
+  /** A clean stop: this node's row goes, so the others take its share at their next heartbeat. */
+  void leave() {
+    try {
+      state.leave(node);
+    } catch (RuntimeException e) {
+      LOG.debug("could not remove this node from the cluster: {}", e.getMessage());
+    }
+  }
+}
