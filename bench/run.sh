@@ -204,8 +204,8 @@ wait_port() {
 
 # ---- build ----------------------------------------------------------------------------------
 if [ "$BUILD" = 1 ]; then
-  log "building (./mvnw -q -B -DskipTests package)"
-  (cd "$ROOT" && logged ./mvnw -q -B -DskipTests package) >"$OUT/build.log" 2>&1 \
+  log "building (./mvnw -q -B -DskipTests -Dswitchboard.tarball.skip=true package)"
+  (cd "$ROOT" && logged ./mvnw -q -B -DskipTests -Dswitchboard.tarball.skip=true package) >"$OUT/build.log" 2>&1 \
     || { tail -n 40 "$OUT/build.log" >&2; die "the build failed (see bench/out/build.log)"; }
 fi
 [ -f "$ROOT/target/switchboard.jar" ] || die "target/switchboard.jar is missing"
