@@ -16,8 +16,8 @@
 # throughput at full speed, and how fast a paused destination's backlog drains. Writes
 # bench/out/<store>-<nodes>/report.md (and a copy in bench/out/report.md). See bench/README.md.
 #
-# Everything listens on 127.0.0.1 only; every phase is bounded in time; the gateway, nginx and
-# the receiver are stopped on exit, whatever happens.
+# Everything listens on 127.0.0.1 only; every phase is bounded in time; the gateway(s), nginx,
+# PostgreSQL and the receiver are stopped on exit, whatever happens.
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     --store=*) STORE=${1#--store=} ;;
     --nodes) [ $# -ge 2 ] || { echo "bench: --nodes needs a number" >&2; exit 2; }; NODES=$2; shift ;;
     --nodes=*) NODES=${1#--nodes=} ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
