@@ -986,10 +986,11 @@ def cmd_report(out_dir: str) -> None:
 
     w(f"| server-side ack time p50 / p99 (histogram bucket) | {le(q50m)} / {le(q99m)} | {le(q50h)} / {le(q99h)} | |")
     if cpu_max and cpu_half:
-        w(f"| gateway CPU, of which kernel (% of one core) | {cpu_max['proc_cpu_pct']:.0f} %, {cpu_max['proc_sys_pct']:.0f} % | "
+        srv = "server CPU (" + " + ".join(roles_max) + ")" if len(roles_max) > 1 else "gateway CPU"
+        w(f"| {srv}, of which kernel (% of one core) | {cpu_max['proc_cpu_pct']:.0f} %, {cpu_max['proc_sys_pct']:.0f} % | "
           f"{cpu_half['proc_cpu_pct']:.0f} %, {cpu_half['proc_sys_pct']:.0f} % | |")
         if gw_rps and rh.get("achieved_rps"):
-            w(f"| gateway CPU per request | {cpu_max['proc_cpu_pct'] * 10_000 / gw_rps:.0f} µs | "
+            w(f"| {srv} per request | {cpu_max['proc_cpu_pct'] * 10_000 / gw_rps:.0f} µs | "
               f"{cpu_half['proc_cpu_pct'] * 10_000 / rh['achieved_rps']:.0f} µs | |")
     pauses = gc_pauses(out / "gc.log")
     if pauses:
