@@ -897,7 +897,12 @@ def cmd_report(out_dir: str) -> None:
 
     L = []
     w = L.append
-    now = datetime.datetime.now().astimezone()
+    # the run's time (settings.txt is written when the phases are over), so a report rebuilt later
+    # keeps it
+    try:
+        now = datetime.datetime.fromtimestamp((out / "settings.txt").stat().st_mtime).astimezone()
+    except OSError:
+        now = datetime.datetime.now().astimezone()
     w("# Switchboard benchmark: ingest and end-to-end delivery")
     w("")
     w(f"{now:%Y-%m-%d %H:%M %Z} · store **{store_label(st)}** · mode `{st.get('mode', '?')}` · "
