@@ -4,12 +4,20 @@
   benchlib.py sample NAME PID...   one JSON line: CPU ticks and memory of the processes, /proc/stat
   benchlib.py others BEFORE AFTER TIME  % of a core other processes used during a phase
   benchlib.py fsync-probe DIR N     one JSON line: latency of N 4 KiB append+fsync in DIR
-  benchlib.py durability DB        one JSON line: what the SQLite file holds (after a SIGKILL)
-  benchlib.py wait-delivered NAME RECEIVER_PORT GATEWAY_PORT TIMEOUT_S STALL_S
+  benchlib.py durability DB        one JSON line: what the store holds (after a SIGKILL)
+  benchlib.py wait-delivered NAME RECEIVER_PORT GATEWAY_PORTS TIMEOUT_S STALL_S
                                    waits until the receiver has every event the gateway accepted
-  benchlib.py e2e-analyse OUT_DIR  one JSON line: the delivery phases, joined (send log, receiver
-                                   records, the gateway's store)
-  benchlib.py report OUT_DIR       the markdown report, from the files run.sh left in OUT_DIR
+                                   (GATEWAY_PORTS: one port, or the nodes' ports, comma-separated)
+  benchlib.py e2e-analyse OUT_DIR [DB]  one JSON line: the delivery phases, joined (send log,
+                                   receiver records, the gateway's store)
+  benchlib.py prom-merge FILE...   the sum of several nodes' /metrics (gauges: the largest)
+  benchlib.py report OUT_DIR       the markdown report, from the files run.sh left in OUT_DIR (and
+                                   OUT_DIR/summary.json, the figures bench/compare.sh reads)
+  benchlib.py compare OUT_ROOT     bench/out/compare.md: the last report of each store and node
+                                   count side by side
+
+DB is a SQLite file, or pg:DATABASE for PostgreSQL through psql (the server, user and password
+come from PGHOST, PGPORT, PGUSER and PGPASSWORD in the environment, as run.sh sets them).
 """
 import datetime
 import json
@@ -46,6 +54,7 @@ def proc_sample(pid: int) -> dict:
 
     return {
         "pid": pid,
+        "comm": stat[stat.index("(") + 1 : stat.rindex(")")],
         "ticks": utime + stime,
         "stime": stime,
         "rss_kb": kb("VmRSS"),
@@ -133,8 +142,68 @@ def cmd_fsync_probe(directory: str, count: int) -> None:
                       "max_us": int(times[-1]), "mean_us": int(sum(times) / len(times))}))
 
 
+# ---- the store ----------------------------------------------------------------------------------
+class DbError(Exception):
+    pass
+
+
+def _pg_value(x: str):
+    if x == "\\N":
+        return None
+    if re.fullmatch(r"-?\d{1,18}", x):
+        return int(x)
+    return x
+
+
+def db_rows(db: str, sql: str) -> list:
+    """The rows of one query: db is a SQLite file (opened read-only) or pg:DATABASE (psql)."""
+    if db.startswith("pg:"):
+        cmd = ["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-P", "null=\\N", "-v", "ON_ERROR_STOP=1",
+               "-d", db[3:], "-f", "-"]
+        try:
+            r = subprocess.run(cmd, input=sql + ";\n", capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.SubprocessError) as e:
+            raise DbError(str(e))
+        if r.returncode != 0:
+            raise DbError(r.stderr.strip()[:500])
+        return [tuple(_pg_value(x) for x in line.split("\t")) for line in r.stdout.splitlines() if line]
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        raise DbError(str(e))
+
+
+def pg_durability(db: str) -> dict:
+    out = {"store": "postgres", "database": db[3:]}
+
+    def one(sql):
+        return db_rows(db, sql)[0][0]
+
+    try:
+        out["bytes"] = one(f"SELECT pg_database_size('{db[3:]}')")
+        out["events"] = one("SELECT count(*) FROM events")
+        out["events_by_status"] = dict(db_rows(db, "SELECT status, count(*) FROM events GROUP BY status"))
+        out["deliveries"] = one("SELECT count(*) FROM deliveries")
+        out["deliveries_by_state"] = dict(db_rows(db, "SELECT state, count(*) FROM deliveries GROUP BY state"))
+        out["idempotency_keys"] = one("SELECT count(*) FROM idempotency_keys")
+        out["distinct_keys"] = one("SELECT count(DISTINCT idempotency_key) FROM events")
+        # the server was stopped with -m immediate (a crash) and started again: WAL recovery ran
+        out["quick_check"] = "ok" if out["events"] == out["distinct_keys"] else "duplicate keys"
+        out["crash_recovered"] = True
+    except DbError as e:
+        out["error"] = str(e)
+    return out
+
+
 # ---- durability ---------------------------------------------------------------------------------
 def cmd_durability(db: str) -> None:
+    if db.startswith("pg:"):
+        print(json.dumps(pg_durability(db)))
+        return
     out = {"file": db}
     for suffix in ("", "-wal"):  # as the SIGKILL left them, before SQLite recovers the WAL
         try:
@@ -169,10 +238,30 @@ def http_get(url: str, timeout: float = 10) -> str:
         return r.read().decode()
 
 
-def gateway_counts(port: str) -> tuple:
-    """(events accepted since start, the backlog gauge) from the gateway's /metrics."""
-    m = parse_prom_text(http_get(f"http://127.0.0.1:{port}/metrics", 30))
-    return prom_outcomes(m).get("accepted", 0), prom_sum(m, "switchboard_backlog")
+def gateway_counts(ports: str) -> tuple:
+    """(events accepted since start, the backlog gauge) from the gateway's /metrics; with several
+    nodes (comma-separated ports) the sum of their accepted events and the largest backlog gauge
+    (on a shared database each node's gauge is read again from the database)."""
+    accepted, backlog = 0, 0.0
+    for port in ports.split(","):
+        m = parse_prom_text(http_get(f"http://127.0.0.1:{port}/metrics", 30))
+        accepted += prom_outcomes(m).get("accepted", 0)
+        backlog = max(backlog, prom_sum(m, "switchboard_backlog"))
+    return accepted, backlog
+
+
+def cmd_prom_merge(paths: list) -> None:
+    merged = {}
+    for path in paths:
+        for key, v in parse_prom(Path(path)).items():
+            n = key[0]
+            if n.endswith("_max") or n.startswith("switchboard_backlog") or n.endswith("_bytes") or "_pool_" in n:
+                merged[key] = max(merged.get(key, v), v)
+            else:
+                merged[key] = merged.get(key, 0.0) + v
+    for (n, ls), v in sorted(merged.items()):
+        lab = ",".join(f'{k}="{val}"' for k, val in ls)
+        print(f"{n}{{{lab}}} {v!r}" if lab else f"{n} {v!r}")
 
 
 def cmd_wait_delivered(name: str, rport: str, gport: str, timeout: float, stall: float) -> None:
@@ -244,7 +333,7 @@ def key_of(interaction_id) -> int:
     """The hex digits after the last '-' (as Receiver.java and RateClient.java read them), or -1."""
     if not interaction_id:
         return -1
-    tail = interaction_id.rsplit("-", 1)[-1]
+    tail = str(interaction_id).rsplit("-", 1)[-1]
     try:
         return int(tail, 16) if 0 < len(tail) <= 15 else -1
     except ValueError:
@@ -303,8 +392,9 @@ def per_second(times_us, t0_us, t1_us=None) -> dict:
 
 
 
-def cmd_e2e_analyse(out_dir: str) -> None:
+def cmd_e2e_analyse(out_dir: str, store_db: str = None) -> None:
     out = Path(out_dir)
+    store_db = store_db or str(out / "bench-e2e.db")
     ph = load_phases(out / "e2e-phases.txt")
     # keys are record numbers: below the request file's record count
     ncap = int(ph.get("records", 0)) or 1 + max((v for k, v in ph.items() if k.endswith("_end")), default=0)
@@ -352,42 +442,38 @@ def cmd_e2e_analyse(out_dir: str) -> None:
     attempts = bytearray(ncap)
     db = {}
     try:
-        con = sqlite3.connect(f"file:{out / 'bench-e2e.db'}?mode=ro", uri=True)
-        try:
-            cur = con.cursor()
-            multi = no_delivery = bad_keys = 0
-            for pk, state, att in cur.execute(
-                    "SELECT e.partition_key, d.state, d.attempts FROM events e "
-                    "LEFT JOIN deliveries d ON d.event_id = e.id"):
-                k = key_of(pk)
-                if not 0 <= k < ncap:
-                    bad_keys += 1
-                    continue
-                if state is None:
-                    no_delivery += 1
-                    state = "(no delivery)"
-                if in_db[k]:
-                    multi += 1
-                if state not in states:
-                    states.append(state)
-                in_db[k] = states.index(state) + 1
-                attempts[k] = min(255, att or 0)
-            db["events"] = cur.execute("SELECT count(*) FROM events").fetchone()[0]
-            db["deliveries_by_state"] = dict(cur.execute(
-                "SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
-            db["deliveries_by_attempts"] = {str(a): n for a, n in cur.execute(
-                "SELECT attempts, count(*) FROM deliveries GROUP BY attempts").fetchall()}
-            db["attempts_by_outcome"] = dict(cur.execute(
-                "SELECT outcome, count(*) FROM attempts GROUP BY outcome").fetchall())
-            db["failed_attempt_errors"] = cur.execute(
-                "SELECT coalesce(error, '(none)'), status, count(*) FROM attempts WHERE outcome <> 'delivered' "
-                "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 8").fetchall()
-            db["events_with_several_deliveries"] = multi
-            db["events_without_delivery"] = no_delivery
-            db["events_with_unreadable_key"] = bad_keys
-        finally:
-            con.close()
-    except sqlite3.Error as e:
+        def rows(sql):
+            return db_rows(store_db, sql)
+
+        multi = no_delivery = bad_keys = 0
+        for pk, state, att in rows(
+                "SELECT e.partition_key, d.state, d.attempts FROM events e "
+                "LEFT JOIN deliveries d ON d.event_id = e.id"):
+            k = key_of(pk)
+            if not 0 <= k < ncap:
+                bad_keys += 1
+                continue
+            if state is None:
+                no_delivery += 1
+                state = "(no delivery)"
+            if in_db[k]:
+                multi += 1
+            if state not in states:
+                states.append(state)
+            in_db[k] = states.index(state) + 1
+            attempts[k] = min(255, int(att or 0))
+        db["events"] = rows("SELECT count(*) FROM events")[0][0]
+        db["deliveries_by_state"] = dict(rows("SELECT state, count(*) FROM deliveries GROUP BY state"))
+        db["deliveries_by_attempts"] = {str(a): n for a, n in rows(
+            "SELECT attempts, count(*) FROM deliveries GROUP BY attempts")}
+        db["attempts_by_outcome"] = dict(rows("SELECT outcome, count(*) FROM attempts GROUP BY outcome"))
+        db["failed_attempt_errors"] = [list(r) for r in rows(
+            "SELECT coalesce(error, '(none)'), status, count(*) FROM attempts WHERE outcome <> 'delivered' "
+            "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 8")]
+        db["events_with_several_deliveries"] = multi
+        db["events_without_delivery"] = no_delivery
+        db["events_with_unreadable_key"] = bad_keys
+    except DbError as e:
         db["error"] = str(e)
     res["store"] = db
 
@@ -660,9 +746,52 @@ def settings(out: Path) -> dict:
     return s
 
 
+ROLE = {"java": "gateway", "postgres": "PostgreSQL", "nginx": "nginx LB"}
+
+
+def cpu_roles(a, b, skip=()):
+    """({role: % of one core}, [(pid, % of one core, rss_kb, hwm_kb) per gateway node]) between two
+    samples: the gateway nodes (java), PostgreSQL's processes, the load balancer's (nginx). Samples
+    of older runs have no process names: then every process is the gateway."""
+    if not a or not b:
+        return {}, []
+    secs = b["mono"] - a["mono"]
+    if secs <= 0:
+        return {}, []
+    ta = {p["pid"]: p["ticks"] for p in a["procs"]}
+    roles, nodes = {}, []
+    for p in b["procs"]:
+        if p["pid"] in skip:
+            continue
+        used = 100.0 * (p["ticks"] - ta.get(p["pid"], 0)) / a["clk_tck"] / secs
+        role = ROLE.get(p.get("comm", "java"), p.get("comm", "?"))
+        roles[role] = roles.get(role, 0.0) + used
+        if role == "gateway":
+            nodes.append((p["pid"], used, p["rss_kb"], p["hwm_kb"]))
+    return roles, nodes
+
+
+def fmt_roles(roles: dict) -> str:
+    """'gateway 120 %' or 'gateway 90 % + PostgreSQL 40 % + nginx LB 10 %'."""
+    order = ["gateway", "PostgreSQL", "nginx LB"]
+    keys = [k for k in order if k in roles] + [k for k in roles if k not in order]
+    return " + ".join(f"{k} {roles[k]:.0f} %" for k in keys)
+
+
+def store_label(st: dict) -> str:
+    store = st.get("store", "sqlite")
+    nodes = int(st.get("nodes", "1") or 1)
+    name = "PostgreSQL" if store == "postgres" else "SQLite"
+    return f"{name}, {nodes} node{'s' if nodes != 1 else ''}"
+
+
 def cmd_report(out_dir: str) -> None:
     out = Path(out_dir)
     st = settings(out)
+    summ = {"store": st.get("store", "sqlite"), "nodes": int(st.get("nodes", "1") or 1), "mode": st.get("mode"),
+            "label": store_label(st), "dir": out.name}
+    is_pg = summ["store"] == "postgres"
+    gw_name = "Switchboard" + (f" ({summ['nodes']} nodes behind nginx)" if summ["nodes"] > 1 else "")
     wn = load_json(out / "wrk-nginx.json") or {}
     wg = load_json(out / "wrk-gateway-max.json") or {}
     ww = load_json(out / "wrk-gateway-warmup.json") or {}
@@ -735,11 +864,16 @@ def cmd_report(out_dir: str) -> None:
     target_frac_ok = frac is not None and frac >= 0.25
     half_p99_ok = hl.get("p99") is not None and hl["p99"] <= 10_000
 
-    hwm_final = max((p["hwm_kb"] for p in (s["gateway-final"] or {}).get("procs", [])), default=0)
-    rss_max = max((p["rss_kb"] for p in (s["gateway-max-after"] or {}).get("procs", [])), default=0)
-    rss_half = max((p["rss_kb"] for p in (s["gateway-half-after"] or {}).get("procs", [])), default=0)
-    rss_start = max((p["rss_kb"] for p in (s["gateway-started"] or {}).get("procs", [])), default=0)
-    threads_max = max((p["threads"] for p in (s["gateway-max-after"] or {}).get("procs", [])), default=0)
+    def gw_procs(name):
+        return [p for p in (s[name] or {}).get("procs", []) if p.get("comm", "java") == "java"]
+
+    hwm_final = max((p["hwm_kb"] for p in gw_procs("gateway-final")), default=0)
+    rss_max = max((p["rss_kb"] for p in gw_procs("gateway-max-after")), default=0)
+    rss_half = max((p["rss_kb"] for p in gw_procs("gateway-half-after")), default=0)
+    rss_start = max((p["rss_kb"] for p in gw_procs("gateway-started")), default=0)
+    threads_max = max((p["threads"] for p in gw_procs("gateway-max-after")), default=0)
+    roles_max, nodes_max = cpu_roles(s["gateway-max-before"], s["gateway-max-after"])
+    roles_half, nodes_half = cpu_roles(s["gateway-half-before"], s["gateway-half-after"])
 
     model = "?"
     try:
@@ -763,10 +897,15 @@ def cmd_report(out_dir: str) -> None:
 
     L = []
     w = L.append
-    now = datetime.datetime.now().astimezone()
+    # the run's time (settings.txt is written when the phases are over), so a report rebuilt later
+    # keeps it
+    try:
+        now = datetime.datetime.fromtimestamp((out / "settings.txt").stat().st_mtime).astimezone()
+    except OSError:
+        now = datetime.datetime.now().astimezone()
     w("# Switchboard benchmark: ingest and end-to-end delivery")
     w("")
-    w(f"{now:%Y-%m-%d %H:%M %Z} · mode `{st.get('mode', '?')}` · "
+    w(f"{now:%Y-%m-%d %H:%M %Z} · store **{store_label(st)}** · mode `{st.get('mode', '?')}` · "
       f"{os.cpu_count()} cores ({model}) · generated by `bench/run.sh`")
     w("")
     w("## Result")
@@ -774,12 +913,14 @@ def cmd_report(out_dir: str) -> None:
     w("| | figure | target |")
     w("|---|---:|---|")
     w(f"| nginx answering 202 (this machine's ceiling) | {nginx_rps:,.0f} req/s |  |" if nginx_rps else "| nginx | – | |")
-    w(f"| Switchboard, durable acks | {gw_rps:,.0f} req/s |  |" if gw_rps else "| Switchboard | – | |")
+    w(f"| {gw_name}, durable acks | {gw_rps:,.0f} req/s |  |" if gw_rps else "| Switchboard | – | |")
     w(f"| Switchboard as a fraction of nginx | **{frac * 100:.1f} %** | ≥ 25 %: {verdict(target_frac_ok)} |" if frac else "| fraction | – | ≥ 25 % |")
     w(f"| ack latency at max rate p50 / p99 / max | {ms(gl.get('p50'))} / {ms(gl.get('p99'))} / {ms(gl.get('max'))} | |")
     w(f"| ack latency at half rate ({rh.get('target_rps', 0):,.0f} req/s) p50 / p99 / max | "
       f"{ms(hl.get('p50'))} / **{ms(hl.get('p99'))}** / {ms(hl.get('max'))} | p99 ≤ 10 ms: {verdict(half_p99_ok)} |")
-    w(f"| every 202 durable (events in the file after SIGKILL) | {events_in_db if events_in_db is not None else '–':,} events for {client_202:,} 202s seen by clients, {accepted_metric:,.0f} counted by the gateway | {verdict(durable_ok)} |"
+    dur_what = ("events in PostgreSQL after SIGKILL of every node, an immediate (crash) stop of PostgreSQL and "
+                "its restart" if is_pg else "events in the file after SIGKILL")
+    w(f"| every 202 durable ({dur_what}) | {events_in_db if events_in_db is not None else '–':,} events for {client_202:,} 202s seen by clients, {accepted_metric:,.0f} counted by the gateway | {verdict(durable_ok)} |"
       if events_in_db is not None else "| durability | – | |")
     nn = int(wg.get("non2xx", 0)) + int(rh.get("non2xx", 0)) + int(rh.get("no_answer", 0))
     w(f"| non-2xx answers (max + half phases, clients) | {nn:,} | 0 |")
@@ -789,9 +930,13 @@ def cmd_report(out_dir: str) -> None:
     w(f"| non-accepted outcomes (max + half phases, gateway metrics) | {not_accepted(out_max) + not_accepted(out_half):,} | 0 |")
     w(f"| mean group-commit batch: max rate / half rate | {batch_max or 0:.1f} / {batch_half or 0:.1f} events per commit | |")
     if cpu_max and cpu_half:
-        w(f"| gateway CPU: max rate / half rate | {cpu_max['proc_cpu_pct']:.0f} % / {cpu_half['proc_cpu_pct']:.0f} % of one core "
-          f"(machine: {os.cpu_count() * 100} %) | |")
-    w(f"| gateway RSS: after max phase / peak (VmHWM) | {mb(rss_max)} / {mb(hwm_final)} | |")
+        if len(roles_max) > 1:
+            w(f"| server CPU: max rate / half rate | {fmt_roles(roles_max)} / {fmt_roles(roles_half)} of one core "
+              f"(machine: {os.cpu_count() * 100} %) | |")
+        else:
+            w(f"| gateway CPU: max rate / half rate | {cpu_max['proc_cpu_pct']:.0f} % / {cpu_half['proc_cpu_pct']:.0f} % of one core "
+              f"(machine: {os.cpu_count() * 100} %) | |")
+    w(f"| gateway RSS{' (largest node)' if summ['nodes'] > 1 else ''}: after max phase / peak (VmHWM) | {mb(rss_max)} / {mb(hwm_final)} | |")
     w("")
     w("Latencies are client-side: wrk's own histogram at max rate (closed loop, "
       f"{st.get('wrk_connections', '?')} connections); at half rate the constant-rate client measures from each "
@@ -818,6 +963,10 @@ def cmd_report(out_dir: str) -> None:
         rh.get("achieved_rps", 0), hl, int(rh.get("non2xx", 0)) + int(rh.get("no_answer", 0)), t_rate, cpu_half)
     row("  same, service time only", "first byte sent → answer", rh.get("achieved_rps", 0), hs, 0, None, None)
     w("")
+    if len(roles_max) > 1:
+        w("Server CPU here is every process that serves the requests: the gateway node(s), PostgreSQL's server processes "
+          "and, with several nodes, the nginx load balancer (broken down in the Result table and under Per process).")
+        w("")
     w("Server CPU is the gateway's (nginx's master and workers in the nginx row) utime+stime from `/proc/<pid>/stat` over the "
       "phase, as % of one core. Load generator CPU is wrk's or the client's, from `/usr/bin/time`. Machine busy and steal come "
       "from `/proc/stat` over the phase (all processes); \"other processes\" is machine busy minus server and load generator "
@@ -842,10 +991,11 @@ def cmd_report(out_dir: str) -> None:
 
     w(f"| server-side ack time p50 / p99 (histogram bucket) | {le(q50m)} / {le(q99m)} | {le(q50h)} / {le(q99h)} | |")
     if cpu_max and cpu_half:
-        w(f"| gateway CPU, of which kernel (% of one core) | {cpu_max['proc_cpu_pct']:.0f} %, {cpu_max['proc_sys_pct']:.0f} % | "
+        srv = "server CPU (" + " + ".join(roles_max) + ")" if len(roles_max) > 1 else "gateway CPU"
+        w(f"| {srv}, of which kernel (% of one core) | {cpu_max['proc_cpu_pct']:.0f} %, {cpu_max['proc_sys_pct']:.0f} % | "
           f"{cpu_half['proc_cpu_pct']:.0f} %, {cpu_half['proc_sys_pct']:.0f} % | |")
         if gw_rps and rh.get("achieved_rps"):
-            w(f"| gateway CPU per request | {cpu_max['proc_cpu_pct'] * 10_000 / gw_rps:.0f} µs | "
+            w(f"| {srv} per request | {cpu_max['proc_cpu_pct'] * 10_000 / gw_rps:.0f} µs | "
               f"{cpu_half['proc_cpu_pct'] * 10_000 / rh['achieved_rps']:.0f} µs | |")
     pauses = gc_pauses(out / "gc.log")
     if pauses:
@@ -859,11 +1009,33 @@ def cmd_report(out_dir: str) -> None:
           f"{len(pauses)} / {sum(p[1] for p in pauses):.0f} ms / {max(p[1] for p in pauses):.1f} ms |")
     w(f"| RSS at start → after phase | {mb(rss_start)} → {mb(rss_max)} | → {mb(rss_half)} | peak {mb(hwm_final)} |")
     w(f"| JVM threads | {threads_max} | | |")
-    if dur:
+    if dur and is_pg:
+        w(f"| PostgreSQL after SIGKILL and crash recovery | | | {dur.get('events', 0):,} events "
+          f"({fmt_outcomes(dur.get('events_by_status', {}))}), {dur.get('deliveries', 0):,} deliveries, "
+          f"{dur.get('idempotency_keys', 0):,} keys, one event per key: {dur.get('quick_check')}, database "
+          f"{dur.get('bytes', 0) / 1048576:.0f} MiB{'; error: ' + dur['error'] if dur.get('error') else ''} |")
+    elif dur:
         w(f"| SQLite after SIGKILL | | | {dur.get('events', 0):,} events ({fmt_outcomes(dur.get('events_by_status', {}))}), "
           f"{dur.get('deliveries', 0):,} deliveries, {dur.get('idempotency_keys', 0):,} keys, quick_check {dur.get('quick_check')}, "
           f"{dur.get('bytes', 0) / 1048576:.0f} MiB + WAL {dur.get('bytes_wal', 0) / 1048576:.0f} MiB |")
     w("")
+    if len(roles_max) > 1 or len(nodes_max) > 1:
+        w("**Per process** (CPU as % of one core over the phase; RSS after the max-rate phase, peak VmHWM at the end):")
+        w("")
+        w("| process | CPU max rate | CPU half rate | RSS | peak |")
+        w("|---|---:|---:|---:|---:|")
+        hwm = {p["pid"]: p["hwm_kb"] for p in gw_procs("gateway-final")}
+        half = {pid: c for pid, c, _, _ in nodes_half}
+        for i, (pid, c, rss, _) in enumerate(nodes_max, 1):
+            w(f"| gateway node {i} (pid {pid}) | {c:.0f} % | {half.get(pid, 0):.0f} % | {mb(rss)} | {mb(hwm.get(pid, 0))} |")
+        for role in ("PostgreSQL", "nginx LB"):
+            if role in roles_max:
+                w(f"| {role} (all its processes) | {roles_max[role]:.0f} % | {roles_half.get(role, 0):.0f} % | | |")
+        w("")
+        summ["nodes_cpu_max_pct"] = [round(c) for _, c, _, _ in nodes_max]
+        summ["nodes_rss_max_mib"] = [round(r / 1024) for _, _, r, _ in nodes_max]
+    summ["roles_max_pct"] = {k: round(v) for k, v in roles_max.items()}
+    summ["roles_half_pct"] = {k: round(v) for k, v in roles_half.items()}
     warn = []
     for name, j in (("warm-up", ww), ("max", wg)):
         if j and j.get("wraps"):
@@ -919,7 +1091,12 @@ def cmd_report(out_dir: str) -> None:
           "(second of the phase: latency): " + ", ".join(f"{sec}: {ms(us)}" for sec, us in worst[:8]) + ".")
         w("")
 
-    e2e_section(out, st, w)
+    summ.update({"nginx_rps": nginx_rps, "acks_rps": gw_rps, "ack_max_p50_us": gl.get("p50"),
+                 "ack_max_p99_us": gl.get("p99"), "half_rps": rh.get("target_rps"), "ack_half_p50_us": hl.get("p50"),
+                 "ack_half_p99_us": hl.get("p99"), "durable_ok": durable_ok, "rss_max_mib": round(rss_max / 1024),
+                 "hwm_mib": round(hwm_final / 1024), "contended": [x for x in warn if "other processes" in x or "still busy" in x],
+                 "date": f"{now:%Y-%m-%d %H:%M %Z}", "jar": st.get("jar")})
+    e2e_section(out, st, w, summ)
 
     w("## Machine and software")
     w("")
@@ -959,6 +1136,7 @@ def cmd_report(out_dir: str) -> None:
     w("")
     w("Raw outputs: `bench/out/` (wrk-*.txt, rate-half.json, metrics-*.prom, sample-*.json, durability.json, gateway.log; "
       "delivery: gateway-e2e.log, rate-e2e-*.json, e2e-half-send.txt, receiver.txt, wait-*.json, e2e-phases.txt, e2e.json).")
+    (out / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
     print("\n".join(L))
 
 
@@ -1005,7 +1183,8 @@ def log_levels(path: Path, top: int = 5) -> tuple:
     return levels, worst
 
 
-def e2e_section(out: Path, st: dict, w) -> None:
+def e2e_section(out: Path, st: dict, w, summ: dict = None) -> None:
+    summ = {} if summ is None else summ
     e = load_json(out / "e2e.json")
     if not e:
         if st.get("delivery") == "1":
@@ -1016,6 +1195,7 @@ def e2e_section(out: Path, st: dict, w) -> None:
         return
     ph = e.get("phases", {})
     gpid, rpid = ph.get("gateway_pid"), ph.get("receiver_pid")
+    gpids = [int(x) for x in str(ph.get("gateway_pids") or gpid or "").split(",") if x]
     h, mx, bk = e.get("half", {}), e.get("max", {}), e.get("backlog", {})
     waits = e.get("waits", {})
     s = {n: load_json(out / f"sample-{n}.json") for n in (
@@ -1038,7 +1218,8 @@ def e2e_section(out: Path, st: dict, w) -> None:
     dups = sum(p.get("extra_receipts", 0) for _, p in phases_run)
     w("## End-to-end delivery")
     w("")
-    w(f"The gateway runs again on a fresh store (`bench/out/bench-e2e.db`) with one route from the source to an `http` "
+    where = "the database `bench_e2e`" if st.get("store") == "postgres" else "`bench/out/…/bench-e2e.db`"
+    w(f"The gateway runs again on a fresh store ({where}) with one route from the source to an `http` "
       f"destination, `receiver`: `Receiver.java` on 127.0.0.1:{st.get('receiver_port', '?')}, answering 200 with an empty "
       f"body at once (concurrency {st.get('e2e_concurrency', '?')}, no rate limit, the event's payload as the body). "
       "End-to-end latency runs from the moment the client writes a request to the moment the receiver has read the "
@@ -1091,6 +1272,12 @@ def e2e_section(out: Path, st: dict, w) -> None:
         w("| backlog drain | **not measured**: the admin API did not answer 204 to resume (bench/out/admin-resume.txt) | ≥ 80 % |")
     w(f"| accepted events never received, all phases (warm-up included) | **{missing:,}** | 0: {verdict(missing == 0)} |")
     w(f"| duplicate receipts, all phases | {dups:,} | 0 |")
+    summ.update({"e2e_half_p50_us": hl.get("p50"), "e2e_half_p99_us": hl.get("p99"),
+                 "e2e_half_rps": rh.get("target_rps"), "e2e_full_ingest_rps": wm.get("rps"),
+                 "e2e_full_deliveries_per_s": mx.get("deliveries_per_s"),
+                 "backlog_events": bk.get("accepted"), "backlog_ingest_rps": rb.get("achieved_rps"),
+                 "drain_per_s": bk.get("drain_per_s"), "drained": bool(waits.get("e2e-backlog", {}).get("done")),
+                 "lost": missing, "duplicates": dups})
     w("")
 
     # -- phases
@@ -1099,13 +1286,17 @@ def e2e_section(out: Path, st: dict, w) -> None:
     w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
     def cpu_row(a, b, tgen):
-        g, r = cpu_of(s[a], s[b], gpid), cpu_of(s[a], s[b], rpid)
+        r = cpu_of(s[a], s[b], rpid)
+        roles, _ = cpu_roles(s[a], s[b], skip=(rpid,))
+        g = roles.get("gateway") if roles else None
+        extra = sum(v for k, v in roles.items() if k != "gateway")
         c = cpu_between(s[a], s[b]) if s[a] and s[b] else None
         other = None
         if c and g is not None and r is not None:
-            other = max(0.0, c["machine_busy_pct"] - g - r - (tgen["cpu_pct"] if tgen else 0))
+            other = max(0.0, c["machine_busy_pct"] - g - extra - r - (tgen["cpu_pct"] if tgen else 0))
         f = (lambda v: "–" if v is None else f"{v:.0f} %")
-        return f"{f(g)} | {f(r)} | {f(tgen['cpu_pct'] if tgen else None)} | {f(c['machine_busy_pct'] if c else None)} | {f(other)}", other
+        gcell = fmt_roles(roles) if len(roles) > 1 else f(g)
+        return f"{gcell} | {f(r)} | {f(tgen['cpu_pct'] if tgen else None)} | {f(c['machine_busy_pct'] if c else None)} | {f(other)}", other
 
     others = {}
     if h:
@@ -1330,6 +1521,125 @@ def fmt_outcomes(d: dict) -> str:
     return ", ".join(f"{k} {int(v):,}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]) if v)
 
 
+# ---- compare ------------------------------------------------------------------------------------
+def cmd_compare(out_root: str) -> None:
+    """bench/out/compare.md: the last run of each store and node count (OUT_ROOT/<store>-<nodes>/
+    summary.json) side by side, with the issue's target: one node on PostgreSQL within 20 % of
+    SQLite, row by row."""
+    root = Path(out_root)
+    runs = {}
+    for path in sorted(root.glob("*/summary.json")):
+        j = load_json(path)
+        if j:
+            runs[path.parent.name] = j
+
+    def order(name):
+        store, _, nodes = name.partition("-")
+        return (store != "sqlite", int(nodes) if nodes.isdigit() else 99, name)
+
+    names = sorted(runs, key=order)
+    L = []
+    w = L.append
+    w("# Switchboard benchmark: SQLite and PostgreSQL side by side")
+    w("")
+    if not names:
+        w("No runs yet: `bench/run.sh`, `bench/run.sh --store postgres`, `bench/run.sh --store postgres --nodes 3`.")
+        print("\n".join(L))
+        (root / "compare.md").write_text("\n".join(L) + "\n")
+        return
+    base, pg1 = runs.get("sqlite-1"), runs.get("postgres-1")
+    w("Each column is the last `bench/run.sh` of that store and node count (its full report: "
+      "`bench/out/<store>-<nodes>/report.md`). Target (issue 7): one node on PostgreSQL within 20 % of the SQLite "
+      "figures: throughput at least 80 % of SQLite's, latency at most 120 % of SQLite's; nothing lost or duplicated.")
+    w("")
+
+    def fnum(v, unit=""):
+        return "–" if v is None else f"{v:,.0f}{unit}"
+
+    def fms(v):
+        return "–" if v is None else ms(v)
+
+    rows = [
+        ("nginx answering 202 (the machine's ceiling), req/s", "nginx_rps", fnum, None),
+        ("ingest: durable acks/s at max rate (wrk)", "acks_rps", fnum, "higher"),
+        ("ingest: ack latency at max rate p50", "ack_max_p50_us", fms, "lower"),
+        ("ingest: ack latency at max rate p99", "ack_max_p99_us", fms, "lower"),
+        ("half rate (half of that run's max), req/s", "half_rps", fnum, None),
+        ("ingest: ack latency at half rate p50", "ack_half_p50_us", fms, "lower"),
+        ("ingest: ack latency at half rate p99", "ack_half_p99_us", fms, "lower"),
+        ("every 202 durable after SIGKILL", "durable_ok", lambda v: "–" if v is None else ("yes" if v else "**no**"), "true"),
+        ("end-to-end latency at half rate p50", "e2e_half_p50_us", fms, "lower"),
+        ("end-to-end latency at half rate p99", "e2e_half_p99_us", fms, "lower"),
+        ("full speed: ingest acks/s with deliveries running", "e2e_full_ingest_rps", fnum, "higher"),
+        ("full speed: deliveries received/s, same window", "e2e_full_deliveries_per_s", fnum, "higher"),
+        ("backlog: events ingested with the destination paused", "backlog_events", fnum, None),
+        ("backlog: ingest rate, events/s", "backlog_ingest_rps", fnum, "higher"),
+        ("backlog: drain rate after resume, deliveries/s", "drain_per_s", fnum, "higher"),
+        ("accepted events never received (all delivery phases)", "lost", fnum, "zero"),
+        ("duplicate receipts (all delivery phases)", "duplicates", fnum, "zero"),
+        ("gateway RSS after max phase (largest node)", "rss_max_mib", lambda v: fnum(v, " MiB"), None),
+    ]
+    w("| | " + " | ".join(runs[n]["label"] for n in names) + " | PostgreSQL 1 node vs SQLite: within 20 %? |")
+    w("|---|" + "---:|" * len(names) + "---|")
+    met = failed = 0
+    for label, key, fmt, better in rows:
+        cells = [fmt(runs[n].get(key)) for n in names]
+        verdict = ""
+        a = base.get(key) if base else None
+        b = pg1.get(key) if pg1 else None
+        if better in ("higher", "lower") and a and b is not None:
+            ratio = b / a
+            ok = ratio >= 0.8 if better == "higher" else ratio <= 1.2
+            verdict = f"{'met' if ok else '**not met**'} ({(ratio - 1) * 100:+.0f} %)"
+        elif better == "zero" and b is not None:
+            ok = b == 0
+            verdict = "met" if ok else "**not met**"
+        elif better == "true" and b is not None:
+            ok = bool(b)
+            verdict = "met" if ok else "**not met**"
+        else:
+            ok = None
+        if ok is True:
+            met += 1
+        elif ok is False:
+            failed += 1
+        w(f"| {label} | " + " | ".join(cells) + f" | {verdict} |")
+    w("")
+    if base and pg1:
+        w(f"Target rows met: {met} of {met + failed}.")
+        w("")
+    cpu = []
+    for n in names:
+        r = runs[n]
+        roles = r.get("roles_max_pct") or {}
+        line = f"- {r['label']}: server CPU at max rate: {fmt_roles(roles) or '–'}"
+        if r.get("nodes_cpu_max_pct"):
+            line += (" (per node: " + ", ".join(f"{c} %" for c in r["nodes_cpu_max_pct"]) + "; RSS " +
+                     ", ".join(f"{m} MiB" for m in r.get("nodes_rss_max_mib", [])) + ")")
+        cpu.append(line)
+    w("CPU is % of one core; the machine has " + str(os.cpu_count()) + " cores, shared with the load generator "
+      "(and, in the delivery phases, the receiver):")
+    w("")
+    L.extend(cpu)
+    w("")
+    w("Runs:")
+    w("")
+    for n in names:
+        r = runs[n]
+        cont = r.get("contended") or []
+        w(f"- `{n}`: {r.get('date', '?')}, mode `{r.get('mode', '?')}`, jar {r.get('jar', '?')}"
+          + (f"; **contended**: {len(cont)} warning(s) about other processes, e.g. \"{cont[0]}\"" if cont else "; machine quiet"))
+    w("")
+    w("The half-rate rows run at half of each run's own max rate, so a slower store is measured at a lower rate. "
+      "With several nodes on one machine the nodes, PostgreSQL, nginx, the load generator and the receiver share the "
+      "same cores: the 3-node column shows the cost of the cluster path on one machine, not the capacity of three. "
+      "Until cluster dispatch lands (claims with SKIP LOCKED, LISTEN/NOTIFY), a delivery created on one node is found "
+      "by the other nodes' periodic sweep, so the several-node delivery figures are expected to change.")
+    text = "\n".join(L) + "\n"
+    (root / "compare.md").write_text(text)
+    print(text, end="")
+
+
 def main() -> None:
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
@@ -1356,7 +1666,11 @@ def main() -> None:
     elif cmd == "wait-delivered":
         cmd_wait_delivered(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6]))
     elif cmd == "e2e-analyse":
-        cmd_e2e_analyse(sys.argv[2])
+        cmd_e2e_analyse(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    elif cmd == "prom-merge":
+        cmd_prom_merge(sys.argv[2:])
+    elif cmd == "compare":
+        cmd_compare(sys.argv[2])
     elif cmd == "report":
         cmd_report(sys.argv[2])
     else:
