@@ -264,6 +264,134 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
     return writer.dialect().soleWriter();
   }
 
+  /** The first key of {@code pg_try_advisory_xact_lock(int, int)}: (route, key) locks. */
+  static final int KEY_LOCK_SPACE = 0x5342;
+
+  /**
+   * Cluster mode, before the claim: try-locks (for the transaction) the (route, key)s of the first
+   * candidates of per-key routes; a key another node is claiming right now is skipped, never waited
+   * for. The claim after it runs with a fresh snapshot, so it sees every claim of these keys that
+   * committed before the lock was taken.
+   */
+  private static final String LOCK_KEYS =
+      "SELECT k.route, k.partition_key FROM (SELECT DISTINCT w.route, w.partition_key FROM"
+          + " (SELECT route, partition_key FROM deliveries WHERE destination = ?"
+          + " AND state IN ('pending', 'retry_scheduled') AND next_attempt_at <= ?"
+          + " AND partition_key IS NOT NULL AND route = ANY(?)"
+          + " ORDER BY next_attempt_at, seq LIMIT ?) w) k"
+          + " WHERE pg_try_advisory_xact_lock("
+          + KEY_LOCK_SPACE
+          + ", hashtext(k.route || chr(31) || k.partition_key))";
+
+  /**
+   * Cluster mode: claims a batch in one statement. {@code SKIP LOCKED} passes over rows other nodes
+   * are claiming or finishing; per-key rows need their key locked above, no delivery of the key in
+   * flight, and no unfinished one before them in event-time order.
+   */
+  private static final String CLAIM_DUE =
+      "WITH claimed AS (UPDATE deliveries SET state = 'in_flight', lease_token = ?,"
+          + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
+          + " updated_at = ? WHERE id IN (SELECT c.id FROM deliveries c WHERE c.destination = ?"
+          + " AND c.state IN ('pending', 'retry_scheduled') AND c.next_attempt_at <= ?"
+          + " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
+          + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
+          + " AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.route = c.route"
+          + " AND o.partition_key = c.partition_key AND o.id <> c.id AND (o.state = 'in_flight'"
+          + " OR ((o.state IN ('pending', 'retry_scheduled')"
+          + " OR (o.state = 'dead' AND c.route = ANY(?)))"
+          + " AND (o.event_time < c.event_time OR (o.event_time = c.event_time"
+          + " AND (o.seq < c.seq OR (o.seq = c.seq AND o.id < c.id)))))))))"
+          + " ORDER BY c.next_attempt_at, c.seq LIMIT ? FOR UPDATE OF c SKIP LOCKED)"
+          + " AND state IN ('pending', 'retry_scheduled')"
+          + " RETURNING id, event_id, route, destination, partition_key, event_time, seq, state,"
+          + " attempts, first_attempt_at, next_attempt_at)"
+          + " SELECT d.id, d.event_id, e.source, d.route, d.destination, d.partition_key,"
+          + " d.event_time, e.received_at, d.seq, d.state, d.attempts, d.first_attempt_at,"
+          + " d.next_attempt_at, e.payload, e.headers FROM claimed d"
+          + " JOIN events e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.seq";
+
+  private static final String UNCLAIM =
+      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
+          + " updated_at = ?"
+          + FENCE;
+
+  @Override
+  public CompletableFuture<List<QueuedDelivery>> claimDue(
+      String destination,
+      java.util.Set<String> perKeyRoutes,
+      java.util.Set<String> blockingRoutes,
+      int limit,
+      String token,
+      Instant now,
+      Instant leaseUntil) {
+    if (singleNode()) {
+      throw new IllegalStateException("claimDue is for a shared store");
+    }
+    long at = now.toEpochMilli();
+    return writer
+        .submit(
+            ctx -> {
+              java.sql.Connection c = ctx.connection();
+              List<String> lockedRoutes = new ArrayList<>();
+              List<String> lockedKeys = new ArrayList<>();
+              if (!perKeyRoutes.isEmpty()) {
+                PreparedStatement lock = ctx.statement(LOCK_KEYS);
+                lock.setString(1, destination);
+                lock.setLong(2, at);
+                lock.setArray(3, c.createArrayOf("text", perKeyRoutes.toArray()));
+                lock.setInt(4, Math.max(limit * 4, 64));
+                try (ResultSet rs = lock.executeQuery()) {
+                  while (rs.next()) {
+                    lockedRoutes.add(rs.getString(1));
+                    lockedKeys.add(rs.getString(2));
+                  }
+                }
+              }
+              PreparedStatement ps = ctx.statement(CLAIM_DUE);
+              ps.setString(1, token);
+              ps.setLong(2, leaseUntil.toEpochMilli());
+              ps.setLong(3, at);
+              ps.setLong(4, at);
+              ps.setString(5, destination);
+              ps.setLong(6, at);
+              ps.setArray(7, c.createArrayOf("text", perKeyRoutes.toArray()));
+              ps.setArray(8, c.createArrayOf("text", lockedRoutes.toArray()));
+              ps.setArray(9, c.createArrayOf("text", lockedKeys.toArray()));
+              ps.setArray(10, c.createArrayOf("text", blockingRoutes.toArray()));
+              ps.setInt(11, limit);
+              return mapQueued(ps);
+            })
+        .thenApply(
+            result -> {
+              @SuppressWarnings("unchecked")
+              List<QueuedDelivery> claimed = (List<QueuedDelivery>) result;
+              return claimed;
+            });
+  }
+
+  @Override
+  public CompletableFuture<Integer> unclaim(Map<DeliveryId, String> leases, Instant now) {
+    return writer
+        .submit(
+            ctx -> {
+              int back = 0;
+              PreparedStatement ps = ctx.statement(UNCLAIM);
+              for (Map.Entry<DeliveryId, String> lease : leases.entrySet()) {
+                ps.setLong(1, now.toEpochMilli());
+                ps.setString(2, lease.getKey().value());
+                ps.setString(3, lease.getValue());
+                back += ps.executeUpdate();
+              }
+              return back;
+            })
+        .thenApply(Integer.class::cast);
+  }
+
+  @Override
+  public AutoCloseable onWork(Consumer<String> wake) {
+    return writer.dialect().listenForWork(wake);
+  }
+
   @Override
   public List<QueuedDelivery> scan(
       String destination,
