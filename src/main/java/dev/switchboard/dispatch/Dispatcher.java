@@ -119,6 +119,11 @@ public final class Dispatcher implements AutoCloseable {
   private final ConcurrentHashMap<RouteKey, Instant> watermarks = new ConcurrentHashMap<>();
   private final Thread loop;
   private final boolean singleNode;
+
+  /** Cluster mode (ADR 0008): lanes are filled by claims from the shared store. */
+  private final boolean claims;
+
+  private volatile AutoCloseable workListener = () -> {};
   private volatile boolean stopping;
 
   /** Attempts handed to a worker and not yet returned (a lease may not be taken yet). */
@@ -161,8 +166,10 @@ public final class Dispatcher implements AutoCloseable {
               settings.laneCapacity(),
               perKeyRoutes(routes, config.name())));
     }
-    this.lanes = java.util.Collections.unmodifiableMap(built);
     this.singleNode = queue.singleNode();
+    this.claims = !singleNode;
+    built.values().forEach(l -> l.claimsFromStore = claims);
+    this.lanes = java.util.Collections.unmodifiableMap(built);
     this.loop = Thread.ofPlatform().name("dispatcher").daemon(true).unstarted(this::run);
   }
 
@@ -223,6 +230,7 @@ public final class Dispatcher implements AutoCloseable {
                       settings.laneCapacity(),
                       perKey);
               lane.paused = paused.contains(name);
+              lane.claimsFromStore = claims;
             } else {
               boolean changed = !lane.config.equals(config) || lane.destination != connector;
               if (lane.destination != null && lane.destination != connector) {
@@ -237,11 +245,13 @@ public final class Dispatcher implements AutoCloseable {
                     new RetryPolicy(config.retry(), random));
               }
               if (changed || !lane.perKeyRoutes().equals(perKey)) {
+                returnWaiting(lane);
                 lane.forgetWaiting(perKey);
               }
               lane.unavailableReason = reason;
             }
             lane.sweepWanted = true;
+            lane.claimWanted = true;
             next.put(name, lane);
           }
           for (DestinationLane lane : lanes.values()) {
@@ -251,6 +261,7 @@ public final class Dispatcher implements AutoCloseable {
                 LOG.warn("destination {} is held: {}", lane.name, REMOVED);
               }
               lane.rewire(lane.config, null, REMOVED, null, lane.retryPolicy);
+              returnWaiting(lane);
               lane.forgetWaiting(lane.perKeyRoutes());
               next.put(lane.name, lane);
             }
@@ -327,8 +338,26 @@ public final class Dispatcher implements AutoCloseable {
                     "destination {} is held: {}; its deliveries wait",
                     l.name,
                     l.unavailableReason));
-    queue.onCommitted(list -> post(() -> offer(list)));
+    if (claims) {
+      // cluster mode: new work, here or on another node, only wakes the lane to claim it
+      queue.onCommitted(list -> post(() -> list.forEach(d -> wake(d.destination()))));
+      workListener = queue.onWork(destination -> post(() -> wake(destination)));
+    } else {
+      queue.onCommitted(list -> post(() -> offer(list)));
+    }
     loop.start();
+  }
+
+  /** Cluster mode: {@code destination} (every one when null) may have work to claim. */
+  private void wake(String destination) {
+    if (destination == null) {
+      lanes.values().forEach(l -> l.claimWanted = true);
+      return;
+    }
+    DestinationLane lane = lanes.get(destination);
+    if (lane != null) {
+      lane.claimWanted = true;
+    }
   }
 
   private void post(Runnable task) {
@@ -373,9 +402,13 @@ public final class Dispatcher implements AutoCloseable {
       long nowNanos = System.nanoTime();
       if (nowNanos - nextPoll >= 0) {
         nextPoll = nowNanos + pollNanos;
-        lanes.values().forEach(this::scanRetries);
+        if (claims) {
+          wake(null); // retries that came due, work another node handed back
+        } else {
+          lanes.values().forEach(this::scanRetries);
+        }
       }
-      if (nowNanos - nextSweep >= 0) {
+      if (!claims && nowNanos - nextSweep >= 0) {
         nextSweep = nowNanos + settings.sweepInterval().toNanos();
         for (DestinationLane lane : lanes.values()) {
           lane.sweepWanted = true;
@@ -390,7 +423,9 @@ public final class Dispatcher implements AutoCloseable {
       waitNanos = Math.max(0, nextPoll - System.nanoTime());
       for (DestinationLane lane : lanes.values()) {
         waitNanos = Math.min(waitNanos, pump(lane, now));
-        if (lane.sweepWanted || (lane.overflow && lane.waiting() < lane.capacity / 2)) {
+        if (claims) {
+          claimFor(lane, now);
+        } else if (lane.sweepWanted || (lane.overflow && lane.waiting() < lane.capacity / 2)) {
           scanPending(lane);
         }
       }
@@ -546,12 +581,107 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
+  /**
+   * Cluster mode: claims from the store what the lane can start now (free slots times the batch
+   * size, less what already waits), when it may have work and nothing holds it back. Claimed
+   * deliveries wait in memory under a lease the heartbeat renews; ordering per key is the claim's.
+   */
+  private void claimFor(DestinationLane lane, Instant now) {
+    if (!lane.claimWanted
+        || lane.claiming
+        || !lane.available()
+        || lane.paused
+        || now.isBefore(lane.pausedUntil)
+        || !lane.breaker.allows(now)
+        || (lane.rate != null && lane.rate.getAvailableTokens() < 1)) {
+      return;
+    }
+    int most = Math.max(1, lane.destination.batchSize());
+    int want = (lane.config.concurrency() - lane.running) * most - lane.waiting();
+    if (want <= 0) {
+      return;
+    }
+    int limit = Math.min(want, settings.scanBatch());
+    lane.claiming = true;
+    lane.claimWanted = false;
+    String token = newToken();
+    Set<String> blocking = new HashSet<>();
+    routes.values().stream()
+        .filter(r -> r.to().equals(lane.name) && r.onDead() == RouteConfig.OnDead.BLOCK)
+        .forEach(r -> blocking.add(r.name()));
+    CompletableFuture<List<QueuedDelivery>> claim;
+    try {
+      claim =
+          queue.claimDue(
+              lane.name,
+              lane.perKeyRoutes(),
+              blocking,
+              limit,
+              token,
+              now,
+              now.plus(leaseFor(lane.config)));
+    } catch (RuntimeException e) {
+      lane.claiming = false;
+      LOG.warn("could not claim deliveries of {}: {}", lane.name, e.getMessage());
+      return;
+    }
+    claim.whenComplete(
+        (rows, error) -> {
+          if (error != null) {
+            LOG.warn("could not claim deliveries of {}: {}", lane.name, error.toString());
+            post(() -> lane.claiming = false); // the next poll tries again
+            return;
+          }
+          long nanos = System.nanoTime();
+          rows.forEach(d -> leases.put(d.id(), new Lease(token, nanos)));
+          post(() -> tookClaim(lane, rows, limit));
+        });
+  }
+
+  private void tookClaim(DestinationLane lane, List<QueuedDelivery> rows, int limit) {
+    lane.claiming = false;
+    List<QueuedDelivery> back = new ArrayList<>();
+    for (QueuedDelivery d : rows) {
+      if (stopping || lane.paused || !lane.available() || !isDispatchable(d) || !lane.add(d)) {
+        back.add(d);
+      }
+    }
+    unclaim(back);
+    if (rows.size() >= limit) {
+      lane.claimWanted = true; // there may be more
+    }
+  }
+
+  /** Cluster mode: hands what waits in the lane back to the store, for any node to claim. */
+  private void returnWaiting(DestinationLane lane) {
+    if (claims) {
+      unclaim(lane.dropWaiting());
+    }
+  }
+
+  private void unclaim(List<QueuedDelivery> deliveries) {
+    Map<DeliveryId, String> back = new LinkedHashMap<>();
+    for (QueuedDelivery d : deliveries) {
+      Lease lease = leases.get(d.id());
+      if (lease != null) {
+        back.put(d.id(), lease.token());
+      }
+    }
+    if (back.isEmpty()) {
+      return;
+    }
+    // the leases are dropped once written (or not: then they expire and are reaped)
+    queue
+        .unclaim(back, clock.instant())
+        .whenComplete((n, error) -> back.keySet().forEach(leases::remove));
+  }
+
   private void reapAndRenew() {
     try {
       int reaped = queue.reapExpired(clock.instant());
       if (reaped > 0) {
         LOG.info("returned {} delivery(ies) with an expired lease to pending", reaped);
-        post(() -> lanes.values().forEach(l -> l.sweepWanted = true));
+        post(() -> lanes.values().forEach(l -> l.sweepWanted = l.claimWanted = true));
       }
       long renewBefore = System.nanoTime() - settings.reapInterval().toNanos();
       Map<DeliveryId, String> old = new LinkedHashMap<>();
@@ -643,6 +773,17 @@ public final class Dispatcher implements AutoCloseable {
       List<Claimed> claimed = new ArrayList<>(batch.size());
       for (QueuedDelivery d : batch) {
         RouteConfig route = routes.get(d.route());
+        if (claims) {
+          // claimed from the store before it came to memory (claimFor), in per-key order
+          Lease lease = leases.get(d.id());
+          if (lease == null) {
+            open.remove(d);
+            post(() -> lane.release(d, false, false));
+            continue;
+          }
+          claimed.add(new Claimed(d, route, lease.token(), clock.instant()));
+          continue;
+        }
         if (lane.keyOf(d) != null) {
           boolean block = route != null && route.onDead() == RouteConfig.OnDead.BLOCK;
           Optional<QueuedDelivery> earlier = queue.earlierUnfinished(d, block);
@@ -811,7 +952,15 @@ public final class Dispatcher implements AutoCloseable {
         continue;
       }
       if (lane.keyOf(d) != null && c.route().stale() == RouteConfig.Stale.SKIP) {
-        Instant newest = watermark(new RouteKey(d.route(), d.partitionKey()));
+        RouteKey routeKey = new RouteKey(d.route(), d.partitionKey());
+        Instant newest = watermark(routeKey);
+        if (claims && (newest == null || !d.eventTime().isBefore(newest))) {
+          // another node may have delivered a newer event of the key: memory cannot know
+          newest = queue.watermark(routeKey.route(), routeKey.key()).orElse(null);
+          if (newest != null) {
+            remember(routeKey, newest);
+          }
+        }
         if (newest != null && d.eventTime().isBefore(newest)) {
           done[i] =
               new Attempted(
@@ -1210,6 +1359,7 @@ public final class Dispatcher implements AutoCloseable {
 
   private void finished(DestinationLane lane, QueuedDelivery d, Finish finish, boolean written) {
     lane.noteFinished(d.id());
+    lane.claimWanted = true; // a slot is free, and the next delivery of a key may be claimable
     boolean keepsKey = written && finish instanceof Finish.Retry;
     lane.release(d, false, keepsKey);
     if (!written) {
@@ -1259,6 +1409,9 @@ public final class Dispatcher implements AutoCloseable {
           lane.paused = paused;
           if (!paused) {
             lane.sweepWanted = true;
+            lane.claimWanted = true;
+          } else {
+            returnWaiting(lane);
           }
           return null;
         });
@@ -1271,6 +1424,7 @@ public final class Dispatcher implements AutoCloseable {
           for (DestinationLane lane : lanes.values()) {
             if (destination == null || lane.name.equals(destination)) {
               lane.sweepWanted = true;
+              lane.claimWanted = true;
               lane.recheckHeldKeys();
             }
           }
@@ -1314,7 +1468,16 @@ public final class Dispatcher implements AutoCloseable {
     if (stopping) {
       return;
     }
-    post(() -> lanes.values().forEach(lane -> lane.paused = true));
+    closeQuietly(workListener);
+    post(
+        () ->
+            lanes
+                .values()
+                .forEach(
+                    lane -> {
+                      lane.paused = true;
+                      returnWaiting(lane); // claimed and not started: for the other nodes
+                    }));
     long deadline = System.nanoTime() + grace.toNanos();
     // an attempt is running until its worker returns, and its outcome is written once its lease
     // is gone: wait for both
@@ -1352,5 +1515,13 @@ public final class Dispatcher implements AutoCloseable {
   @Override
   public void close() {
     close(Duration.ofSeconds(10));
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      LOG.debug("close failed: {}", e.toString());
+    }
   }
 }
