@@ -79,6 +79,24 @@ public final class Dispatcher implements AutoCloseable {
     public static final Settings DEFAULT =
         new Settings(
             Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(20), 20_000, 2_000);
+
+    /**
+     * {@link #DEFAULT}, with the heartbeat ({@code reapInterval}: lease renewal and reaping, so how
+     * soon a dead node's deliveries are taken over) from the system property {@code
+     * switchboard.dispatch.heartbeat} in milliseconds when it is set (fail-over tests).
+     */
+    public static Settings fromSystemProperties() {
+      Long heartbeat = Long.getLong("switchboard.dispatch.heartbeat");
+      if (heartbeat == null || heartbeat <= 0) {
+        return DEFAULT;
+      }
+      return new Settings(
+          DEFAULT.pollInterval(),
+          DEFAULT.sweepInterval(),
+          Duration.ofMillis(heartbeat),
+          DEFAULT.laneCapacity(),
+          DEFAULT.scanBatch());
+    }
   }
 
   /** A destination's state as operators see it. */
