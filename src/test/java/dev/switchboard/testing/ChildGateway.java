@@ -41,9 +41,9 @@ public final class ChildGateway {
   }
 
   private static java.util.List<String> command(
-      String java, String jar, Path config, String... jvmOptions) {
+      String javaBin, String jar, Path config, String... jvmOptions) {
     java.util.List<String> command = new java.util.ArrayList<>();
-    command.add(java);
+    command.add(javaBin);
     command.add("-Xmx512m");
     command.addAll(java.util.List.of(jvmOptions));
     command.addAll(java.util.List.of("-jar", jar, "serve", "--config", config.toString()));
