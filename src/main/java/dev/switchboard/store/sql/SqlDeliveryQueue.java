@@ -268,25 +268,39 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   static final int KEY_LOCK_SPACE = 0x5342;
 
   /**
-   * Cluster mode, before the claim: try-locks (for the transaction) the (route, key)s of the first
-   * candidates of per-key routes; a key another node is claiming right now is skipped, never waited
-   * for. The claim after it runs with a fresh snapshot, so it sees every claim of these keys that
-   * committed before the lock was taken.
+   * Cluster mode: whether {@code c}, a due delivery of a per-key route, may go now: no delivery of
+   * its (route, key) in flight, and none before it in event-time order (ties: arrival, then id)
+   * unfinished — pending, retry_scheduled, or dead on a route in the last parameter (on_dead:
+   * block). Ranges over deliveries_key (route, partition_key, event_time, seq).
+   */
+  private static final String KEY_IS_FREE =
+      " NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.route = c.route"
+          + " AND o.partition_key = c.partition_key AND o.id <> c.id AND (o.state = 'in_flight'"
+          + " OR ((o.state IN ('pending', 'retry_scheduled')"
+          + " OR (o.state = 'dead' AND c.route = ANY(?)))"
+          + " AND (o.event_time < c.event_time OR (o.event_time = c.event_time"
+          + " AND (o.seq < c.seq OR (o.seq = c.seq AND o.id < c.id)))))))";
+
+  /**
+   * Cluster mode, before the claim: try-locks (for the transaction) the (route, key)s whose next
+   * delivery may go now, as far as this statement's snapshot shows; a key another node is claiming
+   * right now is skipped, never waited for. The claim after it runs with a fresh snapshot, so it
+   * sees every claim of these keys that committed before the lock was taken.
    */
   private static final String LOCK_KEYS =
       "SELECT k.route, k.partition_key FROM (SELECT DISTINCT w.route, w.partition_key FROM"
-          + " (SELECT route, partition_key FROM deliveries WHERE destination = ?"
-          + " AND state IN ('pending', 'retry_scheduled') AND next_attempt_at <= ?"
-          + " AND partition_key IS NOT NULL AND route = ANY(?)"
-          + " ORDER BY next_attempt_at, seq LIMIT ?) w) k"
+          + " (SELECT c.route, c.partition_key FROM deliveries c WHERE c.destination = ?"
+          + " AND c.state IN ('pending', 'retry_scheduled') AND c.next_attempt_at <= ?"
+          + " AND c.partition_key IS NOT NULL AND c.route = ANY(?) AND"
+          + KEY_IS_FREE
+          + " ORDER BY c.next_attempt_at, c.seq LIMIT ?) w) k"
           + " WHERE pg_try_advisory_xact_lock("
           + KEY_LOCK_SPACE
           + ", hashtext(k.route || chr(31) || k.partition_key))";
 
   /**
    * Cluster mode: claims a batch in one statement. {@code SKIP LOCKED} passes over rows other nodes
-   * are claiming or finishing; per-key rows need their key locked above, no delivery of the key in
-   * flight, and no unfinished one before them in event-time order.
+   * are claiming or finishing; a per-key row needs its key locked above and free (KEY_IS_FREE).
    */
   private static final String CLAIM_DUE =
       "WITH claimed AS (UPDATE deliveries SET state = 'in_flight', lease_token = ?,"
@@ -295,12 +309,9 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
           + " AND c.state IN ('pending', 'retry_scheduled') AND c.next_attempt_at <= ?"
           + " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
           + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
-          + " AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.route = c.route"
-          + " AND o.partition_key = c.partition_key AND o.id <> c.id AND (o.state = 'in_flight'"
-          + " OR ((o.state IN ('pending', 'retry_scheduled')"
-          + " OR (o.state = 'dead' AND c.route = ANY(?)))"
-          + " AND (o.event_time < c.event_time OR (o.event_time = c.event_time"
-          + " AND (o.seq < c.seq OR (o.seq = c.seq AND o.id < c.id)))))))))"
+          + " AND"
+          + KEY_IS_FREE
+          + "))"
           + " ORDER BY c.next_attempt_at, c.seq LIMIT ? FOR UPDATE OF c SKIP LOCKED)"
           + " AND state IN ('pending', 'retry_scheduled')"
           + " RETURNING id, event_id, route, destination, partition_key, event_time, seq, state,"
@@ -339,7 +350,8 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
                 lock.setString(1, destination);
                 lock.setLong(2, at);
                 lock.setArray(3, c.createArrayOf("text", perKeyRoutes.toArray()));
-                lock.setInt(4, Math.max(limit * 4, 64));
+                lock.setArray(4, c.createArrayOf("text", blockingRoutes.toArray()));
+                lock.setInt(5, limit);
                 try (ResultSet rs = lock.executeQuery()) {
                   while (rs.next()) {
                     lockedRoutes.add(rs.getString(1));
