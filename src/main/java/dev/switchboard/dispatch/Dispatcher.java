@@ -144,6 +144,10 @@ public final class Dispatcher implements AutoCloseable {
   private volatile AutoCloseable workListener = () -> {};
   private volatile boolean stopping;
 
+  /** Cluster mode: claims sent to the store whose leases are not yet recorded. */
+  private final java.util.concurrent.atomic.AtomicInteger claimsOut =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Attempts handed to a worker and not yet returned (a lease may not be taken yet). */
   private final java.util.concurrent.atomic.AtomicInteger attemptsRunning =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -622,11 +626,20 @@ public final class Dispatcher implements AutoCloseable {
     int limit = Math.min(want, settings.scanBatch());
     lane.claiming = true;
     lane.claimWanted = false;
+    claimsOut.incrementAndGet();
     String token = newToken();
     Set<String> blocking = new HashSet<>();
-    routes.values().stream()
-        .filter(r -> r.to().equals(lane.name) && r.onDead() == RouteConfig.OnDead.BLOCK)
-        .forEach(r -> blocking.add(r.name()));
+    Set<String> held = new HashSet<>();
+    for (RouteConfig r : routes.values()) {
+      if (r.to().equals(lane.name) && r.onDead() == RouteConfig.OnDead.BLOCK) {
+        blocking.add(r.name());
+      }
+      if (r.to().equals(lane.name)
+          && r.enrich() != null
+          && !enrichers.containsKey(r.enrich().using())) {
+        held.add(r.name()); // waits for a configuration that has its enricher
+      }
+    }
     CompletableFuture<List<QueuedDelivery>> claim;
     try {
       claim =
@@ -634,24 +647,28 @@ public final class Dispatcher implements AutoCloseable {
               lane.name,
               lane.perKeyRoutes(),
               blocking,
+              held,
               limit,
               token,
               now,
               now.plus(leaseFor(lane.config)));
     } catch (RuntimeException e) {
       lane.claiming = false;
+      claimsOut.decrementAndGet();
       LOG.warn("could not claim deliveries of {}: {}", lane.name, e.getMessage());
       return;
     }
     claim.whenComplete(
         (rows, error) -> {
           if (error != null) {
+            claimsOut.decrementAndGet();
             LOG.warn("could not claim deliveries of {}: {}", lane.name, error.toString());
             post(() -> lane.claiming = false); // the next poll tries again
             return;
           }
           long nanos = System.nanoTime();
           rows.forEach(d -> leases.put(d.id(), new Lease(token, nanos)));
+          claimsOut.decrementAndGet(); // after the leases: shutdown waits for them
           post(() -> tookClaim(lane, rows, limit));
         });
   }
@@ -665,7 +682,7 @@ public final class Dispatcher implements AutoCloseable {
       }
     }
     unclaim(back);
-    if (rows.size() >= limit) {
+    if (rows.size() >= limit && back.isEmpty()) {
       lane.claimWanted = true; // there may be more
     }
   }
@@ -1499,7 +1516,8 @@ public final class Dispatcher implements AutoCloseable {
     long deadline = System.nanoTime() + grace.toNanos();
     // an attempt is running until its worker returns, and its outcome is written once its lease
     // is gone: wait for both
-    while ((attemptsRunning.get() > 0 || !leases.isEmpty()) && System.nanoTime() < deadline) {
+    while ((attemptsRunning.get() > 0 || !leases.isEmpty() || claimsOut.get() > 0)
+        && System.nanoTime() < deadline) {
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
     }
     if (attemptsRunning.get() > 0 || !leases.isEmpty()) {

@@ -61,12 +61,14 @@ public interface DeliveryQueue {
    * {@code leaseUntil}. A delivery of a route in {@code perKeyRoutes} with a partition key is
    * claimed only when no delivery of its (route, key) is in flight and none before it in event-time
    * order (ties: arrival) is unfinished (pending or retry_scheduled, and dead for a route in {@code
-   * blockingRoutes}): so one node at a time delivers a key, in order.
+   * blockingRoutes}): so one node at a time delivers a key, in order. Deliveries of {@code
+   * heldRoutes} (this node cannot run them, e.g. their enricher is not built) are left alone.
    */
   default CompletableFuture<List<QueuedDelivery>> claimDue(
       String destination,
       java.util.Set<String> perKeyRoutes,
       java.util.Set<String> blockingRoutes,
+      java.util.Set<String> heldRoutes,
       int limit,
       String token,
       Instant now,

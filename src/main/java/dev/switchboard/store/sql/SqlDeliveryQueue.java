@@ -307,6 +307,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
           + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
           + " updated_at = ? WHERE id IN (SELECT c.id FROM deliveries c WHERE c.destination = ?"
           + " AND c.state IN ('pending', 'retry_scheduled') AND c.next_attempt_at <= ?"
+          + " AND NOT (c.route = ANY(?))"
           + " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
           + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
           + " AND"
@@ -331,6 +332,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
       String destination,
       java.util.Set<String> perKeyRoutes,
       java.util.Set<String> blockingRoutes,
+      java.util.Set<String> heldRoutes,
       int limit,
       String token,
       Instant now,
@@ -366,11 +368,12 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
               ps.setLong(4, at);
               ps.setString(5, destination);
               ps.setLong(6, at);
-              ps.setArray(7, c.createArrayOf("text", perKeyRoutes.toArray()));
-              ps.setArray(8, c.createArrayOf("text", lockedRoutes.toArray()));
-              ps.setArray(9, c.createArrayOf("text", lockedKeys.toArray()));
-              ps.setArray(10, c.createArrayOf("text", blockingRoutes.toArray()));
-              ps.setInt(11, limit);
+              ps.setArray(7, c.createArrayOf("text", heldRoutes.toArray()));
+              ps.setArray(8, c.createArrayOf("text", perKeyRoutes.toArray()));
+              ps.setArray(9, c.createArrayOf("text", lockedRoutes.toArray()));
+              ps.setArray(10, c.createArrayOf("text", lockedKeys.toArray()));
+              ps.setArray(11, c.createArrayOf("text", blockingRoutes.toArray()));
+              ps.setInt(12, limit);
               return mapQueued(ps);
             })
         .thenApply(

@@ -290,7 +290,15 @@ class PostgresStoreIT extends StoreContract {
   java.util.List<dev.switchboard.store.QueuedDelivery> claimDue(
       SqlEventStore on, java.util.Set<String> blocking, int limit, String token) throws Exception {
     return on.deliveries()
-        .claimDue("d", PER_KEY, blocking, limit, token, NOW.plusSeconds(1), NOW.plusSeconds(60))
+        .claimDue(
+            "d",
+            PER_KEY,
+            blocking,
+            java.util.Set.of(),
+            limit,
+            token,
+            NOW.plusSeconds(1),
+            NOW.plusSeconds(60))
         .get(30, TimeUnit.SECONDS);
   }
 
