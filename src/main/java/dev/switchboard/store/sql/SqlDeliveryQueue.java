@@ -328,16 +328,19 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
 
   /**
    * Cluster mode: claims a batch in one statement. {@code SKIP LOCKED} passes over rows other nodes
-   * are claiming or finishing; a per-key row needs its key locked above and free (KEY_IS_FREE).
-   * Parameters: token, lease end, now, now; per arm: destination, now, held routes, per-key routes,
-   * locked routes, locked keys, blocking routes, limit; then the limit.
+   * are claiming or finishing; a per-key row needs its key locked above and free (KEY_IS_FREE);
+   * nothing of a destination an operator paused on any node is claimed. Parameters: token, lease
+   * end, now, now; per arm: destination, now, held routes, per-key routes, locked routes, locked
+   * keys, blocking routes, limit; then the limit.
    */
   private static final String CLAIM_DUE =
       "WITH claimed AS (UPDATE deliveries SET state = 'in_flight', lease_token = ?,"
           + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
           + " updated_at = ? WHERE id IN (SELECT d.id FROM ("
           + dueArms(
-              " AND NOT (c.route = ANY(?))"
+              " AND NOT EXISTS (SELECT 1 FROM destination_state s"
+                  + " WHERE s.destination = c.destination AND s.paused = 1)"
+                  + " AND NOT (c.route = ANY(?))"
                   + " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
                   + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
                   + " AND"

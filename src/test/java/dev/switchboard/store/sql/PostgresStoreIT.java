@@ -385,6 +385,17 @@ class PostgresStoreIT extends StoreContract {
   }
 
   @Test
+  void nothingOfADestinationPausedOnAnyNodeIsClaimed() throws Exception {
+    ingest(event("p1", NOW, NOW, List.of(ROUTE)));
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    other.deliveries().setPaused("d", true, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(claimDue(store, java.util.Set.of(), 10, "a")).isEmpty();
+    other.deliveries().setPaused("d", false, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(keysOf(claimDue(store, java.util.Set.of(), 10, "a"))).containsExactly("p1");
+  }
+
+  @Test
   void unclaimHandsBackOnlyWhatTheTokenHolds() throws Exception {
     ingest(event("x", NOW, NOW, List.of(ROUTE)));
     var got = claimDue(store, java.util.Set.of(), 10, "a");
