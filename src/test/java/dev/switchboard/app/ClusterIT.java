@@ -106,9 +106,14 @@ class ClusterIT {
   /** Three nodes on a fresh database, each sending to its own path on {@code fake}. */
   void startNodes(FakeDestination fake, String yaml, Dispatcher.Settings settings)
       throws Exception {
+    startNodes(fake, yaml, settings, 3);
+  }
+
+  void startNodes(FakeDestination fake, String yaml, Dispatcher.Settings settings, int count)
+      throws Exception {
     database = "cluster" + DATABASES.incrementAndGet();
     pg.createDatabase(database);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < count; i++) {
       Path nodeDir = Files.createDirectories(dir.resolve("n" + i));
       nodes.add(
           GatewayFixture.startOnPostgres(
@@ -297,6 +302,40 @@ class ClusterIT {
       assertThat(fake.requests()).hasSize(events);
       assertThat(fake.requests().stream().map(ClusterIT::interactionId).distinct())
           .containsExactlyInAnyOrderElementsOf(acked.keySet());
+    }
+  }
+
+  @Test
+  void aNodeStoppingHandsBackWhatItClaimedAndHadNotStarted() throws Exception {
+    try (FakeDestination fake = new FakeDestination()) {
+      // four claimed at once (four free slots), one sent, three held back by the rate limit
+      startNodes(
+          fake, yaml("", "    concurrency: 4\n    rate_limit: 1/hour\n"), GatewayFixture.FAST, 1);
+      Instant t0 = Instant.parse("2026-11-23T10:00:00Z");
+      // paused while the four arrive, so that one claim takes all four on resume
+      nodes.get(0).gateway().deliveries().pause("crm", "test");
+      for (int i = 0; i < 4; i++) {
+        assertThat(post(nodes.get(0), event("held-" + i, "h" + i, t0)).statusCode()).isEqualTo(202);
+      }
+      assertThat(countSql("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")).isEqualTo(4);
+      nodes.get(0).gateway().deliveries().resume("crm", "test");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  fake.requests().size() == 1
+                      && countSql("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'") == 1
+                      && countSql("SELECT COUNT(*) FROM deliveries WHERE state = 'in_flight'")
+                          == 3);
+      nodes.remove(0).close();
+      // back in the store for any node at once, not after their leases (2 x 10 s + 1.5 s)
+      assertThat(countSql("SELECT COUNT(*) FROM deliveries WHERE state = 'in_flight'")).isZero();
+      assertThat(
+              countSql(
+                  "SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND attempts = 0"
+                      + " AND lease_token IS NULL"))
+          .isEqualTo(3);
+      assertThat(fake.requests()).hasSize(1);
     }
   }
 }
