@@ -446,7 +446,7 @@ public final class Dispatcher implements AutoCloseable {
       for (DestinationLane lane : lanes.values()) {
         waitNanos = Math.min(waitNanos, pump(lane, now));
         if (claims) {
-          claimFor(lane, now);
+          waitNanos = Math.min(waitNanos, claimFor(lane, now));
         } else if (lane.sweepWanted || (lane.overflow && lane.waiting() < lane.capacity / 2)) {
           scanPending(lane);
         }
@@ -608,20 +608,23 @@ public final class Dispatcher implements AutoCloseable {
    * size, less what already waits), when it may have work and nothing holds it back. Claimed
    * deliveries wait in memory under a lease the heartbeat renews; ordering per key is the claim's.
    */
-  private void claimFor(DestinationLane lane, Instant now) {
+  private long claimFor(DestinationLane lane, Instant now) {
     if (!lane.claimWanted
         || lane.claiming
         || !lane.available()
         || lane.paused
         || now.isBefore(lane.pausedUntil)
-        || !lane.breaker.allows(now)
-        || (lane.rate != null && lane.rate.getAvailableTokens() < 1)) {
-      return;
+        || !lane.breaker.allows(now)) {
+      return Long.MAX_VALUE;
+    }
+    if (lane.rate != null && lane.rate.getAvailableTokens() < 1) {
+      // claim when the next request may go, not before: nothing waits under a lease meanwhile
+      return Math.max(1_000_000L, lane.rate.estimateAbilityToConsume(1).getNanosToWaitForRefill());
     }
     int most = Math.max(1, lane.destination.batchSize());
     int want = (lane.config.concurrency() - lane.running) * most - lane.waiting();
     if (want <= 0) {
-      return;
+      return Long.MAX_VALUE;
     }
     int limit = Math.min(want, settings.scanBatch());
     lane.claiming = true;
@@ -656,7 +659,7 @@ public final class Dispatcher implements AutoCloseable {
       lane.claiming = false;
       claimsOut.decrementAndGet();
       LOG.warn("could not claim deliveries of {}: {}", lane.name, e.getMessage());
-      return;
+      return Long.MAX_VALUE;
     }
     claim.whenComplete(
         (rows, error) -> {
@@ -671,6 +674,7 @@ public final class Dispatcher implements AutoCloseable {
           claimsOut.decrementAndGet(); // after the leases: shutdown waits for them
           post(() -> tookClaim(lane, rows, limit));
         });
+    return Long.MAX_VALUE;
   }
 
   private void tookClaim(DestinationLane lane, List<QueuedDelivery> rows, int limit) {

@@ -338,4 +338,29 @@ class ClusterIT {
       assertThat(fake.requests()).hasSize(1);
     }
   }
+
+  @Test
+  void aRateLimitedDestinationIsClaimedAtItsPace() throws Exception {
+    int events = 30;
+    try (FakeDestination fake = new FakeDestination()) {
+      startNodes(
+          fake, yaml("", "    concurrency: 4\n    rate_limit: 20/s\n"), GatewayFixture.FAST, 1);
+      nodes.get(0).gateway().deliveries().pause("crm", "test");
+      Instant t0 = Instant.parse("2026-11-23T10:00:00Z");
+      for (int i = 0; i < events; i++) {
+        assertThat(post(nodes.get(0), event("paced-" + i, "p" + i, t0)).statusCode())
+            .isEqualTo(202);
+      }
+      long resumed = System.nanoTime();
+      nodes.get(0).gateway().deliveries().resume("crm", "test");
+      await().atMost(Duration.ofSeconds(10)).until(() -> fake.requests().size() >= events);
+      Duration took = Duration.ofNanos(System.nanoTime() - resumed);
+      List<Instant> arrivals =
+          fake.requests().stream().map(FakeDestination.Request::arrivedAt).sorted().toList();
+      Duration span = Duration.between(arrivals.get(0), arrivals.get(events - 1));
+      // 29 gaps of 50 ms: the limit holds, and the claims keep up with it
+      assertThat(span).isGreaterThanOrEqualTo(Duration.ofMillis(29 * 50 - 100));
+      assertThat(took).isLessThan(Duration.ofMillis(29 * 50 + 1_500));
+    }
+  }
 }
