@@ -343,8 +343,11 @@ class ClusterIT {
   void aRateLimitedDestinationIsClaimedAtItsPace() throws Exception {
     int events = 30;
     try (FakeDestination fake = new FakeDestination()) {
-      startNodes(
-          fake, yaml("", "    concurrency: 4\n    rate_limit: 20/s\n"), GatewayFixture.FAST, 1);
+      // the poll at its default second: only the wait for the next token can keep the pace
+      Dispatcher.Settings poll =
+          new Dispatcher.Settings(
+              Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(500), 20_000, 2_000);
+      startNodes(fake, yaml("", "    concurrency: 4\n    rate_limit: 20/s\n"), poll, 1);
       nodes.get(0).gateway().deliveries().pause("crm", "test");
       Instant t0 = Instant.parse("2026-11-23T10:00:00Z");
       for (int i = 0; i < events; i++) {
