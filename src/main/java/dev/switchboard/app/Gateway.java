@@ -132,7 +132,7 @@ public final class Gateway implements AutoCloseable {
   /** Opens the store and starts listening; returns once the port is bound. */
   public static Gateway start(SwitchboardConfig config, Clock clock)
       throws IOException, SQLException {
-    return start(config, clock, Dispatcher.Settings.DEFAULT);
+    return start(config, clock, Dispatcher.Settings.fromSystemProperties());
   }
 
   /** As above, with the dispatcher's timing (tests poll faster). */

@@ -90,6 +90,21 @@ final class DestinationLane {
   String lastError;
   Instant lastErrorAt;
 
+  /**
+   * Cluster mode (ADR 0008): what waits here was claimed from the store, which already keeps
+   * per-key order (one delivery of a key claimed at a time, in order), so every delivery waits in
+   * arrival order and none in a key queue.
+   */
+  boolean claimsFromStore;
+
+  /** Cluster mode: a claim is out. */
+  boolean claiming;
+
+  /**
+   * Cluster mode: the store may hold work this lane could claim (woken, or the last claim full).
+   */
+  boolean claimWanted = true;
+
   DestinationLane(
       DestinationConfig config,
       Destination destination,
@@ -150,6 +165,23 @@ final class DestinationLane {
     sweepWanted = true;
   }
 
+  /**
+   * Cluster mode: takes every delivery waiting here out of memory (claimed, not started), for the
+   * dispatcher to hand back to the store.
+   */
+  java.util.List<QueuedDelivery> dropWaiting() {
+    java.util.List<QueuedDelivery> dropped = new java.util.ArrayList<>(ready);
+    for (KeyQueue q : keys.values()) {
+      dropped.addAll(q.waiting);
+    }
+    dropped.forEach(d -> known.remove(d.id()));
+    ready.clear();
+    keys.clear();
+    runnableKeys.clear();
+    runnableSet.clear();
+    return dropped;
+  }
+
   /** Adds a delivery; false when memory is full (the store keeps it for a later scan). */
   boolean add(QueuedDelivery d) {
     if (known.containsKey(d.id())) {
@@ -160,7 +192,7 @@ final class DestinationLane {
       return false;
     }
     known.put(d.id(), d);
-    RouteKey key = keyOf(d);
+    RouteKey key = claimsFromStore ? null : keyOf(d);
     if (key == null) {
       ready.add(d);
     } else {

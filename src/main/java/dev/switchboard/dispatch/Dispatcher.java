@@ -80,6 +80,24 @@ public final class Dispatcher implements AutoCloseable {
     public static final Settings DEFAULT =
         new Settings(
             Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(20), 20_000, 2_000);
+
+    /**
+     * {@link #DEFAULT}, with the heartbeat ({@code reapInterval}: lease renewal and reaping, so how
+     * soon a dead node's deliveries are taken over) from the system property {@code
+     * switchboard.dispatch.heartbeat} in milliseconds when it is set (fail-over tests).
+     */
+    public static Settings fromSystemProperties() {
+      Long heartbeat = Long.getLong("switchboard.dispatch.heartbeat");
+      if (heartbeat == null || heartbeat <= 0) {
+        return DEFAULT;
+      }
+      return new Settings(
+          DEFAULT.pollInterval(),
+          DEFAULT.sweepInterval(),
+          Duration.ofMillis(heartbeat),
+          DEFAULT.laneCapacity(),
+          DEFAULT.scanBatch());
+    }
   }
 
   /** A destination's state as operators see it. */
@@ -120,10 +138,19 @@ public final class Dispatcher implements AutoCloseable {
   private final ConcurrentHashMap<RouteKey, Instant> watermarks = new ConcurrentHashMap<>();
   private final Thread loop;
   private final boolean singleNode;
+
+  /** Cluster mode (ADR 0008): lanes are filled by claims from the shared store. */
+  private final boolean claims;
+
+  private volatile AutoCloseable workListener = () -> {};
   private volatile boolean stopping;
 
   /** Limits shared with the other nodes of a cluster, or null on a store of its own. */
   private ClusterLimits cluster;
+
+  /** Cluster mode: claims sent to the store whose leases are not yet recorded. */
+  private final java.util.concurrent.atomic.AtomicInteger claimsOut =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /** Attempts handed to a worker and not yet returned (a lease may not be taken yet). */
   private final java.util.concurrent.atomic.AtomicInteger attemptsRunning =
@@ -165,8 +192,10 @@ public final class Dispatcher implements AutoCloseable {
               settings.laneCapacity(),
               perKeyRoutes(routes, config.name())));
     }
-    this.lanes = java.util.Collections.unmodifiableMap(built);
     this.singleNode = queue.singleNode();
+    this.claims = !singleNode;
+    built.values().forEach(l -> l.claimsFromStore = claims);
+    this.lanes = java.util.Collections.unmodifiableMap(built);
     this.loop = Thread.ofPlatform().name("dispatcher").daemon(true).unstarted(this::run);
   }
 
@@ -260,6 +289,7 @@ public final class Dispatcher implements AutoCloseable {
                       settings.laneCapacity(),
                       perKey);
               lane.paused = paused.contains(name);
+              lane.claimsFromStore = claims;
             } else {
               boolean changed = !lane.config.equals(config) || lane.destination != connector;
               if (lane.destination != null && lane.destination != connector) {
@@ -274,11 +304,13 @@ public final class Dispatcher implements AutoCloseable {
                     new RetryPolicy(config.retry(), random));
               }
               if (changed || !lane.perKeyRoutes().equals(perKey)) {
+                returnWaiting(lane);
                 lane.forgetWaiting(perKey);
               }
               lane.unavailableReason = reason;
             }
             lane.sweepWanted = true;
+            lane.claimWanted = true;
             next.put(name, lane);
           }
           for (DestinationLane lane : lanes.values()) {
@@ -288,6 +320,7 @@ public final class Dispatcher implements AutoCloseable {
                 LOG.warn("destination {} is held: {}", lane.name, REMOVED);
               }
               lane.rewire(lane.config, null, REMOVED, null, lane.retryPolicy);
+              returnWaiting(lane);
               lane.forgetWaiting(lane.perKeyRoutes());
               next.put(lane.name, lane);
             }
@@ -364,8 +397,26 @@ public final class Dispatcher implements AutoCloseable {
                     "destination {} is held: {}; its deliveries wait",
                     l.name,
                     l.unavailableReason));
-    queue.onCommitted(list -> post(() -> offer(list)));
+    if (claims) {
+      // cluster mode: new work, here or on another node, only wakes the lane to claim it
+      queue.onCommitted(list -> post(() -> list.forEach(d -> wake(d.destination()))));
+      workListener = queue.onWork(destination -> post(() -> wake(destination)));
+    } else {
+      queue.onCommitted(list -> post(() -> offer(list)));
+    }
     loop.start();
+  }
+
+  /** Cluster mode: {@code destination} (every one when null) may have work to claim. */
+  private void wake(String destination) {
+    if (destination == null) {
+      lanes.values().forEach(l -> l.claimWanted = true);
+      return;
+    }
+    DestinationLane lane = lanes.get(destination);
+    if (lane != null) {
+      lane.claimWanted = true;
+    }
   }
 
   private void post(Runnable task) {
@@ -410,12 +461,16 @@ public final class Dispatcher implements AutoCloseable {
       long nowNanos = System.nanoTime();
       if (nowNanos - nextPoll >= 0) {
         nextPoll = nowNanos + pollNanos;
-        lanes.values().forEach(this::scanRetries);
+        if (claims) {
+          wake(null); // retries that came due, work another node handed back
+        } else {
+          lanes.values().forEach(this::scanRetries);
+        }
       }
       if (cluster != null) {
         cluster.tick(nowNanos, this::rescaleRates);
       }
-      if (nowNanos - nextSweep >= 0) {
+      if (!claims && nowNanos - nextSweep >= 0) {
         nextSweep = nowNanos + settings.sweepInterval().toNanos();
         for (DestinationLane lane : lanes.values()) {
           lane.sweepWanted = true;
@@ -430,7 +485,9 @@ public final class Dispatcher implements AutoCloseable {
       waitNanos = Math.max(0, nextPoll - System.nanoTime());
       for (DestinationLane lane : lanes.values()) {
         waitNanos = Math.min(waitNanos, pump(lane, now));
-        if (lane.sweepWanted || (lane.overflow && lane.waiting() < lane.capacity / 2)) {
+        if (claims) {
+          waitNanos = Math.min(waitNanos, claimFor(lane, now));
+        } else if (lane.sweepWanted || (lane.overflow && lane.waiting() < lane.capacity / 2)) {
           scanPending(lane);
         }
       }
@@ -591,12 +648,128 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
+  /**
+   * Cluster mode: claims from the store what the lane can start now (free slots times the batch
+   * size, less what already waits), when it may have work and nothing holds it back. Claimed
+   * deliveries wait in memory under a lease the heartbeat renews; ordering per key is the claim's.
+   */
+  private long claimFor(DestinationLane lane, Instant now) {
+    if (!lane.claimWanted
+        || lane.claiming
+        || !lane.available()
+        || lane.paused
+        || now.isBefore(lane.pausedUntil)
+        || !lane.breaker.allows(now)) {
+      return Long.MAX_VALUE;
+    }
+    boolean probe = lane.breaker.state() == CircuitBreaker.State.HALF_OPEN;
+    if (probe && cluster != null && !cluster.mayProbe(lane, now)) {
+      return Long.MAX_VALUE; // another node probes: claim nothing to hold under a lease meanwhile
+    }
+    if (lane.rate != null && lane.rate.getAvailableTokens() < 1) {
+      // claim when the next request may go, not before: nothing waits under a lease meanwhile
+      return Math.max(1_000_000L, lane.rate.estimateAbilityToConsume(1).getNanosToWaitForRefill());
+    }
+    int most = Math.max(1, lane.destination.batchSize());
+    int want = (lane.config.concurrency() - lane.running) * most - lane.waiting();
+    if (want <= 0) {
+      return Long.MAX_VALUE;
+    }
+    int limit = probe ? Math.min(want, 1) : Math.min(want, settings.scanBatch());
+    lane.claiming = true;
+    lane.claimWanted = false;
+    claimsOut.incrementAndGet();
+    String token = newToken();
+    Set<String> blocking = new HashSet<>();
+    Set<String> held = new HashSet<>();
+    for (RouteConfig r : routes.values()) {
+      if (r.to().equals(lane.name) && r.onDead() == RouteConfig.OnDead.BLOCK) {
+        blocking.add(r.name());
+      }
+      if (r.to().equals(lane.name)
+          && r.enrich() != null
+          && !enrichers.containsKey(r.enrich().using())) {
+        held.add(r.name()); // waits for a configuration that has its enricher
+      }
+    }
+    CompletableFuture<List<QueuedDelivery>> claim;
+    try {
+      claim =
+          queue.claimDue(
+              lane.name,
+              lane.perKeyRoutes(),
+              blocking,
+              held,
+              limit,
+              token,
+              now,
+              now.plus(leaseFor(lane.config)));
+    } catch (RuntimeException e) {
+      lane.claiming = false;
+      claimsOut.decrementAndGet();
+      LOG.warn("could not claim deliveries of {}: {}", lane.name, e.getMessage());
+      return Long.MAX_VALUE;
+    }
+    claim.whenComplete(
+        (rows, error) -> {
+          if (error != null) {
+            claimsOut.decrementAndGet();
+            LOG.warn("could not claim deliveries of {}: {}", lane.name, error.toString());
+            post(() -> lane.claiming = false); // the next poll tries again
+            return;
+          }
+          long nanos = System.nanoTime();
+          rows.forEach(d -> leases.put(d.id(), new Lease(token, nanos)));
+          claimsOut.decrementAndGet(); // after the leases: shutdown waits for them
+          post(() -> tookClaim(lane, rows, limit));
+        });
+    return Long.MAX_VALUE;
+  }
+
+  private void tookClaim(DestinationLane lane, List<QueuedDelivery> rows, int limit) {
+    lane.claiming = false;
+    List<QueuedDelivery> back = new ArrayList<>();
+    for (QueuedDelivery d : rows) {
+      if (stopping || lane.paused || !lane.available() || !isDispatchable(d) || !lane.add(d)) {
+        back.add(d);
+      }
+    }
+    unclaim(back);
+    if (rows.size() >= limit && back.isEmpty()) {
+      lane.claimWanted = true; // there may be more
+    }
+  }
+
+  /** Cluster mode: hands what waits in the lane back to the store, for any node to claim. */
+  private void returnWaiting(DestinationLane lane) {
+    if (claims) {
+      unclaim(lane.dropWaiting());
+    }
+  }
+
+  private void unclaim(List<QueuedDelivery> deliveries) {
+    Map<DeliveryId, String> back = new LinkedHashMap<>();
+    for (QueuedDelivery d : deliveries) {
+      Lease lease = leases.get(d.id());
+      if (lease != null) {
+        back.put(d.id(), lease.token());
+      }
+    }
+    if (back.isEmpty()) {
+      return;
+    }
+    // the leases are dropped once written (or not: then they expire and are reaped)
+    queue
+        .unclaim(back, clock.instant())
+        .whenComplete((n, error) -> back.keySet().forEach(leases::remove));
+  }
+
   private void reapAndRenew() {
     try {
       int reaped = queue.reapExpired(clock.instant());
       if (reaped > 0) {
         LOG.info("returned {} delivery(ies) with an expired lease to pending", reaped);
-        post(() -> lanes.values().forEach(l -> l.sweepWanted = true));
+        post(() -> lanes.values().forEach(l -> l.sweepWanted = l.claimWanted = true));
       }
       long renewBefore = System.nanoTime() - settings.reapInterval().toNanos();
       Map<DeliveryId, String> old = new LinkedHashMap<>();
@@ -688,6 +861,17 @@ public final class Dispatcher implements AutoCloseable {
       List<Claimed> claimed = new ArrayList<>(batch.size());
       for (QueuedDelivery d : batch) {
         RouteConfig route = routes.get(d.route());
+        if (claims) {
+          // claimed from the store before it came to memory (claimFor), in per-key order
+          Lease lease = leases.get(d.id());
+          if (lease == null) {
+            open.remove(d);
+            post(() -> lane.release(d, false, false));
+            continue;
+          }
+          claimed.add(new Claimed(d, route, lease.token(), clock.instant()));
+          continue;
+        }
         if (lane.keyOf(d) != null) {
           boolean block = route != null && route.onDead() == RouteConfig.OnDead.BLOCK;
           Optional<QueuedDelivery> earlier = queue.earlierUnfinished(d, block);
@@ -856,7 +1040,15 @@ public final class Dispatcher implements AutoCloseable {
         continue;
       }
       if (lane.keyOf(d) != null && c.route().stale() == RouteConfig.Stale.SKIP) {
-        Instant newest = watermark(new RouteKey(d.route(), d.partitionKey()));
+        RouteKey routeKey = new RouteKey(d.route(), d.partitionKey());
+        Instant newest = watermark(routeKey);
+        if (claims && (newest == null || !d.eventTime().isBefore(newest))) {
+          // another node may have delivered a newer event of the key: memory cannot know
+          newest = queue.watermark(routeKey.route(), routeKey.key()).orElse(null);
+          if (newest != null) {
+            remember(routeKey, newest);
+          }
+        }
         if (newest != null && d.eventTime().isBefore(newest)) {
           done[i] =
               new Attempted(
@@ -1265,6 +1457,7 @@ public final class Dispatcher implements AutoCloseable {
 
   private void finished(DestinationLane lane, QueuedDelivery d, Finish finish, boolean written) {
     lane.noteFinished(d.id());
+    lane.claimWanted = true; // a slot is free, and the next delivery of a key may be claimable
     boolean keepsKey = written && finish instanceof Finish.Retry;
     lane.release(d, false, keepsKey);
     if (!written) {
@@ -1314,6 +1507,9 @@ public final class Dispatcher implements AutoCloseable {
           lane.paused = paused;
           if (!paused) {
             lane.sweepWanted = true;
+            lane.claimWanted = true;
+          } else {
+            returnWaiting(lane);
           }
           return null;
         });
@@ -1326,6 +1522,7 @@ public final class Dispatcher implements AutoCloseable {
           for (DestinationLane lane : lanes.values()) {
             if (destination == null || lane.name.equals(destination)) {
               lane.sweepWanted = true;
+              lane.claimWanted = true;
               lane.recheckHeldKeys();
             }
           }
@@ -1369,11 +1566,21 @@ public final class Dispatcher implements AutoCloseable {
     if (stopping) {
       return;
     }
-    post(() -> lanes.values().forEach(lane -> lane.paused = true));
+    closeQuietly(workListener);
+    post(
+        () ->
+            lanes
+                .values()
+                .forEach(
+                    lane -> {
+                      lane.paused = true;
+                      returnWaiting(lane); // claimed and not started: for the other nodes
+                    }));
     long deadline = System.nanoTime() + grace.toNanos();
     // an attempt is running until its worker returns, and its outcome is written once its lease
     // is gone: wait for both
-    while ((attemptsRunning.get() > 0 || !leases.isEmpty()) && System.nanoTime() < deadline) {
+    while ((attemptsRunning.get() > 0 || !leases.isEmpty() || claimsOut.get() > 0)
+        && System.nanoTime() < deadline) {
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
     }
     if (attemptsRunning.get() > 0 || !leases.isEmpty()) {
@@ -1410,5 +1617,13 @@ public final class Dispatcher implements AutoCloseable {
   @Override
   public void close() {
     close(Duration.ofSeconds(10));
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      LOG.debug("close failed: {}", e.toString());
+    }
   }
 }

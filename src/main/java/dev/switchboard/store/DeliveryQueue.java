@@ -55,6 +55,46 @@ public interface DeliveryQueue {
   boolean singleNode();
 
   /**
+   * Cluster mode only (not {@link #singleNode}): claims, in one statement, up to {@code limit} due
+   * deliveries of {@code destination} that no other node holds (rows another node is claiming are
+   * skipped, not waited for), in (next attempt time, arrival) order, all under {@code token} until
+   * {@code leaseUntil}. A delivery of a route in {@code perKeyRoutes} with a partition key is
+   * claimed only when no delivery of its (route, key) is in flight and none before it in event-time
+   * order (ties: arrival) is unfinished (pending or retry_scheduled, and dead for a route in {@code
+   * blockingRoutes}): so one node at a time delivers a key, in order. Deliveries of {@code
+   * heldRoutes} (this node cannot run them, e.g. their enricher is not built) are left alone.
+   */
+  default CompletableFuture<List<QueuedDelivery>> claimDue(
+      String destination,
+      java.util.Set<String> perKeyRoutes,
+      java.util.Set<String> blockingRoutes,
+      java.util.Set<String> heldRoutes,
+      int limit,
+      String token,
+      Instant now,
+      Instant leaseUntil) {
+    throw new UnsupportedOperationException("claimDue is for a shared store");
+  }
+
+  /**
+   * Hands claimed deliveries back untried (to pending, no attempt spent), each only while its token
+   * still holds it; completes with how many went back.
+   */
+  default CompletableFuture<Integer> unclaim(Map<DeliveryId, String> leases, Instant now) {
+    throw new UnsupportedOperationException("unclaim is for a shared store");
+  }
+
+  /**
+   * Calls {@code wake} with a destination's name when any node created work for it (cluster mode),
+   * or with null when every destination should look (notifications may have been missed). Nothing
+   * on a store one process owns: {@link #onCommitted} hands its work over. Close the result to
+   * stop.
+   */
+  default AutoCloseable onWork(Consumer<String> wake) {
+    return () -> {};
+  }
+
+  /**
    * Deliveries of {@code destination} in {@code state} (pending or retry_scheduled) that are due at
    * {@code now}, in (next attempt time, arrival) order, after the cursor {@code (afterTime,
    * afterSeq)}, at most {@code limit}.

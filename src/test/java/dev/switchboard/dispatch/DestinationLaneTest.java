@@ -94,4 +94,19 @@ class DestinationLaneTest {
     assertThat(lane.overflow).isTrue();
     assertThat(lane.add(d("a", "plain", null, 0))).as("already held").isTrue();
   }
+
+  @Test
+  void claimedFromTheStoreEverythingGoesInClaimOrderAndCanBeHandedBack() {
+    DestinationLane lane = lane(10);
+    lane.claimsFromStore = true; // the claim already kept per-key order
+    lane.add(d("k1-a", "ordered", "k1", 10));
+    lane.add(d("k2-a", "ordered", "k2", 5));
+    lane.add(d("plain", "plain", null, 1));
+    assertThat(lane.take().id().value()).isEqualTo("k1-a");
+    lane.running++; // as the dispatcher does when it starts the attempt
+    assertThat(lane.waiting()).isEqualTo(2);
+    assertThat(lane.dropWaiting()).extracting(q -> q.id().value()).containsExactly("k2-a", "plain");
+    assertThat(lane.take()).isNull();
+    assertThat(lane.known).containsOnlyKeys(new DeliveryId("k1-a"));
+  }
 }

@@ -21,16 +21,33 @@ public final class ChildGateway {
 
   public static Process start(Path dir, Path config, int port, String secret, String logName)
       throws IOException {
+    return start(dir, config, port, secret, logName, new String[0]);
+  }
+
+  /** As above, with extra JVM options (e.g. {@code -Dswitchboard.dispatch.heartbeat=500ms}). */
+  public static Process start(
+      Path dir, Path config, int port, String secret, String logName, String... jvmOptions)
+      throws IOException {
     String jar = System.getProperty("switchboard.jar", "target/switchboard.jar");
     assertThat(Path.of(jar)).as("the packaged jar (failsafe runs after package)").exists();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
-        new ProcessBuilder(java, "-Xmx512m", "-jar", jar, "serve", "--config", config.toString())
+        new ProcessBuilder(command(java, jar, config, jvmOptions))
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("child-" + logName + ".log").toFile());
     pb.environment().put("PORT", Integer.toString(port));
     pb.environment().put("SECRET", secret);
     return pb.start();
+  }
+
+  private static java.util.List<String> command(
+      String javaBin, String jar, Path config, String... jvmOptions) {
+    java.util.List<String> command = new java.util.ArrayList<>();
+    command.add(javaBin);
+    command.add("-Xmx512m");
+    command.addAll(java.util.List.of(jvmOptions));
+    command.addAll(java.util.List.of("-jar", jar, "serve", "--config", config.toString()));
+    return command;
   }
 
   /** Waits until the child answers {@code /readyz} with 200. */

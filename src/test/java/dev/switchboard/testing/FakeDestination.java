@@ -85,6 +85,12 @@ public final class FakeDestination implements AutoCloseable {
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final ConcurrentLinkedQueue<Answer> script = new ConcurrentLinkedQueue<>();
   private final CountDownLatch closed = new CountDownLatch(1);
+  private volatile Answer byDefault = Answer.DEFAULT;
+  private volatile java.util.function.Function<Request, String> overlapKey;
+  private final Map<String, java.util.concurrent.atomic.AtomicInteger> open =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Set<String> overlapped =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public FakeDestination() {
     this(Clock.systemUTC());
@@ -114,7 +120,28 @@ public final class FakeDestination implements AutoCloseable {
   /** Drops the answers not yet given: from now on every request gets the default 202. */
   public FakeDestination heal() {
     script.clear();
+    byDefault = Answer.DEFAULT;
     return this;
+  }
+
+  /** The answer once the scripted ones are used up ({@link Answer#DEFAULT} unless set). */
+  public FakeDestination answerByDefault(Answer answer) {
+    this.byDefault = answer;
+    return this;
+  }
+
+  /**
+   * Records, for each key {@code keyOf} gives a request (null: none), whether two requests of that
+   * key were ever being answered at the same time; see {@link #overlappedKeys}.
+   */
+  public FakeDestination trackOverlap(java.util.function.Function<Request, String> keyOf) {
+    this.overlapKey = keyOf;
+    return this;
+  }
+
+  /** The keys that had two requests open at once (see {@link #trackOverlap}). */
+  public java.util.Set<String> overlappedKeys() {
+    return java.util.Set.copyOf(overlapped);
   }
 
   /** An absolute URL on this fake, e.g. {@code uri("/hook?sig=x")}. */
@@ -146,9 +173,10 @@ public final class FakeDestination implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) throws IOException {
+    String key = null;
     try (exchange;
         InputStream in = exchange.getRequestBody()) {
-      requests.add(
+      Request request =
           new Request(
               exchange.getRequestMethod(),
               exchange.getRequestURI().getRawPath()
@@ -157,14 +185,28 @@ public final class FakeDestination implements AutoCloseable {
                       : "?" + exchange.getRequestURI().getRawQuery()),
               lowerCased(exchange.getRequestHeaders()),
               in.readAllBytes(),
-              clock.instant()));
+              clock.instant());
+      requests.add(request);
+      java.util.function.Function<Request, String> keyOf = overlapKey;
+      key = keyOf == null ? null : keyOf.apply(request);
+      if (key != null
+          && open.computeIfAbsent(key, k -> new java.util.concurrent.atomic.AtomicInteger())
+                  .incrementAndGet()
+              > 1) {
+        overlapped.add(key);
+      }
       Answer answer = script.poll();
       if (answer == null) {
-        answer = Answer.DEFAULT;
+        answer = byDefault;
       }
       if (!answer.delay().isZero()
           && closed.await(answer.delay().toMillis(), TimeUnit.MILLISECONDS)) {
         return; // closed while holding: drop the connection without answering
+      }
+      if (key != null) {
+        // no longer open once the answer starts: the sender cannot know it is done before that
+        open.get(key).decrementAndGet();
+        key = null;
       }
       answer.headers().forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
       byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
@@ -174,6 +216,10 @@ public final class FakeDestination implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      if (key != null) {
+        open.get(key).decrementAndGet();
+      }
     }
   }
 

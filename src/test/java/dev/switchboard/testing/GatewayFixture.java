@@ -73,7 +73,29 @@ public final class GatewayFixture implements AutoCloseable {
             + "\n  user: "
             + user
             + "\n  password: ${STORE_PASSWORD}\n  pool_size: 4\n";
-    return start(dir, "", storeLines, yaml, withPassword, clock);
+    return start(dir, "", storeLines, yaml, withPassword, clock, FAST);
+  }
+
+  /** As above, with the dispatcher's timing given (a cluster test may want a slow sweep). */
+  public static GatewayFixture startOnPostgres(
+      Path dir,
+      String jdbcUrl,
+      String user,
+      String password,
+      String yaml,
+      Map<String, String> env,
+      Clock clock,
+      Dispatcher.Settings settings)
+      throws Exception {
+    Map<String, String> withPassword = new java.util.HashMap<>(env);
+    withPassword.put("STORE_PASSWORD", password);
+    String storeLines =
+        "  type: postgres\n  url: "
+            + jdbcUrl
+            + "\n  user: "
+            + user
+            + "\n  password: ${STORE_PASSWORD}\n  pool_size: 4\n";
+    return start(dir, "", storeLines, yaml, withPassword, clock, settings);
   }
 
   /** As above, with extra indented lines for the {@code store:} section too, and any clock. */
@@ -84,6 +106,18 @@ public final class GatewayFixture implements AutoCloseable {
       String yaml,
       Map<String, String> env,
       Clock clock)
+      throws Exception {
+    return start(dir, serverLines, storeLines, yaml, env, clock, FAST);
+  }
+
+  private static GatewayFixture start(
+      Path dir,
+      String serverLines,
+      String storeLines,
+      String yaml,
+      Map<String, String> env,
+      Clock clock,
+      Dispatcher.Settings settings)
       throws Exception {
     Path file = dir.resolve("switchboard.yaml");
     String full =
@@ -96,7 +130,7 @@ public final class GatewayFixture implements AutoCloseable {
             + yaml;
     Files.writeString(file, full);
     SwitchboardConfig config = ConfigLoader.load(file, env);
-    return new GatewayFixture(Gateway.start(config, clock, FAST));
+    return new GatewayFixture(Gateway.start(config, clock, settings));
   }
 
   public Gateway gateway() {

@@ -51,6 +51,23 @@ public interface Dialect extends AutoCloseable {
     return null;
   }
 
+  /**
+   * Tells other nodes, inside the transaction about to commit, that {@code destinations} have new
+   * work (cluster mode: {@code pg_notify}); nothing where this process is the sole writer (the
+   * writer hands new work over in memory).
+   */
+  default void notifyWork(java.sql.Connection writer, java.util.Collection<String> destinations)
+      throws SQLException {}
+
+  /**
+   * Calls {@code wake} with a destination's name whenever another node (or this one) notified new
+   * work for it, and with null when notifications may have been missed (the listener reconnected):
+   * then every destination should look. Nothing where this process is the sole writer.
+   */
+  default AutoCloseable listenForWork(java.util.function.Consumer<String> wake) {
+    return () -> {};
+  }
+
   /** Releases what the dialect holds (a connection pool); the store is closed first. */
   @Override
   void close();

@@ -31,14 +31,23 @@ public final class PostgresDialect implements Dialect {
   /** Longest a statement of the writer may run or wait for a lock of another node. */
   static final Duration WRITER_STATEMENT_TIMEOUT = Duration.ofSeconds(10);
 
+  /** The channel nodes notify and listen on when deliveries are created. */
+  static final String WORK_CHANNEL = "switchboard_work";
+
   private final HikariDataSource pool;
   private final int poolSize;
+  private final String url;
+  private final String user;
+  private final String password;
 
   public PostgresDialect(String url, String user, String password, int poolSize) {
     if (poolSize < 2) {
       throw new IllegalArgumentException("pool size must be at least 2 (one writer, one reader)");
     }
     this.poolSize = poolSize;
+    this.url = url;
+    this.user = user;
+    this.password = password;
     HikariConfig config = new HikariConfig();
     config.setPoolName("switchboard-store");
     config.setJdbcUrl(url);
@@ -117,6 +126,31 @@ public final class PostgresDialect implements Dialect {
       }
     }
     return false;
+  }
+
+  /** One notification per destination; PostgreSQL folds repeats within a transaction. */
+  @Override
+  public void notifyWork(Connection writer, java.util.Collection<String> destinations)
+      throws SQLException {
+    if (destinations.isEmpty()) {
+      return;
+    }
+    try (java.sql.PreparedStatement ps =
+        writer.prepareStatement(
+            "SELECT pg_notify('" + WORK_CHANNEL + "', d) FROM unnest(?::text[]) AS d")) {
+      ps.setArray(1, writer.createArrayOf("text", destinations.toArray()));
+      ps.execute();
+    }
+  }
+
+  /**
+   * {@code LISTEN} on a connection of its own, outside the pool (a pooled connection would lose its
+   * registration when handed to someone else), read by a daemon thread that reconnects when the
+   * connection drops.
+   */
+  @Override
+  public AutoCloseable listenForWork(java.util.function.Consumer<String> wake) {
+    return PostgresWorkListener.start(url, user, password, WORK_CHANNEL, wake);
   }
 
   @Override

@@ -53,6 +53,8 @@ public final class SqlEventStore implements EventStore {
   /** The pending deliveries a batch created, handed to the dispatcher in one piece. */
   private static final Object HANDOFF = new Object();
 
+  private static final Object NOTIFY_WORK = new Object();
+
   private final Dialect dialect;
   private final Clock clock;
   private final SqlReaders readers;
@@ -228,6 +230,11 @@ public final class SqlEventStore implements EventStore {
       insertDelivery.setString(13, target.state() == DeliveryState.DEAD ? "filter" : null);
       insertDelivery.addBatch();
       if (target.state() == DeliveryState.PENDING) {
+        if (!dialect.soleWriter()) {
+          // cluster mode: one NOTIFY per batch wakes the other nodes when it commits
+          ctx.<String>collectBeforeCommit(NOTIFY_WORK, dialect::notifyWork)
+              .add(target.destination());
+        }
         queued.add(
             new QueuedDelivery(
                 deliveryId,

@@ -65,6 +65,19 @@ final class SqlWriter implements AutoCloseable {
 
     /** The raw connection, for what statements cannot do (pragmas). Flushes batches first. */
     Connection connection() throws SQLException;
+
+    /**
+     * A set shared by every op of this batch under {@code key}; after the last op and before the
+     * commit, {@code action} gets it (once), inside the transaction (e.g. one {@code NOTIFY} for
+     * the batch).
+     */
+    <T> Set<T> collectBeforeCommit(Object key, BeforeCommit<T> action);
+  }
+
+  /** What runs inside a batch's transaction, after its ops. */
+  @FunctionalInterface
+  interface BeforeCommit<T> {
+    void accept(Connection connection, Set<T> collected) throws SQLException;
   }
 
   private final Dialect dialect;
@@ -79,6 +92,8 @@ final class SqlWriter implements AutoCloseable {
   private final Set<PreparedStatement> batched = new LinkedHashSet<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final Map<Object, List<?>> collected = new HashMap<>();
+  private final Map<Object, Set<?>> beforeCommit = new java.util.LinkedHashMap<>();
+  private final Map<Object, BeforeCommit<?>> beforeCommitActions = new HashMap<>();
   private final GroupCommitWriter<WriteOp, Object> groupCommit;
 
   /**
@@ -125,6 +140,13 @@ final class SqlWriter implements AutoCloseable {
         public Connection connection() throws SQLException {
           flushBatches();
           return connection;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> Set<T> collectBeforeCommit(Object key, BeforeCommit<T> action) {
+          beforeCommitActions.putIfAbsent(key, action);
+          return (Set<T>) beforeCommit.computeIfAbsent(key, k -> new LinkedHashSet<>());
         }
       };
 
@@ -228,6 +250,8 @@ final class SqlWriter implements AutoCloseable {
       reconnect();
     }
     collected.clear();
+    beforeCommit.clear();
+    beforeCommitActions.clear();
     Object[] results = new Object[batch.size()];
     try {
       for (int i = 0; i < results.length; i++) {
@@ -235,6 +259,7 @@ final class SqlWriter implements AutoCloseable {
         results[at] = batch.get(at).apply(context);
       }
       flushBatches();
+      runBeforeCommit();
       connection.commit();
     } catch (Throwable e) {
       // whatever went wrong, nothing of this batch may stay written
@@ -257,6 +282,19 @@ final class SqlWriter implements AutoCloseable {
     }
     afterCommit.clear();
     return java.util.Arrays.asList(results);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void runBeforeCommit() throws SQLException {
+    if (beforeCommit.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<Object, Set<?>> e : beforeCommit.entrySet()) {
+      BeforeCommit action = beforeCommitActions.get(e.getKey());
+      action.accept(connection, e.getValue());
+    }
+    beforeCommit.clear();
+    beforeCommitActions.clear();
   }
 
   private boolean isValid() {

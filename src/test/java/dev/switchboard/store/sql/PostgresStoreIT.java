@@ -282,4 +282,155 @@ class PostgresStoreIT extends StoreContract {
         .isInstanceOf(IngestOutcome.Accepted.class);
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> store.countEvents() == 2);
   }
+
+  // --- cluster claims (ADR 0008) ---
+
+  static final java.util.Set<String> PER_KEY = java.util.Set.of("r");
+
+  java.util.List<dev.switchboard.store.QueuedDelivery> claimDue(
+      SqlEventStore on, java.util.Set<String> blocking, int limit, String token) throws Exception {
+    return on.deliveries()
+        .claimDue(
+            "d",
+            PER_KEY,
+            blocking,
+            java.util.Set.of(),
+            limit,
+            token,
+            NOW.plusSeconds(1),
+            NOW.plusSeconds(60))
+        .get(30, TimeUnit.SECONDS);
+  }
+
+  static java.util.List<String> keysOf(java.util.List<dev.switchboard.store.QueuedDelivery> ds) {
+    return ds.stream().map(d -> d.payload().replaceAll(".*\"k\":\"([^\"]+)\".*", "$1")).toList();
+  }
+
+  @Test
+  void twoNodesClaimingAtOnceNeverTakeTheSameDelivery() throws Exception {
+    for (int i = 0; i < 200; i++) {
+      store.ingest(
+          event(
+              "c" + i,
+              NOW,
+              NOW,
+              List.of(new dev.switchboard.store.NewEvent.RouteTarget("u", "d"))));
+    }
+    ingest(
+        event("last", NOW, NOW, List.of(new dev.switchboard.store.NewEvent.RouteTarget("u", "d"))));
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    java.util.Map<String, String> owner = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.List<String> twice = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<CompletableFuture<Void>> claimers = new ArrayList<>();
+    for (SqlEventStore node : List.of(store, other, store, other)) {
+      claimers.add(
+          CompletableFuture.runAsync(
+              () -> {
+                String token = "t" + System.identityHashCode(Thread.currentThread());
+                try {
+                  List<dev.switchboard.store.QueuedDelivery> got;
+                  do {
+                    got = claimDue(node, java.util.Set.of(), 7, token);
+                    got.forEach(
+                        d -> {
+                          if (owner.putIfAbsent(d.id().value(), token) != null) {
+                            twice.add(d.id().value());
+                          }
+                        });
+                  } while (!got.isEmpty());
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }));
+    }
+    claimers.forEach(CompletableFuture::join);
+    assertThat(twice).as("deliveries claimed twice").isEmpty();
+    assertThat(owner).hasSize(201);
+    assertThat(new java.util.HashSet<>(owner.values()))
+        .as("claimers that got work")
+        .hasSizeGreaterThan(1);
+    assertThat(queue.countOpen("d").get(dev.switchboard.domain.DeliveryState.IN_FLIGHT))
+        .isEqualTo(201);
+  }
+
+  @Test
+  void aKeyIsClaimedOneDeliveryAtATimeInEventTimeOrder() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      ingest(event("e" + i, NOW, NOW.plusSeconds(i), List.of(ROUTE)));
+    }
+    var first = claimDue(store, java.util.Set.of(), 10, "a");
+    assertThat(keysOf(first)).containsExactly("e1");
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    assertThat(claimDue(other, java.util.Set.of(), 10, "b")).as("e1 in flight").isEmpty();
+    finish(new dev.switchboard.store.Finish.Delivered(first.get(0).id(), "a", attempt(200), null));
+    var second = claimDue(other, java.util.Set.of(), 10, "b");
+    assertThat(keysOf(second)).containsExactly("e2");
+    // an older event arriving late does not overtake the one in flight
+    ingest(event("e0", NOW, NOW, List.of(ROUTE)));
+    assertThat(claimDue(store, java.util.Set.of(), 10, "a")).as("e2 in flight").isEmpty();
+    finish(new dev.switchboard.store.Finish.Delivered(second.get(0).id(), "b", attempt(200), null));
+    var third = claimDue(store, java.util.Set.of(), 10, "a");
+    assertThat(keysOf(third)).containsExactly("e0");
+    finish(
+        new dev.switchboard.store.Finish.Dead(
+            third.get(0).id(), "a", attempt(400), "no", "http_4xx"));
+    assertThat(claimDue(other, PER_KEY, 10, "b")).as("on_dead: block holds e3 behind e0").isEmpty();
+    assertThat(keysOf(claimDue(other, java.util.Set.of(), 10, "b"))).containsExactly("e3");
+  }
+
+  void finish(dev.switchboard.store.Finish f) throws Exception {
+    assertThat(queue.finish(f, NOW.plusSeconds(1)).get(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void nothingOfADestinationPausedOnAnyNodeIsClaimed() throws Exception {
+    ingest(event("p1", NOW, NOW, List.of(ROUTE)));
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    other.deliveries().setPaused("d", true, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(claimDue(store, java.util.Set.of(), 10, "a")).isEmpty();
+    other.deliveries().setPaused("d", false, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(keysOf(claimDue(store, java.util.Set.of(), 10, "a"))).containsExactly("p1");
+  }
+
+  @Test
+  void unclaimHandsBackOnlyWhatTheTokenHolds() throws Exception {
+    ingest(event("x", NOW, NOW, List.of(ROUTE)));
+    var got = claimDue(store, java.util.Set.of(), 10, "a");
+    assertThat(got).hasSize(1);
+    var id = got.get(0).id();
+    assertThat(queue.unclaim(java.util.Map.of(id, "not-mine"), NOW).get()).isZero();
+    assertThat(queue.unclaim(java.util.Map.of(id, "a"), NOW).get()).isEqualTo(1);
+    assertThat(queue.findDelivery(id).orElseThrow().state())
+        .isEqualTo(dev.switchboard.domain.DeliveryState.PENDING);
+    assertThat(queue.findDelivery(id).orElseThrow().attempts()).isZero();
+    assertThat(keysOf(claimDue(store, java.util.Set.of(), 10, "b"))).containsExactly("x");
+  }
+
+  @Test
+  void anotherNodeHearsOfNewWorkAndListensAgainAfterARestart() throws Exception {
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (AutoCloseable listening = other.deliveries().onWork(heard::add)) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains(null)); // listening
+      ingest(event("n1"));
+      await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains("d"));
+      pg.stop();
+      heard.clear();
+      pg.startAgain();
+      await().atMost(Duration.ofSeconds(30)).until(() -> heard.contains(null)); // listening again
+      await().atMost(Duration.ofSeconds(45)).until(store::isWritable);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                ingest(event("n" + System.nanoTime()));
+                return heard.contains("d");
+              });
+    }
+  }
 }
