@@ -68,6 +68,26 @@ public interface Dialect extends AutoCloseable {
     return () -> {};
   }
 
+  /**
+   * A statement that claims a batch's idempotency keys in one round trip, or null where each key is
+   * claimed by {@link SqlText#CLAIM_KEY} on its own (an embedded database, where a statement costs
+   * no round trip). Parameters: five arrays, one element per key, in the order to claim them:
+   * sources, keys, new event ids, expiry times and each claim's now (epoch ms); the keys must be
+   * distinct. Each element does what {@code CLAIM_KEY} does for it; the rows returned (source,
+   * idempotency_key) are the keys claimed, the others are live keys (duplicates).
+   */
+  default String claimKeys() {
+    return null;
+  }
+
+  /**
+   * With {@link #claimKeys}: reads the event ids of many keys in one round trip. Parameters: two
+   * arrays, sources and keys; rows: source, idempotency_key, event_id.
+   */
+  default String findKeys() {
+    return null;
+  }
+
   /** Releases what the dialect holds (a connection pool); the store is closed first. */
   @Override
   void close();

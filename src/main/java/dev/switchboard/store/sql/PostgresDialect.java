@@ -107,7 +107,37 @@ public final class PostgresDialect implements Dialect {
     return false;
   }
 
-  /** 40P01 deadlock_detected, 40001 serialization_failure: run the batch again. */
+  /**
+   * One {@code INSERT … ON CONFLICT} for all keys of a batch, in the given order (so nodes claim
+   * keys in the same order and wait for each other rather than deadlock); each key's takeover of an
+   * expired row is checked against its own claim's now.
+   */
+  private static final String CLAIM_KEYS =
+      "WITH k AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])"
+          + " WITH ORDINALITY AS k (source, idempotency_key, event_id, expires_at, now, n))"
+          + " INSERT INTO idempotency_keys (source, idempotency_key, event_id, expires_at)"
+          + " SELECT source, idempotency_key, event_id, expires_at FROM k ORDER BY n"
+          + " ON CONFLICT (source, idempotency_key) DO UPDATE"
+          + " SET event_id = excluded.event_id, expires_at = excluded.expires_at"
+          + " WHERE idempotency_keys.expires_at <= (SELECT k.now FROM k"
+          + " WHERE k.source = excluded.source AND k.idempotency_key = excluded.idempotency_key)"
+          + " RETURNING source, idempotency_key";
+
+  private static final String FIND_KEYS =
+      "SELECT i.source, i.idempotency_key, i.event_id FROM idempotency_keys i"
+          + " JOIN unnest(?::text[], ?::text[]) AS k (source, idempotency_key)"
+          + " ON i.source = k.source AND i.idempotency_key = k.idempotency_key";
+
+  @Override
+  public String claimKeys() {
+    return CLAIM_KEYS;
+  }
+
+  @Override
+  public String findKeys() {
+    return FIND_KEYS;
+  }
+
   /** A transaction-scoped advisory lock: never waits, released by the batch's commit. */
   @Override
   public String purgeLock() {
@@ -117,6 +147,7 @@ public final class PostgresDialect implements Dialect {
   /** The advisory lock id of retention ("SWBDPURG" read as a number). */
   private static final long PURGE_LOCK_ID = 0x5357424450555247L;
 
+  /** 40P01 deadlock_detected, 40001 serialization_failure: run the batch again. */
   @Override
   public boolean isTransient(SQLException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {

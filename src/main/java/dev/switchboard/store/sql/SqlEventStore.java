@@ -24,9 +24,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +66,9 @@ public final class SqlEventStore implements EventStore {
   private final SqlDeliveryQueue deliveries;
   private final SqlWriter writer;
 
+  /** Writes neighbouring ingests together; null where each is written on its own (SQLite). */
+  private final SqlWriter.Group ingestGroup;
+
   /**
    * Arrival numbering of deliveries; only the writer thread touches it after open. On a shared
    * database it also follows the receive time (see {@link #nextSeq}).
@@ -76,6 +82,7 @@ public final class SqlEventStore implements EventStore {
     this.readers = new SqlReaders(dialect, dialect.readers());
     unfinishedDeliveries.set(readers.read(c -> queryLong(c, COUNT_UNFINISHED)));
     nextSeq = readers.read(c -> queryLong(c, "SELECT COALESCE(MAX(seq), 0) FROM deliveries")) + 1;
+    this.ingestGroup = dialect.claimKeys() == null ? null : this::writeEvents;
     this.writer = new SqlWriter(dialect, batchSizeObserver);
     this.deliveries = new SqlDeliveryQueue(writer, readers, unfinishedDeliveries, clock);
   }
@@ -123,17 +130,43 @@ public final class SqlEventStore implements EventStore {
   @Override
   public CompletableFuture<IngestOutcome> ingest(NewEvent event) {
     SqlWriter.WriteOp op =
-        event.idempotencyKey() == null ? ctx -> writeEvent(event, ctx) : new IngestOp(this, event);
+        event.idempotencyKey() == null ? new IngestOp(this, event) : new KeyedIngestOp(this, event);
     return writer.submit(op).thenApply(IngestOutcome.class::cast);
+  }
+
+  /**
+   * An ingest op. Where the dialect claims keys together ({@link Dialect#claimKeys}), neighbouring
+   * ingests of a batch are written together ({@link #writeEvents}); otherwise one by one.
+   */
+  private interface Ingest extends SqlWriter.GroupedOp {
+    NewEvent event();
+  }
+
+  private record IngestOp(SqlEventStore store, NewEvent event) implements Ingest {
+    @Override
+    public Object apply(SqlWriter.Context ctx) throws SQLException {
+      return store.writeEvent(event, ctx);
+    }
+
+    @Override
+    public SqlWriter.Group group() {
+      return store.ingestGroup;
+    }
   }
 
   /**
    * An ingest that claims an idempotency key: on a shared database, batches claim keys in order.
    */
-  private record IngestOp(SqlEventStore store, NewEvent event) implements SqlWriter.KeyedOp {
+  private record KeyedIngestOp(SqlEventStore store, NewEvent event)
+      implements Ingest, SqlWriter.KeyedOp {
     @Override
     public Object apply(SqlWriter.Context ctx) throws SQLException {
       return store.writeEvent(event, ctx);
+    }
+
+    @Override
+    public SqlWriter.Group group() {
+      return store.ingestGroup;
     }
 
     @Override
@@ -196,6 +229,143 @@ public final class SqlEventStore implements EventStore {
       }
     }
     PreparedStatement insertEvent = ctx.statement(SqlText.INSERT_EVENT);
+    bindEvent(insertEvent, id, e);
+    insertEvent.executeUpdate();
+    return addDeliveries(e, id, ctx);
+  }
+
+  /**
+   * Writes a run of ingests with few round trips (where {@link Dialect#claimKeys} is set): the keys
+   * of each chunk are claimed by one statement, in the order given (the writer's key order), the
+   * duplicates' event ids read by one more, the new events inserted by one batch and their
+   * deliveries by another. A chunk ends before a key already in it, so a key sent twice in one
+   * batch is claimed, then found live by its second claim, as one by one.
+   */
+  private List<Object> writeEvents(List<SqlWriter.WriteOp> ops, SqlWriter.Context ctx)
+      throws SQLException {
+    List<NewEvent> events = new ArrayList<>(ops.size());
+    for (SqlWriter.WriteOp op : ops) {
+      events.add(((Ingest) op).event());
+    }
+    List<Object> results = new ArrayList<>(events.size());
+    int start = 0;
+    while (start < events.size()) {
+      Set<List<String>> keys = new HashSet<>();
+      int end = start;
+      while (end < events.size()) {
+        NewEvent e = events.get(end);
+        if (e.idempotencyKey() != null && !keys.add(List.of(e.source(), e.idempotencyKey()))) {
+          break;
+        }
+        end++;
+      }
+      results.addAll(writeChunk(events.subList(start, end), ctx));
+      start = end;
+    }
+    return results;
+  }
+
+  /** Writes ingests whose keys are distinct (see {@link #writeEvents}). */
+  private List<IngestOutcome> writeChunk(List<NewEvent> events, SqlWriter.Context ctx)
+      throws SQLException {
+    int n = events.size();
+    EventId[] ids = new EventId[n];
+    EventId[] duplicateOf = new EventId[n];
+    List<Integer> keyed = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids[i] = EventId.generate(events.get(i).receivedAt());
+      if (events.get(i).idempotencyKey() != null) {
+        keyed.add(i);
+      }
+    }
+    if (!keyed.isEmpty()) {
+      int k = keyed.size();
+      String[] sources = new String[k];
+      String[] keys = new String[k];
+      String[] eventIds = new String[k];
+      Long[] expiries = new Long[k];
+      Long[] nows = new Long[k];
+      for (int j = 0; j < k; j++) {
+        NewEvent e = events.get(keyed.get(j));
+        sources[j] = e.source();
+        keys[j] = e.idempotencyKey();
+        eventIds[j] = ids[keyed.get(j)].value();
+        expiries[j] = e.keyExpiresAt().toEpochMilli();
+        nows[j] = e.receivedAt().toEpochMilli();
+      }
+      PreparedStatement claim = ctx.statement(dialect.claimKeys());
+      Connection c = claim.getConnection();
+      claim.setArray(1, c.createArrayOf("text", sources));
+      claim.setArray(2, c.createArrayOf("text", keys));
+      claim.setArray(3, c.createArrayOf("text", eventIds));
+      claim.setArray(4, c.createArrayOf("bigint", expiries));
+      claim.setArray(5, c.createArrayOf("bigint", nows));
+      Set<List<String>> claimed = new HashSet<>();
+      try (ResultSet rs = claim.executeQuery()) {
+        while (rs.next()) {
+          claimed.add(List.of(rs.getString(1), rs.getString(2)));
+        }
+      }
+      if (claimed.size() < k) {
+        List<String> liveSources = new ArrayList<>();
+        List<String> liveKeys = new ArrayList<>();
+        for (int j = 0; j < k; j++) {
+          if (!claimed.contains(List.of(sources[j], keys[j]))) {
+            liveSources.add(sources[j]);
+            liveKeys.add(keys[j]);
+          }
+        }
+        PreparedStatement find = ctx.statement(dialect.findKeys());
+        find.setArray(1, c.createArrayOf("text", liveSources.toArray()));
+        find.setArray(2, c.createArrayOf("text", liveKeys.toArray()));
+        Map<List<String>, String> found = new HashMap<>();
+        try (ResultSet rs = find.executeQuery()) {
+          while (rs.next()) {
+            found.put(List.of(rs.getString(1), rs.getString(2)), rs.getString(3));
+          }
+        }
+        for (int i : keyed) {
+          NewEvent e = events.get(i);
+          List<String> key = List.of(e.source(), e.idempotencyKey());
+          if (claimed.contains(key)) {
+            continue;
+          }
+          String existing = found.get(key);
+          if (existing == null) {
+            // purged between the claim and this read (another node's retention): fail the batch,
+            // the sender's retry claims the key anew
+            throw new SQLException("idempotency key vanished while it was read");
+          }
+          duplicateOf[i] = new EventId(existing);
+        }
+      }
+    }
+    PreparedStatement insertEvent = ctx.statement(SqlText.INSERT_EVENT);
+    boolean anyNew = false;
+    for (int i = 0; i < n; i++) {
+      if (duplicateOf[i] == null) {
+        bindEvent(insertEvent, ids[i], events.get(i));
+        insertEvent.addBatch();
+        anyNew = true;
+      }
+    }
+    if (anyNew) {
+      // the events go in before their deliveries (which reference them) are added
+      insertEvent.executeBatch();
+    }
+    List<IngestOutcome> outcomes = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      outcomes.add(
+          duplicateOf[i] != null
+              ? new IngestOutcome.Duplicate(duplicateOf[i])
+              : addDeliveries(events.get(i), ids[i], ctx));
+    }
+    return outcomes;
+  }
+
+  private static void bindEvent(PreparedStatement insertEvent, EventId id, NewEvent e)
+      throws SQLException {
+    Instant now = e.receivedAt();
     insertEvent.setString(1, id.value());
     insertEvent.setString(2, e.source());
     insertEvent.setString(3, e.idempotencyKey());
@@ -206,7 +376,12 @@ public final class SqlEventStore implements EventStore {
     insertEvent.setString(8, toJson(e.headers()));
     insertEvent.setString(9, e.status().dbValue());
     insertEvent.setString(10, e.quarantineReason());
-    insertEvent.executeUpdate();
+  }
+
+  /** Adds the deliveries of the new event {@code id} to the batch; its outcome. */
+  private IngestOutcome addDeliveries(NewEvent e, EventId id, SqlWriter.Context ctx)
+      throws SQLException {
+    Instant now = e.receivedAt();
     if (e.routes().isEmpty()) {
       return new IngestOutcome.Accepted(id);
     }

@@ -42,6 +42,22 @@ final class SqlWriter implements AutoCloseable {
     String lockKey();
   }
 
+  /**
+   * An op that is cheaper applied together with others of its kind (fewer round trips to a server
+   * database): consecutive ops of a batch, in the order they are applied, with the same non-null
+   * {@link #group} are handed to that group in one call.
+   */
+  interface GroupedOp extends WriteOp {
+    /** The group that applies this op together with its neighbours, or null to apply it alone. */
+    Group group();
+  }
+
+  /** Applies a run of {@link GroupedOp}s at once. */
+  interface Group {
+    /** Applies {@code ops} in this order; returns one result per op, in the same order. */
+    List<Object> applyAll(List<WriteOp> ops, Context ctx) throws SQLException;
+  }
+
   /** What an op may use while its batch is open. */
   interface Context {
     /** A prepared statement for {@code sql}, kept for the connection's life. */
@@ -254,9 +270,30 @@ final class SqlWriter implements AutoCloseable {
     beforeCommitActions.clear();
     Object[] results = new Object[batch.size()];
     try {
-      for (int i = 0; i < results.length; i++) {
+      for (int i = 0; i < results.length; ) {
         int at = order == null ? i : order[i];
-        results[at] = batch.get(at).apply(context);
+        WriteOp op = batch.get(at);
+        Group group = op instanceof GroupedOp grouped ? grouped.group() : null;
+        if (group == null) {
+          results[at] = op.apply(context);
+          i++;
+          continue;
+        }
+        // the run of neighbours (in apply order) of the same group, applied in one call
+        List<Integer> slots = new ArrayList<>();
+        List<WriteOp> run = new ArrayList<>();
+        for (; i < results.length; i++) {
+          int next = order == null ? i : order[i];
+          if (!(batch.get(next) instanceof GroupedOp g && g.group() == group)) {
+            break;
+          }
+          slots.add(next);
+          run.add(batch.get(next));
+        }
+        List<Object> applied = group.applyAll(run, context);
+        for (int k = 0; k < slots.size(); k++) {
+          results[slots.get(k)] = applied.get(k);
+        }
       }
       flushBatches();
       runBeforeCommit();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.domain.EventId;
 import dev.switchboard.store.IngestOutcome;
+import dev.switchboard.store.NewEvent;
 import dev.switchboard.testing.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -203,6 +205,66 @@ class PostgresStoreIT extends StoreContract {
     }
     assertThat(store.countEvents()).isEqualTo(3);
     assertThat(handed).hasSize(2);
+  }
+
+  static NewEvent eventAt(String key, Instant receivedAt) {
+    return event(key, receivedAt, receivedAt, List.of(ROUTE));
+  }
+
+  /**
+   * One batch written together (keys claimed by one statement): keys twice in the batch, keys
+   * another node stored, an expired key taken over and one whose expiry lies between the batch's
+   * receive times (each claim is checked against its own receive time), and an event without key.
+   * Keys are claimed in key order: "edge" and "edge-stale" are claimed by the same statement.
+   */
+  @Test
+  void oneBatchDecidesEveryKeyAsOneByOne() throws Exception {
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    EventId shared = other.ingest(eventAt("shared", NOW)).get(30, TimeUnit.SECONDS).eventId();
+    EventId edge = // expires at NOW + 38h
+        other
+            .ingest(eventAt("edge", NOW.minus(Duration.ofHours(10))))
+            .get(30, TimeUnit.SECONDS)
+            .eventId();
+    EventId stale = // expires at NOW + 46h
+        other
+            .ingest(eventAt("edge-stale", NOW.minus(Duration.ofHours(2))))
+            .get(30, TimeUnit.SECONDS)
+            .eventId();
+    Instant late = NOW.plus(Duration.ofHours(47));
+    CountDownLatch release = holdWriter();
+    List<CompletableFuture<IngestOutcome>> writes =
+        List.of(
+            store.ingest(eventAt("edge-stale", late)),
+            store.ingest(eventAt("new-1", NOW)),
+            store.ingest(eventAt("edge", NOW.plus(Duration.ofHours(1)))),
+            store.ingest(eventAt(null, NOW)),
+            store.ingest(eventAt("shared", NOW)),
+            store.ingest(eventAt("new-1", NOW)),
+            store.ingest(eventAt("edge-stale", late)),
+            store.ingest(eventAt("shared", NOW)));
+    release.countDown();
+    List<IngestOutcome> out = new ArrayList<>();
+    for (CompletableFuture<IngestOutcome> w : writes) {
+      out.add(w.get(30, TimeUnit.SECONDS));
+    }
+    assertThat(batches).as("the writes were one batch").contains(writes.size());
+    assertThat(out.get(0)).isInstanceOf(IngestOutcome.Accepted.class);
+    assertThat(out.get(0).eventId()).as("expired key taken over").isNotEqualTo(stale);
+    assertThat(out.get(6)).isEqualTo(new IngestOutcome.Duplicate(out.get(0).eventId()));
+    assertThat(out.get(1)).isInstanceOf(IngestOutcome.Accepted.class);
+    assertThat(out.get(5)).isEqualTo(new IngestOutcome.Duplicate(out.get(1).eventId()));
+    assertThat(out.get(2))
+        .as("live at its own receive time")
+        .isEqualTo(new IngestOutcome.Duplicate(edge));
+    assertThat(out.get(3)).isInstanceOf(IngestOutcome.Accepted.class);
+    assertThat(out.get(4)).isEqualTo(new IngestOutcome.Duplicate(shared));
+    assertThat(out.get(7)).isEqualTo(new IngestOutcome.Duplicate(shared));
+    assertThat(store.countEvents()).isEqualTo(3 + 3);
+    assertThat(eventsWithKey("edge-stale")).isEqualTo(2);
+    assertThat(eventsWithKey("new-1")).isEqualTo(1);
+    assertThat(handed).as("deliveries of the new events only").hasSize(3);
   }
 
   @Test
