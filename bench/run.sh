@@ -361,9 +361,18 @@ full_page_writes = on
 wal_level = replica
 max_wal_size = 2GB
 PGCONF
+  # BENCH_PG_STATEMENTS=1: record every statement's cost (pg-statements-*.txt after each store's run)
+  [ "${BENCH_PG_STATEMENTS:-0}" = 0 ] \
+    || echo "shared_preload_libraries = 'pg_stat_statements'" >>"$PG_DATA/postgresql.conf"
+  # BENCH_PG_CONF: more lines for postgresql.conf (e.g. auto_explain settings, for a profile)
+  [ -z "${BENCH_PG_CONF:-}" ] || printf '%s\n' "$BENCH_PG_CONF" >>"$PG_DATA/postgresql.conf"
   pg_ctl_start
   psql_q postgres "CREATE DATABASE bench; CREATE DATABASE bench_e2e;" >/dev/null \
     || die "could not create the databases"
+  if [ "${BENCH_PG_STATEMENTS:-0}" != 0 ]; then
+    psql_q bench "CREATE EXTENSION pg_stat_statements;" >/dev/null
+    psql_q bench_e2e "CREATE EXTENSION pg_stat_statements;" >/dev/null
+  fi
 }
 pg_ctl_start() {
   note_cmd "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$OUT/pg/server.log" -w -t 60 start
@@ -371,6 +380,15 @@ pg_ctl_start() {
     || { tail -n 30 "$OUT/pg/server.log" >&2; die "PostgreSQL did not start (bench/out/$STORE-$NODES/pg/server.log)"; }
   PG_PID=$(head -n 1 "$PG_DATA/postmaster.pid")
   owns_port "$PG_PID" "$PG_PORT" || die "our PostgreSQL is not the one on port $PG_PORT"
+}
+# pg_statements NAME: with BENCH_PG_STATEMENTS=1, the 25 costliest statements so far (then reset)
+pg_statements() {
+  [ "$STORE" = postgres ] && [ "${BENCH_PG_STATEMENTS:-0}" != 0 ] || return 0
+  psql_q bench "SELECT calls, round(total_exec_time) AS total_ms,
+      round((total_exec_time / greatest(calls, 1))::numeric, 3) AS mean_ms, rows,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25;" >"$OUT/pg-statements-$1.txt" || true
+  psql_q bench "SELECT pg_stat_statements_reset();" >/dev/null || true
 }
 # pg_stop [MODE]: fast by default (immediate when that fails); bounded
 pg_stop() {
@@ -645,6 +663,7 @@ if [ "$STORE" = postgres ]; then
   # every node dies at once, then the database server itself crashes (immediate stop: no
   # checkpoint, recovery from the WAL at the next start), then the events are counted
   log "SIGKILL to the gateway node(s), immediate stop of PostgreSQL and a restart, then counting the events in database bench"
+  pg_statements ingest
   stop_gateways KILL
   note_cmd "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w -t 60 stop
   "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w -t 60 stop >>"$OUT/pg-ctl.log" 2>&1 \
@@ -842,6 +861,7 @@ YAML
   log "stopping the gateway (SIGTERM) and the receiver; reading the store"
   stop_gateways TERM
   phase_note "gateway_stopped_by_term=$STOPPED_BY_SIGNAL"
+  pg_statements e2e
   rm -f "$ADMIN_HEADER"
   kill -TERM "$RECEIVER_PID" 2>/dev/null || true
   wait "$RECEIVER_PID" 2>/dev/null || true; RECEIVER_PID=""

@@ -194,7 +194,7 @@ public final class ConfigLoader {
         store.string("password"),
         store.sizeBytes("max_size", 0),
         readRetention(store.mapping("retention")),
-        store.integer("pool_size", StoreConfig.DEFAULT_POOL_SIZE, 2, 100));
+        store.integer("pool_size", StoreConfig.DEFAULT_POOL_SIZE, 4, 100));
   }
 
   private static StoreConfig.Retention readRetention(YamlNodeReader retention) {

@@ -12,8 +12,8 @@ import java.time.Duration;
  * @param maxSizeBytes cap on the SQLite file size, 0 for none: past it writes fail like a full disk
  *     and ingest answers 503
  * @param retention how long finished history is kept
- * @param poolSize connections this node opens to PostgreSQL (postgres only; default 8, at least 2:
- *     one writer, the rest readers)
+ * @param poolSize connections this node opens to PostgreSQL (postgres only; default 8, at least 4:
+ *     writers for events, delivery claims and delivery outcomes, the rest readers)
  */
 public record StoreConfig(
     String type,

@@ -244,7 +244,7 @@ class ClusterLimitsIT {
     try (SqlEventStore store =
         SqlEventStore.open(
             new PostgresDialect(
-                pg.jdbcUrl(database), EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD, 2),
+                pg.jdbcUrl(database), EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD, 4),
             Clock.systemUTC(),
             n -> {})) {
       ClusterState cluster = store.cluster();
@@ -298,7 +298,7 @@ class ClusterLimitsIT {
     try (SqlEventStore store =
             SqlEventStore.open(
                 new PostgresDialect(
-                    pg.jdbcUrl(database), EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD, 2),
+                    pg.jdbcUrl(database), EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD, 4),
                 Clock.systemUTC(),
                 n -> {});
         Connection other = pg.connect(database);

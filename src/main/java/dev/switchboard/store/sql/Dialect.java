@@ -7,7 +7,7 @@ import javax.sql.DataSource;
 /**
  * What differs between the databases the store runs on. Everything else is the shared SQL in {@link
  * SqlEventStore}, {@link SqlDeliveryQueue} and the Flyway migrations ({@code db/migration}, one set
- * for both databases).
+ * for both databases, plus a few indexes of PostgreSQL's own).
  */
 public interface Dialect extends AutoCloseable {
   String name();
@@ -16,6 +16,23 @@ public interface Dialect extends AutoCloseable {
 
   /** Settings for the one connection that writes (durability, timeouts). */
   void prepareWriter(Connection connection) throws SQLException;
+
+  /**
+   * Settings for the connections that write delivery claims and outcomes, where the database keeps
+   * them apart from the ingest writer ({@link #deliveryWriter}).
+   */
+  default void prepareDeliveryWriter(Connection connection) throws SQLException {
+    prepareWriter(connection);
+  }
+
+  /**
+   * True when delivery claims and outcomes get a writer connection of their own, so that they are
+   * written beside ingest instead of in turn with it: on a server database, where each statement is
+   * a round trip. False where one connection must do all writing (an embedded file).
+   */
+  default boolean deliveryWriter() {
+    return false;
+  }
 
   /** Settings for connections that only read. */
   void prepareReader(Connection connection) throws SQLException;

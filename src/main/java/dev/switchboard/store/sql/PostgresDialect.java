@@ -14,8 +14,13 @@ import javax.sql.DataSource;
  * databases, and the schema uses only TEXT, BIGINT and INTEGER columns. What differs lives here:
  *
  * <ul>
- *   <li>connections come from a HikariCP pool: {@code poolSize} held by the store (one writer, the
- *       rest readers) and one more opened only when needed (Flyway's migration, maintenance);
+ *   <li>connections come from a HikariCP pool: {@code poolSize} held by the store (three writers —
+ *       events, delivery claims, delivery outcomes ({@link #deliveryWriter}) — the rest readers)
+ *       and one more opened only when needed (Flyway's migration, maintenance);
+ *   <li>the delivery writers plan each statement for its parameters and the table as it is now
+ *       ({@code plan_cache_mode = force_custom_plan}): a generic plan made while the table was
+ *       small (a fresh database, before autovacuum's first analyze) would scan the whole table for
+ *       every claim once it has grown;
  *   <li>the writer commits with {@code synchronous_commit=on} (a commit returns once the WAL is
  *       flushed, so a 2xx is durable whatever the server's default) and a statement timeout, so a
  *       batch stuck behind another node's lock fails (503, the sender retries) instead of hanging;
@@ -41,8 +46,9 @@ public final class PostgresDialect implements Dialect {
   private final String password;
 
   public PostgresDialect(String url, String user, String password, int poolSize) {
-    if (poolSize < 2) {
-      throw new IllegalArgumentException("pool size must be at least 2 (one writer, one reader)");
+    if (poolSize < 4) {
+      throw new IllegalArgumentException(
+          "pool size must be at least 4 (three writers, at least one reader)");
     }
     this.poolSize = poolSize;
     this.url = url;
@@ -53,8 +59,8 @@ public final class PostgresDialect implements Dialect {
     config.setJdbcUrl(url);
     config.setUsername(user);
     config.setPassword(password);
-    // the writer and the readers hold poolSize connections for the store's life; one more is
-    // opened only when needed (Flyway's migration, maintenance)
+    // the writers and the readers hold poolSize connections for the store's life;
+    // one more is opened only when needed (Flyway's migration, maintenance)
     config.setMaximumPoolSize(poolSize + 1);
     config.setMinimumIdle(0);
     // how long a writer or reader waits for a new connection while the server is away
@@ -84,6 +90,19 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
+  public void prepareDeliveryWriter(Connection connection) throws SQLException {
+    prepareWriter(connection);
+    try (Statement s = connection.createStatement()) {
+      s.execute("SET plan_cache_mode = force_custom_plan");
+    }
+  }
+
+  @Override
+  public boolean deliveryWriter() {
+    return true;
+  }
+
+  @Override
   public void prepareReader(Connection connection) throws SQLException {
     try (Statement s = connection.createStatement()) {
       s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
@@ -99,7 +118,7 @@ public final class PostgresDialect implements Dialect {
 
   @Override
   public int readers() {
-    return poolSize - 1;
+    return poolSize - 3;
   }
 
   @Override

@@ -91,15 +91,32 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
           + " AND state IN ('pending', 'in_flight', 'retry_scheduled', 'dead') GROUP BY state";
 
   private final SqlWriter writer;
+
+  /** Cluster claims: {@link #writer} on SQLite, a connection of their own on PostgreSQL. */
+  private final SqlWriter claims;
+
+  /**
+   * Outcomes, lease renewals and hand-backs: {@link #writer} on SQLite, a connection of their own
+   * on PostgreSQL.
+   */
+  private final SqlWriter outcomes;
+
   private final SqlReaders readers;
   private final AtomicLong unfinished;
   private final java.time.Clock clock;
   private volatile Consumer<List<QueuedDelivery>> listener = list -> {};
 
   SqlDeliveryQueue(
-      SqlWriter writer, SqlReaders readers, AtomicLong unfinished, java.time.Clock clock) {
+      SqlWriter writer,
+      SqlWriter claims,
+      SqlWriter outcomes,
+      SqlReaders readers,
+      AtomicLong unfinished,
+      java.time.Clock clock) {
     this.clock = clock;
     this.writer = writer;
+    this.claims = claims;
+    this.outcomes = outcomes;
     this.readers = readers;
     this.unfinished = unfinished;
   }
@@ -121,7 +138,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   @Override
   public CompletableFuture<Boolean> claim(
       DeliveryId id, String token, Instant now, Instant leaseUntil) {
-    return writer
+    return outcomes
         .submit(
             ctx -> {
               PreparedStatement ps = ctx.statement(CLAIM);
@@ -138,7 +155,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
 
   @Override
   public CompletableFuture<Boolean> finish(Finish finish, Instant now) {
-    return writer.submit(ctx -> applyFinish(finish, now, ctx)).thenApply(Boolean.class::cast);
+    return outcomes.submit(new FinishOp(finish, now)).thenApply(Boolean.class::cast);
   }
 
   private boolean applyFinish(Finish finish, Instant now, SqlWriter.Context ctx)
@@ -186,6 +203,14 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
     if (ps.executeUpdate() != 1) {
       return false;
     }
+    finished(finish, attempt, terminal, ctx);
+    return true;
+  }
+
+  /** What follows an outcome that held its lease: its attempt, watermark and the tally. */
+  private void finished(
+      Finish finish, AttemptRecord attempt, boolean terminal, SqlWriter.Context ctx)
+      throws SQLException {
     if (attempt != null) {
       PreparedStatement insert = ctx.batch(INSERT_ATTEMPT);
       insert.setString(1, finish.id().value());
@@ -208,12 +233,93 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
     if (terminal) {
       ctx.afterCommit(unfinished::decrementAndGet);
     }
-    return true;
   }
+
+  /**
+   * Many deliveries' "delivered" in one statement (where each statement is a round trip): the same
+   * fenced update as {@link #DELIVERED}, one row per (id, token, time); returns the ids whose lease
+   * held.
+   */
+  private static final String DELIVERED_MANY =
+      "UPDATE deliveries d SET state = 'delivered', attempts = d.attempts + 1,"
+          + " lease_token = NULL, lease_expires_at = NULL, last_error = NULL, error_class = NULL,"
+          + " updated_at = f.at FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (id, token, at)"
+          + " WHERE d.id = f.id AND d.state = 'in_flight' AND d.lease_token = f.token"
+          + " RETURNING d.id";
+
+  /** An outcome; on the delivery writer of a server database, neighbouring "delivered"s group. */
+  private final class FinishOp implements SqlWriter.GroupedOp {
+    private final Finish finish;
+    private final Instant now;
+
+    FinishOp(Finish finish, Instant now) {
+      this.finish = finish;
+      this.now = now;
+    }
+
+    @Override
+    public Object apply(SqlWriter.Context ctx) throws SQLException {
+      return applyFinish(finish, now, ctx);
+    }
+
+    @Override
+    public SqlWriter.Group group() {
+      return finish instanceof Finish.Delivered && outcomes != writer ? deliveredGroup : null;
+    }
+  }
+
+  /**
+   * Applies a run of "delivered" outcomes as if one after the other: one update for the first of
+   * each id, then any repeat of an id on its own (it finds the row already finished, as it would
+   * have in turn).
+   */
+  private final SqlWriter.Group deliveredGroup =
+      (ops, ctx) -> {
+        Object[] results = new Object[ops.size()];
+        if (ops.size() == 1) {
+          return List.of(ops.get(0).apply(ctx));
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<String> ids = new ArrayList<>();
+        List<String> tokens = new ArrayList<>();
+        List<Long> times = new ArrayList<>();
+        for (SqlWriter.WriteOp op : ops) {
+          FinishOp f = (FinishOp) op;
+          if (seen.add(f.finish.id().value())) {
+            ids.add(f.finish.id().value());
+            tokens.add(f.finish.token());
+            times.add(f.now.toEpochMilli());
+          }
+        }
+        java.sql.Connection c = ctx.connection();
+        PreparedStatement ps = ctx.statement(DELIVERED_MANY);
+        ps.setArray(1, c.createArrayOf("text", ids.toArray()));
+        ps.setArray(2, c.createArrayOf("text", tokens.toArray()));
+        ps.setArray(3, c.createArrayOf("bigint", times.toArray()));
+        java.util.Set<String> held = new java.util.HashSet<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            held.add(rs.getString(1));
+          }
+        }
+        seen.clear();
+        for (int i = 0; i < results.length; i++) {
+          FinishOp f = (FinishOp) ops.get(i);
+          if (!seen.add(f.finish.id().value())) {
+            results[i] = f.apply(ctx); // a repeat of an id: in turn, after the first
+          } else if (held.contains(f.finish.id().value())) {
+            finished(f.finish, ((Finish.Delivered) f.finish).attempt(), true, ctx);
+            results[i] = true;
+          } else {
+            results[i] = false;
+          }
+        }
+        return java.util.Arrays.asList(results);
+      };
 
   @Override
   public CompletableFuture<Integer> renew(Map<DeliveryId, String> leases, Instant leaseUntil) {
-    return writer
+    return outcomes
         .submit(
             ctx -> {
               int renewed = 0;
@@ -374,7 +480,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
       throw new IllegalStateException("claimDue is for a shared store");
     }
     long at = now.toEpochMilli();
-    return writer
+    return claims
         .submit(
             ctx -> {
               java.sql.Connection c = ctx.connection();
@@ -432,7 +538,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
 
   @Override
   public CompletableFuture<Integer> unclaim(Map<DeliveryId, String> leases, Instant now) {
-    return writer
+    return outcomes
         .submit(
             ctx -> {
               int back = 0;

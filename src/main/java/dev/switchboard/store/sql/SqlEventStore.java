@@ -66,6 +66,14 @@ public final class SqlEventStore implements EventStore {
   private final SqlDeliveryQueue deliveries;
   private final SqlWriter writer;
 
+  /**
+   * Delivery claims, and delivery outcomes: {@link #writer} itself on SQLite; on PostgreSQL a
+   * connection each, so that they are written beside ingest rather than in turn with it.
+   */
+  private final SqlWriter claimWriter;
+
+  private final SqlWriter outcomeWriter;
+
   /** Writes neighbouring ingests together; null where each is written on its own (SQLite). */
   private final SqlWriter.Group ingestGroup;
 
@@ -84,11 +92,42 @@ public final class SqlEventStore implements EventStore {
     nextSeq = readers.read(c -> queryLong(c, "SELECT COALESCE(MAX(seq), 0) FROM deliveries")) + 1;
     this.ingestGroup = dialect.claimKeys() == null ? null : this::writeEvents;
     this.writer = new SqlWriter(dialect, batchSizeObserver);
-    this.deliveries = new SqlDeliveryQueue(writer, readers, unfinishedDeliveries, clock);
+    SqlWriter claims = writer;
+    SqlWriter outcomes = writer;
+    if (dialect.deliveryWriter()) {
+      try {
+        claims = new SqlWriter(dialect, "store-claims", dialect::prepareDeliveryWriter, n -> {});
+        outcomes =
+            new SqlWriter(dialect, "store-outcomes", dialect::prepareDeliveryWriter, n -> {});
+      } catch (SQLException | RuntimeException e) {
+        if (claims != writer) {
+          claims.close();
+        }
+        writer.close();
+        throw e;
+      }
+    }
+    this.claimWriter = claims;
+    this.outcomeWriter = outcomes;
+    this.deliveries =
+        new SqlDeliveryQueue(writer, claims, outcomes, readers, unfinishedDeliveries, clock);
   }
 
   private static final String COUNT_UNFINISHED =
       "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending','in_flight','retry_scheduled')";
+
+  /**
+   * The same count for a shared database, taken every second: per destination (found by skipping
+   * along deliveries_queue, one probe each), so that it reads the unfinished rows of
+   * deliveries_queue rather than the whole delivered history.
+   */
+  private static final String COUNT_UNFINISHED_SHARED =
+      "WITH RECURSIVE dests (d) AS (SELECT MIN(destination) FROM deliveries"
+          + " UNION ALL SELECT (SELECT MIN(destination) FROM deliveries WHERE destination > dests.d)"
+          + " FROM dests WHERE dests.d IS NOT NULL)"
+          + " SELECT COUNT(*) FROM deliveries"
+          + " WHERE destination IN (SELECT d FROM dests WHERE d IS NOT NULL)"
+          + " AND state IN ('pending', 'in_flight', 'retry_scheduled')";
 
   /**
    * Migrates the schema, then opens the store; the store owns the dialect from here (closes it on
@@ -112,6 +151,11 @@ public final class SqlEventStore implements EventStore {
   /** The writer, for tests in this package that need to hold it between batches. */
   SqlWriter writer() {
     return writer;
+  }
+
+  /** The writer of delivery outcomes (the writer itself on SQLite), for tests in this package. */
+  SqlWriter outcomeWriter() {
+    return outcomeWriter;
   }
 
   /**
@@ -509,7 +553,7 @@ public final class SqlEventStore implements EventStore {
   private void recountUnfinished() {
     try {
       long before = unfinishedDeliveries.get();
-      long counted = readers.read(c -> queryLong(c, COUNT_UNFINISHED));
+      long counted = readers.read(c -> queryLong(c, COUNT_UNFINISHED_SHARED));
       unfinishedDeliveries.compareAndSet(before, counted);
     } catch (StoreUnavailableException e) {
       // keep the tally; a later call tries again
@@ -592,6 +636,10 @@ public final class SqlEventStore implements EventStore {
 
   @Override
   public void close() {
+    if (claimWriter != writer) {
+      claimWriter.close();
+      outcomeWriter.close();
+    }
     writer.close();
     readers.close();
     dialect.close();

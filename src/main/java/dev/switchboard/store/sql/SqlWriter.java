@@ -166,14 +166,33 @@ final class SqlWriter implements AutoCloseable {
         }
       };
 
+  /** Settings for a writer's connection, applied again after a reconnect. */
+  interface Setup {
+    void prepare(Connection connection) throws SQLException;
+  }
+
+  private final Setup setup;
+
+  /** The store's writer: ingest, operator actions, housekeeping (and on SQLite everything). */
   SqlWriter(Dialect dialect, IntConsumer batchSizeObserver) throws SQLException {
+    this(dialect, "store-group-commit", dialect::prepareWriter, batchSizeObserver);
+  }
+
+  SqlWriter(Dialect dialect, String name, Setup setup, IntConsumer batchSizeObserver)
+      throws SQLException {
     this.dialect = dialect;
+    this.setup = setup;
     this.connection = dialect.dataSource().getConnection();
-    dialect.prepareWriter(connection);
-    connection.setAutoCommit(false);
+    try {
+      setup.prepare(connection);
+      connection.setAutoCommit(false);
+    } catch (SQLException e) {
+      connection.close();
+      throw e;
+    }
     this.groupCommit =
         new GroupCommitWriter<>(
-            "store-group-commit", QUEUE_CAPACITY, MAX_BATCH, this::writeBatch, batchSizeObserver);
+            name, QUEUE_CAPACITY, MAX_BATCH, this::writeBatch, batchSizeObserver);
   }
 
   CompletableFuture<Object> submit(WriteOp op) {
@@ -354,7 +373,7 @@ final class SqlWriter implements AutoCloseable {
     }
     Connection fresh = dialect.dataSource().getConnection();
     try {
-      dialect.prepareWriter(fresh);
+      setup.prepare(fresh);
       fresh.setAutoCommit(false);
     } catch (SQLException e) {
       fresh.close();

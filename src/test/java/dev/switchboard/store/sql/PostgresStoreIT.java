@@ -442,6 +442,77 @@ class PostgresStoreIT extends StoreContract {
     assertThat(keysOf(claimDue(other, java.util.Set.of(), 10, "b"))).containsExactly("e3");
   }
 
+  @Test
+  void outcomesWrittenTogetherDecideEachAsOneByOne() throws Exception {
+    for (int i = 0; i < 40; i++) {
+      ingest(
+          event(
+              "o" + i,
+              NOW,
+              NOW,
+              List.of(new dev.switchboard.store.NewEvent.RouteTarget("u", "d"))));
+    }
+    var got = claimDue(store, java.util.Set.of(), 100, "a");
+    assertThat(got).hasSize(40);
+    // the outcome writer is held, so every outcome below waits and they are written in one batch
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    store
+        .outcomeWriter()
+        .submit(
+            ctx -> {
+              held.countDown();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return null;
+            });
+    assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+    List<CompletableFuture<Boolean>> results = new ArrayList<>();
+    for (int i = 0; i < 38; i++) {
+      results.add(
+          queue.finish(
+              new dev.switchboard.store.Finish.Delivered(got.get(i).id(), "a", attempt(200), null),
+              NOW.plusSeconds(1)));
+    }
+    var repeat = got.get(3).id();
+    var wrongToken = got.get(38).id();
+    var lastGood = got.get(39).id();
+    results.add(
+        queue.finish(
+            new dev.switchboard.store.Finish.Delivered(repeat, "a", attempt(200), null),
+            NOW.plusSeconds(1)));
+    results.add(
+        queue.finish(
+            new dev.switchboard.store.Finish.Delivered(wrongToken, "b", attempt(200), null),
+            NOW.plusSeconds(1)));
+    results.add(
+        queue.finish(
+            new dev.switchboard.store.Finish.Delivered(lastGood, "a", attempt(200), null),
+            NOW.plusSeconds(1)));
+    release.countDown();
+    List<Boolean> answers = new ArrayList<>();
+    for (CompletableFuture<Boolean> r : results) {
+      answers.add(r.get(30, TimeUnit.SECONDS));
+    }
+    assertThat(answers.subList(0, 38)).containsOnly(true);
+    assertThat(answers.get(38)).as("a repeat finds the delivery already finished").isFalse();
+    assertThat(answers.get(39)).as("another token's outcome is fenced off").isFalse();
+    assertThat(answers.get(40)).isTrue();
+    assertThat(queue.findDelivery(wrongToken).orElseThrow().state())
+        .isEqualTo(dev.switchboard.domain.DeliveryState.IN_FLIGHT);
+    assertThat(queue.findDelivery(repeat).orElseThrow().attempts()).isEqualTo(1);
+    assertThat(queue.attemptsOf(repeat))
+        .as("one attempt recorded for the repeat's delivery")
+        .hasSize(1);
+    assertThat(queue.attemptsOf(wrongToken)).isEmpty();
+    assertThat(queue.countOpen("d").get(dev.switchboard.domain.DeliveryState.IN_FLIGHT))
+        .isEqualTo(1);
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+  }
+
   void finish(dev.switchboard.store.Finish f) throws Exception {
     assertThat(queue.finish(f, NOW.plusSeconds(1)).get(30, TimeUnit.SECONDS)).isTrue();
   }
