@@ -649,9 +649,10 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * Cluster mode: claims from the store what the lane can start now (free slots times the batch
-   * size, less what already waits), when it may have work and nothing holds it back. Claimed
-   * deliveries wait in memory under a lease the heartbeat renews; ordering per key is the claim's.
+   * Cluster mode: claims from the store what the lane can start now and next (free slots times the
+   * batch size, plus one round more without a rate limit, less what already waits), when it may
+   * have work and nothing holds it back. Claimed deliveries wait in memory under a lease the
+   * heartbeat renews; ordering per key is the claim's.
    */
   private long claimFor(DestinationLane lane, Instant now) {
     if (!lane.claimWanted
@@ -671,7 +672,11 @@ public final class Dispatcher implements AutoCloseable {
       return Math.max(1_000_000L, lane.rate.estimateAbilityToConsume(1).getNanosToWaitForRefill());
     }
     int most = Math.max(1, lane.destination.batchSize());
-    int want = (lane.config.concurrency() - lane.running) * most - lane.waiting();
+    // without a rate limit, up to one round beyond the free slots waits in memory under the lease:
+    // the next slots to free start at once, and each claim (a statement with a fixed cost) takes
+    // more rows; under a rate limit the claimed would only wait, held from the other nodes
+    int rounds = lane.rate == null ? 2 : 1;
+    int want = (rounds * lane.config.concurrency() - lane.running) * most - lane.waiting();
     if (want <= 0) {
       return Long.MAX_VALUE;
     }
