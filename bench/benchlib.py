@@ -1633,8 +1633,7 @@ def cmd_compare(out_root: str) -> None:
     w("The half-rate rows run at half of each run's own max rate, so a slower store is measured at a lower rate. "
       "With several nodes on one machine the nodes, PostgreSQL, nginx, the load generator and the receiver share the "
       "same cores: the 3-node column shows the cost of the cluster path on one machine, not the capacity of three. "
-      "Until cluster dispatch lands (claims with SKIP LOCKED, LISTEN/NOTIFY), a delivery created on one node is found "
-      "by the other nodes' periodic sweep, so the several-node delivery figures are expected to change.")
+      "Ten-second phases (`--quick`) vary by about ±15 % from run to run.")
     text = "\n".join(L) + "\n"
     (root / "compare.md").write_text(text)
     print(text, end="")
