@@ -117,13 +117,14 @@ final class SourceSection {
         preset,
         verify.string("header"),
         verify.string("prefix"),
-        readSecrets(verify, "none".equals(scheme), "basic".equals(scheme)),
+        readSecrets(verify, scheme),
         verify.duration("tolerance", VerifyConfig.DEFAULT_TOLERANCE));
   }
 
   /** Messages name the entry, never its value. */
-  private static List<String> readSecrets(
-      YamlNodeReader verify, boolean unsigned, boolean userPassword) {
+  private static List<String> readSecrets(YamlNodeReader verify, String scheme) {
+    boolean unsigned = "none".equals(scheme);
+    boolean userPassword = "basic".equals(scheme);
     if (!verify.has("secrets") && !unsigned) {
       verify.problem("secrets", "secrets is required (a list; several entries for rotation)");
       return List.of();
@@ -133,11 +134,18 @@ final class SourceSection {
     List<String> secrets = new ArrayList<>();
     for (YamlNodeReader item : items) {
       Scalar secret = item.scalar();
-      if (secret == null || (secret.value() != null && secret.value().isEmpty())) {
+      // blank counts as empty: an HMAC keyed by whitespace is as guessable as no key at all
+      if (secret == null || (secret.value() != null && secret.value().isBlank())) {
         item.problem("a secret must not be empty");
       } else if (secret.value() != null) {
         if (userPassword && !secret.value().contains(":")) {
           item.problem("a basic secret must be written user:password");
+        }
+        if ("standard-webhooks".equals(scheme)) {
+          String wrong = standardWebhooksSecretProblem(secret.value());
+          if (wrong != null) {
+            item.problem(wrong);
+          }
         }
         secrets.add(secret.value());
       }
@@ -146,6 +154,23 @@ final class SourceSection {
       verify.problem("secrets", "secrets must list at least one secret");
     }
     return List.copyOf(secrets);
+  }
+
+  /**
+   * What is wrong with a {@code whsec_<base64>} secret, or null; checked here so that {@code
+   * switchboard validate} and a reload name the entry, rather than the gateway failing at start.
+   */
+  private static String standardWebhooksSecretProblem(String secret) {
+    if (!secret.startsWith("whsec_")) {
+      return "a standard-webhooks secret must look like whsec_<base64>";
+    }
+    byte[] key;
+    try {
+      key = java.util.Base64.getDecoder().decode(secret.substring("whsec_".length()));
+    } catch (IllegalArgumentException e) {
+      return "a standard-webhooks secret must be base64 after whsec_";
+    }
+    return key.length == 0 ? "a standard-webhooks secret must not be empty after whsec_" : null;
   }
 
   private static Idempotency readIdempotency(YamlNodeReader idempotency) {
