@@ -70,6 +70,7 @@ public final class Gateway implements AutoCloseable {
   private final DeliveryService deliveries;
   private final QueueSampler queueSampler;
   private final Javalin http;
+  private SlowRequestCloser slowRequests; // set while Javalin builds the server
   private final ScheduledExecutorService housekeeping =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("housekeeping").daemon(true).factory());
@@ -110,17 +111,23 @@ public final class Gateway implements AutoCloseable {
               cfg.startup.showOldJavalinVersionWarning = false;
               cfg.concurrency.useVirtualThreads =
                   !Boolean.getBoolean("switchboard.platformThreads");
-              cfg.jetty.modifyServer(server -> server.insertHandler(intake));
-              if (certificate != null) {
-                cfg.jetty.addConnector(
-                    (server, httpConfig) ->
-                        HttpsListener.connector(
-                            server,
-                            httpConfig,
-                            certificate,
-                            config.server().host(),
-                            config.server().port()));
-              }
+              cfg.jetty.modifyServer(
+                  server -> {
+                    server.insertHandler(intake);
+                    slowRequests =
+                        new SlowRequestCloser(server, () -> this.config.server().requestTimeout());
+                  });
+              cfg.jetty.addConnector(
+                  (server, httpConfig) ->
+                      certificate == null
+                          ? HttpsListener.plainConnector(
+                              server, httpConfig, config.server().host(), config.server().port())
+                          : HttpsListener.connector(
+                              server,
+                              httpConfig,
+                              certificate,
+                              config.server().host(),
+                              config.server().port()));
               health.register(cfg.routes);
               new AdminRoutes(
                       () -> this.config, store, deliveries, metrics, queueSampler, this::reload)
@@ -150,6 +157,9 @@ public final class Gateway implements AutoCloseable {
     long retentionEvery = config.store().retention().interval().toMillis();
     gateway.housekeeping.scheduleWithFixedDelay(
         () -> gateway.purgeHistory(clock), retentionEvery, retentionEvery, TimeUnit.MILLISECONDS);
+    long sweep = SlowRequestCloser.period(config.server().requestTimeout()).toMillis();
+    gateway.housekeeping.scheduleWithFixedDelay(
+        gateway::closeSlowRequests, sweep, sweep, TimeUnit.MILLISECONDS);
     long step = StatsSeries.STEP.toMillis();
     gateway.housekeeping.scheduleAtFixedRate(
         gateway::sampleQueues, step, step, TimeUnit.MILLISECONDS);
@@ -369,6 +379,18 @@ public final class Gateway implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       LOG.warn("retention purge failed, trying again next interval: {}", e.getMessage());
+    }
+  }
+
+  /** Slowloris defence (server.request_timeout); see {@link SlowRequestCloser}. */
+  private void closeSlowRequests() {
+    try {
+      if (slowRequests != null) {
+        slowRequests.sweep();
+      }
+    } catch (RuntimeException e) {
+      // a failed sweep must not cancel the schedule; the next one tries again
+      LOG.warn("could not sweep for slow requests: {}", e.toString());
     }
   }
 

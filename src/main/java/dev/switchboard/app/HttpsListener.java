@@ -17,10 +17,28 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * The Jetty connector for HTTPS on {@code server.port}: TLS 1.3 and 1.2 only, forward-secret AEAD
  * cipher suites only (Jetty already drops SSL*, RSA key exchange, NULL, anonymous and SHA-1/MD5
  * suites; CBC suites are dropped here too, as in Mozilla's "intermediate" profile), no
- * renegotiation. The listener is HTTPS only: plain HTTP on this port fails the handshake.
+ * renegotiation. The listener is HTTPS only: plain HTTP on this port fails the handshake. Also
+ * builds the plain HTTP connector, so both have the same accept queue.
  */
 final class HttpsListener {
   static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+  /**
+   * Connections the kernel may hold for us before we accept them. Jetty's default (0) leaves the
+   * JDK's 50, and a burst of senders beyond it sees dropped SYNs and a retransmit a second or more
+   * later; the kernel caps this at net.core.somaxconn.
+   */
+  static final int ACCEPT_QUEUE = 1024;
+
+  /** The plain HTTP connector on {@code server.port}, when no certificate is configured. */
+  static ServerConnector plainConnector(
+      Server server, HttpConfiguration http, String host, int port) {
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(host);
+    connector.setPort(port);
+    connector.setAcceptQueueSize(ACCEPT_QUEUE);
+    return connector;
+  }
 
   private HttpsListener() {}
 
@@ -37,6 +55,7 @@ final class HttpsListener {
             new HttpConnectionFactory(https));
     connector.setHost(host);
     connector.setPort(port);
+    connector.setAcceptQueueSize(ACCEPT_QUEUE);
     return connector;
   }
 

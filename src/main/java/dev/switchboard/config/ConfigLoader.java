@@ -44,7 +44,8 @@ public final class ConfigLoader {
           "trusted_proxies",
           "shutdown_grace",
           "backlog_high_water",
-          "ack_timeout");
+          "ack_timeout",
+          "request_timeout");
   static final List<String> TLS_KEYS = List.of("cert", "key");
   static final List<String> STORE_KEYS =
       List.of("type", "path", "url", "user", "password", "max_size", "retention", "pool_size");
@@ -59,7 +60,8 @@ public final class ConfigLoader {
           List.of(),
           Duration.ofSeconds(10),
           1_000_000,
-          Duration.ofSeconds(5));
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(30));
   static final String DEFAULT_STORE_PATH = "data/switchboard.db";
 
   private ConfigLoader() {}
@@ -163,6 +165,11 @@ public final class ConfigLoader {
     YamlNodeReader tls = server.mapping("tls");
     tls.checkKeys(TLS_KEYS);
     TlsConfig tlsConfig = TlsSection.read(tls, baseDir);
+    Duration requestTimeout = server.duration("request_timeout", d.requestTimeout());
+    if (requestTimeout.isZero()) {
+      server.problem("request_timeout", "request_timeout must be more than 0");
+      requestTimeout = d.requestTimeout();
+    }
     return new ServerConfig(
         server.string("host", d.host()),
         server.integer("port", d.port(), 0, 65535),
@@ -170,7 +177,8 @@ public final class ConfigLoader {
         SourceSection.cidrs(server, "trusted_proxies"),
         server.duration("shutdown_grace", d.shutdownGrace()),
         server.number("backlog_high_water", d.backlogHighWater(), 1, Long.MAX_VALUE),
-        server.duration("ack_timeout", d.ackTimeout()));
+        server.duration("ack_timeout", d.ackTimeout()),
+        requestTimeout);
   }
 
   private static StoreConfig readStore(YamlNodeReader store) {

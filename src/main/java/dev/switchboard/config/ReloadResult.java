@@ -85,7 +85,8 @@ public record ReloadResult(
             now.trustedProxies(),
             now.shutdownGrace(),
             now.backlogHighWater(),
-            now.ackTimeout());
+            now.ackTimeout(),
+            now.requestTimeout());
     return new SwitchboardConfig(
         loaded.file(),
         server,

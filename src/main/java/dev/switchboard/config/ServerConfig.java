@@ -13,6 +13,10 @@ import java.util.List;
  * @param shutdownGrace how long in-flight work may finish on shutdown (default 10s)
  * @param backlogHighWater pending deliveries above which ingest answers 503 (default 1,000,000)
  * @param ackTimeout longest an ingest request waits for its group commit before a 503 (default 5s)
+ * @param requestTimeout longest a client may take to send one whole request, from its first byte to
+ *     its last (headers and body); a slower one's connection is closed (default 30s). Jetty's idle
+ *     timeout only notices silence, so without this a client sending one byte a second would hold a
+ *     connection for hours.
  */
 public record ServerConfig(
     String host,
@@ -21,7 +25,8 @@ public record ServerConfig(
     List<String> trustedProxies,
     Duration shutdownGrace,
     long backlogHighWater,
-    Duration ackTimeout) {
+    Duration ackTimeout,
+    Duration requestTimeout) {
 
   /**
    * @param cert PEM certificate chain file, the gateway's own certificate first (absolute path)

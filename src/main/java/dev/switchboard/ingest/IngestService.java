@@ -1,7 +1,6 @@
 package dev.switchboard.ingest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.config.SourceConfig;
@@ -57,8 +56,7 @@ public final class IngestService {
   private final EventStore store;
   private final Clock clock;
   private final GatewayMetrics metrics;
-  private final ObjectMapper json =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private final ObjectMapper json = JsonBody.MAPPER;
   private volatile boolean accepting = true;
   private final java.util.concurrent.atomic.AtomicInteger inFlight =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -193,22 +191,24 @@ public final class IngestService {
       return IngestResponse.reject(
           Rejection.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
-    Object body;
+    JsonBody.Parsed parsed;
     try {
-      body = json.readValue(raw, Object.class);
-    } catch (IOException e) {
-      return IngestResponse.reject(Rejection.INVALID_JSON, "the body is not valid JSON" + where(e));
+      parsed = JsonBody.parse(raw);
+    } catch (JsonBody.Invalid e) {
+      return IngestResponse.reject(Rejection.INVALID_JSON, e.getMessage());
     }
+    Object body = parsed.value();
     boolean reshaped = source.shaper.normalise(body);
     Map<String, Object> bindings = bindings(config.name(), request.headers(), now);
     return admit(
-        intake, new Received(source, raw, body, reshaped, bindings, request.headers(), now));
+        intake,
+        new Received(source, parsed.text(), body, reshaped, bindings, request.headers(), now));
   }
 
   /** A request that passed the checks up to JSON parsing, with what they produced. */
   private record Received(
       SourceIntake source,
-      byte[] raw,
+      String text,
       Object body,
       boolean reshaped,
       Map<String, Object> bindings,
@@ -255,11 +255,9 @@ public final class IngestService {
             ? null
             : evaluateQuietly(config.partitionKey(), r.body(), r.bindings(), "partition key");
     boolean redacted = r.source().shaper.redact(r.body());
-    // an untouched body is stored as the exact bytes received, sparing a re-serialisation
-    String payload =
-        r.reshaped() || redacted
-            ? serialise(r.body())
-            : new String(r.raw(), java.nio.charset.StandardCharsets.UTF_8);
+    // an untouched body is stored as the text received (the bytes, less a byte-order mark),
+    // sparing a re-serialisation
+    String payload = r.reshaped() || redacted ? serialise(r.body()) : r.text();
     boolean quarantined = !violations.isEmpty();
     return new NewEvent(
         config.name(),
@@ -426,17 +424,6 @@ public final class IngestService {
     String type = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
     return type.equals("application/json")
         || (type.startsWith("application/") && type.endsWith("+json"));
-  }
-
-  private static String where(IOException e) {
-    if (e instanceof JsonProcessingException jpe && jpe.getLocation() != null) {
-      return " (line "
-          + jpe.getLocation().getLineNr()
-          + ", column "
-          + jpe.getLocation().getColumnNr()
-          + ")";
-    }
-    return "";
   }
 
   private static String outcomeOf(IngestResponse response) {

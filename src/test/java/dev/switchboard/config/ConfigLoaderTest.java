@@ -319,7 +319,8 @@ class ConfigLoaderTest {
                 List.of("10.0.0.0/8"),
                 Duration.ofSeconds(30),
                 5000,
-                Duration.ofMillis(500)));
+                Duration.ofMillis(500),
+                Duration.ofSeconds(30)));
     assertThat(loaded.store())
         .isEqualTo(
             new StoreConfig(
