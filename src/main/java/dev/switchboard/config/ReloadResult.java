@@ -10,10 +10,10 @@ import java.util.Objects;
  *
  * <p>The rule: sources, routes, destinations, enrichers, the admin token and the server's ingest
  * settings ({@code trusted_proxies}, {@code shutdown_grace}, {@code backlog_high_water}, {@code
- * ack_timeout}) change live; {@code store.*} and {@code server.host}, {@code server.port}, {@code
- * server.tls} are bound when the process starts, so a change there is reported as a warning and the
- * running values are kept until a restart. Warnings name keys, never values (a store URL or
- * password may be a secret).
+ * ack_timeout}, {@code request_timeout}) change live; {@code store.*} and {@code server.host},
+ * {@code server.port}, {@code server.tls} are bound when the process starts, so a change there is
+ * reported as a warning and the running values are kept until a restart. Warnings name keys, never
+ * values (a store URL or password may be a secret).
  *
  * @param warnings what was not applied, and why
  */

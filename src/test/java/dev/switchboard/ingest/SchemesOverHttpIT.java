@@ -99,6 +99,46 @@ class SchemesOverHttpIT {
   }
 
   @Test
+  void aTimestampFromTheFutureIsRefused() throws Exception {
+    byte[] body = utf8("{\"n\":\"future\"}");
+    long sent = 1614265330L;
+    clock.set(Instant.ofEpochSecond(sent).minus(Duration.ofMinutes(6)));
+    long events = gw.gateway().store().countEvents();
+    HttpResponse<String> r =
+        gw.post(
+            "partner",
+            body,
+            Map.of(
+                "webhook-id", "msg_future",
+                "webhook-timestamp", Long.toString(sent),
+                "webhook-signature", sign("msg_future", sent, body)));
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(r.body()).path("error").asText()).isEqualTo("signature_rejected");
+    assertThat(gw.gateway().store().countEvents()).isEqualTo(events);
+  }
+
+  @Test
+  void aSignatureOverAnotherBodyIsRefusedAndNothingIsStored() throws Exception {
+    long sent = 1614265330L;
+    clock.set(Instant.ofEpochSecond(sent));
+    byte[] signedBody = utf8("{\"amount\":1}");
+    byte[] sentBody = utf8("{\"amount\":1000}");
+    long events = gw.gateway().store().countEvents();
+    HttpResponse<String> r =
+        gw.post(
+            "partner",
+            sentBody,
+            Map.of(
+                "webhook-id", "msg_swapped",
+                "webhook-timestamp", Long.toString(sent),
+                "webhook-signature", sign("msg_swapped", sent, signedBody)));
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(r.body()).path("error").asText()).isEqualTo("signature_rejected");
+    assertThat(r.body()).doesNotContain("amount");
+    assertThat(gw.gateway().store().countEvents()).isEqualTo(events);
+  }
+
+  @Test
   void forwardedForFromATrustedProxyDecidesTheAllowList() throws Exception {
     Map<String, String> auth = Map.of("Authorization", "Bearer t0k3n");
     assertThat(gw.post("behind-proxy", utf8("{}"), auth).statusCode()).isEqualTo(403);
