@@ -71,6 +71,10 @@ public final class Gateway implements AutoCloseable {
   private final QueueSampler queueSampler;
   private final Javalin http;
   private SlowRequestCloser slowRequests; // set while Javalin builds the server
+  // its own thread: a long retention purge on housekeeping must not stretch the slowloris bound
+  private final ScheduledExecutorService slowRequestSweep =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("slow-request-sweep").daemon(true).factory());
   private final ScheduledExecutorService housekeeping =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("housekeeping").daemon(true).factory());
@@ -158,7 +162,7 @@ public final class Gateway implements AutoCloseable {
     gateway.housekeeping.scheduleWithFixedDelay(
         () -> gateway.purgeHistory(clock), retentionEvery, retentionEvery, TimeUnit.MILLISECONDS);
     long sweep = SlowRequestCloser.period(config.server().requestTimeout()).toMillis();
-    gateway.housekeeping.scheduleWithFixedDelay(
+    gateway.slowRequestSweep.scheduleWithFixedDelay(
         gateway::closeSlowRequests, sweep, sweep, TimeUnit.MILLISECONDS);
     long step = StatsSeries.STEP.toMillis();
     gateway.housekeeping.scheduleAtFixedRate(
@@ -468,6 +472,7 @@ public final class Gateway implements AutoCloseable {
     // refused connection, and /readyz tells a load balancer to drain
     dispatcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     http.stop();
+    slowRequestSweep.shutdownNow();
     store.close();
     LOG.info("switchboard stopped");
   }

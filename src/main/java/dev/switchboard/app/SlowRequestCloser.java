@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * timeout's business, not this one's. Failure policy: a closed connection, not an answer, since the
  * client is not reading at the speed an answer needs anyway; an ingest request blocked reading the
  * body then fails and nothing is stored.
+ *
+ * <p>Known limit: Jetty parses a body as the handler reads it, so a handler that leaves a body
+ * unread for longer than the timeout also looks "still receiving". Ingest reads the body first
+ * thing and the admin API reads its small bodies at the start of each handler, so this does not
+ * arise today; a new handler that reads its body late must keep it in mind.
  */
 final class SlowRequestCloser {
   private static final Logger LOG = LoggerFactory.getLogger(SlowRequestCloser.class);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.GatewayFixture;
 import dev.switchboard.testing.Hmac;
 import dev.switchboard.testing.MutableClock;
+import dev.switchboard.testing.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -138,6 +139,40 @@ class HostileClientIT {
     trickle.join(5_000);
     assertThat(closedAfter).isLessThan(CLOSE_BOUND);
     normalRequestIsAccepted();
+  }
+
+  @Test
+  void aHeaderTrickledOverTlsIsCutOffToo() throws Exception {
+    Path tls = java.nio.file.Files.createDirectories(dir.resolve("tls"));
+    TestCertificates.Identity ca = TestCertificates.ca("RSA");
+    TestCertificates.Identity server = TestCertificates.server(ca, "RSA");
+    Path chain =
+        TestCertificates.writeCertificates(
+            tls.resolve("chain.pem"), server.certificate(), ca.certificate());
+    Path key = TestCertificates.writePkcs8Key(tls.resolve("server.key"), server.privateKey());
+    try (GatewayFixture https =
+        GatewayFixture.start(
+            tls,
+            "  request_timeout: 1s\n  tls: { cert: " + chain + ", key: " + key + " }\n",
+            "sources:\n  open:\n    verify: { scheme: none }\n",
+            Map.of(),
+            new MutableClock(Instant.now()))) {
+      javax.net.ssl.SSLSocket slow =
+          (javax.net.ssl.SSLSocket)
+              trusting(ca.certificate())
+                  .getSocketFactory()
+                  .createSocket("127.0.0.1", https.gateway().port());
+      opened.add(slow);
+      slow.startHandshake();
+      OutputStream out = slow.getOutputStream();
+      out.write(ascii("POST /hooks/open HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread trickle = trickle(out, stop, 't');
+      Duration closedAfter = awaitClosedByServer(slow);
+      stop.set(true);
+      trickle.join(5_000);
+      assertThat(closedAfter).isBetween(Duration.ofMillis(500), Duration.ofSeconds(4));
+    }
   }
 
   @Test
@@ -376,6 +411,20 @@ class HostileClientIT {
       // the server may answer and close before it has read everything; read what it said
     }
     return Raw.read(s.getInputStream());
+  }
+
+  private static javax.net.ssl.SSLContext trusting(java.security.cert.X509Certificate ca)
+      throws Exception {
+    java.security.KeyStore anchors = java.security.KeyStore.getInstance("PKCS12");
+    anchors.load(null, null);
+    anchors.setCertificateEntry("test-ca", ca);
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(anchors);
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(null, tmf.getTrustManagers(), null);
+    return context;
   }
 
   /** Writes one byte every 100 ms until stopped or the server closes the connection. */
