@@ -54,6 +54,8 @@ final class ConnectorSettings {
       String secret = sign.required("secret");
       if (secret != null && !secret.startsWith("whsec_")) {
         sign.problem("secret", "a standard-webhooks secret starts with whsec_");
+      } else if (secret != null && SourceSection.standardWebhooksSecretProblem(secret) != null) {
+        sign.problem("secret", SourceSection.standardWebhooksSecretProblem(secret));
       }
       if (settings.get("sign") instanceof Map<?, ?> map) {
         @SuppressWarnings("unchecked")

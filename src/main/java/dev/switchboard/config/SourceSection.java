@@ -160,7 +160,7 @@ final class SourceSection {
    * What is wrong with a {@code whsec_<base64>} secret, or null; checked here so that {@code
    * switchboard validate} and a reload name the entry, rather than the gateway failing at start.
    */
-  private static String standardWebhooksSecretProblem(String secret) {
+  static String standardWebhooksSecretProblem(String secret) {
     if (!secret.startsWith("whsec_")) {
       return "a standard-webhooks secret must look like whsec_<base64>";
     }
