@@ -5,17 +5,21 @@
 #   bench/soak.sh --minutes 4             a short soak (retention 1m, purge every 15s: the plateau shows)
 #   bench/soak.sh --rate 2000             a given rate (requests/s) instead of half the measured max
 #   bench/soak.sh --no-build              use target/switchboard.jar as it is
+#   bench/soak.sh --no-failures           without the second route (the one whose deliveries fail)
 #
 # Starts the fake destination (Receiver.java) and the gateway on a fresh SQLite file with a short
 # retention (so that the purge runs many times within the soak) and a bounded heap (-Xmx512m, as
-# an operator would run it), measures the gateway's end-to-end max rate with a short burst (unless
-# --rate is given), then drives half of it with RateClient (constant rate, open loop) for the
-# duration. Every SOAK_SAMPLE_S seconds a sampler records RSS, heap after GC, GC pauses, threads,
-# open file descriptors, the database's size and row counts, ack latency percentiles over the
-# interval, the backlog, delivery lag and the receiver's count (bench/out/soak/samples.csv). At
-# the end it waits for the queue to drain, checks that every acknowledged event reached the
-# receiver, and writes bench/out/soak/report.md with a PASS/FAIL verdict per series (last third
-# of the soak against the middle third); exits 1 on any FAIL. See bench/README.md, "Soak".
+# an operator would run it). Two routes: every event to the receiver, and one event in ten (those
+# whose timestamp's seconds end in 7) to a destination on a closed port, retried twice, then
+# dead-lettered: so retries, attempts and dead letters (and their purge) are part of the soak.
+# Measures the end-to-end max rate with a short burst (unless --rate is given), then drives half
+# of it with RateClient (constant rate, open loop) for the duration. Every SOAK_SAMPLE_S seconds a
+# sampler records RSS, heap after GC, GC pauses, threads, open file descriptors, the database's
+# size and row counts, ack latency percentiles over the interval, the backlog, delivery lag and
+# the receiver's count (bench/out/soak/samples.csv). At the end it waits for the queue to drain,
+# checks that every acknowledged event reached the receiver, and writes bench/out/soak/report.md
+# with a PASS/FAIL verdict per series (last third of the soak against the middle third); exits 1
+# on any FAIL. See bench/README.md, "Soak".
 #
 # Settings (environment): SOAK_RETENTION [2m; 1m under 15 minutes], SOAK_RETENTION_INTERVAL [30s;
 # 15s under 15 minutes], SOAK_HEAP [512m], SOAK_JAVA_OPTS [-XX:+UseParallelGC -Xmx$SOAK_HEAP],
@@ -32,6 +36,7 @@ OUT="$BENCH/out/soak"
 MINUTES=30
 RATE=""
 BUILD=1
+FAILURES=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) [ $# -ge 2 ] || { echo "soak: --minutes needs a number" >&2; exit 2; }; MINUTES=$2; shift ;;
@@ -39,7 +44,8 @@ while [ $# -gt 0 ]; do
     --rate) [ $# -ge 2 ] || { echo "soak: --rate needs a number" >&2; exit 2; }; RATE=$2; shift ;;
     --rate=*) RATE=${1#--rate=} ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-failures) FAILURES=0 ;;
+    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -139,9 +145,31 @@ soak_records() { echo $(( PROBE_RECORDS + $1 * (DURATION_S + 10) + 1000 )); }
 # the client keeps ~52 bytes per request and the receiver ~20 per receipt: size their heaps
 heap_for() { python3 -c "import sys; print(max(256, int($1 * $2 / 1048576) + 192))"; }
 
+EXTRA_ROUTES=""
+EXTRA_DESTINATIONS=""
+if [ "$FAILURES" = 1 ]; then
+  EXTRA_ROUTES=$(cat <<'FAILING'
+  # one event in ten (the timestamp's seconds end in 7) also goes where every attempt fails
+  to-dead-end: { from: genesys-dispositions, to: dead-end, when: '$substring(timestamp, 18, 1) = "7"' }
+FAILING
+)
+  EXTRA_DESTINATIONS=$(cat <<FAILING
+  dead-end:
+    # a closed port: connection refused, retried twice, then a dead letter (kept $RETENTION);
+    # the breaker is kept shut so that every delivery goes through its attempts
+    type: http
+    method: POST
+    url: "http://127.0.0.1:9/never"
+    timeout: 2s
+    concurrency: 8
+    retry: { initial: 200ms, max_delay: 1s, max_attempts: 3 }
+    circuit_breaker: { failures: 1000000, open_for: 1s }
+FAILING
+)
+fi
 CONFIG="$OUT/soak.yaml"
 cat >"$CONFIG" <<YAML
-# written by bench/soak.sh: a fresh SQLite store with a short retention, one route to the receiver
+# written by bench/soak.sh: a fresh SQLite store with a short retention, every event to the receiver
 server:
   host: 127.0.0.1
   port: $PORT
@@ -158,6 +186,7 @@ sources:
     redact: { remove: [recordingUrls, mediaUrls], mask: [contact.phoneNumber] }
 routes:
   to-receiver: { from: $SOURCE, to: $DEST }
+$EXTRA_ROUTES
 destinations:
   $DEST:
     type: http
@@ -166,16 +195,33 @@ destinations:
     timeout: 10s
     concurrency: $CONCURRENCY
     retry: { initial: 1s, max_delay: 30s }
+$EXTRA_DESTINATIONS
 YAML
 
-# the receiver must hold every key the soak can send: size it for an upper bound of the rate
-if [ -n "$RATE" ]; then MAX_RECORDS=$(soak_records "$RATE"); else MAX_RECORDS=$(soak_records 20000); fi
-RECV_CAPACITY=$(( MAX_RECORDS + MAX_RECORDS / 10 + 10000 ))
-RECV_HEAP=$(heap_for "$RECV_CAPACITY" 24)
-log "receiver on 127.0.0.1:$RECEIVER_PORT (-Xmx${RECV_HEAP}m), gateway on 127.0.0.1:$PORT ($GATEWAY_JAVA_OPTS), store bench/out/soak/soak.db, retention delivered/dead $RETENTION every $RETENTION_INTERVAL"
-"$JAVA" -XX:+UseSerialGC "-Xmx${RECV_HEAP}m" -cp "$OUT/classes" Receiver "$RECEIVER_PORT" "$MAX_RECORDS" "$RECV_CAPACITY" \
-  >"$OUT/receiver.log" 2>&1 &
-RECEIVER_PID=$!
+# start_receiver KEYS: the fake destination, sized for KEYS distinct keys (its records are
+# allocated at start: ~24 bytes a receipt, so it is started again, smaller, after the probe)
+start_receiver() {
+  local keys=$1 capacity heap
+  capacity=$(( keys + keys / 10 + 10000 ))
+  heap=$(heap_for "$capacity" 24)
+  "$JAVA" -XX:+UseSerialGC "-Xmx${heap}m" -cp "$OUT/classes" Receiver "$RECEIVER_PORT" "$keys" "$capacity" \
+    >>"$OUT/receiver.log" 2>&1 &
+  RECEIVER_PID=$!
+  for _ in $(seq 300); do
+    kill -0 "$RECEIVER_PID" 2>/dev/null || { cat "$OUT/receiver.log" >&2; die "the receiver exited"; }
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$RECEIVER_PORT/stats" 2>/dev/null && break
+    sleep 0.2
+  done
+  ss -Hltnp "sport = :$RECEIVER_PORT" | grep -q "pid=$RECEIVER_PID," || die "our receiver is not the one on port $RECEIVER_PORT"
+  log "receiver on 127.0.0.1:$RECEIVER_PORT (-Xmx${heap}m, $keys keys)"
+}
+stop_receiver() {
+  kill -TERM "$RECEIVER_PID" 2>/dev/null || true
+  wait "$RECEIVER_PID" 2>/dev/null || true
+  RECEIVER_PID=""
+}
+if [ -n "$RATE" ]; then start_receiver "$(soak_records "$RATE")"; else start_receiver "$PROBE_RECORDS"; fi
+log "gateway on 127.0.0.1:$PORT ($GATEWAY_JAVA_OPTS), store bench/out/soak/soak.db, retention delivered/dead $RETENTION every $RETENTION_INTERVAL$([ "$FAILURES" = 1 ] && echo ", a tenth of the events also to a failing destination")"
 # shellcheck disable=SC2086
 "$JAVA" $GATEWAY_JAVA_OPTS "-Xlog:gc:file=$OUT/gc.log:timemillis" -jar "$OUT/switchboard.jar" serve --config "$CONFIG" \
   >"$OUT/gateway.log" 2>&1 &
@@ -183,18 +229,15 @@ GATEWAY_PID=$!
 ready=0
 for _ in $(seq 600); do
   kill -0 "$GATEWAY_PID" 2>/dev/null || { tail -n 30 "$OUT/gateway.log" >&2; die "the gateway exited (bench/out/soak/gateway.log)"; }
-  kill -0 "$RECEIVER_PID" 2>/dev/null || { cat "$OUT/receiver.log" >&2; die "the receiver exited"; }
-  if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/readyz" 2>/dev/null \
-    && curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$RECEIVER_PORT/stats" 2>/dev/null; then ready=1; break; fi
+  if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/readyz" 2>/dev/null; then ready=1; break; fi
   sleep 0.2
 done
-[ "$ready" = 1 ] || die "the gateway or the receiver is not ready after 120 s"
+[ "$ready" = 1 ] || die "the gateway is not ready after 120 s"
 ss -Hltnp "sport = :$PORT" | grep -q "pid=$GATEWAY_PID," || die "our gateway is not the one on port $PORT"
-ss -Hltnp "sport = :$RECEIVER_PORT" | grep -q "pid=$RECEIVER_PID," || die "our receiver is not the one on port $RECEIVER_PORT"
 
 # settle NAME TIMEOUT_S: waits (bounded) until the receiver has every event the gateway accepted
 settle() {
-  python3 "$BENCH/benchlib.py" wait-delivered "$1" "$RECEIVER_PORT" "$PORT" "$2" "$STALL_S" >"$OUT/wait-$1.json" &
+  python3 "$BENCH/soak_report.py" wait "$OUT" "$1" "$PORT" "$2" "$STALL_S" &
   WAITER_PID=$!
   wait "$WAITER_PID" || true
   WAITER_PID=""
@@ -226,10 +269,11 @@ if [ -z "$RATE" ]; then
   RATE=$(python3 -c "print(max(1, int($MAX_E2E / 2)))")
   PROBE_NOTE="half of the measured end-to-end max ($MAX_E2E/s; ingest alone $MAX_INGEST/s)"
   rm -f "$OUT/probe.bin"
+  stop_receiver
+  start_receiver "$(soak_records "$RATE")"
   log "max rate end to end $MAX_E2E/s (ingest alone $MAX_INGEST/s): the soak runs at $RATE/s"
 fi
 TOTAL_RECORDS=$(soak_records "$RATE")
-[ "$TOTAL_RECORDS" -le "$MAX_RECORDS" ] || die "the rate $RATE/s needs more keys than the receiver holds ($MAX_RECORDS)"
 log "signing $TOTAL_RECORDS requests (about $(( TOTAL_RECORDS * 900 / 1048576 )) MiB, bench/out/soak/requests.bin, removed at the end)"
 RECORD_SIZE=$(sign "$OUT/requests.bin" "$TOTAL_RECORDS")
 START=$PROBE_RECORDS
@@ -248,6 +292,7 @@ gateway_java_opts=$GATEWAY_JAVA_OPTS
 sample_s=$SAMPLE_S
 connections=$CONNECTIONS
 concurrency=$CONCURRENCY
+failing_route=$FAILURES
 start_record=$START
 records=$TOTAL_RECORDS
 gateway_pid=$GATEWAY_PID
@@ -312,9 +357,7 @@ else
   echo "gateway_stopped=died" >>"$OUT/settings.txt"
 fi
 GATEWAY_PID=""
-kill -TERM "$RECEIVER_PID" 2>/dev/null || true
-wait "$RECEIVER_PID" 2>/dev/null || true
-RECEIVER_PID=""
+stop_receiver
 rm -f "$OUT/requests.bin"
 
 rc=0

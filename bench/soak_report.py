@@ -8,6 +8,10 @@
       (from OUT/gc.log), the SQLite file's size and row counts (read-only), the gateway's counters
       (accepted, delivered, backlog, purged rows), the ack-time percentiles over the interval and
       the receiver's counts
+  soak_report.py wait OUT NAME PORT TIMEOUT_S STALL_S
+      waits until every event the gateway accepted is delivered to the receiver (the gateway's
+      counters: delivered to `receiver` ≥ accepted, and the backlog gauge at 0), or TIMEOUT_S, or
+      STALL_S without a delivery or a dead letter; writes OUT/wait-NAME.json
   soak_report.py brief OUT       one line about the CSV row on stdin (progress while the soak runs)
   soak_report.py report OUT      OUT/report.md on stdout; exits 1 when a verdict is FAIL
 
@@ -36,7 +40,7 @@ COLUMNS = [
     "gc_count", "gc_pause_ms_total", "full_gc_count",
     "db_bytes", "wal_bytes", "shm_bytes",
     "events", "deliveries", "attempts", "idempotency_keys", "pending_deliveries", "db_query_ms",
-    "accepted", "not_accepted", "delivered", "backlog", "purged_events",
+    "accepted", "not_accepted", "delivered", "dead", "retries", "backlog", "purged_events", "purged_attempts",
     "recv_received", "recv_unique", "recv_duplicates", "lag",
     "ack_count", "ack_rps", "ack_p50_ms", "ack_p99_ms", "ack_max_ms",
 ]
@@ -146,6 +150,7 @@ def cmd_sample(out: Path, pid: int, port: str, rport: str, every: float, max_s: 
         csv.writer(f).writerow(COLUMNS)
     start = time.monotonic()
     prev = None  # (mono, ticks, machine, buckets)
+    base = None  # (accepted, received) at the first sample
     next_at = start
     while not stop["now"] and time.monotonic() - start < max_s:
         now = time.monotonic()
@@ -167,6 +172,13 @@ def cmd_sample(out: Path, pid: int, port: str, rport: str, every: float, max_s: 
                    heap_after_gc_kb=gc.after_kb, heap_committed_kb=gc.committed_kb,
                    heap_after_gc_min_kb=min((g[2] for g in new_gcs), default=None))
         row.update(db_figures(out / "soak.db"))
+        # the receiver first, then the gateway: an event counted by the receiver is already
+        # counted as accepted by the time the gateway is read, so the lag is never negative
+        try:
+            st = json.loads(benchlib.http_get(f"http://127.0.0.1:{rport}/stats", 10))
+            row.update(recv_received=st["received"], recv_unique=st["unique"], recv_duplicates=st["duplicates"])
+        except (OSError, ValueError, KeyError) as e:
+            print(f"[soak] receiver: {e}", file=sys.stderr)
         buckets = None
         if row["alive"]:
             try:
@@ -174,20 +186,22 @@ def cmd_sample(out: Path, pid: int, port: str, rport: str, every: float, max_s: 
                 outcomes = benchlib.prom_outcomes(m)
                 row["accepted"] = int(outcomes.get("accepted", 0))
                 row["not_accepted"] = int(sum(v for k, v in outcomes.items() if k != "accepted"))
-                row["delivered"] = int(benchlib.prom_sum(m, "switchboard_deliveries_total", outcome="delivered"))
+                row["delivered"] = int(benchlib.prom_sum(m, "switchboard_deliveries_total", destination="receiver", outcome="delivered"))
+                row["dead"] = int(benchlib.prom_sum(m, "switchboard_deliveries_total", outcome="dead"))
+                row["retries"] = int(benchlib.prom_sum(m, "switchboard_deliveries_total", outcome="retry"))
                 row["backlog"] = int(benchlib.prom_sum(m, "switchboard_backlog"))
                 row["purged_events"] = int(benchlib.prom_sum(m, "switchboard_retention_purged_rows_total", table="events"))
+                row["purged_attempts"] = int(benchlib.prom_sum(m, "switchboard_retention_purged_rows_total", table="attempts"))
                 row["ack_max_ms"] = round(benchlib.prom_sum(m, "switchboard_ingest_ack_seconds_max") * 1000, 3)
                 buckets = ack_buckets(m)
             except (OSError, ValueError) as e:
                 print(f"[soak] metrics: {e}", file=sys.stderr)
-        try:
-            st = json.loads(benchlib.http_get(f"http://127.0.0.1:{rport}/stats", 10))
-            row.update(recv_received=st["received"], recv_unique=st["unique"], recv_duplicates=st["duplicates"])
-        except (OSError, ValueError, KeyError) as e:
-            print(f"[soak] receiver: {e}", file=sys.stderr)
         if "accepted" in row and "recv_unique" in row:
-            row["lag"] = row["accepted"] - row["recv_unique"]
+            if base is None:
+                base = (row["accepted"], row["recv_unique"])
+            # events accepted but not yet at the receiver, since the sampler started (the probe's
+            # events went to an earlier receiver)
+            row["lag"] = (row["accepted"] - base[0]) - (row["recv_unique"] - base[1])
         if prev is not None:
             secs = max(now - prev[0], 1e-6)
             if ticks is not None and prev[1] is not None:
@@ -212,6 +226,46 @@ def cmd_sample(out: Path, pid: int, port: str, rport: str, every: float, max_s: 
         next_at += every
         while not stop["now"] and time.monotonic() < next_at:
             time.sleep(min(0.2, max(0.0, next_at - time.monotonic())))
+
+
+def gateway_totals(port: str) -> tuple:
+    m = benchlib.parse_prom_text(benchlib.http_get(f"http://127.0.0.1:{port}/metrics", 30))
+    accepted = benchlib.prom_outcomes(m).get("accepted", 0)
+    delivered = benchlib.prom_sum(m, "switchboard_deliveries_total", destination="receiver", outcome="delivered")
+    finished = benchlib.prom_sum(m, "switchboard_deliveries_total", outcome="delivered") + benchlib.prom_sum(
+        m, "switchboard_deliveries_total", outcome="dead")
+    return accepted, delivered, finished, benchlib.prom_sum(m, "switchboard_backlog")
+
+
+def cmd_wait(out: Path, name: str, port: str, timeout: float, stall: float) -> None:
+    """Every accepted event has one delivery to the receiver: done when the gateway counts as many
+    delivered there as it accepted and its backlog gauge (every destination) is 0."""
+    start = time.monotonic()
+    reason, last, last_change, figures = None, None, start, (0, 0, 0, 0)
+    while True:
+        now = time.monotonic()
+        try:
+            figures = gateway_totals(port)
+        except (OSError, ValueError) as e:
+            reason = f"gateway unreachable: {e}"
+            break
+        accepted, delivered, finished, backlog = figures
+        if finished != last:
+            last, last_change = finished, now
+        if delivered >= accepted and backlog <= 0:
+            reason = "delivered"
+            break
+        if now - start >= timeout:
+            reason = "timeout"
+            break
+        if now - last_change >= stall:
+            reason = "stalled"
+            break
+        time.sleep(0.5)
+    res = {"name": name, "done": reason == "delivered", "reason": reason,
+           "waited_s": round(time.monotonic() - start, 2), "accepted": figures[0],
+           "delivered_to_receiver": figures[1], "gateway_backlog_after": figures[3]}
+    (out / f"wait-{name}.json").write_text(json.dumps(res) + "\n")
 
 
 def cmd_brief(line: str) -> str:
@@ -323,8 +377,10 @@ def cmd_report(out: Path) -> int:
 
     w("# Switchboard soak\n")
     w(f"- {s.get('minutes', '?')} min at a constant **{rate:,.0f} requests/s** ({s.get('rate_note', '')}), "
-      f"{s.get('connections', '?')} connections (RateClient, open loop); one route to the fake destination "
-      f"(Receiver.java, answers 200 at once), destination concurrency {s.get('concurrency', '?')}.")
+      f"{s.get('connections', '?')} connections (RateClient, open loop); every event routed to the fake destination "
+      f"(Receiver.java, answers 200 at once; destination concurrency {s.get('concurrency', '?')})"
+      + ("; one event in ten also routed to a destination on a closed port (3 attempts, then a dead letter)."
+         if s.get("failing_route") == "1" else "."))
     w(f"- Store: a fresh SQLite file, retention `delivered: {s.get('retention')}`, `dead: {s.get('retention')}`, "
       f"`interval: {s.get('retention_interval')}`; idempotency `ttl: {s.get('retention')}`.")
     w(f"- Gateway JVM: `{s.get('gateway_java_opts', '')}` ({s.get('java', '')}); jar {s.get('jar', '')}; "
@@ -528,9 +584,13 @@ def cmd_report(out: Path) -> int:
     if oom:
         fails.append("OutOfMemoryError in the gateway's log")
     if rows:
-        e = [r for r in rows if r.get("gc_count") is not None][-1]
+        e = ([r for r in rows if r.get("alive")] or rows)[-1]
         w(f"| GC over the whole run: collections / full / pause total | {e.get('gc_count', 0):,} / "
           f"{e.get('full_gc_count', 0):,} / {e.get('gc_pause_ms_total', 0):,.0f} ms | (information) |")
+        w(f"| failing route: retries / dead letters (whole run, gateway counters) | {e.get('retries') or 0:,} / "
+          f"{e.get('dead') or 0:,} | (information) |")
+        w(f"| rows purged by retention: events / attempts (whole run) | {e.get('purged_events') or 0:,} / "
+          f"{e.get('purged_attempts') or 0:,} | (information) |")
         w(f"| RSS peak (VmHWM) | {max((r.get('hwm_kb') or 0) for r in rows) / 1024:,.0f} MiB | (information) |")
         w(f"| slowest row count of the sampler (read-only SQLite) | "
           f"{max((r.get('db_query_ms') or 0) for r in rows):,.0f} ms | (information) |")
@@ -552,6 +612,8 @@ def main() -> None:
     cmd, out = sys.argv[1], Path(sys.argv[2])
     if cmd == "sample":
         cmd_sample(out, int(sys.argv[3]), sys.argv[4], sys.argv[5], float(sys.argv[6]), float(sys.argv[7]))
+    elif cmd == "wait":
+        cmd_wait(out, sys.argv[3], sys.argv[4], float(sys.argv[5]), float(sys.argv[6]))
     elif cmd == "brief":
         line = sys.stdin.read().strip()
         print(cmd_brief(line) if line and not line.startswith("t_s") else "no sample yet")
