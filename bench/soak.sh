@@ -303,8 +303,9 @@ EOF
 
 # ---- the soak -------------------------------------------------------------------------------
 echo load >"$OUT/phase"
-python3 "$BENCH/soak_report.py" sample "$OUT" "$GATEWAY_PID" "$PORT" "$RECEIVER_PORT" "$SAMPLE_S" \
-  $(( DURATION_S + DRAIN_TIMEOUT_S + 600 )) 2>"$OUT/sampler.log" &
+# the sampler asks the gateway for a full GC (jcmd GC.run) at 1/3, 2/3 and the end of the load
+JCMD="$JAVA_HOME/bin/jcmd" python3 "$BENCH/soak_report.py" sample "$OUT" "$GATEWAY_PID" "$PORT" "$RECEIVER_PORT" \
+  "$SAMPLE_S" $(( DURATION_S + DRAIN_TIMEOUT_S + 600 )) "$DURATION_S" 2>"$OUT/sampler.log" &
 SAMPLER_PID=$!
 log "soak: a constant $RATE requests/s for $MINUTES min ($CONNECTIONS connections, client -Xmx${CLIENT_HEAP}m); samples every ${SAMPLE_S}s in bench/out/soak/samples.csv"
 T_LOAD0=$(date +%s)
