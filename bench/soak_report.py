@@ -54,6 +54,24 @@ UNIT_KB = {"K": 1, "M": 1024, "G": 1024 * 1024}
 
 
 # ---- sampling ---------------------------------------------------------------------------------
+def is_forced(line: str) -> bool:
+    """A full GC asked for by jcmd GC.run ("Diagnostic Command" on recent JDKs) or System.gc()."""
+    return "Pause Full" in line and ("Diagnostic Command" in line or "System.gc()" in line)
+
+
+def forced_gcs(path: Path) -> list:
+    """[(epoch s, heap after KiB)] of the forced full GCs in a GC log."""
+    out = []
+    try:
+        for line in path.read_text(errors="replace").splitlines():
+            m = GC_RE.match(line)
+            if m and is_forced(line):
+                out.append((int(m.group(1)) / 1000.0, float(m.group(6)) * UNIT_KB[m.group(7)]))
+    except OSError:
+        pass
+    return out
+
+
 class GcLog:
     """Reads the -Xlog:gc file incrementally: pauses, heap after each collection, committed heap."""
 
@@ -87,7 +105,7 @@ class GcLog:
             self.full += m.group(3) == "Pause Full"
             self.pause_ms += ms
             self.after_kb, self.committed_kb = after, committed
-            kind = "forced" if "System.gc()" in line else m.group(3)
+            kind = "forced" if is_forced(line) else m.group(3)
             new.append((int(m.group(1)) / 1000.0, kind, after, committed, ms))
         return new
 
@@ -430,6 +448,7 @@ def cmd_report(out: Path) -> int:
         key = ("load", int(r["t"] // period)) if r["phase"] == "load" else ("drain", 0)
         groups.setdefault(key, []).append(r)
     prev_last = None
+    forced = forced_gcs(out / "gc.log")
     for key in sorted(groups, key=lambda k: (k[0] != "load", k[1])):
         g = groups[key]
         e = g[-1]
@@ -440,7 +459,8 @@ def cmd_report(out: Path) -> int:
         acks = d.get("+Inf", 0) / secs if secs > 0 else None
         gcms = e.get("gc_pause_ms_total", 0) - (prev_last.get("gc_pause_ms_total", 0) if prev_last else 0)
         mins = [x.get("heap_after_gc_min_kb") for x in g if x.get("heap_after_gc_min_kb") is not None]
-        live = [x.get("live_heap_kb") for x in g if x.get("live_heap_kb") is not None]
+        lo = prev_last["wall"] if prev_last else 0
+        live = [kb for t, kb in forced if lo < t <= e["wall"]]
 
         def f(v, div=1.0, fmt="{:,.0f}"):
             return "" if v is None else fmt.format(v / div)
@@ -499,7 +519,7 @@ def cmd_report(out: Path) -> int:
     judge("gateway RSS (mean)", "MiB", 1024, v("rss_kb"), mean, "last ≤ middle × 1.10 + 16 MiB",
           lambda m, l: l <= m * 1.10 + 16 * 1024)
     # the live set: the heap after the full GCs asked for at 1/3, 2/3 and the end of the load
-    lives = [(r["t"], r["live_heap_kb"]) for r in load if r.get("live_heap_kb") is not None]
+    lives = [(t - t_load0, kb) for t, kb in forced_gcs(out / "gc.log") if t_load0 and t >= t_load0]
     if len(lives) >= 2:
         (t2, l2), (t3, l3) = lives[-2], lives[-1]
         ok = l3 <= l2 * 1.10 + 8 * 1024
