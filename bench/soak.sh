@@ -132,7 +132,7 @@ cp -p "$ROOT/target/switchboard.jar" "$OUT/switchboard.jar"
 JAR_ID="$(date -u -r "$OUT/switchboard.jar" '+%Y-%m-%d %H:%M:%S UTC'), sha256 $(sha256sum "$OUT/switchboard.jar" | cut -c1-12)"
 "$JAVA_HOME/bin/javac" -d "$OUT/classes" "$BENCH/RateClient.java" "$BENCH/Receiver.java"
 
-# secrets through the environment and mode-600 files, never on a command line or in the outputs
+# the signing secret goes to the gateway through the environment, never on a command line or in the outputs
 BENCH_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
 export BENCH_SECRET
 
