@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
     --rate=*) RATE=${1#--rate=} ;;
     --no-build) BUILD=0 ;;
     --no-failures) FAILURES=0 ;;
-    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
