@@ -4,6 +4,7 @@ import dev.switchboard.app.Gateway;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.ConfigProblem;
+import dev.switchboard.config.LiteralSecrets;
 import dev.switchboard.config.SwitchboardConfig;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -41,6 +42,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       return 2;
     }
+    LiteralSecrets.find(config).forEach(w -> LOG.warn("configuration: {}", w));
     Gateway gateway;
     try {
       gateway = Gateway.start(loaded, Clock.systemUTC());
