@@ -194,8 +194,7 @@ class LogHygieneIT {
     String logged = Files.readString(log);
 
     // the scan means something: the log is the JSON log, at DEBUG, about this run
-    assertThat(logged)
-        .contains("\"level\":\"DEBUG\"", "refused request", "switchboard shutting down");
+    assertThat(logged).contains("\"level\":\"DEBUG\"", "refused request", "switchboard stopped");
     assertThat(logged).contains("unreachable", "refusing", "zapier");
     assertThat(errorBodies).hasSizeGreaterThanOrEqualTo(15);
     assertThat(signatures).hasSizeGreaterThanOrEqualTo(10);
