@@ -172,6 +172,7 @@ class LogHygieneIT {
               assertThat(deadLetters("refusing")).contains("\"matched\":3");
               assertThat(deadLetters("broken")).contains("\"matched\":3");
               assertThat(deadLetters("unreachable")).contains("\"matched\":3");
+              assertThat(deadLetters("power-automate")).contains("\"matched\":3");
             });
 
     // a reload of a broken file is refused with problems that name keys, never values
@@ -195,7 +196,7 @@ class LogHygieneIT {
 
     // the scan means something: the log is the JSON log, at DEBUG, about this run
     assertThat(logged).contains("\"level\":\"DEBUG\"", "refused request", "switchboard stopped");
-    assertThat(logged).contains("unreachable", "refusing", "zapier");
+    assertThat(logged).contains("unreachable", "refusing", "zapier", "partition key expression");
     assertThat(errorBodies).hasSizeGreaterThanOrEqualTo(15);
     assertThat(signatures).hasSizeGreaterThanOrEqualTo(10);
 
@@ -258,6 +259,8 @@ class LogHygieneIT {
           apikey:
             verify: { scheme: api-key, header: X-Api-Key, secrets: ["${API_KEY}"] }
             idempotency: { key: interactionId }
+            # fails on every event; the error quotes the payload value it could not convert
+            partition_key: $string($number(note))
           bearer:
             verify: { scheme: bearer, secrets: ["${BEARER_TOKEN}"] }
             idempotency: { key: interactionId }
@@ -268,6 +271,10 @@ class LogHygieneIT {
           calls-to-zapier: { from: calls, to: zapier }
           basic-to-zapier: { from: basic, to: zapier }
           apikey-to-refusing: { from: apikey, to: refusing }
+          apikey-bad-transform:
+            from: apikey
+            to: power-automate
+            transform: '{"n": $number(note), "e": $error(email)}'
           bearer-to-broken: { from: bearer, to: broken }
           bearer-to-unreachable: { from: bearer, to: unreachable }
           standard-to-slack:
