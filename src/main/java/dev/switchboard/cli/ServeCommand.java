@@ -4,6 +4,7 @@ import dev.switchboard.app.Gateway;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.ConfigProblem;
+import dev.switchboard.config.LiteralSecrets;
 import dev.switchboard.config.SwitchboardConfig;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -41,6 +42,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       return 2;
     }
+    LiteralSecrets.find(config).forEach(w -> LOG.warn("configuration: {}", w));
     Gateway gateway;
     try {
       gateway = Gateway.start(loaded, Clock.systemUTC());
@@ -51,8 +53,8 @@ final class ServeCommand implements Callable<Integer> {
     // SIGTERM and SIGINT stop gracefully and exit 0; the hook covers any other way out (close is
     // idempotent). SIGHUP reloads the configuration file.
     Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "shutdown"));
-    handle("TERM", () -> stop(gateway));
-    handle("INT", () -> stop(gateway));
+    handle("TERM", () -> stopOnOwnThread(gateway));
+    handle("INT", () -> stopOnOwnThread(gateway));
     handle("HUP", () -> reload(gateway));
     System.err.printf(
         "switchboard serving on %s://%s:%d/hooks/{source} (store: %s)%n",
@@ -71,6 +73,17 @@ final class ServeCommand implements Callable<Integer> {
       // not every platform has every signal (Windows has no HUP): that trigger is simply absent
       LOG.debug("no SIG{} handling on this platform: {}", signal, e.getMessage());
     }
+  }
+
+  /**
+   * Signal handlers run on daemon threads: once the listener's threads have stopped, nothing would
+   * keep the JVM alive, and it would exit halfway through {@link Gateway#close} (before the store
+   * has written what it was handed and closed). A non-daemon thread does the stop instead.
+   */
+  private static void stopOnOwnThread(Gateway gateway) {
+    Thread stopping = new Thread(() -> stop(gateway), "stop");
+    stopping.setDaemon(false);
+    stopping.start();
   }
 
   private static void stop(Gateway gateway) {

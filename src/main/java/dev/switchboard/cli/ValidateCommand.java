@@ -3,6 +3,7 @@ package dev.switchboard.cli;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.ConfigProblem;
+import dev.switchboard.config.LiteralSecrets;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.tls.PemFileException;
 import dev.switchboard.tls.ServerCertificate;
@@ -27,6 +28,7 @@ final class ValidateCommand implements Callable<Integer> {
           "%s: OK (%d source(s), %d route(s), %d destination(s))%n",
           file, config.sources().size(), config.routes().size(), config.destinations().size());
       warnAboutCertificate(config);
+      LiteralSecrets.find(file).forEach(w -> System.err.println("warning: " + w));
       return 0;
     } catch (ConfigException e) {
       for (ConfigProblem problem : e.problems()) {

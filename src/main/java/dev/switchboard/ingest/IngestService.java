@@ -404,7 +404,12 @@ public final class IngestService {
       String value = expression.evaluateToString(body, bindings);
       return value == null || value.isEmpty() ? null : value;
     } catch (ExpressionException e) {
-      LOG.debug("{} expression failed: {}", what, e.getMessage());
+      // the message may quote a payload value ("For input string: …"): log where, not what
+      LOG.debug(
+          "{} expression failed ({} at position {})",
+          what,
+          e.getCause() == null ? "ExpressionException" : e.getCause().getClass().getSimpleName(),
+          e.position());
       return null;
     }
   }
