@@ -147,6 +147,7 @@ class IngestFuzzTest {
 
   private static synchronized Pipeline pipeline() {
     if (pipeline == null) {
+      FuzzLogging.quietWhileFuzzing();
       pipeline = new Pipeline();
     }
     return pipeline;
@@ -212,7 +213,9 @@ class IngestFuzzTest {
         }
       }
       for (String value : longStrings(body)) {
-        assertThat(message).as("no payload value echoed").doesNotContain(value);
+        if (!source.contains(value)) { // an unknown source's name is quoted, as the path gave it
+          assertThat(message).as("no payload value echoed").doesNotContain(value);
+        }
       }
       if (response.status() == 503 || response.status() == 429) {
         assertThat(response.headers()).containsKey("Retry-After");
