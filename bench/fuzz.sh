@@ -30,7 +30,7 @@ REPORT="$OUT/report.md"
 {
   echo "# Fuzzing report"
   echo
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), ${SECONDS_PER_TARGET} s per target, $(java -version 2>&1 | head -1)"
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), ${SECONDS_PER_TARGET} s per target, $(./mvnw -v 2>/dev/null | grep "Java version" | cut -d, -f1), $(nproc) cores"
   echo
   echo "| target | ran (s) | executions | exec/s | corpus | findings | result |"
   echo "|---|---|---|---|---|---|---|"

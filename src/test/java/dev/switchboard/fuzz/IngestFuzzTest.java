@@ -180,7 +180,7 @@ class IngestFuzzTest {
   private static IngestResponse check(
       String source, String method, Map<String, String> headers, byte[] body) throws Exception {
     Pipeline p = pipeline();
-    int storedBefore = p.store.ingested.size();
+    long storedBefore = p.store.count.get();
     long declared = headers.containsKey("content-length") ? body.length : -1;
     IngestResponse response =
         p.service.handle(
@@ -192,14 +192,14 @@ class IngestFuzzTest {
                 headers.get("content-type"),
                 Map.copyOf(headers),
                 new ByteArrayInputStream(body)));
-    int stored = p.store.ingested.size() - storedBefore;
+    long stored = p.store.count.get() - storedBefore;
     Map<String, Object> answer = response.body();
     assertThat(response.status()).as("never the catch-all 500").isNotEqualTo(500);
     // the HTTP layer writes this map as the JSON body
     JsonNode written = JSON.readTree(JSON.writeValueAsBytes(answer));
     assertThat(written.isObject()).isTrue();
     if (response.status() >= 400) {
-      assertThat(stored).as("a refused request stores nothing").isZero();
+      assertThat(stored).as("a refused request stores nothing").isEqualTo(0L);
       String code = written.path("error").asText();
       assertThat(CODES).as("error code from the catalogue").contains(code);
       assertThat(Rejection.valueOf(code.toUpperCase(java.util.Locale.ROOT)).status())
@@ -208,7 +208,7 @@ class IngestFuzzTest {
       assertThat(message).as("every error has a message").isNotBlank();
       assertThat(message).doesNotContain(SECRET);
       for (String value : headers.values()) {
-        if (value.length() >= 16) {
+        if (value.length() >= 16 && !source.contains(value)) {
           assertThat(message).as("no header value echoed").doesNotContain(value);
         }
       }
@@ -222,8 +222,8 @@ class IngestFuzzTest {
       }
     } else {
       assertThat(response.status()).isIn(200, 202);
-      assertThat(stored).as("an accepted request is stored exactly once").isEqualTo(1);
-      NewEvent event = p.store.ingested.get(p.store.ingested.size() - 1);
+      assertThat(stored).as("an accepted request is stored exactly once").isEqualTo(1L);
+      NewEvent event = p.store.last;
       String status = written.path("status").asText();
       assertThat(status).isIn("accepted", "quarantined");
       assertThat(written.path("eventId").asText()).isNotBlank();
@@ -266,14 +266,14 @@ class IngestFuzzTest {
 
   /** Stores nothing: every event is new, and each call is counted. */
   static final class RecordingStore implements EventStore {
-    final List<NewEvent> ingested = new ArrayList<>();
+    final java.util.concurrent.atomic.AtomicLong count =
+        new java.util.concurrent.atomic.AtomicLong();
+    volatile NewEvent last;
 
     @Override
-    public synchronized CompletableFuture<IngestOutcome> ingest(NewEvent event) {
-      ingested.add(event);
-      if (ingested.size() > 10_000) {
-        ingested.subList(0, 5_000).clear();
-      }
+    public CompletableFuture<IngestOutcome> ingest(NewEvent event) {
+      last = event;
+      count.incrementAndGet();
       return CompletableFuture.completedFuture(
           new IngestOutcome.Accepted(EventId.generate(event.receivedAt())));
     }
@@ -295,7 +295,7 @@ class IngestFuzzTest {
 
     @Override
     public long countEvents() {
-      return ingested.size();
+      return count.get();
     }
 
     @Override
