@@ -2,6 +2,7 @@ package dev.switchboard.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -49,6 +50,9 @@ class AdminQueryFuzzTest {
   private static synchronized GatewayFixture gateway() throws Exception {
     if (gateway == null) {
       FuzzLogging.quietWhileFuzzing();
+      // the SSRF detector would count the harness's own connections to the gateway as findings
+      BugDetectors.allowNetworkConnections(
+          (host, port) -> host.equals("127.0.0.1") || host.equals("localhost"));
       Path dir = Files.createTempDirectory("admin-fuzz");
       dir.toFile().deleteOnExit();
       gateway =
