@@ -207,15 +207,22 @@ class IngestFuzzTest {
       String message = written.path("message").asText(null);
       assertThat(message).as("every error has a message").isNotBlank();
       assertThat(message).doesNotContain(SECRET);
+      // unknown_source quotes the path's source name, which the fuzzer may fill with anything
+      String echoable =
+          code.equals(Rejection.UNKNOWN_SOURCE.code())
+              ? message.replace(
+                  "no source named \""
+                      + (source.length() > 80 ? source.substring(0, 80) + "…" : source)
+                      + "\"",
+                  "")
+              : message;
       for (String value : headers.values()) {
-        if (value.length() >= 16 && !source.contains(value)) {
-          assertThat(message).as("no header value echoed").doesNotContain(value);
+        if (value.length() >= 16) {
+          assertThat(echoable).as("no header value echoed").doesNotContain(value);
         }
       }
       for (String value : longStrings(body)) {
-        if (!source.contains(value)) { // an unknown source's name is quoted, as the path gave it
-          assertThat(message).as("no payload value echoed").doesNotContain(value);
-        }
+        assertThat(echoable).as("no payload value echoed").doesNotContain(value);
       }
       if (response.status() == 503 || response.status() == 429) {
         assertThat(response.headers()).containsKey("Retry-After");
