@@ -61,11 +61,15 @@ final class ApiRequest {
       throw Problem.INVALID_PARAMETER.with(
           name + ": expected an ISO-8601 instant such as 2026-10-27T14:30:00Z");
     }
-    // the store compares epoch milliseconds, which years like +1000000000 overflow
-    if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+    if (!storable(instant)) {
       throw Problem.INVALID_PARAMETER.with(name + ": expected an instant in the years 1 to 9999");
     }
     return instant;
+  }
+
+  /** Whether the store can compare it: epoch milliseconds overflow in years like +1000000000. */
+  static boolean storable(Instant instant) {
+    return !instant.isBefore(EARLIEST) && !instant.isAfter(LATEST);
   }
 
   /** An arrival-time range; either end may be open (null). */
