@@ -56,7 +56,7 @@ for target in "${TARGETS[@]}"; do
   set +e
   JAZZER_FUZZ=1 JAZZER_MAX_DURATION="${SECONDS_PER_TARGET}s" \
     timeout --kill-after=30 $((SECONDS_PER_TARGET + 600)) \
-    ./mvnw -o -B surefire:test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
+    ./mvnw -o -B surefire:test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false -Djazzer.hooks=true \
       -Dswitchboard.tarball.skip=true > "$log" 2>&1
   rc=$?
   set -e
