@@ -30,6 +30,9 @@ final class ApiRequest {
   private static final Pattern ID = Pattern.compile("[a-z]{3}_[0-9a-f]{32}");
   private static final Pattern ACTOR = Pattern.compile("[A-Za-z0-9@._:+-]{1,64}");
 
+  private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
   private final Context ctx;
 
   ApiRequest(Context ctx) {
@@ -51,12 +54,22 @@ final class ApiRequest {
     if (value == null) {
       return null;
     }
+    Instant instant;
     try {
-      return Instant.parse(value);
+      instant = Instant.parse(value);
     } catch (DateTimeParseException e) {
       throw Problem.INVALID_PARAMETER.with(
           name + ": expected an ISO-8601 instant such as 2026-10-27T14:30:00Z");
     }
+    if (!storable(instant)) {
+      throw Problem.INVALID_PARAMETER.with(name + ": expected an instant in the years 1 to 9999");
+    }
+    return instant;
+  }
+
+  /** Whether the store can compare it: epoch milliseconds overflow in years like +1000000000. */
+  static boolean storable(Instant instant) {
+    return !instant.isBefore(EARLIEST) && !instant.isAfter(LATEST);
   }
 
   /** An arrival-time range; either end may be open (null). */

@@ -203,11 +203,16 @@ final class DeliveryEndpoints {
 
   private static Instant instant(JsonNode body, String name) {
     String value = text(body, name);
+    Instant instant;
     try {
-      return value == null ? null : Instant.parse(value);
+      instant = value == null ? null : Instant.parse(value);
     } catch (DateTimeParseException e) {
       throw Problem.INVALID_BODY.with(
           name + ": expected an ISO-8601 instant such as 2026-10-27T14:30:00Z");
     }
+    if (instant != null && !ApiRequest.storable(instant)) {
+      throw Problem.INVALID_BODY.with(name + ": expected an instant in the years 1 to 9999");
+    }
+    return instant;
   }
 }

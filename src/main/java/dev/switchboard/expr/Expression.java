@@ -42,6 +42,9 @@ public final class Expression {
       throw new ExpressionException(describe(e), e.getLocation(), e);
     } catch (RuntimeException e) {
       throw new ExpressionException(String.valueOf(e.getMessage()), -1, e);
+    } catch (StackOverflowError e) {
+      // JSONata's parser recurses once per nesting level: some hundreds of "(" exhaust a stack
+      throw new ExpressionException("the expression is nested too deeply", -1, e);
     }
   }
 

@@ -16,6 +16,8 @@ final class SimpleForm {
   /** Returned when this form cannot decide; the caller evaluates with JSONata. */
   static final Object UNDECIDED = new Object();
 
+  private static final String JSONATA_WHITESPACE = " \t\n\r";
+
   private sealed interface Term {}
 
   private record Literal(String text) implements Term {}
@@ -153,8 +155,12 @@ final class SimpleForm {
     };
   }
 
+  /**
+   * Skips what JSONata's tokenizer skips, and nothing more: {@link Character#isWhitespace} also
+   * takes control characters such as U+001E, which JSONata reads as part of a name.
+   */
   private static int skipSpace(String text, int i) {
-    while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+    while (i < text.length() && JSONATA_WHITESPACE.indexOf(text.charAt(i)) >= 0) {
       i++;
     }
     return i;

@@ -352,6 +352,14 @@ class AdminApiIT {
             "invalid_parameter");
     assertThat(bad.path("detail").asText()).startsWith("from:").doesNotContain("yesterday");
     problem(
+        call(
+            "GET",
+            "/api/v1/dead-letters?to=%2B1000000000-12-31T23:59:59Z",
+            "Bearer " + TOKEN,
+            null),
+        400,
+        "invalid_parameter");
+    problem(
         call("GET", "/api/v1/events?from=" + to + "&to=" + from, "Bearer " + TOKEN, null),
         400,
         "invalid_parameter");
@@ -516,6 +524,11 @@ class AdminApiIT {
     problem(post("/api/v1/dead-letters/replay", "{}"), 400, "filter_required");
     problem(post("/api/v1/dead-letters/replay", "{\"destnation\":\"crm\"}"), 400, "invalid_body");
     problem(post("/api/v1/dead-letters/replay", "not json"), 400, "invalid_body");
+    // found by fuzzing the query parameters: such years overflowed epoch milliseconds (a 500)
+    problem(
+        post("/api/v1/dead-letters/replay", "{\"to\":\"+1000000000-12-31T23:59:59Z\"}"),
+        400,
+        "invalid_body");
 
     HttpResponse<String> dry =
         post("/api/v1/dead-letters/replay", "{\"destination\":\"crm\",\"dryRun\":true}");

@@ -22,7 +22,11 @@ class SimpleFormTest {
           "flag & ':' & missing.deep",
           "list.name",
           "obj",
-          "nothing");
+          "nothing",
+          // found by ExpressionFuzzTest: JSONata reads a control character as part of a name,
+          // where Character.isWhitespace had the simple form skip it
+          "\u001einteractionId & '|' & timestamp",
+          "interactionId\u001c & '|' & timestamp");
 
   static final List<String> INPUTS =
       List.of(
