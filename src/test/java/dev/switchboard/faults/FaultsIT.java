@@ -199,21 +199,21 @@ class FaultsIT {
 
   @Test
   void destinationFlaps() throws Exception {
-    Duration length = Duration.ofSeconds(prop("flap.seconds", 10));
+    Duration length = Duration.ofSeconds(prop("flap.seconds", 12));
     Path db = dir.resolve("sb.db");
     int port = ChildGateway.freePort();
-    // each fault is followed by 2.5 s of 200s: longer than the breaker's open_for (2 s), so the
+    // each fault is followed by 2.2 s of 200s: longer than the breaker's open_for (2 s), so the
     // probe succeeds and the next fault meets a closed breaker
     List<Phase> phases =
         List.of(
-            new Phase(Mode.OK, Duration.ofMillis(1000)),
-            new Phase(Mode.ERROR, Duration.ofMillis(1500)),
-            new Phase(Mode.OK, Duration.ofMillis(2500)),
-            new Phase(Mode.TIMEOUT, Duration.ofMillis(1500)),
-            new Phase(Mode.OK, Duration.ofMillis(2500)),
-            new Phase(Mode.THROTTLE, Duration.ofMillis(1500)),
-            new Phase(Mode.OK, Duration.ofMillis(2500)),
-            new Phase(Mode.RESET, Duration.ofMillis(1500)));
+            new Phase(Mode.OK, Duration.ofMillis(500)),
+            new Phase(Mode.ERROR, Duration.ofMillis(1000)),
+            new Phase(Mode.OK, Duration.ofMillis(2200)),
+            new Phase(Mode.TIMEOUT, Duration.ofMillis(1200)),
+            new Phase(Mode.OK, Duration.ofMillis(2200)),
+            new Phase(Mode.THROTTLE, Duration.ofMillis(1000)),
+            new Phase(Mode.OK, Duration.ofMillis(2200)),
+            new Phase(Mode.RESET, Duration.ofMillis(1200)));
     try (FlappingDestination fake = new FlappingDestination();
         HttpClient client = HttpClient.newHttpClient()) {
       fake.holdFor(TIMEOUT.plusMillis(1000)).retryAfterSeconds(3);

@@ -310,7 +310,7 @@ public final class InvariantChecker {
             changedKey == 0 && unknownKeys == 0 && noKey == 0,
             "%d events seen, %d under more than one key; %d unknown keys; %d requests without key;"
                     .formatted(keysByEvent.size(), changedKey, unknownKeys, noKey)
-                + " %d repeats".formatted(repeats)));
+                + " %d repeats %s".formatted(repeats, changedSamples)));
 
     // (e) pauses, from the destination's own log
     long tol = setup.tolerance().toMillis();
