@@ -292,7 +292,11 @@ public final class InvariantChecker {
       }
     }
     long changedKey = keysByEvent.values().stream().filter(s -> s.size() > 1).count();
-    keysByEvent.entrySet().stream().filter(e -> e.getValue().size() > 1).limit(3).forEach(e -> {});
+    List<String> changedSamples = new ArrayList<>();
+    keysByEvent.entrySet().stream()
+        .filter(e -> e.getValue().size() > 1)
+        .limit(3)
+        .forEach(e -> changedSamples.add(e.getKey() + " under " + e.getValue()));
     long okReceipts = receipts.stream().filter(r -> r.status() == 200).count();
     figures.put("requests at the destination", (long) receipts.size());
     figures.put("requests answered 200", okReceipts);
