@@ -55,12 +55,15 @@ if [ -n "$MINUTES" ] && awk -v m="$MINUTES" 'BEGIN { exit !(m < 1) }'; then KILL
 rm -rf "$OUT"; mkdir -p "$OUT"
 PG_DATA=""; PG_AS=(); PG_BIN=""
 cleanup() {
+  local rc=$?
+  set +e
   if [ -n "$PG_DATA" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
     "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   fi
   # tmpfs mounts the disk scenario may have left behind (it unmounts its own in a finally)
   grep -o " $ROOT/target/[^ ]*faults[^ ]*/disk " /proc/mounts 2>/dev/null | while read -r m; do umount -l "$m" || true; done
   grep " /tmp/junit[^ ]*/disk tmpfs" /proc/mounts 2>/dev/null | awk '{print $2}' | while read -r m; do umount -l "$m" || true; done
+  exit "$rc"
 }
 trap cleanup EXIT INT TERM
 
