@@ -41,8 +41,10 @@ final class LoadClient implements AutoCloseable {
   private final Map<String, Ack> acks = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> statuses = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
+  private final java.util.Set<Long> unacknowledged = ConcurrentHashMap.newKeySet();
   private final Thread pacer;
   private volatile boolean running = true;
+  private volatile int retried;
 
   LoadClient(
       String prefix,
@@ -81,7 +83,7 @@ final class LoadClient implements AutoCloseable {
       senders.submit(
           () -> {
             try {
-              send(number);
+              send(number, "");
             } finally {
               inFlight.release();
             }
@@ -89,7 +91,8 @@ final class LoadClient implements AutoCloseable {
     }
   }
 
-  private void send(long number) {
+  /** Sends event {@code number}; {@code label} prefixes the status counted ("" for the load). */
+  private void send(long number, String label) {
     String key = prefix + "-" + number;
     int port = ports.get((int) (number % ports.size())).getAsInt();
     byte[] body =
@@ -102,12 +105,16 @@ final class LoadClient implements AutoCloseable {
             .header("X-Genesys-Signature", Hmac.sha256Hex(secret, body))
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
-    sent.incrementAndGet();
+    if (label.isEmpty()) {
+      sent.incrementAndGet();
+    }
     String outcome;
+    boolean ok = false;
     try {
       HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
       outcome = Integer.toString(r.statusCode());
       if (r.statusCode() / 100 == 2) {
+        ok = true;
         acks.put(
             key, new Ack(key, JSON.readTree(r.body()).path("eventId").asText(), r.statusCode()));
       }
@@ -117,11 +124,36 @@ final class LoadClient implements AutoCloseable {
     } catch (Exception e) {
       outcome = "no answer (" + e.getClass().getSimpleName() + ")";
     }
-    statuses.computeIfAbsent(outcome, k -> new AtomicInteger()).incrementAndGet();
+    if (!ok && label.isEmpty()) {
+      unacknowledged.add(number);
+    }
+    statuses.computeIfAbsent(label + outcome, k -> new AtomicInteger()).incrementAndGet();
+  }
+
+  /**
+   * What an at-least-once sender does after the fault: sends every event that got no 2xx once more
+   * (same body, same idempotency key). An event stored although its answer was lost or a 503 must
+   * now be answered as a duplicate of the same event. Returns how many were sent again.
+   */
+  int retryUnacknowledged() throws InterruptedException {
+    List<Long> again = List.copyOf(unacknowledged);
+    retried = again.size();
+    try (ExecutorService retries = Executors.newFixedThreadPool(16)) {
+      for (long n : again) {
+        retries.submit(() -> send(n, "retry: "));
+      }
+      retries.shutdown();
+      retries.awaitTermination(60, TimeUnit.SECONDS);
+    }
+    return again.size();
   }
 
   Map<String, Ack> acks() {
     return Map.copyOf(acks);
+  }
+
+  int retried() {
+    return retried;
   }
 
   int acked() {
