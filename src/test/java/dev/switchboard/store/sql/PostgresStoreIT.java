@@ -117,20 +117,23 @@ class PostgresStoreIT extends StoreContract {
 
   /** Holds the writer of {@link #store} until the returned latch is released. */
   CountDownLatch holdWriter() throws Exception {
+    return hold(store.writer());
+  }
+
+  /** Holds {@code writer} until the returned latch is released. */
+  static CountDownLatch hold(SqlWriter writer) throws Exception {
     CountDownLatch held = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    store
-        .writer()
-        .submit(
-            ctx -> {
-              held.countDown();
-              try {
-                release.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-              return null;
-            });
+    writer.submit(
+        ctx -> {
+          held.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        });
     assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
     return release;
   }
@@ -455,21 +458,7 @@ class PostgresStoreIT extends StoreContract {
     var got = claimDue(store, java.util.Set.of(), 100, "a");
     assertThat(got).hasSize(40);
     // the outcome writer is held, so every outcome below waits and they are written in one batch
-    CountDownLatch held = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    store
-        .outcomeWriter()
-        .submit(
-            ctx -> {
-              held.countDown();
-              try {
-                release.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-              return null;
-            });
-    assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+    CountDownLatch release = hold(store.outcomeWriter());
     List<CompletableFuture<Boolean>> results = new ArrayList<>();
     for (int i = 0; i < 38; i++) {
       results.add(
