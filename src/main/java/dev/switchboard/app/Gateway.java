@@ -366,11 +366,18 @@ public final class Gateway implements AutoCloseable {
   private void purgeHistory(Clock clock) {
     StoreConfig.Retention retention = config.store().retention();
     try {
-      Purged purged = store.purgeHistory(clock.instant(), retention.delivered(), retention.dead());
-      metrics.retentionPurged("events", purged.events());
-      metrics.retentionPurged("deliveries", purged.deliveries());
-      metrics.retentionPurged("attempts", purged.attempts());
-      metrics.retentionPurged("idempotency_keys", purged.keys());
+      // the metrics count each write batch as it commits, so a long pass shows its progress
+      Purged purged =
+          store.purgeHistory(
+              clock.instant(),
+              retention.delivered(),
+              retention.dead(),
+              batch -> {
+                metrics.retentionPurged("events", batch.events());
+                metrics.retentionPurged("deliveries", batch.deliveries());
+                metrics.retentionPurged("attempts", batch.attempts());
+                metrics.retentionPurged("idempotency_keys", batch.keys());
+              });
       if (purged.rows() > 0) {
         LOG.info(
             "retention purged {} event(s), {} delivery(ies), {} attempt(s), {} idempotency key(s)",

@@ -49,7 +49,20 @@ public interface EventStore extends AutoCloseable {
    * unless discarded), never one with a delivery that can still be attempted; then the idempotency
    * keys that expired by {@code now}. Works in small write batches; returns what it removed.
    */
-  Purged purgeHistory(Instant now, Duration delivered, Duration dead);
+  default Purged purgeHistory(Instant now, Duration delivered, Duration dead) {
+    return purgeHistory(now, delivered, dead, batch -> {});
+  }
+
+  /**
+   * {@link #purgeHistory(Instant, Duration, Duration)}, telling {@code eachBatch} what each write
+   * batch removed as soon as it is committed (a pass through a large backlog takes a while, and its
+   * progress should show in the metrics while it runs).
+   */
+  Purged purgeHistory(
+      Instant now,
+      Duration delivered,
+      Duration dead,
+      java.util.function.Consumer<Purged> eachBatch);
 
   /** True when the last write succeeded or a probe write succeeds now. */
   boolean isWritable();

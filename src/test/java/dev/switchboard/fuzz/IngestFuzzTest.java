@@ -311,7 +311,11 @@ class IngestFuzzTest {
     }
 
     @Override
-    public Purged purgeHistory(Instant now, Duration delivered, Duration dead) {
+    public Purged purgeHistory(
+        Instant now,
+        Duration delivered,
+        Duration dead,
+        java.util.function.Consumer<Purged> eachBatch) {
       throw new UnsupportedOperationException();
     }
 

@@ -561,7 +561,11 @@ public final class SqlEventStore implements EventStore {
   }
 
   @Override
-  public Purged purgeHistory(Instant now, Duration delivered, Duration dead) {
+  public Purged purgeHistory(
+      Instant now,
+      Duration delivered,
+      Duration dead,
+      java.util.function.Consumer<Purged> eachBatch) {
     long deliveredCutoff = now.minus(delivered).toEpochMilli();
     long deadCutoff = now.minus(dead).toEpochMilli();
     Purged total = Purged.NONE;
@@ -576,6 +580,7 @@ public final class SqlEventStore implements EventStore {
           return total; // another node is purging: this round is its
         }
         total = total.plus(purged);
+        eachBatch.accept(purged);
       }
       position = next.last();
     } while (next.ids().size() >= SqlRetention.BATCH);
@@ -587,7 +592,9 @@ public final class SqlEventStore implements EventStore {
       if (keys < 0) {
         return total;
       }
-      total = total.plus(new Purged(0, 0, 0, keys));
+      Purged purged = new Purged(0, 0, 0, keys);
+      total = total.plus(purged);
+      eachBatch.accept(purged);
     } while (keys >= SqlRetention.BATCH);
     return total;
   }

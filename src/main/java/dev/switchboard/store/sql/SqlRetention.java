@@ -43,10 +43,16 @@ final class SqlRetention {
           + " OR (d.state = 'dead' AND d.updated_at > ?)"
           + " OR (d.state <> 'dead' AND d.updated_at > ?)))";
 
-  /** Oldest first after a (received_at, id) position, over the events_received index. */
+  /**
+   * Oldest first after a (received_at, id) position, over the events_received index. The position
+   * is a row-value comparison: SQLite turns it into a range of that index, and so stops after
+   * {@link #BATCH} rows; the equivalent {@code received_at > ? OR (received_at = ? AND id > ?)}
+   * made it read and sort every event up to the cutoff for each batch (soak finding: a purge that
+   * fell behind ingest as the backlog grew). {@code SqlRetentionTest} checks the plan.
+   */
   static final String CANDIDATES =
       "SELECT e.id, e.received_at FROM events e"
-          + " WHERE (e.received_at > ? OR (e.received_at = ? AND e.id > ?)) AND"
+          + " WHERE (e.received_at, e.id) > (?, ?) AND"
           + PURGEABLE
           + " ORDER BY e.received_at, e.id LIMIT ?";
 
@@ -71,10 +77,9 @@ final class SqlRetention {
     Position last = after;
     try (PreparedStatement ps = c.prepareStatement(CANDIDATES)) {
       ps.setLong(1, after.receivedAt());
-      ps.setLong(2, after.receivedAt());
-      ps.setString(3, after.id());
-      bindRule(ps, 4, deliveredCutoff, deadCutoff);
-      ps.setInt(8, BATCH);
+      ps.setString(2, after.id());
+      bindRule(ps, 3, deliveredCutoff, deadCutoff);
+      ps.setInt(7, BATCH);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           ids.add(rs.getString(1));
