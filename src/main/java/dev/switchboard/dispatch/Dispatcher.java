@@ -799,6 +799,82 @@ public final class Dispatcher implements AutoCloseable {
         .orElse(Duration.ofMinutes(2));
   }
 
+  /** The first wait before writing an outcome again, doubled each time up to the next. */
+  private static final long OUTCOME_RETRY_FIRST_MS = 100;
+
+  private static final long OUTCOME_RETRY_MAX_MS = 2_000;
+
+  /**
+   * Writes an attempt's outcome. If the write fails (a full disk, a locked or unreachable store),
+   * the outcome is kept and written again, with backoff, while the lease is ours and the dispatcher
+   * runs: the attempt was made, and recording it when the store is back is better than leaving the
+   * delivery in flight until its lease runs out and sending it again. The lease stays in {@link
+   * #leases} meanwhile (so the heartbeat renews it) and the delivery stays running in its lane (so
+   * its key's next delivery waits). The token fences a late write: one whose lease was reaped and
+   * claimed again is refused ({@code written} false) like any lost lease. Given up (left in the
+   * store, to be reaped and sent again with the same idempotency key) once the failures have lasted
+   * a lease, or on shutdown.
+   */
+  private void writeOutcome(
+      DestinationLane lane, QueuedDelivery d, Finish finish, int failures, long firstTryNanos) {
+    queue
+        .finish(finish, clock.instant())
+        .whenComplete(
+            (written, error) -> {
+              if (error != null) {
+                long failingNanos = System.nanoTime() - firstTryNanos;
+                if (!stopping && failingNanos < leaseFor(lane.config).toNanos()) {
+                  if (failures == 0) {
+                    LOG.warn(
+                        "delivery {} to {}: outcome not written, writing it again until the store"
+                            + " takes it: {}",
+                        d.id(),
+                        lane.name,
+                        error.toString());
+                  } else {
+                    LOG.debug(
+                        "delivery {} to {}: outcome still not written (try {})",
+                        d.id(),
+                        lane.name,
+                        failures + 1);
+                  }
+                  long wait =
+                      Math.min(
+                          OUTCOME_RETRY_MAX_MS, OUTCOME_RETRY_FIRST_MS << Math.min(failures, 10));
+                  CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS)
+                      .execute(() -> writeOutcome(lane, d, finish, failures + 1, firstTryNanos));
+                  return;
+                }
+                leases.remove(d.id());
+                LOG.warn(
+                    "delivery {} to {}: outcome not written after {} tries, left in the store for"
+                        + " later: {}",
+                    d.id(),
+                    lane.name,
+                    failures + 1,
+                    error.toString());
+                post(
+                    () -> {
+                      lane.release(d, false, false);
+                      lane.sweepWanted = true;
+                    });
+                return;
+              }
+              leases.remove(d.id());
+              if (failures > 0) {
+                LOG.info(
+                    "delivery {} to {}: outcome written after {} failed tries",
+                    d.id(),
+                    lane.name,
+                    failures);
+              }
+              if (!written) {
+                LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
+              }
+              post(() -> finished(lane, d, finish, written));
+            });
+  }
+
   /** Long enough for the slowest attempt, and for the heartbeat to renew it several times. */
   private Duration leaseFor(DestinationConfig config) {
     return config.timeout().multipliedBy(2).plus(settings.reapInterval().multipliedBy(3));
@@ -924,29 +1000,7 @@ public final class Dispatcher implements AutoCloseable {
         Finish finish = attempted.get(i).finish();
         open.remove(d);
         // the worker does not wait: the outcome's commit (or failure) reports to the loop itself
-        queue
-            .finish(finish, clock.instant())
-            .whenComplete(
-                (written, error) -> {
-                  leases.remove(d.id());
-                  if (error != null) {
-                    LOG.warn(
-                        "delivery {} to {}: outcome not written, left in the store for later: {}",
-                        d.id(),
-                        lane.name,
-                        error.toString());
-                    post(
-                        () -> {
-                          lane.release(d, false, false);
-                          lane.sweepWanted = true;
-                        });
-                    return;
-                  }
-                  if (!written) {
-                    LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
-                  }
-                  post(() -> finished(lane, d, finish, written));
-                });
+        writeOutcome(lane, d, finish, 0, System.nanoTime());
       }
     } catch (Exception e) {
       if (e instanceof InterruptedException) {

@@ -11,6 +11,7 @@ import dev.switchboard.expr.ExpressionException;
 import dev.switchboard.ingest.BodyReader.TooLarge;
 import dev.switchboard.ingest.verify.Verdict;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
@@ -40,6 +41,10 @@ import org.slf4j.MDC;
  */
 public final class IngestService {
   private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+
+  /** Each event refused while the store is down: one line, then one every few seconds. */
+  private final LogThrottle storeFailuresLog = new LogThrottle(java.time.Duration.ofSeconds(5));
+
   private static final long STORE_RETRY_AFTER_SECONDS = 5;
 
   /**
@@ -318,15 +323,20 @@ public final class IngestService {
       // cancelled before the writer takes it, it is never written; if the writer already has
       // it, it may still commit, and the sender's retry is then answered as a duplicate
       pending.cancel(false);
-      LOG.warn("no group commit within {} ms", ackTimeout.toMillis());
+      storeFailuresLog.log(
+          skipped ->
+              LOG.warn(
+                  "no group commit within {} ms{}",
+                  ackTimeout.toMillis(),
+                  LogThrottle.more(skipped)));
       return IngestResponse.retryLater(
           Rejection.STORE_UNAVAILABLE,
           "the event could not be stored in time; retry later",
           STORE_RETRY_AFTER_SECONDS);
     } catch (ExecutionException e) {
-      LOG.warn(
-          "could not store an event: {}",
-          e.getCause() == null ? e.toString() : e.getCause().getMessage());
+      String why = e.getCause() == null ? e.toString() : e.getCause().getMessage();
+      storeFailuresLog.log(
+          skipped -> LOG.warn("could not store an event: {}{}", why, LogThrottle.more(skipped)));
       return IngestResponse.retryLater(
           Rejection.STORE_UNAVAILABLE,
           "the event could not be stored; retry later",

@@ -3,6 +3,10 @@ package dev.switchboard.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.domain.DeliveryState;
@@ -17,6 +21,9 @@ import dev.switchboard.testing.GatewayFixture;
 import dev.switchboard.testing.MutableClock;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -25,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The delivery engine end to end: a real gateway on SQLite, events posted over HTTP, delivered to a
@@ -133,6 +141,59 @@ class DeliveryIT {
         .during(SETTLE)
         .atMost(SETTLE.plusSeconds(2))
         .until(() -> fake.requests().size() == count);
+  }
+
+  /**
+   * The store cannot take the attempt's outcome for a while (here another process holds SQLite's
+   * write lock, as a full disk or a store outage would refuse it): the outcome is written when the
+   * store takes writes again, without waiting for the lease (a minute here) and without a second
+   * request to the destination.
+   */
+  @Test
+  void anOutcomeTheStoreRefusedIsWrittenOnceItTakesWritesAgainWithoutASecondSend()
+      throws Exception {
+    start(simpleRoute("    timeout: 30s\n"));
+    crm.answer(Answer.DEFAULT.after(Duration.ofMillis(300)));
+    Logger log = (Logger) LoggerFactory.getLogger(Dispatcher.class);
+    Level level = log.getLevel();
+    log.setLevel(Level.DEBUG); // each refused write is logged at DEBUG
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    log.addAppender(logs);
+    try (Connection lock =
+        DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"))) {
+      String id = post();
+      await().atMost(Duration.ofSeconds(5)).until(() -> crm.requests().size() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> stateOf(id) == DeliveryState.IN_FLIGHT);
+      try (Statement s = lock.createStatement()) {
+        s.execute("BEGIN EXCLUSIVE"); // every write of the gateway now fails (busy)
+      }
+      await("the outcome refused three times")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> messages(logs).stream().anyMatch(m -> m.contains("not written (try 3)")));
+      assertThat(messages(logs))
+          .anyMatch(m -> m.contains("writing it again until the store takes it"));
+      assertThat(stateOf(id)).isEqualTo(DeliveryState.IN_FLIGHT);
+      try (Statement s = lock.createStatement()) {
+        s.execute("ROLLBACK");
+      }
+      long freed = System.nanoTime();
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(id) == DeliveryState.DELIVERED);
+      assertThat(Duration.ofNanos(System.nanoTime() - freed)).isLessThan(Duration.ofSeconds(5));
+      staysAt(crm, 1);
+      assertThat(attempts(id)).hasSize(1);
+      assertThat(messages(logs)).anyMatch(m -> m.contains("outcome written after"));
+    } finally {
+      log.detachAppender(logs);
+      log.setLevel(level);
+    }
+  }
+
+  /** What {@code logs} caught so far (appended to from other threads, under its lock). */
+  static List<String> messages(ListAppender<ILoggingEvent> logs) {
+    synchronized (logs) {
+      return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.switchboard.store.sql;
 
+import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,9 @@ import org.slf4j.LoggerFactory;
  */
 final class GroupCommitWriter<W, R> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+  /** During an outage every batch fails: one line, then one every few seconds with a count. */
+  private final LogThrottle failuresLog = new LogThrottle(java.time.Duration.ofSeconds(5));
 
   /** Writes a batch in one transaction; returns one result per item, in order, or throws. */
   interface BatchWrite<W, R> {
@@ -106,7 +110,14 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
     try {
       results = batchWrite.write(work);
     } catch (Exception | Error e) {
-      LOG.warn("group commit of {} item(s) failed: {}", batch.size(), e.toString());
+      int size = batch.size();
+      failuresLog.log(
+          skipped ->
+              LOG.warn(
+                  "group commit of {} item(s) failed: {}{}",
+                  size,
+                  e.toString(),
+                  LogThrottle.more(skipped)));
       StoreUnavailableException failure =
           new StoreUnavailableException("store write failed: " + e.getMessage(), e);
       batch.forEach(p -> p.result().completeExceptionally(failure));

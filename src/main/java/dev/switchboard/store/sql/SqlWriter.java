@@ -3,6 +3,7 @@ package dev.switchboard.store.sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -282,7 +284,7 @@ final class SqlWriter implements AutoCloseable {
 
   private List<Object> tryBatch(List<WriteOp> batch, int[] order) throws SQLException {
     if (broken) {
-      reconnect();
+      reconnected();
     }
     collected.clear();
     beforeCommit.clear();
@@ -361,27 +363,62 @@ final class SqlWriter implements AutoCloseable {
     }
   }
 
+  /** A new connection being opened off the writer thread, while the old one is broken. */
+  private CompletableFuture<Connection> reconnecting;
+
   /**
-   * A server database may drop the connection (restart, failover): the next batch opens a new one
-   * first. If that fails, the batch fails (503) and the one after tries again.
+   * A server database may drop the connection (restart, failover, outage). A new one is opened off
+   * the writer thread (opening one to a server that is down waits for the pool's connection
+   * timeout): until it is open, each batch fails at once, so that ingest answers 503 without
+   * waiting and the other ops are not held up behind the attempt. Once it is open, the batch that
+   * finds it uses it. A failed attempt is followed by a new one at the next batch.
    */
-  private void reconnect() throws SQLException {
+  private void reconnected() throws SQLException {
+    if (reconnecting == null) {
+      reconnecting = CompletableFuture.supplyAsync(this::openConnection, RECONNECTS);
+    }
+    if (!reconnecting.isDone()) {
+      throw new SQLTransientConnectionException(
+          "the store's connection was lost; reconnecting", "08003");
+    }
+    CompletableFuture<Connection> done = reconnecting;
+    reconnecting = null;
+    Connection fresh;
+    try {
+      fresh = done.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof SQLException sql
+          ? sql
+          : new SQLTransientConnectionException("reconnect failed: " + e.getCause(), "08001");
+    }
     try {
       connection.close();
     } catch (SQLException ignored) {
       // already gone
     }
-    Connection fresh = dialect.dataSource().getConnection();
-    try {
-      setup.prepare(fresh);
-      fresh.setAutoCommit(false);
-    } catch (SQLException e) {
-      fresh.close();
-      throw e;
-    }
     connection = fresh;
     broken = false;
     LOG.info("store writer reconnected");
+  }
+
+  /** Where new connections are opened after a drop: not the writer thread, nor a shared pool. */
+  private static final java.util.concurrent.Executor RECONNECTS =
+      command -> Thread.ofVirtual().name("store-reconnect").start(command);
+
+  private Connection openConnection() {
+    try {
+      Connection fresh = dialect.dataSource().getConnection();
+      try {
+        setup.prepare(fresh);
+        fresh.setAutoCommit(false);
+      } catch (SQLException e) {
+        fresh.close();
+        throw e;
+      }
+      return fresh;
+    } catch (SQLException e) {
+      throw new CompletionException(e);
+    }
   }
 
   private void closeStatements() {
@@ -417,6 +454,18 @@ final class SqlWriter implements AutoCloseable {
   public void close() {
     groupCommit.close();
     closeStatements();
+    CompletableFuture<Connection> opening = reconnecting;
+    if (opening != null) {
+      // a connection opened after the close would never be returned to the pool
+      opening.thenAccept(
+          c -> {
+            try {
+              c.close();
+            } catch (SQLException ignored) {
+              // closing on the way out
+            }
+          });
+    }
     try {
       connection.close();
     } catch (SQLException ignored) {

@@ -337,6 +337,19 @@ class PostgresStoreIT extends StoreContract {
           .havingCause()
           .isInstanceOf(dev.switchboard.store.StoreUnavailableException.class);
       assertThat(store.isWritable()).isFalse();
+      // the writer reconnects off its thread: meanwhile each write is refused at once (ingest
+      // answers 503 without waiting for the pool's 5 s connection timeout)
+      for (int i = 0; i < 3; i++) {
+        long started = System.nanoTime();
+        assertThat(store.ingest(event("during-" + i)))
+            .failsWithin(Duration.ofSeconds(30))
+            .withThrowableThat()
+            .havingCause()
+            .isInstanceOf(dev.switchboard.store.StoreUnavailableException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .as("refused without waiting for a connection")
+            .isLessThan(Duration.ofSeconds(1));
+      }
     } finally {
       pg.startAgain();
     }
