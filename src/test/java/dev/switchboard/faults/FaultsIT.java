@@ -49,8 +49,9 @@ class FaultsIT {
 
   /**
    * The child's dispatcher heartbeat (lease renewal and reaping). An attempt whose outcome could
-   * not be written (disk full) stays in_flight until its lease (2 x timeout + 3 x heartbeat) runs
-   * out and the reaper returns it: the drain waits that long. The tests use 500 ms to stay short;
+   * not be written (disk full) has it written again while its lease (2 x timeout + 3 x heartbeat)
+   * lasts; one still unwritten then (or in flight at a SIGKILL) waits for the reaper to return it:
+   * the drain allows for that. The tests use 500 ms to stay short;
    * bench/faults.sh passes the production default (20 s).
    */
   static final long HEARTBEAT_MS = prop("heartbeat_ms", 500);
@@ -394,8 +395,8 @@ class FaultsIT {
         await("2xx again after PostgreSQL is back")
             .atMost(Duration.ofSeconds(30))
             .until(() -> load.acked() > ackedAtRestart + 20);
-        // a request waits up to the pool's connection timeout (5 s) before its 503, so the 503s
-        // of the outage may come just after it
+        // the writers reconnect off their thread, so a request during the outage is refused at
+        // once; a batch cut off mid-commit may still answer 503 just after the restart
         int refusedWhileDown = load.count("503") - refusedBefore;
         hold(after);
         load.stop();
