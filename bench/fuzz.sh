@@ -21,6 +21,7 @@ TARGETS=(
   "dev.switchboard.expr.ExpressionFuzzTest#compilesAndEvaluatesOrFailsWithExpressionException"
   "dev.switchboard.fuzz.ConfigLoaderFuzzTest#loadsOrNamesEveryProblem"
   "dev.switchboard.fuzz.AdminQueryFuzzTest#everyQueryIsAnsweredOrRefusedAsProblemJson"
+  "dev.switchboard.fuzz.AdminQueryFuzzTest#everyActionBodyIsAnsweredOrRefusedAsProblemJson"
 )
 
 echo "compiling the tests once..."

@@ -432,7 +432,7 @@ def cmd_report(out: Path) -> int:
     w(f"- {s.get('minutes', '?')} min at a constant **{rate:,.0f} requests/s** ({s.get('rate_note', '')}), "
       f"{s.get('connections', '?')} connections (RateClient, open loop); every event routed to the fake destination "
       f"(Receiver.java, answers 200 at once; destination concurrency {s.get('concurrency', '?')})"
-      + ("; one event in ten also routed to a destination on a closed port (3 attempts, then a dead letter)."
+      + ("; one event in sixty also routed to a destination on a closed port (3 attempts, then a dead letter)."
          if s.get("failing_route") == "1" else "."))
     w(f"- Store: a fresh SQLite file, retention `delivered: {s.get('retention')}`, `dead: {s.get('retention')}`, "
       f"`interval: {s.get('retention_interval')}`; idempotency `ttl: {s.get('retention')}`.")

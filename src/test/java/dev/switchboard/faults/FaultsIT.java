@@ -51,8 +51,8 @@ class FaultsIT {
    * The child's dispatcher heartbeat (lease renewal and reaping). An attempt whose outcome could
    * not be written (disk full) has it written again while its lease (2 x timeout + 3 x heartbeat)
    * lasts; one still unwritten then (or in flight at a SIGKILL) waits for the reaper to return it:
-   * the drain allows for that. The tests use 500 ms to stay short;
-   * bench/faults.sh passes the production default (20 s).
+   * the drain allows for that. The tests use 500 ms to stay short; bench/faults.sh passes the
+   * production default (20 s).
    */
   static final long HEARTBEAT_MS = prop("heartbeat_ms", 500);
 

@@ -116,6 +116,46 @@ class AdminQueryFuzzTest {
     }
   }
 
+  static final List<String> ACTIONS =
+      List.of(
+          "/api/v1/dead-letters/replay",
+          "/api/v1/dead-letters/discard",
+          "/api/v1/deliveries/dlv_00000000000000000000000000000000/replay",
+          "/api/v1/deliveries/dlv_00000000000000000000000000000000/discard",
+          "/api/v1/destinations/crm/pause",
+          "/api/v1/destinations/crm/resume",
+          "/api/v1/destinations/nowhere/pause");
+
+  /**
+   * The admin API's action bodies (bulk replay and discard filters, single actions, pause and
+   * resume): every answer is a 2xx with JSON or no body, or a 4xx problem+json; never a 5xx.
+   *
+   * <p>Input: the first line is the action's path (one of {@link #ACTIONS}, else one chosen from
+   * its hash), the body is sent as it is with {@code Content-Type: application/json}.
+   */
+  @FuzzTest(maxDuration = "60s")
+  void everyActionBodyIsAnsweredOrRefusedAsProblemJson(byte[] data) throws Exception {
+    BugDetectors.allowNetworkConnections(
+        (host, port) -> host.equals("127.0.0.1") || host.equals("localhost"));
+    FuzzInput input = FuzzInput.parse(data);
+    String path = input.firstLine();
+    if (!ACTIONS.contains(path)) {
+      path = ACTIONS.get(Math.floorMod(path.hashCode(), ACTIONS.size()));
+    }
+    Response response = request(gateway(), "POST", path, input.body());
+    assertThat(response.status()).as("never a server error").isLessThan(500);
+    if (response.status() >= 300) {
+      assertThat(response.status()).isBetween(400, 499);
+      assertThat(response.contentType()).startsWith("application/problem+json");
+      JsonNode problem = JSON.readTree(response.body());
+      assertThat(problem.path("status").asInt()).isEqualTo(response.status());
+      assertThat(problem.path("title").asText()).isNotBlank();
+    } else if (response.body().length > 0) {
+      assertThat(response.contentType()).startsWith("application/json");
+      JSON.readTree(response.body());
+    }
+  }
+
   /**
    * What a client would put on the wire for this text: bytes that may not appear in a request line
    * are percent-encoded, but a {@code %} is kept, so malformed escapes are sent as they are.
@@ -137,17 +177,30 @@ class AdminQueryFuzzTest {
 
   /** One GET on a fresh connection, read to the end. */
   static Response get(GatewayFixture gw, String target) throws Exception {
+    return request(gw, "GET", target, null);
+  }
+
+  /** One request on a fresh connection ({@code body} null: none), read to the end. */
+  static Response request(GatewayFixture gw, String method, String target, byte[] body)
+      throws Exception {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", gw.gateway().port()), 5_000);
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
       out.write(
-          ("GET "
+          (method
+                  + " "
                   + target
                   + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                   + TOKEN
+                  + (body == null
+                      ? ""
+                      : "\r\nContent-Type: application/json\r\nContent-Length: " + body.length)
                   + "\r\nConnection: close\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
+      if (body != null) {
+        out.write(body);
+      }
       out.flush();
       InputStream in = socket.getInputStream();
       byte[] all = in.readAllBytes();
@@ -166,8 +219,8 @@ class AdminQueryFuzzTest {
           chunked = true;
         }
       }
-      byte[] body = java.util.Arrays.copyOfRange(all, end + 4, all.length);
-      return new Response(status, type, chunked ? dechunk(body) : body);
+      byte[] content = java.util.Arrays.copyOfRange(all, end + 4, all.length);
+      return new Response(status, type, chunked ? dechunk(content) : content);
     }
   }
 
