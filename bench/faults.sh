@@ -10,7 +10,7 @@
 # Failsafe with longer settings (faults.* system properties): load through the gateway while
 #   kill     the packaged jar (child JVM, SQLite) is killed with SIGKILL every ~17 s and restarted
 #   flap     the destination cycles 200 / 503 / timeouts / 429 Retry-After / connection resets
-#   disk     the SQLite store sits on a 16 MB tmpfs that a filler file fills, then frees (root)
+#   disk     the SQLite store sits on a 64 MB tmpfs that a filler file fills, then frees (root)
 #   cluster  three gateways on Debian's PostgreSQL 15 (started here, as bench/run.sh does),
 #            which is stopped (pg_ctl -m fast) for a while under load and started again
 # After each, InvariantChecker proves: every 2xx'd event stored once; every delivery delivered or

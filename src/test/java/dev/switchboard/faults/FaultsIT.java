@@ -274,7 +274,7 @@ class FaultsIT {
     Duration full = Duration.ofSeconds(prop("disk.full_s", 4));
     Duration after = Duration.ofSeconds(prop("disk.after_s", 2));
     Path disk = Files.createDirectories(dir.resolve("disk"));
-    boolean mounted = mount(disk, "16m");
+    boolean mounted = mount(disk, "64m");
     assertThat(mounted)
         .as("mount -t tmpfs (needs root); without it this scenario cannot fill a real disk")
         .isTrue();
@@ -311,7 +311,7 @@ class FaultsIT {
             Report r =
                 report(
                     "disk",
-                    "SQLite on a 16 MB tmpfs (mount -t tmpfs) filled with a filler file for %d s under load (1 KB events), then the filler deleted."
+                    "SQLite on a 64 MB tmpfs (mount -t tmpfs) filled with a filler file for %d s under load (1 KB events), then the filler deleted."
                         .formatted(full.toSeconds()),
                     load,
                     fake,
