@@ -184,14 +184,7 @@ final class SqlWriter implements AutoCloseable {
       throws SQLException {
     this.dialect = dialect;
     this.setup = setup;
-    this.connection = dialect.dataSource().getConnection();
-    try {
-      setup.prepare(connection);
-      connection.setAutoCommit(false);
-    } catch (SQLException e) {
-      connection.close();
-      throw e;
-    }
+    this.connection = open(dialect, setup);
     this.groupCommit =
         new GroupCommitWriter<>(
             name, QUEUE_CAPACITY, MAX_BATCH, this::writeBatch, batchSizeObserver);
@@ -407,18 +400,23 @@ final class SqlWriter implements AutoCloseable {
 
   private Connection openConnection() {
     try {
-      Connection fresh = dialect.dataSource().getConnection();
-      try {
-        setup.prepare(fresh);
-        fresh.setAutoCommit(false);
-      } catch (SQLException e) {
-        fresh.close();
-        throw e;
-      }
-      return fresh;
+      return open(dialect, setup);
     } catch (SQLException e) {
       throw new CompletionException(e);
     }
+  }
+
+  /** A writer's connection: from the dialect's source, set up, outside auto-commit. */
+  private static Connection open(Dialect dialect, Setup setup) throws SQLException {
+    Connection fresh = dialect.dataSource().getConnection();
+    try {
+      setup.prepare(fresh);
+      fresh.setAutoCommit(false);
+    } catch (SQLException e) {
+      fresh.close();
+      throw e;
+    }
+    return fresh;
   }
 
   private void closeStatements() {
