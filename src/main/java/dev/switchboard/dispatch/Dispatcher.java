@@ -12,6 +12,7 @@ import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.DeliveryQueue;
@@ -144,6 +145,23 @@ public final class Dispatcher implements AutoCloseable {
 
   private volatile AutoCloseable workListener = () -> {};
   private volatile boolean stopping;
+
+  /**
+   * Single node: the store refused the last claim (a full disk, a locked file). While it does, each
+   * attempt waits for its claim's commit before it sends, and attempts start again only after
+   * {@link #claimsResumeAt}: a claim that does not commit would otherwise let the request go, and
+   * the delivery, still pending in the store, be sent again and again with one idempotency key.
+   */
+  private volatile boolean claimsRefused;
+
+  /** Single node: System.nanoTime() before which no attempt starts while claims are refused. */
+  private volatile long claimsResumeAt;
+
+  /** Single node: claims refused in a row, for the wait before the next attempt. */
+  private final java.util.concurrent.atomic.AtomicInteger claimRefusals =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private final LogThrottle claimRefusedLog = new LogThrottle(Duration.ofSeconds(10));
 
   /** Limits shared with the other nodes of a cluster, or null on a store of its own. */
   private ClusterLimits cluster;
@@ -510,6 +528,12 @@ public final class Dispatcher implements AutoCloseable {
     if (!lane.available() || lane.paused || now.isBefore(lane.pausedUntil)) {
       return Long.MAX_VALUE;
     }
+    if (claimsRefused) {
+      long hold = claimsResumeAt - System.nanoTime();
+      if (hold > 0 && lane.waiting() > 0) {
+        return hold; // the store refuses claims: try again after the back-off, not before
+      }
+    }
     while (lane.running < lane.config.concurrency() && lane.waiting() > 0) {
       if (!lane.breaker.allows(now)) {
         return Long.MAX_VALUE;
@@ -814,65 +838,85 @@ public final class Dispatcher implements AutoCloseable {
    * claimed again is refused ({@code written} false) like any lost lease. Given up (left in the
    * store, to be reaped and sent again with the same idempotency key) once the failures have lasted
    * a lease, or on shutdown.
+   *
+   * <p>On a single node the request may have gone before its claim committed; if the store refused
+   * that claim, the claim is written again (with the same token) before the outcome, so that the
+   * attempt made is recorded rather than made again.
    */
   private void writeOutcome(
-      DestinationLane lane, QueuedDelivery d, Finish finish, int failures, long firstTryNanos) {
-    queue
-        .finish(finish, clock.instant())
-        .whenComplete(
-            (written, error) -> {
-              if (error != null) {
-                long failingNanos = System.nanoTime() - firstTryNanos;
-                if (!stopping && failingNanos < leaseFor(lane.config).toNanos()) {
-                  if (failures == 0) {
-                    LOG.warn(
-                        "delivery {} to {}: outcome not written, writing it again until the store"
-                            + " takes it: {}",
-                        d.id(),
-                        lane.name,
-                        error.toString());
-                  } else {
-                    LOG.debug(
-                        "delivery {} to {}: outcome still not written (try {})",
-                        d.id(),
-                        lane.name,
-                        failures + 1);
-                  }
-                  long wait =
-                      Math.min(
-                          OUTCOME_RETRY_MAX_MS, OUTCOME_RETRY_FIRST_MS << Math.min(failures, 10));
-                  CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS)
-                      .execute(() -> writeOutcome(lane, d, finish, failures + 1, firstTryNanos));
-                  return;
-                }
-                leases.remove(d.id());
-                LOG.warn(
-                    "delivery {} to {}: outcome not written after {} tries, left in the store for"
-                        + " later: {}",
-                    d.id(),
-                    lane.name,
-                    failures + 1,
-                    error.toString());
-                post(
-                    () -> {
-                      lane.release(d, false, false);
-                      lane.sweepWanted = true;
+      DestinationLane lane, Claimed c, Finish finish, int failures, long firstTryNanos) {
+    QueuedDelivery d = c.d();
+    CompletableFuture<Boolean> claim = c.unconfirmed();
+    CompletableFuture<Boolean> write =
+        claim == null
+            ? queue.finish(finish, clock.instant())
+            : claim
+                .handle((held, refused) -> refused == null)
+                .thenCompose(
+                    committed -> {
+                      if (committed) {
+                        return queue.finish(finish, clock.instant());
+                      }
+                      Instant now = clock.instant();
+                      // refused (0 rows) when an earlier try's claim already committed: the token
+                      // then fences the outcome as usual
+                      return queue
+                          .claim(d.id(), c.token(), now, now.plus(leaseFor(lane.config)))
+                          .thenCompose(again -> queue.finish(finish, clock.instant()));
                     });
-                return;
-              }
-              leases.remove(d.id());
-              if (failures > 0) {
-                LOG.info(
-                    "delivery {} to {}: outcome written after {} failed tries",
+    write.whenComplete(
+        (written, error) -> {
+          if (error != null) {
+            long failingNanos = System.nanoTime() - firstTryNanos;
+            if (!stopping && failingNanos < leaseFor(lane.config).toNanos()) {
+              if (failures == 0) {
+                LOG.warn(
+                    "delivery {} to {}: outcome not written, writing it again until the store"
+                        + " takes it: {}",
                     d.id(),
                     lane.name,
-                    failures);
+                    error.toString());
+              } else {
+                LOG.debug(
+                    "delivery {} to {}: outcome still not written (try {})",
+                    d.id(),
+                    lane.name,
+                    failures + 1);
               }
-              if (!written) {
-                LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
-              }
-              post(() -> finished(lane, d, finish, written));
-            });
+              long wait =
+                  Math.min(OUTCOME_RETRY_MAX_MS, OUTCOME_RETRY_FIRST_MS << Math.min(failures, 10));
+              CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS)
+                  .execute(() -> writeOutcome(lane, c, finish, failures + 1, firstTryNanos));
+              return;
+            }
+            leases.remove(d.id());
+            LOG.warn(
+                "delivery {} to {}: outcome not written after {} tries, left in the store for"
+                    + " later: {}",
+                d.id(),
+                lane.name,
+                failures + 1,
+                error.toString());
+            post(
+                () -> {
+                  lane.release(d, false, false);
+                  lane.sweepWanted = true;
+                });
+            return;
+          }
+          leases.remove(d.id());
+          if (failures > 0) {
+            LOG.info(
+                "delivery {} to {}: outcome written after {} failed tries",
+                d.id(),
+                lane.name,
+                failures);
+          }
+          if (!written) {
+            LOG.warn("delivery {} lost its lease before its outcome was written", d.id());
+          }
+          post(() -> finished(lane, d, finish, written));
+        });
   }
 
   /** Long enough for the slowest attempt, and for the heartbeat to renew it several times. */
@@ -929,7 +973,59 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /** A delivery this process holds the lease of, for one attempt. */
-  private record Claimed(QueuedDelivery d, RouteConfig route, String token, Instant claimedAt) {}
+  /**
+   * A delivery this process holds the lease of, for one attempt; {@code unconfirmed} is the claim's
+   * write when the attempt did not wait for it (single node), else null.
+   */
+  private record Claimed(
+      QueuedDelivery d,
+      RouteConfig route,
+      String token,
+      Instant claimedAt,
+      CompletableFuture<Boolean> unconfirmed) {}
+
+  /** Single node: the wait before attempts start again after the n-th claim refused in a row. */
+  private static long claimBackoffMillis(int refusedInARow) {
+    return Math.min(CLAIM_RETRY_MAX_MS, CLAIM_RETRY_FIRST_MS << Math.min(refusedInARow, 10));
+  }
+
+  private static final long CLAIM_RETRY_FIRST_MS = 100;
+
+  private static final long CLAIM_RETRY_MAX_MS = 5_000;
+
+  /** Single node: the store refused a claim; attempts hold back, and wait for their claims. */
+  private void claimRefused(DestinationLane lane, Throwable error) {
+    int inARow = claimRefusals.getAndIncrement();
+    claimsResumeAt = System.nanoTime() + claimBackoffMillis(inARow) * 1_000_000L;
+    claimsRefused = true;
+    claimRefusedLog.log(
+        skipped ->
+            LOG.warn(
+                "the store refused to claim a delivery of {}; deliveries wait for it, nothing is"
+                    + " sent until a claim commits: {}{}",
+                lane.name,
+                rootMessage(error),
+                LogThrottle.more(skipped)));
+  }
+
+  /** Single node: a claim committed; attempts go without waiting for their claims again. */
+  private void claimTaken() {
+    if (claimsRefused) {
+      claimsRefused = false;
+      claimRefusals.set(0);
+      LOG.info("the store takes claims again; deliveries resume");
+    }
+  }
+
+  private static String rootMessage(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.toString();
+  }
 
   /**
    * Runs on a virtual thread: claims the batch's deliveries, makes at most one request for them
@@ -950,7 +1046,7 @@ public final class Dispatcher implements AutoCloseable {
             post(() -> lane.release(d, false, false));
             continue;
           }
-          claimed.add(new Claimed(d, route, lease.token(), clock.instant()));
+          claimed.add(new Claimed(d, route, lease.token(), clock.instant(), null));
           continue;
         }
         if (lane.keyOf(d) != null) {
@@ -976,14 +1072,45 @@ public final class Dispatcher implements AutoCloseable {
         // request need not wait for the claim's commit: the outcome, written after it in the same
         // queue, is fenced by the token all the same, and a crash before the claim commits leaves
         // the delivery pending, to be sent again with the same idempotency key. Elsewhere the
-        // claim decides.
-        if (!singleNode && !claim.get(30, TimeUnit.SECONDS)) {
-          open.remove(d);
-          post(() -> lane.release(d, false, false));
-          continue;
+        // claim decides, and on a single node too while the store refuses claims (a full disk):
+        // then nothing is sent that the store could not record.
+        CompletableFuture<Boolean> unconfirmed = null;
+        if (!singleNode || claimsRefused) {
+          boolean held;
+          try {
+            held = claim.get(30, TimeUnit.SECONDS);
+          } catch (java.util.concurrent.ExecutionException refused) {
+            if (!singleNode) {
+              throw refused;
+            }
+            claimRefused(lane, refused);
+            held = false;
+          }
+          if (!held) {
+            open.remove(d);
+            post(
+                () -> {
+                  lane.release(d, false, false);
+                  lane.sweepWanted = true;
+                });
+            continue;
+          }
+          if (singleNode) {
+            claimTaken();
+          }
+        } else {
+          unconfirmed = claim;
+          claim.whenComplete(
+              (held, refused) -> {
+                if (refused != null) {
+                  claimRefused(lane, refused);
+                } else {
+                  claimTaken();
+                }
+              });
         }
         leases.put(d.id(), new Lease(token, System.nanoTime()));
-        claimed.add(new Claimed(d, route, token, claimedAt));
+        claimed.add(new Claimed(d, route, token, claimedAt, unconfirmed));
       }
       List<Attempted> attempted;
       try {
@@ -996,11 +1123,12 @@ public final class Dispatcher implements AutoCloseable {
       DeliveryResult signal = signal(attempted);
       post(() -> afterSend(lane, signal));
       for (int i = 0; i < claimed.size(); i++) {
-        QueuedDelivery d = claimed.get(i).d();
+        Claimed c = claimed.get(i);
+        QueuedDelivery d = c.d();
         Finish finish = attempted.get(i).finish();
         open.remove(d);
         // the worker does not wait: the outcome's commit (or failure) reports to the loop itself
-        writeOutcome(lane, d, finish, 0, System.nanoTime());
+        writeOutcome(lane, c, finish, 0, System.nanoTime());
       }
     } catch (Exception e) {
       if (e instanceof InterruptedException) {

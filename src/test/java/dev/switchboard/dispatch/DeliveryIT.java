@@ -189,6 +189,54 @@ class DeliveryIT {
     }
   }
 
+  /**
+   * The store refuses claims but still commits writes that change nothing (a full disk: a claim
+   * needs new pages, a fenced outcome whose claim never committed does not). The attempt already
+   * under way is recorded once the store takes writes again, not sent a second time; while claims
+   * are refused nothing else is sent — each attempt waits for its claim — and the deliveries go
+   * once each when the store takes claims again.
+   */
+  @Test
+  void whileTheStoreRefusesClaimsNothingIsSentAndNothingTwice() throws Exception {
+    start(simpleRoute("    timeout: 30s\n"));
+    crm.answer(Answer.DEFAULT.after(Duration.ofMillis(300)));
+    try (Connection db =
+            DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"));
+        Statement s = db.createStatement()) {
+      s.execute("PRAGMA busy_timeout = 5000");
+      s.execute(
+          "CREATE TRIGGER refuse_claims BEFORE UPDATE OF state ON deliveries"
+              + " WHEN NEW.state = 'in_flight'"
+              + " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+      String first = post(); // sent before its claim's refusal is known
+      await().atMost(Duration.ofSeconds(5)).until(() -> crm.requests().size() == 1);
+      String second = post(); // its attempt waits for its claim, which is refused
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  stateOf(second) == DeliveryState.PENDING
+                      && stateOf(first) == DeliveryState.PENDING);
+      await("nothing more sent while claims are refused")
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(4))
+          .until(() -> crm.requests().size() == 1);
+      s.execute("DROP TRIGGER refuse_claims");
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(
+              () ->
+                  stateOf(first) == DeliveryState.DELIVERED
+                      && stateOf(second) == DeliveryState.DELIVERED);
+      staysAt(crm, 2);
+      assertThat(crm.countByHeader("Idempotency-Key"))
+          .containsOnly(
+              Map.entry(only(first).id().value(), 1L), Map.entry(only(second).id().value(), 1L));
+      assertThat(attempts(first)).hasSize(1);
+      assertThat(attempts(second)).hasSize(1);
+    }
+  }
+
   /** What {@code logs} caught so far (appended to from other threads, under its lock). */
   static List<String> messages(ListAppender<ILoggingEvent> logs) {
     synchronized (logs) {
