@@ -54,6 +54,8 @@ class ConstantTimeCompareTest {
         .orShould()
         .callMethod(Arrays.class, "equals", byte[].class, byte[].class)
         .orShould()
+        .callMethod(Arrays.class, "equals", char[].class, char[].class)
+        .orShould()
         .callMethod(Arrays.class, "mismatch", byte[].class, byte[].class)
         .orShould()
         .callMethod(Arrays.class, "compare", byte[].class, byte[].class)
