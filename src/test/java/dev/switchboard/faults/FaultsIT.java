@@ -166,6 +166,32 @@ class FaultsIT {
     return report;
   }
 
+  /**
+   * The end of a SQLite scenario: waits for the store at {@code db} to drain (giving up after
+   * {@code stall} without progress), checks the invariants and writes the scenario's report.
+   */
+  static Report checkSqlite(
+      Path db,
+      Duration stall,
+      String scenario,
+      String description,
+      LoadClient load,
+      FlappingDestination fake,
+      List<Long> restarts,
+      Map<String, Object> extra)
+      throws Exception {
+    try (Connection c = InvariantChecker.connect("jdbc:sqlite:" + db, null, null)) {
+      drain(c, stall);
+      return report(
+          scenario,
+          description,
+          load,
+          fake,
+          InvariantChecker.check(c, setup(restarts, true), load.acks(), fake.receipts()),
+          extra);
+    }
+  }
+
   @Test
   void killedWithSigkillRepeatedly() throws Exception {
     int kills = (int) prop("kill.kills", 3);
@@ -193,20 +219,19 @@ class FaultsIT {
           hold(every);
           load.stop();
           load.retryUnacknowledged(); // as an at-least-once sender would
-          try (Connection c = InvariantChecker.connect("jdbc:sqlite:" + db, null, null)) {
-            drain(c, DRAIN);
-            Report r =
-                report(
-                    "kill",
-                    "SQLite, the packaged jar in a child JVM killed with SIGKILL %d times, every %d ms, under load; restarted at once."
-                        .formatted(kills, every.toMillis()),
-                    load,
-                    fake,
-                    InvariantChecker.check(c, setup(restarts, true), load.acks(), fake.receipts()),
-                    Map.of("kills", kills));
-            assertThat(load.acked()).isPositive();
-            assertThat(r.allHeld()).as(r.markdown()).isTrue();
-          }
+          Report r =
+              checkSqlite(
+                  db,
+                  DRAIN,
+                  "kill",
+                  "SQLite, the packaged jar in a child JVM killed with SIGKILL %d times, every %d ms, under load; restarted at once."
+                      .formatted(kills, every.toMillis()),
+                  load,
+                  fake,
+                  restarts,
+                  Map.of("kills", kills));
+          assertThat(load.acked()).isPositive();
+          assertThat(r.allHeld()).as(r.markdown()).isTrue();
         }
       } finally {
         child.destroyForcibly().waitFor();
@@ -246,21 +271,20 @@ class FaultsIT {
           load.stop();
           load.retryUnacknowledged(); // as an at-least-once sender would
           fake.always(Mode.OK);
-          try (Connection c = InvariantChecker.connect("jdbc:sqlite:" + db, null, null)) {
-            drain(c, DRAIN);
-            Report r =
-                report(
-                    "flap",
-                    "SQLite, child JVM; the destination cycles [%s] for %d s under load, then answers 200."
-                        .formatted(FlappingDestination.describe(phases), length.toSeconds()),
-                    load,
-                    fake,
-                    InvariantChecker.check(c, setup(List.of(), true), load.acks(), fake.receipts()),
-                    Map.of());
-            assertThat(fake.countsByMode())
-                .containsKeys("ERROR", "TIMEOUT", "THROTTLE", "RESET", "OK");
-            assertThat(r.allHeld()).as(r.markdown()).isTrue();
-          }
+          Report r =
+              checkSqlite(
+                  db,
+                  DRAIN,
+                  "flap",
+                  "SQLite, child JVM; the destination cycles [%s] for %d s under load, then answers 200."
+                      .formatted(FlappingDestination.describe(phases), length.toSeconds()),
+                  load,
+                  fake,
+                  List.of(),
+                  Map.of());
+          assertThat(fake.countsByMode())
+              .containsKeys("ERROR", "TIMEOUT", "THROTTLE", "RESET", "OK");
+          assertThat(r.allHeld()).as(r.markdown()).isTrue();
         }
       } finally {
         child.destroyForcibly().waitFor();
@@ -314,35 +338,34 @@ class FaultsIT {
           hold(after);
           load.stop();
           load.retryUnacknowledged(); // as an at-least-once sender would
-          try (Connection c = InvariantChecker.connect("jdbc:sqlite:" + db, null, null)) {
-            drain(c, lease.plusSeconds(25));
-            Report r =
-                report(
-                    "disk",
-                    "SQLite on a 64 MB tmpfs (mount -t tmpfs) filled with a filler file for %d s under load (1 KB events), then the filler deleted."
-                        .formatted(full.toSeconds()),
-                    load,
-                    fake,
-                    InvariantChecker.check(c, setup(List.of(), true), load.acks(), fake.receipts()),
-                    Map.of(
-                        "filler bytes",
-                        fillerBytes,
-                        "2xx'd before the disk filled",
-                        ackedWhenFull,
-                        "503 while full",
-                        refusedWhileFull,
-                        "ms from freeing space to 20 more 2xx",
-                        recoveredMs));
-            assertThat(refusedWhileFull).as("503 while the disk is full").isPositive();
-            if (outlasts) {
-              // a claim the full disk refused sends nothing; an attempt whose claim or outcome
-              // it refused is recorded once the space is back, not made again
-              assertThat(r.figures().get("repeats (same key sent again)"))
-                  .as("repeats at the destination (%s)", r.markdown())
-                  .isZero();
-            }
-            assertThat(r.allHeld()).as(r.markdown()).isTrue();
+          Report r =
+              checkSqlite(
+                  db,
+                  lease.plusSeconds(25),
+                  "disk",
+                  "SQLite on a 64 MB tmpfs (mount -t tmpfs) filled with a filler file for %d s under load (1 KB events), then the filler deleted."
+                      .formatted(full.toSeconds()),
+                  load,
+                  fake,
+                  List.of(),
+                  Map.of(
+                      "filler bytes",
+                      fillerBytes,
+                      "2xx'd before the disk filled",
+                      ackedWhenFull,
+                      "503 while full",
+                      refusedWhileFull,
+                      "ms from freeing space to 20 more 2xx",
+                      recoveredMs));
+          assertThat(refusedWhileFull).as("503 while the disk is full").isPositive();
+          if (outlasts) {
+            // a claim the full disk refused sends nothing; an attempt whose claim or outcome
+            // it refused is recorded once the space is back, not made again
+            assertThat(r.figures().get("repeats (same key sent again)"))
+                .as("repeats at the destination (%s)", r.markdown())
+                .isZero();
           }
+          assertThat(r.allHeld()).as(r.markdown()).isTrue();
         }
       } finally {
         child.destroyForcibly().waitFor();
