@@ -138,7 +138,6 @@ public final class Dispatcher implements AutoCloseable {
   private final ConcurrentHashMap<DeliveryId, Lease> leases = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<RouteKey, Instant> watermarks = new ConcurrentHashMap<>();
   private final Thread loop;
-  private final boolean singleNode;
 
   /** Cluster mode (ADR 0008): lanes are filled by claims from the shared store. */
   private final boolean claims;
@@ -210,8 +209,7 @@ public final class Dispatcher implements AutoCloseable {
               settings.laneCapacity(),
               perKeyRoutes(routes, config.name())));
     }
-    this.singleNode = queue.singleNode();
-    this.claims = !singleNode;
+    this.claims = !queue.singleNode();
     built.values().forEach(l -> l.claimsFromStore = claims);
     this.lanes = java.util.Collections.unmodifiableMap(built);
     this.loop = Thread.ofPlatform().name("dispatcher").daemon(true).unstarted(this::run);
@@ -857,11 +855,15 @@ public final class Dispatcher implements AutoCloseable {
                       if (committed) {
                         return queue.finish(finish, clock.instant());
                       }
-                      Instant now = clock.instant();
-                      // refused (0 rows) when an earlier try's claim already committed: the token
-                      // then fences the outcome as usual
+                      // at the first claim's time, which the delivery was due at (a clock stepped
+                      // back since cannot make it look not due); refused (0 rows) when an earlier
+                      // try's claim already committed: the token then fences the outcome as usual
                       return queue
-                          .claim(d.id(), c.token(), now, now.plus(leaseFor(lane.config)))
+                          .claim(
+                              d.id(),
+                              c.token(),
+                              c.claimedAt(),
+                              clock.instant().plus(leaseFor(lane.config)))
                           .thenCompose(again -> queue.finish(finish, clock.instant()));
                     });
     write.whenComplete(
@@ -996,8 +998,10 @@ public final class Dispatcher implements AutoCloseable {
   /** Single node: the store refused a claim; attempts hold back, and wait for their claims. */
   private void claimRefused(DestinationLane lane, Throwable error) {
     int inARow = claimRefusals.getAndIncrement();
-    claimsResumeAt = System.nanoTime() + claimBackoffMillis(inARow) * 1_000_000L;
+    long waitMillis = claimBackoffMillis(inARow);
+    claimsResumeAt = System.nanoTime() + waitMillis * 1_000_000L;
     claimsRefused = true;
+    LOG.debug("claim refused ({} in a row); attempts start again in {} ms", inARow + 1, waitMillis);
     claimRefusedLog.log(
         skipped ->
             LOG.warn(
@@ -1067,22 +1071,22 @@ public final class Dispatcher implements AutoCloseable {
         String token = newToken();
         CompletableFuture<Boolean> claim =
             queue.claim(d.id(), token, claimedAt, claimedAt.plus(leaseFor(lane.config)));
-        // On a store this process owns alone, memory knows the claim will hold (nothing else
-        // claims, and scans never hand back what memory is running or just finished), so the
-        // request need not wait for the claim's commit: the outcome, written after it in the same
-        // queue, is fenced by the token all the same, and a crash before the claim commits leaves
-        // the delivery pending, to be sent again with the same idempotency key. Elsewhere the
-        // claim decides, and on a single node too while the store refuses claims (a full disk):
-        // then nothing is sent that the store could not record.
+        // Here the store is this process's alone (cluster mode claimed above), and memory knows
+        // the claim will hold (nothing else claims, and scans never hand back what memory is
+        // running or just finished), so the request need not wait for the claim's commit: the
+        // outcome, written after it in the same queue, is fenced by the token all the same, and a
+        // crash before the claim commits leaves the delivery pending, to be sent again with the
+        // same idempotency key. While the store refuses claims (a full disk) each attempt waits
+        // for its claim instead, so that nothing is sent that the store could not record, and
+        // waits for as long as the store takes to answer: a claim given up on could still commit
+        // later, under a token nothing renews or finishes (the writer answers every claim, and
+        // fails those left when it closes).
         CompletableFuture<Boolean> unconfirmed = null;
-        if (!singleNode || claimsRefused) {
+        if (claimsRefused) {
           boolean held;
           try {
-            held = claim.get(30, TimeUnit.SECONDS);
+            held = claim.get();
           } catch (java.util.concurrent.ExecutionException refused) {
-            if (!singleNode) {
-              throw refused;
-            }
             claimRefused(lane, refused);
             held = false;
           }
@@ -1095,9 +1099,7 @@ public final class Dispatcher implements AutoCloseable {
                 });
             continue;
           }
-          if (singleNode) {
-            claimTaken();
-          }
+          claimTaken();
         } else {
           unconfirmed = claim;
           claim.whenComplete(

@@ -200,6 +200,12 @@ class DeliveryIT {
   void whileTheStoreRefusesClaimsNothingIsSentAndNothingTwice() throws Exception {
     start(simpleRoute("    timeout: 30s\n"));
     crm.answer(Answer.DEFAULT.after(Duration.ofMillis(300)));
+    Logger log = (Logger) LoggerFactory.getLogger(Dispatcher.class);
+    Level level = log.getLevel();
+    log.setLevel(Level.DEBUG); // each refused claim is logged at DEBUG
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    log.addAppender(logs);
     try (Connection db =
             DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"));
         Statement s = db.createStatement()) {
@@ -210,6 +216,9 @@ class DeliveryIT {
               + " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
       String first = post(); // sent before its claim's refusal is known
       await().atMost(Duration.ofSeconds(5)).until(() -> crm.requests().size() == 1);
+      await("the first claim's refusal noticed")
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> messages(logs).stream().anyMatch(m -> m.contains("refused to claim")));
       String second = post(); // its attempt waits for its claim, which is refused
       await()
           .atMost(Duration.ofSeconds(5))
@@ -217,10 +226,14 @@ class DeliveryIT {
               () ->
                   stateOf(second) == DeliveryState.PENDING
                       && stateOf(first) == DeliveryState.PENDING);
+      long refusedBefore = refusals(logs);
       await("nothing more sent while claims are refused")
           .during(Duration.ofSeconds(2))
           .atMost(Duration.ofSeconds(4))
           .until(() -> crm.requests().size() == 1);
+      // attempts hold back with a growing wait (100 ms, doubling): a handful of claims in those
+      // 2 s, not a claim, refuse, sweep loop
+      assertThat(refusals(logs) - refusedBefore).isBetween(1L, 8L);
       s.execute("DROP TRIGGER refuse_claims");
       await()
           .atMost(Duration.ofSeconds(15))
@@ -234,7 +247,15 @@ class DeliveryIT {
               Map.entry(only(first).id().value(), 1L), Map.entry(only(second).id().value(), 1L));
       assertThat(attempts(first)).hasSize(1);
       assertThat(attempts(second)).hasSize(1);
+      assertThat(messages(logs)).anyMatch(m -> m.contains("takes claims again"));
+    } finally {
+      log.detachAppender(logs);
+      log.setLevel(level);
     }
+  }
+
+  static long refusals(ListAppender<ILoggingEvent> logs) {
+    return messages(logs).stream().filter(m -> m.startsWith("claim refused (")).count();
   }
 
   /** What {@code logs} caught so far (appended to from other threads, under its lock). */
