@@ -139,7 +139,12 @@ public final class ConfigLoader {
   /** The composed document, or null (and a problem) when the file cannot be read or parsed. */
   private static Node parse(Path file, Problems problems) {
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return new Yaml(new LoaderOptions()).compose(reader);
+      Node root = new Yaml(new LoaderOptions()).compose(reader);
+      YamlAliases.Problem aliases = YamlAliases.check(root);
+      if (aliases == null) {
+        return root;
+      }
+      problems.add(aliases.line(), "", aliases.message());
     } catch (NoSuchFileException e) {
       problems.add(0, "", "configuration file not found");
     } catch (MalformedInputException e) {

@@ -51,6 +51,9 @@ public final class LiteralSecrets {
     } catch (IOException | RuntimeException e) {
       return List.of();
     }
+    if (YamlAliases.check(root) != null) {
+      return List.of(); // load refuses it, and says why
+    }
     List<ConfigProblem> found = new ArrayList<>();
     walk(file.toString(), root, "", false, found);
     return List.copyOf(found);

@@ -222,6 +222,9 @@ class IngestFuzzTest {
         }
       }
       for (String value : longStrings(body)) {
+        if (SOURCES.contains(value)) {
+          continue; // the message may quote the configuration (an expression), which has it too
+        }
         assertThat(echoable).as("no payload value echoed").doesNotContain(value);
       }
       if (response.status() == 503 || response.status() == 429) {
