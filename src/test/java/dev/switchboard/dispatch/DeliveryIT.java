@@ -154,14 +154,9 @@ class DeliveryIT {
       throws Exception {
     start(simpleRoute("    timeout: 30s\n"));
     crm.answer(Answer.DEFAULT.after(Duration.ofMillis(300)));
-    Logger log = (Logger) LoggerFactory.getLogger(Dispatcher.class);
-    Level level = log.getLevel();
-    log.setLevel(Level.DEBUG); // each refused write is logged at DEBUG
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    logs.start();
-    log.addAppender(logs);
-    try (Connection lock =
-        DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"))) {
+    try (DispatcherLog logs = new DispatcherLog(); // each refused write is logged at DEBUG
+        Connection lock =
+            DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"))) {
       String id = post();
       await().atMost(Duration.ofSeconds(5)).until(() -> crm.requests().size() == 1);
       await().atMost(Duration.ofSeconds(5)).until(() -> stateOf(id) == DeliveryState.IN_FLIGHT);
@@ -170,8 +165,8 @@ class DeliveryIT {
       }
       await("the outcome refused three times")
           .atMost(Duration.ofSeconds(30))
-          .until(() -> messages(logs).stream().anyMatch(m -> m.contains("not written (try 3)")));
-      assertThat(messages(logs))
+          .until(() -> logs.messages().stream().anyMatch(m -> m.contains("not written (try 3)")));
+      assertThat(logs.messages())
           .anyMatch(m -> m.contains("writing it again until the store takes it"));
       assertThat(stateOf(id)).isEqualTo(DeliveryState.IN_FLIGHT);
       try (Statement s = lock.createStatement()) {
@@ -182,10 +177,7 @@ class DeliveryIT {
       assertThat(Duration.ofNanos(System.nanoTime() - freed)).isLessThan(Duration.ofSeconds(5));
       staysAt(crm, 1);
       assertThat(attempts(id)).hasSize(1);
-      assertThat(messages(logs)).anyMatch(m -> m.contains("outcome written after"));
-    } finally {
-      log.detachAppender(logs);
-      log.setLevel(level);
+      assertThat(logs.messages()).anyMatch(m -> m.contains("outcome written after"));
     }
   }
 
@@ -200,13 +192,8 @@ class DeliveryIT {
   void whileTheStoreRefusesClaimsNothingIsSentAndNothingTwice() throws Exception {
     start(simpleRoute("    timeout: 30s\n"));
     crm.answer(Answer.DEFAULT.after(Duration.ofMillis(300)));
-    Logger log = (Logger) LoggerFactory.getLogger(Dispatcher.class);
-    Level level = log.getLevel();
-    log.setLevel(Level.DEBUG); // each refused claim is logged at DEBUG
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    logs.start();
-    log.addAppender(logs);
-    try (Connection db =
+    try (DispatcherLog logs = new DispatcherLog(); // each refused claim is logged at DEBUG
+        Connection db =
             DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("switchboard.db"));
         Statement s = db.createStatement()) {
       s.execute("PRAGMA busy_timeout = 5000");
@@ -218,7 +205,7 @@ class DeliveryIT {
       await().atMost(Duration.ofSeconds(5)).until(() -> crm.requests().size() == 1);
       await("the first claim's refusal noticed")
           .atMost(Duration.ofSeconds(5))
-          .until(() -> messages(logs).stream().anyMatch(m -> m.contains("refused to claim")));
+          .until(() -> logs.messages().stream().anyMatch(m -> m.contains("refused to claim")));
       String second = post(); // its attempt waits for its claim, which is refused
       await()
           .atMost(Duration.ofSeconds(5))
@@ -247,15 +234,35 @@ class DeliveryIT {
               Map.entry(only(first).id().value(), 1L), Map.entry(only(second).id().value(), 1L));
       assertThat(attempts(first)).hasSize(1);
       assertThat(attempts(second)).hasSize(1);
-      assertThat(messages(logs)).anyMatch(m -> m.contains("takes claims again"));
-    } finally {
-      log.detachAppender(logs);
-      log.setLevel(level);
+      assertThat(logs.messages()).anyMatch(m -> m.contains("takes claims again"));
     }
   }
 
-  static long refusals(ListAppender<ILoggingEvent> logs) {
-    return messages(logs).stream().filter(m -> m.startsWith("claim refused (")).count();
+  static long refusals(DispatcherLog logs) {
+    return logs.messages().stream().filter(m -> m.startsWith("claim refused (")).count();
+  }
+
+  /** Catches the dispatcher's log lines, DEBUG and up, until closed. */
+  static final class DispatcherLog implements AutoCloseable {
+    private final Logger log = (Logger) LoggerFactory.getLogger(Dispatcher.class);
+    private final Level level = log.getLevel();
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    DispatcherLog() {
+      log.setLevel(Level.DEBUG);
+      appender.start();
+      log.addAppender(appender);
+    }
+
+    List<String> messages() {
+      return DeliveryIT.messages(appender);
+    }
+
+    @Override
+    public void close() {
+      log.detachAppender(appender);
+      log.setLevel(level);
+    }
   }
 
   /** What {@code logs} caught so far (appended to from other threads, under its lock). */
