@@ -2,7 +2,7 @@
 """Writes N pre-signed HTTP/1.1 requests for the bench, all exactly the same length.
 
 Each request is a Genesys-style disposition event (~600-byte JSON body, shaped like
-/work/shared/examples/payloads/disposition-updated.json) with a unique id and interactionId,
+examples/payloads/disposition-updated.json) with a unique id and interactionId,
 so every request is a new event for the gateway (idempotency key interactionId|timestamp).
 The body is signed with X-Genesys-Signature: lower-case hex HMAC-SHA256(raw body, secret).
 

@@ -343,9 +343,22 @@ function pretty(text) {
   try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
 }
 
+// Why a skipped delivery is not sent, from the reason the admin API gives (lastError):
+// "filtered: …" (the route's when is false), "stale: …" (a newer event of its key was already
+// delivered), "discarded by …" (an operator discarded the dead letter).
+function skipReason(d) {
+  const why = d.lastError ?? "";
+  const [label, what] = why.startsWith("filtered") ? ["Filtered out", "never sent"]
+    : why.startsWith("stale") ? ["Stale", "never sent"]
+    : why.startsWith("discarded") ? ["Discarded", "not sent again"]
+    : ["Skipped", "not sent"];
+  return `<p class="skip-reason"><strong>${label}</strong>: ${what}. <span class="muted">${esc(why || "no reason recorded")}</span></p>`;
+}
+
 function deliveryView(d) {
+  const skipped = d.state === "skipped" ? skipReason(d) : "";
   const attempts = d.attempts.length === 0
-    ? '<p class="muted">Not attempted yet.</p>'
+    ? (skipped ? "" : '<p class="muted">Not attempted yet.</p>')
     : `<ol class="timeline attempts">${d.attempts.map((a) => `
         <li class="attempt ${esc(a.outcome)}"><strong>#${esc(a.number)}</strong> ${badge(a.outcome ?? "?", a.outcome)}
         ${a.status ? `HTTP ${esc(a.status)}` : ""} <span class="muted">${esc(when(a.startedAt))} · ${esc(a.durationMs)} ms</span>
@@ -358,7 +371,7 @@ function deliveryView(d) {
     <div class="muted mono">${esc(d.id)}</div>
     ${d.body != null ? `<details class="body"><summary>Body the route sends (its transform of the stored payload)</summary><pre>${esc(pretty(d.body))}</pre></details>`
       : d.bodyNote ? `<p class="muted">Body: ${esc(d.bodyNote)}</p>` : ""}
-    ${attempts}</div>`;
+    ${skipped}${attempts}</div>`;
 }
 
 // ---------------------------------------------------------------- dead letters

@@ -454,11 +454,11 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Graceful stop (SPEC §9), all within {@code server.shutdown_grace}: new ingest requests get 503
-   * {@code shutting_down}; requests inside get their answers; attempts in flight finish and their
-   * outcomes are written (what still runs after the grace is left in the store and resumed on the
-   * next start); then the listener stops and the store writes what it was handed and closes.
-   * Idempotent.
+   * Graceful stop (docs/guarantees.md), all within {@code server.shutdown_grace}: new ingest
+   * requests get 503 {@code shutting_down}; requests inside get their answers; attempts in flight
+   * finish and their outcomes are written (what still runs after the grace is left in the store and
+   * resumed on the next start); then the listener stops and the store writes what it was handed and
+   * closes. Idempotent.
    */
   @Override
   public void close() {

@@ -3,10 +3,15 @@ package dev.switchboard.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code switchboard} — the command line. */
+/**
+ * {@code switchboard} — the command line. Every command inherits {@code -h/--help} and {@code
+ * -V/--version} (usage printed, exit 0, before any required option is checked), and {@code
+ * switchboard help COMMAND} prints a command's usage.
+ */
 @Command(
     name = "switchboard",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT,
     versionProvider = Main.Version.class,
     description = "Self-hosted event gateway for contact-center integrations.",
     subcommands = {
@@ -18,14 +23,32 @@ import picocli.CommandLine.Command;
       DestinationsCommand.class,
       ReloadCommand.class,
       EmulateCommand.class,
-      DemoCommand.class
+      DemoCommand.class,
+      CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    int exit = new CommandLine(new Main()).execute(args);
+    int exit = commandLine().execute(args);
     if (exit != 0 || !ServeCommand.isServing()) {
       System.exit(exit);
+    }
+  }
+
+  /** The command line with every command, as {@code main} runs it. */
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new Main());
+    addHelpToGroups(cli);
+    return cli;
+  }
+
+  /** {@code switchboard dlq help replay} as well as {@code switchboard help dlq}. */
+  private static void addHelpToGroups(CommandLine group) {
+    for (CommandLine sub : group.getSubcommands().values()) {
+      if (!sub.getSubcommands().isEmpty() && !sub.getSubcommands().containsKey("help")) {
+        sub.addSubcommand(new CommandLine.HelpCommand());
+        addHelpToGroups(sub);
+      }
     }
   }
 

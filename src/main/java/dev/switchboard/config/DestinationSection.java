@@ -49,8 +49,8 @@ final class DestinationSection {
 
   /**
    * Slack posts about one message a second per incoming webhook and answers 429 beyond a short
-   * burst (shared/domain/slack.md), so a {@code slack} destination without a {@code rate_limit}
-   * keeps to that instead of learning it from 429s.
+   * burst (docs/connectors.md), so a {@code slack} destination without a {@code rate_limit} keeps
+   * to that instead of learning it from 429s.
    */
   static final RateLimit SLACK_DEFAULT_RATE = new RateLimit(1, Duration.ofSeconds(1));
 

@@ -17,12 +17,13 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
- * Finds credentials written literally in a configuration file. SPEC §9 offers {@code ${ENV_VAR}}
- * and {@code ${file:/path}} for secrets without forbidding literals, so a literal is a warning, not
- * a problem: it still loads, but the file itself then becomes a secret (in version control, in a
- * support ticket, in a backup). A value counts as written by reference when it contains a
- * substitution anywhere ({@code "switchboard:${PASSWORD}"} keeps the user literal and the password
- * out of the file). Warnings name the file, line and key, never the value.
+ * Finds credentials written literally in a configuration file. The configuration offers {@code
+ * ${ENV_VAR}} and {@code ${file:/path}} for secrets (docs/guarantees.md) without forbidding
+ * literals, so a literal is a warning, not a problem: it still loads, but the file itself then
+ * becomes a secret (in version control, in a support ticket, in a backup). A value counts as
+ * written by reference when it contains a substitution anywhere ({@code "switchboard:${PASSWORD}"}
+ * keeps the user literal and the password out of the file). Warnings name the file, line and key,
+ * never the value.
  */
 public final class LiteralSecrets {
   /**

@@ -1575,7 +1575,9 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  /** What expressions see besides the payload (SPEC §5): $headers, $source, $eventId, … */
+  /**
+   * What expressions see besides the payload (docs/guarantees.md): $headers, $source, $eventId, …
+   */
   private static Map<String, Object> bindings(QueuedDelivery d) {
     Map<String, Object> bindings = new java.util.HashMap<>();
     bindings.put("headers", d.headers());

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * {@code POST /hooks/{source}}: runs SPEC §4's checks in order, the first failure answering, and
- * answers 2xx only once the event is committed and synced. Knows nothing of the HTTP framework.
+ * {@code POST /hooks/{source}}: runs the checks of docs/guarantees.md in order, the first failure
+ * answering, and answers 2xx only once the event is committed and synced. Knows nothing of the HTTP
+ * framework.
  *
  * <p>Failure policy: our own trouble (store down, shutting down, backlog, slow commit) is always a
  * 503 with {@code Retry-After}, never a 4xx, because senders such as Genesys treat a 4xx as final

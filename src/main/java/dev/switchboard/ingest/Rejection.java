@@ -1,8 +1,8 @@
 package dev.switchboard.ingest;
 
 /**
- * The closed catalogue of ingest refusals (SPEC §4): status code and machine code. The message is
- * chosen per case but never echoes a secret, a signature or the payload.
+ * The closed catalogue of ingest refusals (docs/guarantees.md): status code and machine code. The
+ * message is chosen per case but never echoes a secret, a signature or the payload.
  */
 public enum Rejection {
   UNKNOWN_SOURCE(404, "unknown_source"),

@@ -264,6 +264,90 @@ class DashboardIT {
   }
 
   @Test
+  void anEventsPageSaysWhyADeliveryWasSkippedFilteredOrStaleNotThatItWaitsForAnAttempt()
+      throws Exception {
+    gw.close();
+    String yaml =
+        """
+        admin: { token: "${ADMIN_TOKEN}" }
+        sources:
+          calls:
+            verify: { scheme: hmac-sha256-hex, header: X-Signature, secrets: ["${SECRET}"] }
+            idempotency: { key: interactionId & '|' & at }
+            event_time: at
+            partition_key: interactionId
+        routes:
+          vip-only: { from: calls, when: queue = "vip", to: crm }
+          latest: { from: calls, ordering: per-key, stale: skip, to: crm }
+        destinations:
+          crm:
+            type: http
+            url: ${CRM}
+        """;
+    gw =
+        GatewayFixture.start(
+            Files.createDirectories(dir.resolve("skips")),
+            yaml,
+            Map.of("ADMIN_TOKEN", TOKEN, "SECRET", SECRET, "CRM", crm.uri("/in").toString()),
+            clock);
+    String newer = postCallAt("call-9", "2026-12-01T10:00:00Z");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> deliveryOf(newer, "latest").state() == DeliveryState.DELIVERED);
+    String older = postCallAt("call-9", "2026-12-01T09:00:00Z");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> deliveryOf(older, "latest").state() == DeliveryState.SKIPPED);
+    assertThat(deliveryOf(newer, "vip-only").state()).isEqualTo(DeliveryState.SKIPPED);
+
+    browser.get(gw.uri("/ui").toString());
+    visible(By.id("token")).sendKeys(TOKEN);
+    browser.findElement(By.id("login-submit")).click();
+    visible(By.id("chart-ingest"));
+
+    // the filtered delivery: the route's `when` is false for this event
+    browser.get(gw.uri("/ui/#/events/" + newer).toString());
+    WebElement filtered = visible(deliveryBox(deliveryOf(newer, "vip-only").id().value()));
+    assertThat(filtered.getDomAttribute("data-state")).isEqualTo("skipped");
+    assertThat(filtered.getText())
+        .contains("Filtered out")
+        .contains("when is false")
+        .doesNotContain("Not attempted yet");
+    screenshot("12-delivery-filtered");
+
+    // the stale delivery: a newer event of the same key was already delivered
+    browser.get(gw.uri("/ui/#/events/" + older).toString());
+    WebElement stale = visible(deliveryBox(deliveryOf(older, "latest").id().value()));
+    assertThat(stale.getText())
+        .contains("Stale")
+        .contains("already delivered")
+        .doesNotContain("Not attempted yet");
+    screenshot("13-delivery-stale");
+  }
+
+  String postCallAt(String interactionId, String at) throws Exception {
+    byte[] body =
+        GatewayFixture.utf8(
+            "{\"interactionId\":\"%s\",\"queue\":\"support\",\"at\":\"%s\"}"
+                .formatted(interactionId, at));
+    HttpResponse<String> r =
+        gw.post("calls", body, Map.of("X-Signature", Hmac.sha256Hex(SECRET, body)));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    return JSON.readTree(r.body()).path("eventId").asText();
+  }
+
+  DeliveryRecord deliveryOf(String eventId, String route) {
+    return gw.gateway().deliveries().deliveriesOf(new EventId(eventId)).stream()
+        .filter(d -> d.route().equals(route))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  static By deliveryBox(String deliveryId) {
+    return By.cssSelector("#deliveries .delivery[data-delivery='" + deliveryId + "']");
+  }
+
+  @Test
   void servesOnlyItsOwnFilesWithoutATokenAndChartJsFromTheJar() throws Exception {
     assertThat(gw.get("/ui").statusCode()).isEqualTo(200);
     assertThat(gw.get("/ui/").body()).contains("<title>Switchboard</title>");

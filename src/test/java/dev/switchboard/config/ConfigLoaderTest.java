@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
-  /** The contract examples, next to the project (tests run with the project as working dir). */
-  static final Path EXAMPLES = Path.of("../shared/examples");
+  /** The contract examples in the repository (tests run with the project as working dir). */
+  static final Path EXAMPLES = Path.of("examples");
 
   static final Path SALESFORCE_EXAMPLE = example("genesys-to-salesforce.yaml");
   static final Path EVERYTHING_EXAMPLE = example("genesys-cloud-to-everything.yaml");
@@ -391,8 +391,7 @@ class ConfigLoaderTest {
       throw new IllegalStateException(
           "contract example "
               + path.toAbsolutePath()
-              + " not found; run the tests from the"
-              + " project directory with the shared examples beside it");
+              + " not found; run the tests from the project directory");
     }
     return path;
   }

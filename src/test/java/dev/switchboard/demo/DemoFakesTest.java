@@ -11,7 +11,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The demo's fakes speak Salesforce's and Slack's protocols (shapes from shared/domain). */
+/** The demo's fakes speak Salesforce's and Slack's protocols (shapes from docs/connectors.md). */
 class DemoFakesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient client =

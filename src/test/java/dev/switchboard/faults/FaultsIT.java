@@ -34,9 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The fault harness (issue "Hardening", part "Faults"): load through the gateway while it is killed
  * with SIGKILL, while the destination flaps, while the disk under the store is full, and while
  * PostgreSQL is down under a three-node cluster; after each, {@link InvariantChecker} proves the
- * guarantees of SPEC §3. Short by default (part of {@code ./mvnw verify}); {@code bench/faults.sh}
- * runs the same scenarios for minutes through the {@code faults.*} system properties, and each
- * scenario writes its report to {@code faults.out} (default target/faults).
+ * guarantees of docs/guarantees.md. Short by default (part of {@code ./mvnw verify}); {@code
+ * bench/faults.sh} runs the same scenarios for minutes through the {@code faults.*} system
+ * properties, and each scenario writes its report to {@code faults.out} (default target/faults).
  */
 @Timeout(value = 60, unit = TimeUnit.MINUTES) // each scenario bounds itself far below this
 class FaultsIT {

@@ -42,9 +42,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
 /**
- * The ingest pipeline in-process (SPEC §4), on fuzzed requests: every answer is either an
- * acceptance that stored the event exactly once, or a refusal from the catalogue with its status
- * and a JSON error body that echoes neither secret nor payload. Never the catch-all 500.
+ * The ingest pipeline in-process (docs/guarantees.md, ingest checks), on fuzzed requests: every
+ * answer is either an acceptance that stored the event exactly once, or a refusal from the
+ * catalogue with its status and a JSON error body that echoes neither secret nor payload. Never the
+ * catch-all 500.
  *
  * <p>Input: first line the source name (the path's {@code {source}}), then header lines, an empty
  * line and the body. {@link #signedRequestIsStoredOnceOrRefusedFromTheCatalogue} signs the body

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Genesys's real payload shapes the way Genesys sends them.
  */
 class GenesysSourcesIT {
-  static final Path SAMPLES = Path.of("../shared/domain/samples/genesys");
+  static final Path SAMPLES = GatewayFixture.GENESYS_SAMPLES;
   static final ObjectMapper JSON = new ObjectMapper();
   static final String API_KEY = "eb-api-key-7c1f";
   static final String OM_SECRET = "om-secret-51aa";

@@ -25,7 +25,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every row of SPEC §4, in order, over real HTTP against a gateway on a random port. */
+/**
+ * Every ingest check of docs/guarantees.md, in order, over real HTTP against a gateway on a random
+ * port.
+ */
 class IngestIT {
   static final String SECRET = "s3cr3t-current";
   static final String OLD_SECRET = "s3cr3t-previous";

@@ -10,9 +10,10 @@ import java.security.MessageDigest;
 import org.junit.jupiter.api.Test;
 
 /**
- * The admin bearer token is compared in constant time (SPEC §9), checked on the bytecode: {@code
- * AdminRoutes.guard} hashes both sides and compares the digests with {@link MessageDigest#isEqual}.
- * The ingest verifiers' compare is checked by {@code ingest.verify.ConstantTimeCompareTest}.
+ * The admin bearer token is compared in constant time (docs/admin-api.md), checked on the bytecode:
+ * {@code AdminRoutes.guard} hashes both sides and compares the digests with {@link
+ * MessageDigest#isEqual}. The ingest verifiers' compare is checked by {@code
+ * ingest.verify.ConstantTimeCompareTest}.
  */
 class AdminTokenCompareTest {
   @Test

@@ -31,12 +31,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SPEC §3.5, §4 and §9: no secret, signature, payload or URL query string in the logs or in an
- * error body. The packaged gateway runs in a child JVM at DEBUG level (its real JSON log on
- * stdout), with a credential of every kind the configuration can hold; the test drives accepted and
- * refused requests, deliveries that succeed, retry, dead-letter and get 4xx/5xx bodies that echo
- * the payload, admin calls with wrong tokens and a reload of a broken file; then it stops the
- * gateway and scans everything it printed and every error body it answered.
+ * docs/guarantees.md ("Secrets and stopping"): no secret, signature, payload or URL query string in
+ * the logs or in an error body. The packaged gateway runs in a child JVM at DEBUG level (its real
+ * JSON log on stdout), with a credential of every kind the configuration can hold; the test drives
+ * accepted and refused requests, deliveries that succeed, retry, dead-letter and get 4xx/5xx bodies
+ * that echo the payload, admin calls with wrong tokens and a reload of a broken file; then it stops
+ * the gateway and scans everything it printed and every error body it answered.
  */
 class LogHygieneIT {
   static final String MARKER = "PAYLOAD-MARKER-7f3a";

@@ -26,10 +26,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * A generic HTTP receiver for destination tests (shared/domain/http-targets.md, fake 8): records
- * every request and answers from a script, one scripted {@link Answer} per request, then {@code 202
- * {"ok":true}}. An answer with a delay holds the request that long (or until {@link #close}), to
- * play a destination that hangs past the caller's timeout.
+ * A generic HTTP receiver for destination tests (docs/connectors.md, "Generic HTTP targets"):
+ * records every request and answers from a script, one scripted {@link Answer} per request, then
+ * {@code 202 {"ok":true}}. An answer with a delay holds the request that long (or until {@link
+ * #close}), to play a destination that hangs past the caller's timeout.
  *
  * <p>Requests are recorded on arrival, before any delay. Every method is thread-safe.
  */

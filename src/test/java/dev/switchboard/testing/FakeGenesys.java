@@ -25,10 +25,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The Genesys Cloud login and Platform API hosts in one local server, as {@code
- * shared/domain/genesys.md} §5 describes them: {@code POST /oauth/token} (client credentials with
- * basic auth, form {@code grant_type=client_credentials}; {@code {access_token, token_type:
- * "bearer", expires_in}}; 400 {@code invalid_client} for a wrong id or secret), and {@code GET
+ * The Genesys Cloud login and Platform API hosts in one local server, as docs/connectors.md
+ * ("Genesys Cloud") describes them: {@code POST /oauth/token} (client credentials with basic auth,
+ * form {@code grant_type=client_credentials}; {@code {access_token, token_type: "bearer",
+ * expires_in}}; 400 {@code invalid_client} for a wrong id or secret), and {@code GET
  * /api/v2/analytics/conversations/{id}/details} answering the sample analytics record for known
  * conversations, 404 for others, 401 for a missing, unknown or revoked token, and scripted 429s
  * with {@code Retry-After} and Genesys's normalised body.
@@ -37,7 +37,7 @@ public final class FakeGenesys implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern DETAILS =
       Pattern.compile("/api/v2/analytics/conversations/([0-9a-fA-F-]+)/details");
-  private static final Path SAMPLES = Path.of("../shared/domain/samples/genesys");
+  private static final Path SAMPLES = GatewayFixture.GENESYS_SAMPLES;
 
   /** One API call (token requests excluded), for assertions. */
   public record Call(String path, String token) {}

@@ -39,16 +39,16 @@ import java.util.regex.Pattern;
 
 /**
  * Jira Cloud's REST API v3 on 127.0.0.1, the parts the {@code jira} connector uses, as
- * shared/domain/jira.md ("What a faithful fake must do") describes them: basic auth (401 with
- * Jira's JSON when wrong), {@code POST /rest/api/3/issue} with field validation (project, issue
- * type, summary, ADF description, labels) and 400 {@code {"errorMessages":[…],"errors":{…}}},
- * {@code GET /rest/api/3/issue/{key}}, entity properties (on create and by PUT/GET), {@code
- * GET|POST /rest/api/3/search/jql} with token pagination, ids only unless {@code fields} is given,
- * and an <b>index lag</b>: an issue becomes searchable only {@link #indexLag} after its last change
- * (on the injected clock) unless listed in {@code reconcileIssues}. The old {@code
- * /rest/api/3/search} answers 410. A burst limiter per endpoint and method answers 429 with {@code
- * Retry-After}, {@code X-RateLimit-Reset} and {@code RateLimit-Reason}. Creates are never
- * de-duplicated: two POSTs make two issues. Every request is recorded.
+ * docs/connectors.md ("Jira Cloud") describes them: basic auth (401 with Jira's JSON when wrong),
+ * {@code POST /rest/api/3/issue} with field validation (project, issue type, summary, ADF
+ * description, labels) and 400 {@code {"errorMessages":[…],"errors":{…}}}, {@code GET
+ * /rest/api/3/issue/{key}}, entity properties (on create and by PUT/GET), {@code GET|POST
+ * /rest/api/3/search/jql} with token pagination, ids only unless {@code fields} is given, and an
+ * <b>index lag</b>: an issue becomes searchable only {@link #indexLag} after its last change (on
+ * the injected clock) unless listed in {@code reconcileIssues}. The old {@code /rest/api/3/search}
+ * answers 410. A burst limiter per endpoint and method answers 429 with {@code Retry-After}, {@code
+ * X-RateLimit-Reset} and {@code RateLimit-Reason}. Creates are never de-duplicated: two POSTs make
+ * two issues. Every request is recorded.
  */
 public final class FakeJira implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();

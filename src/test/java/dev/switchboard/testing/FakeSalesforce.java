@@ -35,7 +35,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Salesforce org on 127.0.0.1 that speaks the REST API as {@code shared/domain/salesforce.md}
+ * A Salesforce org on 127.0.0.1 that speaks the REST API as docs/connectors.md ("Salesforce")
  * documents it, for the calls the {@code salesforce} connector makes: the client-credentials token
  * endpoint, single-record upsert and create, sObject Collections upsert, with an in-memory record
  * store, a configurable schema, {@code Sforce-Limit-Info} on every data answer, the 403 daily

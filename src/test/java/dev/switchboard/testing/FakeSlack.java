@@ -29,12 +29,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Slack's incoming webhooks on 127.0.0.1, as shared/domain/slack.md ("What a faithful fake must
- * do") describes them: {@code POST /services/T…/B…/<secret>}, success is 200 with the plain-text
- * body {@code ok}, errors are a status with a plain-text code, a per-hook token bucket (1/s refill,
- * burst 25 by default) answers 429 with {@code Retry-After}, {@code text} over 40,000 characters is
- * truncated, and every accepted message is recorded (Slack does not de-duplicate: a message posted
- * twice shows up twice). The token bucket runs on the given clock, so tests move time by hand.
+ * Slack's incoming webhooks on 127.0.0.1, as docs/connectors.md ("Slack") describes them: {@code
+ * POST /services/T…/B…/<secret>}, success is 200 with the plain-text body {@code ok}, errors are a
+ * status with a plain-text code, a per-hook token bucket (1/s refill, burst 25 by default) answers
+ * 429 with {@code Retry-After}, {@code text} over 40,000 characters is truncated, and every
+ * accepted message is recorded (Slack does not de-duplicate: a message posted twice shows up
+ * twice). The token bucket runs on the given clock, so tests move time by hand.
  *
  * <p>Not modelled: the legacy Web API ({@code chat.postMessage}), which the connector does not use.
  */

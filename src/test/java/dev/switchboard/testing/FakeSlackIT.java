@@ -12,7 +12,7 @@ import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The fake Slack keeps the rules of shared/domain/slack.md the connector tests rely on. */
+/** The fake Slack keeps the rules of docs/connectors.md ("Slack") the connector tests rely on. */
 class FakeSlackIT {
   final MutableClock clock = new MutableClock(Instant.parse("2026-10-27T14:30:00Z"));
   final FakeSlack slack = new FakeSlack(clock);

@@ -21,7 +21,12 @@ import java.util.Map;
  * PostgreSQL database, {@link #startOnPostgres}), driven over real HTTP.
  */
 public final class GatewayFixture implements AutoCloseable {
-  public static final Path EXAMPLES = Path.of("../shared/examples").toAbsolutePath().normalize();
+  /** The contract examples shipped in the repository's {@code examples/}. */
+  public static final Path EXAMPLES = Path.of("examples").toAbsolutePath().normalize();
+
+  /** Genesys Cloud's sample payloads (webhooks, API answers), kept with the test resources. */
+  public static final Path GENESYS_SAMPLES =
+      Path.of("src/test/resources/samples/genesys").toAbsolutePath().normalize();
 
   /** The dispatcher polls and sweeps often, so tests that move the clock see the effect soon. */
   public static final Dispatcher.Settings FAST =

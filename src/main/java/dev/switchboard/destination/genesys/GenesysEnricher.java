@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code genesys-cloud} enricher: GETs a record from the Genesys Cloud Platform API with an
- * OAuth client-credentials token (SPEC §7, {@code /work/shared/domain/genesys.md} §5).
+ * OAuth client-credentials token (docs/connectors.md, "Genesys Cloud").
  *
  * <p>Tokens come from {@code POST https://login.<region>/oauth/token} (basic auth with the client
  * id and secret, form {@code grant_type=client_credentials}, through {@link

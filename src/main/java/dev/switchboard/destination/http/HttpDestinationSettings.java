@@ -52,7 +52,7 @@ public record HttpDestinationSettings(
   /** Query values shorter than this are left in excerpts: they are flags, not signatures. */
   private static final int MIN_SECRET_LENGTH = 8;
 
-  /** Documented limits of well-known targets (shared/domain/http-targets.md). */
+  /** Documented limits of well-known targets (docs/connectors.md). */
   public enum Preset {
     /**
      * "When an HTTP request is received": answers 202 at once without a Response action, or the

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * The one mapping from an HTTP answer, or the lack of one, to a {@link DeliveryResult}. Every
  * HTTP-based connector uses it, so a 503 means the same thing for Slack as for Zapier.
  *
- * <p>Failure policy (SPEC §6, Standard Webhooks advice): 2xx is delivered; connection errors,
- * timeouts, 408, 425, 429 and 5xx are tried again, no sooner than the destination's {@code
+ * <p>Failure policy (docs/connectors.md, Standard Webhooks advice): 2xx is delivered; connection
+ * errors, timeouts, 408, 425, 429 and 5xx are tried again, no sooner than the destination's {@code
  * Retry-After} or rate-limit reset; 410 means the receiver wants this endpoint disabled; 3xx is a
  * failure because following a redirect would send the payload (and its signature) to a URL nobody
  * configured; every other status is refused for good. Error texts are short codes for the attempt

@@ -37,14 +37,14 @@ import org.slf4j.LoggerFactory;
  * the project, the issue type unless the output names one, a label {@code sb-<idempotency key>} and
  * an entity property {@code switchboard} carrying the same key.
  *
- * <p>At most one issue per delivery (shared/domain/jira.md, "How to create at most one issue per
- * event"): Jira's create is not idempotent, so every attempt first looks for the label ({@code
- * /rest/api/3/search/jql}) and creates only when nothing carries it; a key this process created is
- * remembered and confirmed by GET instead. The search lags behind creates by up to {@code
- * search_lag}, so after an ambiguous create (timeout, broken connection, 5xx: the issue may exist)
- * the delivery waits out the lag, as a {@code RetryLater} with that delay, before it searches and
- * may create again. Residual risk: the memory is per process, so a crash or restart inside the lag
- * after an ambiguous create can still make a duplicate; duplicates found are logged, not deleted.
+ * <p>At most one issue per delivery (docs/connectors.md, "Jira Cloud"): Jira's create is not
+ * idempotent, so every attempt first looks for the label ({@code /rest/api/3/search/jql}) and
+ * creates only when nothing carries it; a key this process created is remembered and confirmed by
+ * GET instead. The search lags behind creates by up to {@code search_lag}, so after an ambiguous
+ * create (timeout, broken connection, 5xx: the issue may exist) the delivery waits out the lag, as
+ * a {@code RetryLater} with that delay, before it searches and may create again. Residual risk: the
+ * memory is per process, so a crash or restart inside the lag after an ambiguous create can still
+ * make a duplicate; duplicates found are logged, not deleted.
  *
  * <p>Failure policy: 429 (with {@code Retry-After}, else the ISO {@code X-RateLimit-Reset}; both
  * pause the whole destination), 5xx, timeouts and connection errors are tried again; 400 (bad

@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * @param baseUrl the site, e.g. {@code https://acme.atlassian.net}, without a trailing slash
  * @param issueType a name ({@code Task}) or, when all digits, an issue type id
  * @param searchLag how long Jira's search may lag behind a create: after an ambiguous create
- *     failure nothing is created again for this long (shared/domain/jira.md)
+ *     failure nothing is created again for this long (docs/connectors.md)
  */
 public record JiraDestinationSettings(
     URI baseUrl,

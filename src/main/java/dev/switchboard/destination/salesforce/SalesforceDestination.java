@@ -30,13 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code salesforce} connector (SPEC §7, {@code shared/domain/salesforce.md}): upserts each
- * delivery's body into an object by its external id ({@code PATCH
- * /sobjects/{object}/{field}/{value}}, the value taken from the body's field of that name and left
- * out of the body), or creates it ({@code POST /sobjects/{object}}); with {@code batch_size} above
- * 1, upserts up to 200 deliveries in one sObject Collections call ({@code allOrNone: false}, so one
- * bad record fails alone). The external id is the idempotency key: a retried upsert updates the
- * record the first attempt wrote.
+ * The {@code salesforce} connector (docs/connectors.md): upserts each delivery's body into an
+ * object by its external id ({@code PATCH /sobjects/{object}/{field}/{value}}, the value taken from
+ * the body's field of that name and left out of the body), or creates it ({@code POST
+ * /sobjects/{object}}); with {@code batch_size} above 1, upserts up to 200 deliveries in one
+ * sObject Collections call ({@code allOrNone: false}, so one bad record fails alone). The external
+ * id is the idempotency key: a retried upsert updates the record the first attempt wrote.
  *
  * <p>Authentication: an OAuth client-credentials token from {@code login_url}, cached; data calls
  * go to the answer's {@code instance_url}. Salesforce never says when a session ends, so a 401

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * The Salesforce REST API's answers read into {@link DeliveryResult}s: what {@link HttpOutcomes} is
  * for plain HTTP, with Salesforce's error bodies ({@code [{"message","errorCode"}]}), sObject
  * Collections items ({@code statusCode} per record), {@code Sforce-Limit-Info} and {@code
- * REQUEST_LIMIT_EXCEEDED} (shared/domain/salesforce.md §2–§5). One per destination: it counts limit
+ * REQUEST_LIMIT_EXCEEDED} (docs/connectors.md, "Salesforce"). One per destination: it counts limit
  * refusals in a row.
  *
  * <p>Failure policy: 2xx delivered; 5xx, 401 (still, after a fresh token) and the codes in {@link

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code slack} connector: posts the route's output (a Slack message: {@code text}, {@code
  * blocks}, {@code attachments}) to an incoming webhook, one message per attempt
- * (shared/domain/slack.md).
+ * (docs/connectors.md).
  *
  * <p>Failure policy: success is a 2xx <em>whose body is {@code ok}</em>; Slack answers errors as a
  * status with a plain-text code ({@code invalid_payload}, {@code channel_not_found}, …), and has

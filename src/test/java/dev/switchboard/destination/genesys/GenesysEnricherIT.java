@@ -215,7 +215,7 @@ class GenesysEnricherIT {
   String postAcw(String id, String conversation, String detailType) throws Exception {
     String event =
         java.nio.file.Files.readString(
-                Path.of("../shared/domain/samples/genesys/eventbridge-acw.json"))
+                GatewayFixture.GENESYS_SAMPLES.resolve("eventbridge-acw.json"))
             .replace("3f9c1d2e-7a41-2b6c-9e05-1d2c3b4a5f60", id)
             .replace(CONVERSATION, conversation)
             .replace("v2.detail.events.conversation.{id}.acw", detailType);

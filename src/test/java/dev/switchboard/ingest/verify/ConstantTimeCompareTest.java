@@ -16,11 +16,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The signature and credential compare is constant-time (SPEC §4), checked on the bytecode rather
- * than by a flaky timing measurement: the only comparison of secret material is {@link
- * MessageDigest#isEqual} over a MAC or a SHA-256 digest (so both sides have the same length), every
- * verifier reaches it through {@link HmacKey#anyMatches} or {@link AcceptedCredentials#matches},
- * and no verifier compares with anything that stops at the first differing byte.
+ * The signature and credential compare is constant-time (docs/guarantees.md), checked on the
+ * bytecode rather than by a flaky timing measurement: the only comparison of secret material is
+ * {@link MessageDigest#isEqual} over a MAC or a SHA-256 digest (so both sides have the same
+ * length), every verifier reaches it through {@link HmacKey#anyMatches} or {@link
+ * AcceptedCredentials#matches}, and no verifier compares with anything that stops at the first
+ * differing byte.
  */
 class ConstantTimeCompareTest {
   private static JavaClasses verify;
