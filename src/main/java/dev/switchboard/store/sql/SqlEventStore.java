@@ -538,7 +538,24 @@ public final class SqlEventStore implements EventStore {
 
   @Override
   public boolean release(dev.switchboard.store.QuarantineRelease release) {
-    return (Boolean) await(writer.submit(ctx -> writeRelease(release, ctx)));
+    return (Boolean) await(writer.submit(new ReleaseOp(this, release)));
+  }
+
+  /**
+   * A release locks its event's row: keyed by the event, so that on a shared database two nodes'
+   * batches releasing the same events take their locks in one order and wait rather than deadlock.
+   */
+  private record ReleaseOp(SqlEventStore store, dev.switchboard.store.QuarantineRelease release)
+      implements SqlWriter.KeyedOp {
+    @Override
+    public Object apply(SqlWriter.Context ctx) throws SQLException {
+      return store.writeRelease(release, ctx);
+    }
+
+    @Override
+    public String lockKey() {
+      return "release\n" + release.event().value();
+    }
   }
 
   /**
