@@ -581,8 +581,8 @@ public final class SqlEventStore implements EventStore {
     PreparedStatement read = ctx.statement(SqlText.SELECT_EVENT + " WHERE id = ?");
     read.setString(1, r.event().value());
     Event e = mapEvents(read).get(0);
-    // its deliveries as at ingest, created now: arrival order, and so the order of a partition
-    // key's deliveries, is the release's
+    // its deliveries as at ingest, created now (their arrival order is the release's); per-key
+    // ordering still goes by the event's own event time, as for any late arrival
     addDeliveries(
         new NewEvent(
             e.source(),
