@@ -256,6 +256,15 @@ async function events() {
       <label>Idempotency key<input name="idempotencyKey" value="${esc(params.get("idempotencyKey"))}"></label>
       <button id="search" class="primary" type="submit">Search</button>
     </form>
+    <form id="release-form" class="filters card">
+      <label>Release quarantined events of<select name="source">${sourceList.items.map((s) =>
+        `<option>${esc(s.name)}</option>`).join("")}</select></label>
+      <label>Received within<select name="since"><option value="">any time</option>
+        <option value="3600">the last hour</option><option value="86400">the last 24 hours</option>
+        <option value="604800">the last 7 days</option></select></label>
+      <button id="release-matching" type="submit">Release all matching</button>
+      <span class="muted">each is checked against its schema as configured now</span>
+    </form>
     <div id="event-results"></div>`;
   const load = async (cursor) => {
     const form = Object.fromEntries(new FormData($("#event-search")));
@@ -289,6 +298,23 @@ async function events() {
     e.preventDefault();
     load().catch((err) => flash(err.message, true));
   });
+  $("#release-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = Object.fromEntries([...new FormData($("#release-form"))].filter(([, v]) => v));
+    if (!f.source) return;
+    if (f.since) f.from = new Date(Date.now() - Number(f.since) * 1000).toISOString();
+    delete f.since;
+    try {
+      const dry = await api("/quarantine/release", { method: "POST", body: { ...f, dryRun: true } });
+      if (dry.matched === 0) { flash(`No quarantined events of ${f.source} in that range.`); return; }
+      if (!confirm(`Release ${dry.matched} quarantined event(s) of ${f.source}? Those that now pass their schema are delivered.`)) return;
+      const r = await api("/quarantine/release", { method: "POST", body: f });
+      flash(`${r.released} released; ${r.stillQuarantined} still fail their schema and stay quarantined.`);
+      await load();
+    } catch (err) {
+      flash(`Release refused: ${err.message}`, true);
+    }
+  });
   $("#event-results").addEventListener("click", (e) => {
     const row = e.target.closest("tr[data-id]");
     if (row) location.hash = `#/events/${encodeURIComponent(row.dataset.id)}`;
@@ -305,7 +331,9 @@ async function eventDetail(id) {
         <h2>Event</h2>
         <dl class="kv">
           <dt>Source</dt><dd>${esc(e.source)}</dd>
-          <dt>Status</dt><dd>${badge(e.status)}${e.quarantineReason ? ` ${esc(e.quarantineReason)}` : ""}</dd>
+          <dt>Status</dt><dd>${badge(e.status)}${e.quarantineReason ? ` ${esc(e.quarantineReason)}` : ""}
+            ${e.status === "quarantined" ? '<button id="release" class="primary" title="Check it against the schema as configured now and deliver it if it passes">Release</button>' : ""}</dd>
+          ${e.releasedBy ? `<dt>Released</dt><dd>${esc(when(e.releasedAt))} by ${esc(e.releasedBy)}</dd>` : ""}
           <dt>Received</dt><dd>${esc(when(e.receivedAt))}</dd>
           <dt>Event time</dt><dd>${esc(when(e.eventTime))}</dd>
           <dt>Partition key</dt><dd class="mono">${esc(e.partitionKey ?? "—")}</dd>
@@ -318,7 +346,9 @@ async function eventDetail(id) {
       </div>
       <div class="card" id="deliveries">
         <h2>Deliveries</h2>
-        ${e.deliveries.length === 0 ? empty("No deliveries", "No route matched this event, or it was quarantined before routing.") : ""}
+        ${e.deliveries.length === 0 ? empty("No deliveries", e.status === "quarantined"
+          ? "It is quarantined: once its source's schema (after a reload) or its sender is fixed, release it."
+          : "No route matched this event, or it was quarantined before routing.") : ""}
         ${e.deliveries.map(deliveryView).join("")}
       </div>
     </div>`;
@@ -333,6 +363,18 @@ async function eventDetail(id) {
     } catch (err) {
       flash(`Replay refused: ${err.message}`, true);
       button.disabled = false;
+    }
+  });
+  $("#release")?.addEventListener("click", async (ev) => {
+    ev.target.disabled = true;
+    try {
+      const r = await api(`/events/${encodeURIComponent(id)}/release`, { method: "POST" });
+      await eventDetail(id);
+      if (r.status === "accepted") flash(`Released: ${r.deliveries} delivery(ies) created and sent now.`);
+      else flash(`Still fails its schema, so it stays quarantined: ${r.quarantineReason}`, true);
+    } catch (err) {
+      flash(`Release refused: ${err.message}`, true);
+      ev.target.disabled = false;
     }
   });
   const open = e.deliveries.some((d) => !["delivered", "dead", "discarded", "skipped"].includes(d.state));

@@ -2,6 +2,7 @@ package dev.switchboard.admin;
 
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.dispatch.DeliveryService;
+import dev.switchboard.ingest.QuarantineService;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.store.EventStore;
 import io.javalin.config.RoutesConfig;
@@ -34,6 +35,7 @@ public final class AdminRoutes {
   private final ConfigReloader reloader;
   private final EventStore events;
   private final DeliveryService deliveries;
+  private final QuarantineService quarantine;
   private final GatewayMetrics metrics;
   private final Runnable sampleQueues;
   private final byte[] openApi;
@@ -50,18 +52,21 @@ public final class AdminRoutes {
       DeliveryService deliveries,
       GatewayMetrics metrics,
       Runnable sampleQueues) {
-    this(() -> withToken(config, token), events, deliveries, metrics, sampleQueues, null);
+    this(() -> withToken(config, token), events, deliveries, null, metrics, sampleQueues, null);
   }
 
   /**
    * @param config the running configuration, read on every request: a reload changes what the API
    *     shows and the token it asks for
+   * @param quarantine releases quarantined events, or null when this gateway cannot (the release
+   *     endpoints then answer 404 {@code not_found})
    * @param reloader reloads the configuration from its file, or null when this gateway cannot
    */
   public AdminRoutes(
       Supplier<SwitchboardConfig> config,
       EventStore events,
       DeliveryService deliveries,
+      QuarantineService quarantine,
       GatewayMetrics metrics,
       Runnable sampleQueues,
       ConfigReloader reloader) {
@@ -69,6 +74,7 @@ public final class AdminRoutes {
     this.reloader = reloader;
     this.events = events;
     this.deliveries = deliveries;
+    this.quarantine = quarantine;
     this.metrics = metrics;
     this.sampleQueues = sampleQueues;
     this.openApi = readOpenApi();
@@ -83,7 +89,7 @@ public final class AdminRoutes {
     new DestinationEndpoints(deliveries, () -> config.get().destinations(), metrics.stats())
         .register(api);
     new ReloadEndpoint(reloader).register(api);
-    new EventEndpoints(events, deliveries).register(api);
+    new EventEndpoints(events, deliveries, quarantine).register(api);
     new DeliveryEndpoints(deliveries).register(api);
     new StatsEndpoint(metrics.stats(), sampleQueues).register(api);
     declared = api.declared();

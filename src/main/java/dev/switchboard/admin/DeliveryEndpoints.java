@@ -179,7 +179,7 @@ final class DeliveryEndpoints {
     return ids;
   }
 
-  private static String text(JsonNode body, String name) {
+  static String text(JsonNode body, String name) {
     JsonNode node = body.get(name);
     if (node == null || node.isNull()) {
       return null;
@@ -190,7 +190,7 @@ final class DeliveryEndpoints {
     return node.asText().strip();
   }
 
-  private static boolean flag(JsonNode body, String name) {
+  static boolean flag(JsonNode body, String name) {
     JsonNode node = body.get(name);
     if (node == null || node.isNull()) {
       return false;
@@ -201,7 +201,7 @@ final class DeliveryEndpoints {
     return node.asBoolean();
   }
 
-  private static Instant instant(JsonNode body, String name) {
+  static Instant instant(JsonNode body, String name) {
     String value = text(body, name);
     Instant instant;
     try {

@@ -22,6 +22,7 @@ public enum Problem {
   FILTER_REQUIRED(400, "A bulk action needs a filter, or all: true"),
   NOT_REPLAYABLE(409, "Only dead or delivered deliveries can be replayed"),
   NOT_DISCARDABLE(409, "Only dead letters can be discarded"),
+  NOT_RELEASABLE(409, "Only quarantined events of a configured source can be released"),
   INVALID_CONFIG(422, "The configuration file has problems; nothing was changed"),
   STORE_UNAVAILABLE(503, "The store cannot answer right now"),
   INTERNAL_ERROR(500, "Internal error");

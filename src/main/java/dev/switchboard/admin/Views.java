@@ -76,6 +76,8 @@ final class Views {
         .with("partitionKey", e.partitionKey())
         .with("idempotencyKey", e.idempotencyKey())
         .with("quarantineReason", e.quarantineReason())
+        .with("releasedBy", e.releasedBy())
+        .with("releasedAt", e.releasedAt())
         .with("headers", new TreeMap<>(e.headers()))
         .with("payload", payload(e.payload()))
         .with("deliveries", deliveries);

@@ -18,6 +18,7 @@ import dev.switchboard.dispatch.DeliveryService;
 import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.ingest.IngestHandler;
 import dev.switchboard.ingest.IngestService;
+import dev.switchboard.ingest.QuarantineService;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.observability.StatsSeries;
@@ -134,7 +135,13 @@ public final class Gateway implements AutoCloseable {
                               config.server().port()));
               health.register(cfg.routes);
               new AdminRoutes(
-                      () -> this.config, store, deliveries, metrics, queueSampler, this::reload)
+                      () -> this.config,
+                      store,
+                      deliveries,
+                      new QuarantineService(ingest, store, clock),
+                      metrics,
+                      queueSampler,
+                      this::reload)
                   .register(cfg.routes);
               new UiRoutes().register(cfg.routes);
             });

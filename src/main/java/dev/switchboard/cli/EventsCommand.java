@@ -1,6 +1,7 @@
 package dev.switchboard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.Iterator;
@@ -12,11 +13,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code switchboard events search|show}: find events and see what became of them. */
+/**
+ * {@code switchboard events search|show|release}: find events, see what became of them, and release
+ * quarantined ones.
+ */
 @Command(
     name = "events",
-    description = "Search events and show one with its deliveries and attempts.",
-    subcommands = {EventsCommand.Search.class, EventsCommand.Show.class})
+    description =
+        "Search events, show one with its deliveries and attempts, release quarantined ones.",
+    subcommands = {
+      EventsCommand.Search.class,
+      EventsCommand.Show.class,
+      EventsCommand.Release.class
+    })
 final class EventsCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -163,6 +172,86 @@ final class EventsCommand implements Runnable {
         } else {
           attempts.print(out);
         }
+      }
+    }
+  }
+
+  @Command(
+      name = "release",
+      description =
+          "Check quarantined events against their source's schema as configured now and deliver"
+              + " those that pass (one by id, or every one of a source in a time range).")
+  static final class Release extends AdminCommand {
+    @Parameters(paramLabel = "EVENT_ID", arity = "0..1", description = "one quarantined event")
+    String id;
+
+    @Option(names = "--source", description = "every quarantined event of this source")
+    String source;
+
+    @Option(
+        names = "--from",
+        converter = When.class,
+        description = "received at or after: ISO-8601 or an age (15m, 2h, 3d)")
+    Instant from;
+
+    @Option(names = "--to", converter = When.class, description = "received before")
+    Instant to;
+
+    @Option(names = "--dry-run", description = "only count what would be looked at")
+    boolean dryRun;
+
+    @Override
+    void run(AdminClient client, PrintWriter out) throws AdminClient.Failure {
+      if ((id == null) == (source == null)) {
+        throw new AdminClient.Failure(
+            2, "name one EVENT_ID, or --source (with --from and --to if you like)");
+      }
+      if (id != null) {
+        if (from != null || to != null || dryRun) {
+          throw new AdminClient.Failure(2, "--from, --to and --dry-run go with --source");
+        }
+        JsonNode answer = client.post("/api/v1/events/" + segment(id) + "/release", null);
+        if (json()) {
+          printJson(out, answer);
+        } else if ("accepted".equals(answer.path("status").asText())) {
+          out.println(
+              "released " + id + " with " + answer.path("deliveries").asInt() + " delivery(ies)");
+        } else {
+          out.println(
+              id
+                  + " still fails its schema and stays quarantined: "
+                  + answer.path("quarantineReason").asText());
+        }
+        return;
+      }
+      ObjectNode body = AdminClient.JSON.createObjectNode();
+      body.put("source", source);
+      if (from != null) {
+        body.put("from", iso(from));
+      }
+      if (to != null) {
+        body.put("to", iso(to));
+      }
+      if (dryRun) {
+        body.put("dryRun", true);
+      }
+      JsonNode answer = client.post("/api/v1/quarantine/release", body);
+      if (json()) {
+        printJson(out, answer);
+      } else if (dryRun) {
+        out.println(
+            "would release "
+                + answer.path("matched").asLong()
+                + " event(s) if they pass (dry run: nothing changed)");
+      } else {
+        out.println(
+            "released "
+                + answer.path("released").asLong()
+                + " event(s); "
+                + answer.path("stillQuarantined").asLong()
+                + " still quarantined (of "
+                + answer.path("matched").asLong()
+                + " looked at)");
       }
     }
   }

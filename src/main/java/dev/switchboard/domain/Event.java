@@ -9,6 +9,8 @@ import java.util.Map;
  * @param payload the redacted JSON body, as UTF-8 text
  * @param headers the selected request headers (lower-case names), never secrets or signatures
  * @param quarantineReason why the body failed its schema; null unless {@code status} is QUARANTINED
+ * @param releasedBy who released it from quarantine; null unless it was quarantined and released
+ * @param releasedAt when it was released; null unless {@code releasedBy} is set
  */
 public record Event(
     EventId id,
@@ -20,4 +22,6 @@ public record Event(
     String payload,
     Map<String, String> headers,
     EventStatus status,
-    String quarantineReason) {}
+    String quarantineReason,
+    String releasedBy,
+    Instant releasedAt) {}

@@ -6,6 +6,7 @@ import dev.switchboard.config.RouteConfig;
 import dev.switchboard.config.SourceConfig;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventStatus;
 import dev.switchboard.expr.ExpressionException;
 import dev.switchboard.ingest.BodyReader.TooLarge;
@@ -15,6 +16,7 @@ import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
+import dev.switchboard.store.QuarantineRelease;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -112,6 +114,11 @@ public final class IngestService {
         proxies,
         config.server().backlogHighWater(),
         config.server().ackTimeout());
+  }
+
+  /** Whether a source of this name is configured now. */
+  boolean hasSource(String name) {
+    return intake.sources().containsKey(name);
   }
 
   /** From now on every request is answered 503 {@code shutting_down}. */
@@ -287,7 +294,11 @@ public final class IngestService {
    * it, in the dispatcher, since their filter may use the fetched record.
    */
   private static List<NewEvent.RouteTarget> targets(Received r, Instant eventTime) {
-    List<RouteConfig> routes = r.source().routes;
+    return targets(r.source().routes, r.body(), r.bindings(), eventTime);
+  }
+
+  private static List<NewEvent.RouteTarget> targets(
+      List<RouteConfig> routes, Object body, Map<String, Object> given, Instant eventTime) {
     List<NewEvent.RouteTarget> targets = new ArrayList<>(routes.size());
     Map<String, Object> bindings = null;
     for (RouteConfig route : routes) {
@@ -296,11 +307,11 @@ public final class IngestService {
         continue;
       }
       if (bindings == null) {
-        bindings = r.bindings();
+        bindings = given;
         bindings.put("eventTime", eventTime.toString());
       }
       try {
-        boolean matches = route.when().test(r.body(), bindings);
+        boolean matches = route.when().test(body, bindings);
         targets.add(
             matches
                 ? new NewEvent.RouteTarget(route.name(), route.to())
@@ -313,6 +324,40 @@ public final class IngestService {
       }
     }
     return targets;
+  }
+
+  /**
+   * What releasing a quarantined event would write under the running configuration (the one after
+   * the last reload): its stored payload is checked again against its source's schema as it is now;
+   * if it passes, its deliveries are decided as at ingest, each route's filter on the stored
+   * payload, with the headers the source kept and the original receive and event times as bindings.
+   * Nothing is written here.
+   *
+   * @return empty when the event's source is no longer configured
+   */
+  java.util.Optional<QuarantineRelease> decideRelease(Event event, String by, Instant at) {
+    SourceIntake source = intake.sources().get(event.source());
+    if (source == null) {
+      return java.util.Optional.empty();
+    }
+    Object body;
+    try {
+      body =
+          JsonBody.parse(event.payload().getBytes(java.nio.charset.StandardCharsets.UTF_8)).value();
+    } catch (JsonBody.Invalid e) {
+      return java.util.Optional.of(
+          new QuarantineRelease(event.id(), "the stored payload is not JSON", List.of(), by, at));
+    }
+    List<String> violations = source.violations(body, json);
+    if (!violations.isEmpty()) {
+      return java.util.Optional.of(
+          new QuarantineRelease(event.id(), String.join("; ", violations), List.of(), by, at));
+    }
+    Map<String, Object> bindings =
+        bindings(event.source(), new HashMap<>(event.headers()), event.receivedAt());
+    return java.util.Optional.of(
+        new QuarantineRelease(
+            event.id(), null, targets(source.routes, body, bindings, event.eventTime()), by, at));
   }
 
   private IngestResponse store(Duration ackTimeout, SourceConfig config, NewEvent event) {

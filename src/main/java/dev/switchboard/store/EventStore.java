@@ -40,6 +40,24 @@ public interface EventStore extends AutoCloseable {
 
   long countEvents();
 
+  /**
+   * How many events match {@code query}'s filters (its page position and limit are ignored; a text
+   * filter reads every event matching the others).
+   */
+  long countEvents(EventQuery query);
+
+  /**
+   * Releases a quarantined event in one transaction, if it is still quarantined. When {@link
+   * QuarantineRelease#passes} it becomes accepted, records who released it and when, and gets its
+   * deliveries as at ingest (created at {@link QuarantineRelease#at}; the pending ones handed to
+   * the dispatcher, or announced to the other nodes, once committed); otherwise it stays
+   * quarantined with the new reason. The state check and the writes are one transaction, so of two
+   * releases at once only one creates deliveries.
+   *
+   * @return false when the event is not quarantined (any more) or does not exist: nothing written
+   */
+  boolean release(QuarantineRelease release);
+
   /** Deliveries not yet in a final state: the backlog that ingest's high-water mark watches. */
   long countUnfinishedDeliveries();
 

@@ -129,6 +129,77 @@ class PostgresGatewayIT {
     assertThat(dir.resolve("switchboard.db")).doesNotExist();
   }
 
+  @Test
+  void aReleasedQuarantinedEventIsClaimedAndDeliveredOnASharedDatabase() throws Exception {
+    pg.createDatabase("release");
+    java.nio.file.Files.writeString(
+        dir.resolve("form.schema.json"), "{\"type\":\"object\",\"required\":[\"formId\"]}");
+    String yaml =
+        """
+        admin: { token: "pg-admin-token" }
+        sources:
+          forms:
+            verify: { scheme: none }
+            schema: form.schema.json
+            partition_key: formId
+        routes:
+          to-crm: { from: forms, to: crm }
+        destinations:
+          crm:
+            type: http
+            url: ${CRM}
+        """;
+    Instant now = Instant.parse("2026-10-27T14:30:05Z");
+    try (FakeDestination crm = new FakeDestination();
+        GatewayFixture gw =
+            GatewayFixture.startOnPostgres(
+                dir,
+                pg.jdbcUrl("release"),
+                EmbeddedPostgres.USER,
+                EmbeddedPostgres.PASSWORD,
+                yaml,
+                Map.of("CRM", crm.uri("/in").toString()),
+                new MutableClock(now))) {
+      assertThat(gw.gateway().store().deliveries().singleNode()).isFalse();
+      // quarantined under an older schema; the one configured now accepts it
+      EventId id =
+          gw.gateway()
+              .store()
+              .ingest(
+                  new dev.switchboard.store.NewEvent(
+                      "forms",
+                      null,
+                      null,
+                      now,
+                      "f-1",
+                      now,
+                      "{\"formId\":\"f-1\"}",
+                      Map.of(),
+                      dev.switchboard.domain.EventStatus.QUARANTINED,
+                      "$.formId: integer expected",
+                      List.of()))
+              .get()
+              .eventId();
+      HttpResponse<String> released =
+          gw.send(
+              java.net.http.HttpRequest.newBuilder(
+                      gw.uri("/api/v1/events/" + id.value() + "/release"))
+                  .header("Authorization", "Bearer pg-admin-token")
+                  .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                  .build());
+      assertThat(released.statusCode()).as(released.body()).isEqualTo(200);
+      assertThat(JSON.readTree(released.body()).path("status").asText()).isEqualTo("accepted");
+      await().atMost(Duration.ofSeconds(30)).until(() -> crm.requests().size() == 1);
+      assertThat(crm.requests().get(0).bodyText()).contains("f-1");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  gw.gateway().store().deliveries().deliveriesOf(id).stream()
+                      .allMatch(d -> d.state() == DeliveryState.DELIVERED));
+    }
+  }
+
   static HttpResponse<String> post(GatewayFixture gw, byte[] body, String signature)
       throws Exception {
     return gw.post("calls", body, Map.of("X-Genesys-Signature", signature));

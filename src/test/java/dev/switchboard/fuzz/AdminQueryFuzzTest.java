@@ -124,11 +124,14 @@ class AdminQueryFuzzTest {
           "/api/v1/deliveries/dlv_00000000000000000000000000000000/discard",
           "/api/v1/destinations/crm/pause",
           "/api/v1/destinations/crm/resume",
-          "/api/v1/destinations/nowhere/pause");
+          "/api/v1/destinations/nowhere/pause",
+          "/api/v1/quarantine/release",
+          "/api/v1/events/evt_00000000000000000000000000000000/release");
 
   /**
    * The admin API's action bodies (bulk replay and discard filters, single actions, pause and
-   * resume): every answer is a 2xx with JSON or no body, or a 4xx problem+json; never a 5xx.
+   * resume, quarantine release): every answer is a 2xx with JSON or no body, or a 4xx problem+json;
+   * never a 5xx.
    *
    * <p>Input: the first line is the action's path (one of {@link #ACTIONS}, else one chosen from
    * its hash), the body is sent as it is with {@code Content-Type: application/json}.

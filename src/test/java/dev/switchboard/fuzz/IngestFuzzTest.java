@@ -310,6 +310,16 @@ class IngestFuzzTest {
     }
 
     @Override
+    public long countEvents(dev.switchboard.store.EventQuery query) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public boolean release(dev.switchboard.store.QuarantineRelease release) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public long countUnfinishedDeliveries() {
       return 0;
     }

@@ -84,6 +84,36 @@ final class SqlEventSearch {
     return new EventPage(withDeliveryCounts(c, rows), next, next != null && next == horizon);
   }
 
+  /** How many events match the filters (the page position and limit aside). */
+  static long count(Connection c, EventQuery q) throws SQLException {
+    EventQuery all =
+        new EventQuery(
+            q.source(),
+            q.status(),
+            q.receivedFrom(),
+            q.receivedTo(),
+            q.partitionKey(),
+            q.idempotencyKey(),
+            q.text(),
+            null,
+            1);
+    StringBuilder sql = new StringBuilder("SELECT COUNT(*) FROM events");
+    List<Object> params = new ArrayList<>();
+    where(all, sql, params);
+    if (all.text() != null) {
+      sql.append(" AND LOWER(payload) LIKE ? ESCAPE '\\'");
+      params.add("%" + likeEscaped(asciiLower(all.text())) + "%");
+    }
+    Built built = new Built(sql.toString(), params);
+    try (PreparedStatement ps = c.prepareStatement(built.sql())) {
+      built.bind(ps);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   /** The page itself: one row more than asked, to know whether there is a next page. */
   static Built page(EventQuery q, PagePosition horizon) {
     StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS);

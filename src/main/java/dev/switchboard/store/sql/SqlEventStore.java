@@ -531,6 +531,76 @@ public final class SqlEventStore implements EventStore {
     return readers.read(c -> queryLong(c, "SELECT COUNT(*) FROM events"));
   }
 
+  @Override
+  public long countEvents(EventQuery query) {
+    return readers.read(c -> SqlEventSearch.count(c, query));
+  }
+
+  @Override
+  public boolean release(dev.switchboard.store.QuarantineRelease release) {
+    return (Boolean) await(writer.submit(new ReleaseOp(this, release)));
+  }
+
+  /**
+   * A release locks its event's row: keyed by the event, so that on a shared database two nodes'
+   * batches releasing the same events take their locks in one order and wait rather than deadlock.
+   */
+  private record ReleaseOp(SqlEventStore store, dev.switchboard.store.QuarantineRelease release)
+      implements SqlWriter.KeyedOp {
+    @Override
+    public Object apply(SqlWriter.Context ctx) throws SQLException {
+      return store.writeRelease(release, ctx);
+    }
+
+    @Override
+    public String lockKey() {
+      return "release\n" + release.event().value();
+    }
+  }
+
+  /**
+   * One release (see {@link EventStore#release}): the state check is the {@code UPDATE}'s own
+   * condition, so a second release of the same event, here or on another node (whose update waits
+   * for this row's lock, then finds it accepted), changes nothing and creates no delivery.
+   */
+  private boolean writeRelease(dev.switchboard.store.QuarantineRelease r, SqlWriter.Context ctx)
+      throws SQLException {
+    if (!r.passes()) {
+      PreparedStatement keep = ctx.statement(SqlText.KEEP_QUARANTINED);
+      keep.setString(1, r.reason());
+      keep.setString(2, r.event().value());
+      return keep.executeUpdate() == 1;
+    }
+    PreparedStatement accept = ctx.statement(SqlText.RELEASE_EVENT);
+    accept.setString(1, r.by());
+    accept.setLong(2, r.at().toEpochMilli());
+    accept.setString(3, r.event().value());
+    if (accept.executeUpdate() == 0) {
+      return false;
+    }
+    PreparedStatement read = ctx.statement(SqlText.SELECT_EVENT + " WHERE id = ?");
+    read.setString(1, r.event().value());
+    Event e = mapEvents(read).get(0);
+    // its deliveries as at ingest, created now (their arrival order is the release's); per-key
+    // ordering still goes by the event's own event time, as for any late arrival
+    addDeliveries(
+        new NewEvent(
+            e.source(),
+            null,
+            null,
+            e.eventTime(),
+            e.partitionKey(),
+            r.at(),
+            e.payload(),
+            e.headers(),
+            EventStatus.ACCEPTED,
+            null,
+            r.routes()),
+        e.id(),
+        ctx);
+    return true;
+  }
+
   /**
    * On SQLite an exact tally kept in memory. On a shared database this node's tally, read again
    * from the database at most once a second, since other nodes add and finish deliveries too; the
@@ -667,7 +737,11 @@ public final class SqlEventStore implements EventStore {
                 rs.getString("payload"),
                 fromJson(rs.getString("headers")),
                 EventStatus.fromDb(rs.getString("status")),
-                rs.getString("quarantine_reason")));
+                rs.getString("quarantine_reason"),
+                rs.getString("released_by"),
+                rs.getObject("released_at") == null
+                    ? null
+                    : Instant.ofEpochMilli(rs.getLong("released_at"))));
       }
     }
     return events;

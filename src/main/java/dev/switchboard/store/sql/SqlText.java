@@ -29,7 +29,14 @@ final class SqlText {
 
   static final String SELECT_EVENT =
       "SELECT id, source, idempotency_key, event_time, partition_key, received_at, payload,"
-          + " headers, status, quarantine_reason FROM events";
+          + " headers, status, quarantine_reason, released_by, released_at FROM events";
+
+  static final String RELEASE_EVENT =
+      "UPDATE events SET status = 'accepted', quarantine_reason = NULL, released_by = ?,"
+          + " released_at = ? WHERE id = ? AND status = 'quarantined'";
+
+  static final String KEEP_QUARANTINED =
+      "UPDATE events SET quarantine_reason = ? WHERE id = ? AND status = 'quarantined'";
 
   static final String HEARTBEAT = "UPDATE store_heartbeat SET beat_at = ? WHERE id = 1";
 

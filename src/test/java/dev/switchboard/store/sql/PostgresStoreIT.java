@@ -115,6 +115,41 @@ class PostgresStoreIT extends StoreContract {
         .isEqualTo(keys);
   }
 
+  @Test
+  void twoNodesReleasingTheSameEventsAtOnceCreateTheirDeliveriesOnce() throws Exception {
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    int events = 100;
+    List<dev.switchboard.domain.EventId> ids = new ArrayList<>();
+    for (int i = 0; i < events; i++) {
+      ids.add(ingest(quarantined("q-" + i, "src", NOW)).eventId());
+    }
+    java.time.Instant at = NOW.plusSeconds(60);
+    List<CompletableFuture<Boolean>> here = new ArrayList<>();
+    List<CompletableFuture<Boolean>> there = new ArrayList<>();
+    for (int i = 0; i < events; i++) {
+      // each node takes the events in the opposite order, so their releases meet on every one
+      dev.switchboard.store.QuarantineRelease mine =
+          new dev.switchboard.store.QuarantineRelease(ids.get(i), null, List.of(ROUTE), "a", at);
+      dev.switchboard.store.QuarantineRelease theirs =
+          new dev.switchboard.store.QuarantineRelease(
+              ids.get(events - 1 - i), null, List.of(ROUTE), "b", at);
+      here.add(CompletableFuture.supplyAsync(() -> store.release(mine)));
+      there.add(CompletableFuture.supplyAsync(() -> other.release(theirs)));
+    }
+    int released = 0;
+    for (int i = 0; i < events; i++) {
+      boolean a = here.get(i).get(30, TimeUnit.SECONDS);
+      boolean b = there.get(events - 1 - i).get(30, TimeUnit.SECONDS);
+      assertThat(a ^ b).as("q-" + i + ": released by exactly one node").isTrue();
+      released++;
+    }
+    assertThat(released).isEqualTo(events);
+    for (dev.switchboard.domain.EventId id : ids) {
+      assertThat(store.deliveries().deliveriesOf(id)).as(id.value()).hasSize(1);
+    }
+  }
+
   /** Holds the writer of {@link #store} until the returned latch is released. */
   CountDownLatch holdWriter() throws Exception {
     return hold(store.writer());

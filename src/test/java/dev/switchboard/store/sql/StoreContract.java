@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.domain.EventStatus;
 import dev.switchboard.store.AttemptRecord;
@@ -15,6 +16,7 @@ import dev.switchboard.store.EventSummary;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
+import dev.switchboard.store.QuarantineRelease;
 import dev.switchboard.store.QueuedDelivery;
 import java.time.Duration;
 import java.time.Instant;
@@ -411,6 +413,119 @@ abstract class StoreContract {
     assertThat(queue.pausedDestinations()).containsExactly("a", "b");
     queue.setPaused("b", false, "ops", NOW).get();
     assertThat(queue.pausedDestinations()).containsExactly("a");
+  }
+
+  // --- quarantine release ---
+
+  static NewEvent quarantined(String key, String source, Instant receivedAt) {
+    return new NewEvent(
+        source,
+        key,
+        receivedAt.plus(Duration.ofHours(48)),
+        receivedAt,
+        "p-" + key,
+        receivedAt,
+        "{\"k\":\"" + key + "\"}",
+        Map.of("x-test", "1"),
+        EventStatus.QUARANTINED,
+        "$.formId: is missing but it is required",
+        List.of());
+  }
+
+  static final NewEvent.RouteTarget FILTERED =
+      new NewEvent.RouteTarget("r2", "d", DeliveryState.SKIPPED, "filtered: when is false");
+
+  @Test
+  void releasingAQuarantinedEventCreatesItsDeliveriesOnceAsIfItJustArrived() throws Exception {
+    EventId id = ingest(quarantined("q", "src", NOW)).eventId();
+    assertThat(handed).isEmpty();
+    Instant at = NOW.plusSeconds(600);
+    QuarantineRelease release =
+        new QuarantineRelease(id, null, List.of(ROUTE, FILTERED), "admin-api:ops", at);
+
+    assertThat(store.release(release)).isTrue();
+    assertThat(store.release(release)).as("the second release finds it accepted").isFalse();
+
+    Event event = store.findEvent(id).orElseThrow();
+    assertThat(event.status()).isEqualTo(EventStatus.ACCEPTED);
+    assertThat(event.quarantineReason()).isNull();
+    assertThat(event.releasedBy()).isEqualTo("admin-api:ops");
+    assertThat(event.releasedAt()).isEqualTo(at);
+    assertThat(handed)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.eventId()).isEqualTo(id);
+              assertThat(d.route()).isEqualTo("r");
+              assertThat(d.partitionKey()).isEqualTo("p-q");
+              assertThat(d.payload()).isEqualTo("{\"k\":\"q\"}");
+              assertThat(d.headers()).containsEntry("x-test", "1");
+            });
+    assertThat(queue.deliveriesOf(id))
+        .extracting(DeliveryRecord::route, DeliveryRecord::state, DeliveryRecord::createdAt)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("r", DeliveryState.PENDING, at),
+            org.assertj.core.groups.Tuple.tuple("r2", DeliveryState.SKIPPED, at));
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+  }
+
+  @Test
+  void aReleaseThatStillFailsKeepsTheEventQuarantinedWithTheNewReasonAndNothingElse()
+      throws Exception {
+    EventId id = ingest(quarantined("q", "src", NOW)).eventId();
+    Instant at = NOW.plusSeconds(600);
+    assertThat(
+            store.release(
+                new QuarantineRelease(id, "$.email: required", List.of(), "admin-api", at)))
+        .isTrue();
+    Event event = store.findEvent(id).orElseThrow();
+    assertThat(event.status()).isEqualTo(EventStatus.QUARANTINED);
+    assertThat(event.quarantineReason()).isEqualTo("$.email: required");
+    assertThat(event.releasedBy()).isNull();
+    assertThat(queue.deliveriesOf(id)).isEmpty();
+    assertThat(handed).isEmpty();
+
+    EventId accepted = ingest(event("a")).eventId();
+    assertThat(store.release(new QuarantineRelease(accepted, null, List.of(ROUTE), "x", at)))
+        .as("an accepted event is not released")
+        .isFalse();
+    assertThat(queue.deliveriesOf(accepted)).hasSize(1);
+    assertThat(
+            store.release(
+                new QuarantineRelease(
+                    new EventId("evt_00000000000000000000000000000000"),
+                    null,
+                    List.of(ROUTE),
+                    "x",
+                    at)))
+        .isFalse();
+  }
+
+  @Test
+  void quarantinedEventsAreCountedBySourceAndReceiveTime() throws Exception {
+    ingest(quarantined("q1", "forms", NOW));
+    ingest(quarantined("q2", "forms", NOW.plusSeconds(60)));
+    ingest(quarantined("q3", "forms", NOW.plusSeconds(120)));
+    ingest(quarantined("q4", "calls", NOW.plusSeconds(60)));
+    ingest(event("a"));
+    assertThat(
+            store.countEvents(
+                new EventQuery(
+                    "forms",
+                    EventStatus.QUARANTINED,
+                    NOW,
+                    NOW.plusSeconds(120),
+                    null,
+                    null,
+                    null,
+                    null,
+                    1)))
+        .isEqualTo(2);
+    assertThat(
+            store.countEvents(
+                new EventQuery(
+                    null, EventStatus.QUARANTINED, null, null, null, null, null, null, 1)))
+        .isEqualTo(4);
   }
 
   // --- admin searches and counts ---

@@ -1,0 +1,26 @@
+package dev.switchboard.store;
+
+import dev.switchboard.domain.EventId;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What releasing one quarantined event writes, as decided against the running configuration (see
+ * {@link EventStore#release}).
+ *
+ * @param reason null when the event now passes its source's schema; otherwise why it still fails
+ * @param routes when it passes: one delivery to create per route from its source, each filter
+ *     decided as at ingest; empty otherwise
+ * @param by who releases it
+ * @param at when: its deliveries are created then, as if the event had just arrived
+ */
+public record QuarantineRelease(
+    EventId event, String reason, List<NewEvent.RouteTarget> routes, String by, Instant at) {
+  public QuarantineRelease {
+    routes = List.copyOf(routes);
+  }
+
+  public boolean passes() {
+    return reason == null;
+  }
+}
