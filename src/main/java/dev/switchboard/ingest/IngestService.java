@@ -231,6 +231,14 @@ public final class IngestService {
             "the idempotency key " + quote(config.idempotency().key().text()) + " gave no value");
       }
     }
+    String partitionKey =
+        config.partitionKey() == null
+            ? null
+            : evaluateQuietly(config.partitionKey(), r.body(), r.bindings(), "partition key");
+    IngestResponse badKey = badKey(config, key, partitionKey);
+    if (badKey != null) {
+      return badKey;
+    }
     long wait = r.source().tryAcquire();
     if (wait > 0) {
       return IngestResponse.retryLater(Rejection.RATE_LIMITED, "source rate limit reached", wait);
@@ -245,20 +253,42 @@ public final class IngestService {
     if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
-    return store(intake.ackTimeout(), r.source().config, toEvent(r, key, violations));
+    return store(intake.ackTimeout(), r.source().config, toEvent(r, key, partitionKey, violations));
   }
 
-  private NewEvent toEvent(Received r, String key, List<String> violations) {
+  /**
+   * A 400 for a derived key the store could not write or index ({@link DerivedKeys}), or null;
+   * refused here, it cannot fail the group commit of the requests written beside it.
+   */
+  private static IngestResponse badKey(SourceConfig config, String key, String partitionKey) {
+    String problem = key == null ? null : DerivedKeys.problem(key);
+    if (problem != null) {
+      return IngestResponse.reject(
+          Rejection.IDEMPOTENCY_KEY_INVALID,
+          "the idempotency key "
+              + quote(config.idempotency().key().text())
+              + " gave a value that "
+              + problem);
+    }
+    problem = partitionKey == null ? null : DerivedKeys.problem(partitionKey);
+    if (problem != null) {
+      return IngestResponse.reject(
+          Rejection.PARTITION_KEY_INVALID,
+          "the partition key "
+              + quote(config.partitionKey().text())
+              + " gave a value that "
+              + problem);
+    }
+    return null;
+  }
+
+  private NewEvent toEvent(Received r, String key, String partitionKey, List<String> violations) {
     SourceConfig config = r.source().config;
     Instant eventTime = r.now();
     if (config.eventTime() != null) {
       Instant parsed = EventTimes.parse(evaluateValue(config.eventTime(), r.body(), r.bindings()));
       eventTime = parsed == null ? r.now() : parsed;
     }
-    String partitionKey =
-        config.partitionKey() == null
-            ? null
-            : evaluateQuietly(config.partitionKey(), r.body(), r.bindings(), "partition key");
     boolean redacted = r.source().shaper.redact(r.body());
     // an untouched body is stored as the text received (the bytes, less a byte-order mark),
     // sparing a re-serialisation
