@@ -48,6 +48,17 @@ public final class IngestService {
   private static final long STORE_RETRY_AFTER_SECONDS = 5;
 
   /**
+   * Refusals (allow-list, signature) are logged at most once per this interval for each source and
+   * reason, each line counting those not logged since the one before, so a scanner or a
+   * misconfigured sender cannot fill the disk; the metrics count every one.
+   */
+  static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
+
+  /** One throttle per source and reason: a few per source, as reasons are a closed set. */
+  private final Map<String, LogThrottle> refusalLogs =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
    * What one request runs on, replaced whole by {@link #reconfigure}: a request reads it once, so
    * it runs entirely on the configuration it started with.
    */
@@ -159,6 +170,12 @@ public final class IngestService {
     }
   }
 
+  private void logRefusal(String source, String reason, java.util.function.LongConsumer line) {
+    refusalLogs
+        .computeIfAbsent(source + '\n' + reason, k -> new LogThrottle(REFUSAL_LOG_INTERVAL))
+        .log(line);
+  }
+
   /** Requests inside {@link #handle} right now. */
   public int inFlight() {
     return inFlight.get();
@@ -173,7 +190,14 @@ public final class IngestService {
         source.allowList.clientAddress(
             request.remoteAddress(), request.headers().get("x-forwarded-for"));
     if (!source.allowList.allows(client)) {
-      LOG.info("refused request from {}: not in the allow-list", client);
+      logRefusal(
+          config.name(),
+          Rejection.IP_NOT_ALLOWED.code(),
+          skipped ->
+              LOG.info(
+                  "refused request from {}: not in the allow-list{}",
+                  client,
+                  LogThrottle.more(skipped)));
       return IngestResponse.reject(Rejection.IP_NOT_ALLOWED, "client address is not allowed");
     }
     if (request.contentLength() > config.maxBodyBytes()) {
@@ -189,7 +213,10 @@ public final class IngestService {
     }
     Instant now = clock.instant();
     if (source.verifier.verify(request.headerLookup(), raw, now) instanceof Verdict.Rejected r) {
-      LOG.info("refused request: {}", r.code());
+      logRefusal(
+          config.name(),
+          r.code(),
+          skipped -> LOG.info("refused request: {}{}", r.code(), LogThrottle.more(skipped)));
       return IngestResponse.reject(Rejection.SIGNATURE_REJECTED, r.message());
     }
     if (!isJson(request.contentType())) {
