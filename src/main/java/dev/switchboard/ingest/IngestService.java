@@ -54,8 +54,10 @@ public final class IngestService {
    */
   static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
 
-  /** One throttle per source and reason: a few per source, as reasons are a closed set. */
-  private final Map<String, LogThrottle> refusalLogs =
+  /**
+   * One throttle per source and reason (or coerced path): a few per source, bounded by the config.
+   */
+  private final Map<String, LogThrottle> sourceLogs =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
@@ -171,9 +173,28 @@ public final class IngestService {
   }
 
   private void logRefusal(String source, String reason, java.util.function.LongConsumer line) {
-    refusalLogs
+    sourceLogs
         .computeIfAbsent(source + '\n' + reason, k -> new LogThrottle(REFUSAL_LOG_INTERVAL))
         .log(line);
+  }
+
+  /**
+   * Counts each path coerced in a request, and logs it (the path, never the value) at most once per
+   * interval for each source and path, with the count of those not logged.
+   */
+  private void countCoerced(String source, List<String> paths) {
+    for (String path : paths) {
+      metrics.coerced(source, path);
+      sourceLogs
+          .computeIfAbsent(
+              source + "\ncoerced\n" + path, k -> new LogThrottle(REFUSAL_LOG_INTERVAL))
+          .log(
+              skipped ->
+                  LOG.info(
+                      "coerced a value at {} to the configured type{}",
+                      path,
+                      LogThrottle.more(skipped)));
+    }
   }
 
   /** Requests inside {@link #handle} right now. */
@@ -231,6 +252,11 @@ public final class IngestService {
     }
     Object body = parsed.value();
     boolean reshaped = source.shaper.normalise(body);
+    List<String> coerced = source.shaper.coerce(body);
+    if (!coerced.isEmpty()) {
+      reshaped = true;
+      countCoerced(config.name(), coerced);
+    }
     Map<String, Object> bindings = bindings(config.name(), request.headers(), now);
     return admit(
         intake,
