@@ -4,6 +4,9 @@ import static dev.switchboard.testing.GatewayFixture.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.domain.Event;
@@ -17,9 +20,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A source's {@code coerce:} converts the drift the guides warn of ({@code call.durationSeconds}
@@ -63,6 +68,10 @@ class CoerceIT {
             type: http
             url: ${CRM}
         """;
+    Logger log = (Logger) LoggerFactory.getLogger(IngestService.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    log.addAppender(logs);
     try (FakeDestination crm = new FakeDestination();
         GatewayFixture gw =
             GatewayFixture.start(
@@ -113,6 +122,17 @@ class CoerceIT {
           .contains(
               "switchboard_ingest_coerced_total{path=\"wrapUpCode\","
                   + "source=\"genesys-dispositions\"} 1.0");
+      List<String> lines;
+      synchronized (logs) {
+        lines = logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      }
+      assertThat(lines)
+          .filteredOn(l -> l.startsWith("coerced"))
+          .containsExactly(
+              "coerced a value at call.durationSeconds to the configured type",
+              "coerced a value at wrapUpCode to the configured type");
+    } finally {
+      log.detachAppender(logs);
     }
   }
 
