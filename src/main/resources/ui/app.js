@@ -8,7 +8,8 @@ const REFRESH_MS = 5000;
 // Ingest refusals by reason code → the HTTP status the source's caller saw.
 const REJECTION_STATUS = {
   signature_rejected: 401, ip_not_allowed: 403, body_too_large: 413, unsupported_media_type: 415,
-  invalid_json: 400, idempotency_key_missing: 400, schema_invalid: 400, rate_limited: 429,
+  invalid_json: 400, idempotency_key_missing: 400, idempotency_key_invalid: 400,
+  partition_key_invalid: 400, schema_invalid: 400, rate_limited: 429,
   shutting_down: 503, backlog_full: 503, store_unavailable: 503, method_not_allowed: 405,
   unknown_source: 404, internal_error: 500,
 };

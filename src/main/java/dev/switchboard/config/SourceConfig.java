@@ -18,6 +18,8 @@ import java.util.Map;
  * @param rateLimit ingest rate limit, or null
  * @param aliases field renames applied before anything else reads the body (old path → new path)
  * @param keepHeaders request headers stored with the event (lower-case; signature headers never)
+ * @param coerce lenient type conversions applied after the aliases, before anything else reads the
+ *     body (dotted path → target type), in file order
  */
 public record SourceConfig(
     String name,
@@ -34,7 +36,8 @@ public record SourceConfig(
     Map<String, String> aliases,
     int acceptedStatus,
     int duplicateStatus,
-    List<String> keepHeaders) {
+    List<String> keepHeaders,
+    Map<String, Coerce> coerce) {
 
   /**
    * @param key expression over the payload (and $headers)
@@ -50,6 +53,22 @@ public record SourceConfig(
    */
   public record Redact(List<String> remove, List<String> mask, int maxFieldChars) {
     public static final Redact NONE = new Redact(List.of(), List.of(), 0);
+  }
+
+  /**
+   * A target type of {@code coerce}: a value of another type that converts cleanly (the text {@code
+   * "45"} to a number, the number 45 to text) is converted; anything else is left as sent.
+   */
+  public enum Coerce {
+    NUMBER,
+    INTEGER,
+    STRING,
+    BOOLEAN;
+
+    /** As written in the configuration. */
+    public String yamlName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   public enum OnInvalid {

@@ -35,7 +35,8 @@ final class SourceSection {
           "aliases",
           "accepted_status",
           "duplicate_status",
-          "keep_headers");
+          "keep_headers",
+          "coerce");
   static final List<String> VERIFY_KEYS =
       List.of("scheme", "preset", "header", "prefix", "secrets", "tolerance");
   static final List<String> IDEMPOTENCY_KEYS = List.of("key", "ttl", "required");
@@ -90,7 +91,36 @@ final class SourceSection {
         source.stringMap("aliases"),
         status(source, "accepted_status", 202),
         status(source, "duplicate_status", 200),
-        source.strings("keep_headers").stream().map(h -> h.toLowerCase(Locale.ROOT)).toList());
+        source.strings("keep_headers").stream().map(h -> h.toLowerCase(Locale.ROOT)).toList(),
+        readCoerce(source.mapping("coerce")));
+  }
+
+  static final List<String> COERCE_TYPES =
+      java.util.Arrays.stream(SourceConfig.Coerce.values())
+          .map(SourceConfig.Coerce::yamlName)
+          .toList();
+
+  /** {@code coerce:} a mapping of dotted paths to one of {@link #COERCE_TYPES}. */
+  private static Map<String, SourceConfig.Coerce> readCoerce(YamlNodeReader coerce) {
+    Map<String, SourceConfig.Coerce> result = new LinkedHashMap<>();
+    for (Map.Entry<String, YamlNodeReader> entry : coerce.entries().entrySet()) {
+      String path = entry.getKey();
+      if (path.isBlank() || java.util.Arrays.asList(path.split("\\.", -1)).contains("")) {
+        entry.getValue().problem("a coerce path is dotted field names, e.g. call.durationSeconds");
+        continue;
+      }
+      if (entry.getValue().scalar() == null) {
+        entry
+            .getValue()
+            .problem("give the type to coerce to: one of " + String.join(", ", COERCE_TYPES));
+        continue;
+      }
+      String type = coerce.oneOf(path, "coerce type", COERCE_TYPES, null);
+      if (type != null) {
+        result.put(path, SourceConfig.Coerce.valueOf(type.toUpperCase(Locale.ROOT)));
+      }
+    }
+    return result;
   }
 
   private VerifyConfig readVerify(YamlNodeReader source) {

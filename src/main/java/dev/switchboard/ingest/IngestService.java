@@ -51,6 +51,19 @@ public final class IngestService {
   private static final long STORE_RETRY_AFTER_SECONDS = 5;
 
   /**
+   * Refusals (allow-list, signature) are logged at most once per this interval for each source and
+   * reason, each line counting those not logged since the one before, so a scanner or a
+   * misconfigured sender cannot fill the disk; the metrics count every one.
+   */
+  static final Duration REFUSAL_LOG_INTERVAL = Duration.ofSeconds(10);
+
+  /**
+   * One throttle per source and reason (or coerced path): a few per source, bounded by the config.
+   */
+  private final Map<String, LogThrottle> sourceLogs =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
    * What one request runs on, replaced whole by {@link #reconfigure}: a request reads it once, so
    * it runs entirely on the configuration it started with.
    */
@@ -167,6 +180,31 @@ public final class IngestService {
     }
   }
 
+  private void logRefusal(String source, String reason, java.util.function.LongConsumer line) {
+    sourceLogs
+        .computeIfAbsent(source + '\n' + reason, k -> new LogThrottle(REFUSAL_LOG_INTERVAL))
+        .log(line);
+  }
+
+  /**
+   * Counts each path coerced in a request, and logs it (the path, never the value) at most once per
+   * interval for each source and path, with the count of those not logged.
+   */
+  private void countCoerced(String source, List<String> paths) {
+    for (String path : paths) {
+      metrics.coerced(source, path);
+      sourceLogs
+          .computeIfAbsent(
+              source + "\ncoerced\n" + path, k -> new LogThrottle(REFUSAL_LOG_INTERVAL))
+          .log(
+              skipped ->
+                  LOG.info(
+                      "coerced a value at {} to the configured type{}",
+                      path,
+                      LogThrottle.more(skipped)));
+    }
+  }
+
   /** Requests inside {@link #handle} right now. */
   public int inFlight() {
     return inFlight.get();
@@ -181,7 +219,14 @@ public final class IngestService {
         source.allowList.clientAddress(
             request.remoteAddress(), request.headers().get("x-forwarded-for"));
     if (!source.allowList.allows(client)) {
-      LOG.info("refused request from {}: not in the allow-list", client);
+      logRefusal(
+          config.name(),
+          Rejection.IP_NOT_ALLOWED.code(),
+          skipped ->
+              LOG.info(
+                  "refused request from {}: not in the allow-list{}",
+                  client,
+                  LogThrottle.more(skipped)));
       return IngestResponse.reject(Rejection.IP_NOT_ALLOWED, "client address is not allowed");
     }
     if (request.contentLength() > config.maxBodyBytes()) {
@@ -197,7 +242,10 @@ public final class IngestService {
     }
     Instant now = clock.instant();
     if (source.verifier.verify(request.headerLookup(), raw, now) instanceof Verdict.Rejected r) {
-      LOG.info("refused request: {}", r.code());
+      logRefusal(
+          config.name(),
+          r.code(),
+          skipped -> LOG.info("refused request: {}{}", r.code(), LogThrottle.more(skipped)));
       return IngestResponse.reject(Rejection.SIGNATURE_REJECTED, r.message());
     }
     if (!isJson(request.contentType())) {
@@ -212,6 +260,11 @@ public final class IngestService {
     }
     Object body = parsed.value();
     boolean reshaped = source.shaper.normalise(body);
+    List<String> coerced = source.shaper.coerce(body);
+    if (!coerced.isEmpty()) {
+      reshaped = true;
+      countCoerced(config.name(), coerced);
+    }
     Map<String, Object> bindings = bindings(config.name(), request.headers(), now);
     return admit(
         intake,
@@ -239,6 +292,14 @@ public final class IngestService {
             "the idempotency key " + quote(config.idempotency().key().text()) + " gave no value");
       }
     }
+    String partitionKey =
+        config.partitionKey() == null
+            ? null
+            : evaluateQuietly(config.partitionKey(), r.body(), r.bindings(), "partition key");
+    IngestResponse badKey = badKey(config, key, partitionKey);
+    if (badKey != null) {
+      return badKey;
+    }
     long wait = r.source().tryAcquire();
     if (wait > 0) {
       return IngestResponse.retryLater(Rejection.RATE_LIMITED, "source rate limit reached", wait);
@@ -253,20 +314,42 @@ public final class IngestService {
     if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
-    return store(intake.ackTimeout(), r.source().config, toEvent(r, key, violations));
+    return store(intake.ackTimeout(), r.source().config, toEvent(r, key, partitionKey, violations));
   }
 
-  private NewEvent toEvent(Received r, String key, List<String> violations) {
+  /**
+   * A 400 for a derived key the store could not write or index ({@link DerivedKeys}), or null;
+   * refused here, it cannot fail the group commit of the requests written beside it.
+   */
+  private static IngestResponse badKey(SourceConfig config, String key, String partitionKey) {
+    String problem = key == null ? null : DerivedKeys.problem(key);
+    if (problem != null) {
+      return IngestResponse.reject(
+          Rejection.IDEMPOTENCY_KEY_INVALID,
+          "the idempotency key "
+              + quote(config.idempotency().key().text())
+              + " gave a value that "
+              + problem);
+    }
+    problem = partitionKey == null ? null : DerivedKeys.problem(partitionKey);
+    if (problem != null) {
+      return IngestResponse.reject(
+          Rejection.PARTITION_KEY_INVALID,
+          "the partition key "
+              + quote(config.partitionKey().text())
+              + " gave a value that "
+              + problem);
+    }
+    return null;
+  }
+
+  private NewEvent toEvent(Received r, String key, String partitionKey, List<String> violations) {
     SourceConfig config = r.source().config;
     Instant eventTime = r.now();
     if (config.eventTime() != null) {
       Instant parsed = EventTimes.parse(evaluateValue(config.eventTime(), r.body(), r.bindings()));
       eventTime = parsed == null ? r.now() : parsed;
     }
-    String partitionKey =
-        config.partitionKey() == null
-            ? null
-            : evaluateQuietly(config.partitionKey(), r.body(), r.bindings(), "partition key");
     boolean redacted = r.source().shaper.redact(r.body());
     // an untouched body is stored as the text received (the bytes, less a byte-order mark),
     // sparing a re-serialisation

@@ -15,10 +15,19 @@ final class PayloadShaper {
 
   private final Map<String, String> aliases;
   private final SourceConfig.Redact redact;
+  private final Map<String, SourceConfig.Coerce> coerce;
 
   PayloadShaper(Map<String, String> aliases, SourceConfig.Redact redact) {
+    this(aliases, redact, Map.of());
+  }
+
+  PayloadShaper(
+      Map<String, String> aliases,
+      SourceConfig.Redact redact,
+      Map<String, SourceConfig.Coerce> coerce) {
     this.aliases = aliases;
     this.redact = redact;
+    this.coerce = coerce;
   }
 
   /** Applies the aliases; returns whether anything moved. */
@@ -28,6 +37,92 @@ final class PayloadShaper {
       moved |= moveIfAbsent(root, alias.getKey(), alias.getValue());
     }
     return moved;
+  }
+
+  /**
+   * Converts the values at the {@code coerce} paths that are of another type but convert cleanly:
+   * text holding a JSON number to a number ({@code "45"} → 45), an integral number to an integer
+   * ({@code 45.0} → 45), a number or boolean to text, {@code "true"}/{@code "false"} (any case) or
+   * 0/1 to a boolean. Anything else (null, an object, {@code "45 s"}) is left as sent, for the
+   * schema to judge. Returns the paths where a value was converted, each once.
+   */
+  List<String> coerce(Object root) {
+    List<String> converted = new java.util.ArrayList<>(0);
+    for (Map.Entry<String, SourceConfig.Coerce> rule : coerce.entrySet()) {
+      boolean[] changed = new boolean[1];
+      withParents(
+          root,
+          rule.getKey(),
+          (parent, field) -> {
+            Object value = parent.get(field);
+            Object to = converted(value, rule.getValue());
+            if (to != value) {
+              parent.put(field, to);
+              changed[0] = true;
+            }
+          });
+      if (changed[0]) {
+        converted.add(rule.getKey());
+      }
+    }
+    return converted;
+  }
+
+  /** {@code value} as {@code type}, or {@code value} itself when it is one or does not convert. */
+  static Object converted(Object value, SourceConfig.Coerce type) {
+    return switch (type) {
+      case NUMBER -> value instanceof String text ? numberIn(text, value) : value;
+      case INTEGER -> {
+        Object number = value instanceof String text ? numberIn(text, value) : value;
+        yield integral(number, value);
+      }
+      case STRING ->
+          switch (value) {
+            case Double d -> java.math.BigDecimal.valueOf(d).toPlainString();
+            case Number n -> n.toString();
+            case Boolean b -> b.toString();
+            case null, default -> value;
+          };
+      case BOOLEAN ->
+          switch (value) {
+            case String text when text.trim().equalsIgnoreCase("true") -> Boolean.TRUE;
+            case String text when text.trim().equalsIgnoreCase("false") -> Boolean.FALSE;
+            case Integer i when i == 0 || i == 1 -> i == 1;
+            case Long l when l == 0 || l == 1 -> l == 1;
+            case null, default -> value;
+          };
+    };
+  }
+
+  /** The JSON number {@code text} holds (spaces around it allowed), or {@code otherwise}. */
+  private static Object numberIn(String text, Object otherwise) {
+    String trimmed = text.trim();
+    if (trimmed.isEmpty() || trimmed.length() > JsonBody.MAX_NUMBER_CHARS) {
+      return otherwise;
+    }
+    try {
+      Object parsed = JsonBody.MAPPER.readValue(trimmed, Object.class);
+      if (parsed instanceof Double d && (d.isInfinite() || d.isNaN())) {
+        return otherwise;
+      }
+      return parsed instanceof Number ? parsed : otherwise;
+    } catch (java.io.IOException e) {
+      return otherwise;
+    }
+  }
+
+  /** An integral {@code number} as an integer, or {@code otherwise}. */
+  private static Object integral(Object number, Object otherwise) {
+    return switch (number) {
+      case Integer i -> i;
+      case Long l -> l;
+      case java.math.BigInteger b -> b;
+      case Double d when d == Math.rint(d) && Math.abs(d) < 0x1p53 -> {
+        long l = d.longValue();
+        yield l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE ? (Object) (int) l : (Object) l;
+      }
+      case null, default -> otherwise;
+    };
   }
 
   /** Removes, masks and truncates; returns whether anything changed. */

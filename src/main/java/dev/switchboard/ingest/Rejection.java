@@ -13,6 +13,8 @@ public enum Rejection {
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
   INVALID_JSON(400, "invalid_json"),
   IDEMPOTENCY_KEY_MISSING(400, "idempotency_key_missing"),
+  IDEMPOTENCY_KEY_INVALID(400, "idempotency_key_invalid"),
+  PARTITION_KEY_INVALID(400, "partition_key_invalid"),
   RATE_LIMITED(429, "rate_limited"),
   SHUTTING_DOWN(503, "shutting_down"),
   BACKLOG_FULL(503, "backlog_full"),

@@ -48,7 +48,7 @@ final class SourceIntake {
     this.config = config;
     this.verifier = SignatureVerifiers.create(config.verify());
     this.allowList = new IpAllowList(config.allowIps(), trustedProxies);
-    this.shaper = new PayloadShaper(config.aliases(), config.redact());
+    this.shaper = new PayloadShaper(config.aliases(), config.redact(), config.coerce());
     this.routes = List.copyOf(routes);
     this.rateLimit = config.rateLimit() == null ? null : bucket(config.rateLimit());
     this.schema = config.schema() == null ? null : loadSchema(config);

@@ -27,6 +27,7 @@ public final class GatewayMetrics {
   private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> ackTimers = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> purgedCounters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> coercedCounters = new ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentHashMap<String, Counter> outcomeCounters =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentHashMap<String, Timer> endToEndTimers =
@@ -88,6 +89,24 @@ public final class GatewayMetrics {
                     .description("Ingest requests by source and outcome")
                     .tag("source", source)
                     .tag("outcome", outcome)
+                    .register(registry))
+        .increment();
+  }
+
+  /**
+   * Counts one request whose value at {@code path} was converted by the source's {@code coerce}
+   * rule (e.g. {@code "45"} to 45 before schema validation).
+   */
+  public void coerced(String source, String path) {
+    coercedCounters
+        .computeIfAbsent(
+            source + '\u0000' + path,
+            k ->
+                Counter.builder("switchboard_ingest_coerced")
+                    .description(
+                        "Ingest requests with a value converted by coerce, by source and path")
+                    .tag("source", source)
+                    .tag("path", path)
                     .register(registry))
         .increment();
   }

@@ -76,4 +76,45 @@ class PayloadShaperTest {
     new PayloadShaper(Map.of("old", "new"), SourceConfig.Redact.NONE).normalise(body);
     assertThat(JSON.writeValueAsString(body)).isEqualTo("{\"old\":1,\"new\":2}");
   }
+
+  @Test
+  void coercedValuesConvertWhenTheyCleanlyCanAndAreLeftAsSentOtherwise() throws Exception {
+    Object body =
+        parse(
+            "{\"call\":{\"durationSeconds\":\" 45 \"},\"parts\":[{\"n\":\"4.5\"},{\"n\":\"x\"}],"
+                + "\"count\":\"45.0\",\"half\":\"4.5\",\"code\":7,\"ratio\":0.25,"
+                + "\"done\":\"TRUE\",\"flag\":1,\"other\":\"yes\",\"missing\":null}");
+    Map<String, SourceConfig.Coerce> rules = new java.util.LinkedHashMap<>();
+    rules.put("call.durationSeconds", SourceConfig.Coerce.NUMBER);
+    rules.put("parts.n", SourceConfig.Coerce.NUMBER);
+    rules.put("count", SourceConfig.Coerce.INTEGER);
+    rules.put("half", SourceConfig.Coerce.INTEGER);
+    rules.put("code", SourceConfig.Coerce.STRING);
+    rules.put("ratio", SourceConfig.Coerce.STRING);
+    rules.put("done", SourceConfig.Coerce.BOOLEAN);
+    rules.put("flag", SourceConfig.Coerce.BOOLEAN);
+    rules.put("other", SourceConfig.Coerce.BOOLEAN);
+    rules.put("missing", SourceConfig.Coerce.NUMBER);
+    rules.put("absent.path", SourceConfig.Coerce.NUMBER);
+    List<String> coerced =
+        new PayloadShaper(Map.of(), SourceConfig.Redact.NONE, rules).coerce(body);
+    assertThat(coerced)
+        .containsExactly(
+            "call.durationSeconds", "parts.n", "count", "code", "ratio", "done", "flag");
+    assertThat(JSON.writeValueAsString(body))
+        .isEqualTo(
+            "{\"call\":{\"durationSeconds\":45},\"parts\":[{\"n\":4.5},{\"n\":\"x\"}],"
+                + "\"count\":45,\"half\":\"4.5\",\"code\":\"7\",\"ratio\":\"0.25\","
+                + "\"done\":true,\"flag\":true,\"other\":\"yes\",\"missing\":null}");
+  }
+
+  @Test
+  void textThatIsNotAJsonNumberStaysText() {
+    for (String text : List.of("", " ", "45 s", "+45", "0x10", "NaN", "Infinity", "1e999", "[1]")) {
+      assertThat(PayloadShaper.converted(text, SourceConfig.Coerce.NUMBER)).as(text).isSameAs(text);
+    }
+    assertThat(PayloadShaper.converted("-1.5e3", SourceConfig.Coerce.NUMBER)).isEqualTo(-1500.0);
+    assertThat(PayloadShaper.converted("12345678901234", SourceConfig.Coerce.INTEGER))
+        .isEqualTo(12345678901234L);
+  }
 }

@@ -60,6 +60,28 @@ public interface Dialect extends AutoCloseable {
   boolean isTransient(SQLException e);
 
   /**
+   * True when the database refused a batch for what one of its writes holds (a value it cannot
+   * store, a constraint), not for its own state (a full disk, a lost connection): the writer then
+   * writes the batch again in parts, so that only the write at fault fails. This default reads the
+   * SQLState class: 22 data exception, 23 integrity constraint, 54 program limit (an index entry
+   * too large).
+   */
+  default boolean refusesContent(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      for (SQLException sql = t instanceof SQLException s ? s : null;
+          sql != null;
+          sql = sql.getNextException()) {
+        String state = sql.getSQLState();
+        if (state != null
+            && (state.startsWith("22") || state.startsWith("23") || state.startsWith("54"))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
    * A query answering one boolean: whether this transaction may purge history now, taking a lock
    * held until it ends, so that nodes sharing the database purge one at a time. Null where no other
    * process writes (the sole writer purges alone).

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failure policy: if the batch's transaction fails, the whole batch is rolled back and every
  * future in it fails with {@link StoreUnavailableException}; nothing of it stays written, so each
- * sender's retry is treated as new. A full queue fails the request at once rather than letting it
- * wait behind a store that cannot keep up.
+ * sender's retry is treated as new. A batch write may instead answer an item {@link Refused} (it
+ * wrote the others without it): that item's future alone fails. A full queue fails the request at
+ * once rather than letting it wait behind a store that cannot keep up.
  *
  * @param <W> one unit of work
  * @param <R> its result
@@ -32,10 +33,19 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
   /** During an outage every batch fails: one line, then one every few seconds with a count. */
   private final LogThrottle failuresLog = new LogThrottle(java.time.Duration.ofSeconds(5));
 
-  /** Writes a batch in one transaction; returns one result per item, in order, or throws. */
+  /**
+   * Writes a batch in one transaction; returns one result per item, in order, or throws. A result
+   * may be {@link Refused}: that item alone was not written.
+   */
   interface BatchWrite<W, R> {
     List<R> write(List<W> batch) throws Exception;
   }
+
+  /** The result of an item that was not written while the others of its batch were. */
+  record Refused(Exception cause) {}
+
+  /** Items refused alone: one line, then one every few seconds with a count. */
+  private final LogThrottle refusalsLog = new LogThrottle(java.time.Duration.ofSeconds(5));
 
   private record Pending<W, R>(W work, CompletableFuture<R> result) {}
 
@@ -123,9 +133,32 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
       batch.forEach(p -> p.result().completeExceptionally(failure));
       return;
     }
-    batchSizeObserver.accept(batch.size());
+    int refused = 0;
     for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).result().complete(results.get(i));
+      if (results.get(i) instanceof Refused r) {
+        refused++;
+        String why =
+            r.cause() instanceof java.sql.SQLException sql
+                ? SqlWriter.describe(sql)
+                : r.cause().getClass().getName();
+        refusalsLog.log(
+            skipped ->
+                LOG.warn(
+                    "the store refused one write ({}); the rest of its batch was written{}",
+                    why,
+                    LogThrottle.more(skipped)));
+        batch
+            .get(i)
+            .result()
+            .completeExceptionally(
+                new StoreUnavailableException(
+                    "the store refused this write (" + why + ")", r.cause()));
+      } else {
+        batch.get(i).result().complete(results.get(i));
+      }
+    }
+    if (refused < batch.size()) {
+      batchSizeObserver.accept(batch.size() - refused);
     }
   }
 

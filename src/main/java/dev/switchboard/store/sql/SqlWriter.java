@@ -1,5 +1,6 @@
 package dev.switchboard.store.sql;
 
+import dev.switchboard.observability.LogThrottle;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -22,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * whatever ops are waiting are applied in one transaction with one sync. Ingest acks and delivery
  * outcomes thus share the cost of a sync (ADR 0005).
  *
- * <p>Failure policy: if any op of a batch throws, the whole batch is rolled back, every future in
- * it fails, and no after-commit action of it runs.
+ * <p>Failure policy: if any op of a batch throws, the whole batch is rolled back and no
+ * after-commit action of it runs; every future in it fails, except when the database refused the
+ * batch for what one op holds: then it is written again in parts, and only the op at fault fails.
  */
 final class SqlWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SqlWriter.class);
@@ -235,7 +237,70 @@ final class SqlWriter implements AutoCloseable {
    */
   private static final int TRANSIENT_TRIES = 3;
 
+  /**
+   * Writes a batch. If the database refuses it for what one op holds ({@link
+   * Dialect#refusesContent}), the batch is written again in halves, and a half that is refused in
+   * halves again, down to single ops: the op at fault fails alone ({@link
+   * GroupCommitWriter.Refused}) and every other op is written, each part in its own transaction.
+   */
   private List<Object> writeBatch(List<WriteOp> batch) throws SQLException {
+    try {
+      return writeRunningAgainIfTransient(batch);
+    } catch (SQLException e) {
+      if (!splittable(batch, e)) {
+        throw e;
+      }
+      splitsLog.log(
+          skipped ->
+              LOG.warn(
+                  "the database refused a batch of {} write(s) ({}); writing it in parts so that"
+                      + " only the write at fault fails{}",
+                  batch.size(),
+                  describe(e),
+                  LogThrottle.more(skipped)));
+      return writeInHalves(batch);
+    }
+  }
+
+  /** Each refused batch: one line, then one every few seconds with a count. */
+  private final LogThrottle splitsLog = new LogThrottle(java.time.Duration.ofSeconds(5));
+
+  private boolean splittable(List<WriteOp> ops, SQLException e) {
+    return ops.size() > 1 && !broken && dialect.refusesContent(e);
+  }
+
+  private List<Object> writeInHalves(List<WriteOp> ops) {
+    int half = ops.size() / 2;
+    List<Object> results = new ArrayList<>(ops.size());
+    results.addAll(writePart(ops.subList(0, half)));
+    results.addAll(writePart(ops.subList(half, ops.size())));
+    return results;
+  }
+
+  private List<Object> writePart(List<WriteOp> part) {
+    try {
+      return writeRunningAgainIfTransient(part);
+    } catch (SQLException e) {
+      if (splittable(part, e)) {
+        return writeInHalves(part);
+      }
+      return java.util.Collections.nCopies(part.size(), new GroupCommitWriter.Refused(e));
+    } catch (RuntimeException e) {
+      return java.util.Collections.nCopies(part.size(), new GroupCommitWriter.Refused(e));
+    }
+  }
+
+  /**
+   * What the database said, without its message: a message may quote the values refused (a row's
+   * key, which comes from a payload).
+   */
+  static String describe(SQLException e) {
+    return e.getSQLState() != null
+        ? "SQLState " + e.getSQLState()
+        : e.getClass().getSimpleName() + " code " + e.getErrorCode();
+  }
+
+  private List<Object> writeRunningAgainIfTransient(List<WriteOp> batch) throws SQLException {
     int[] order = dialect.soleWriter() ? null : lockOrder(batch);
     for (int tries = 1; ; tries++) {
       try {

@@ -92,6 +92,21 @@ public final class SqliteDialect implements Dialect {
     return false;
   }
 
+  /**
+   * SQLite has no SQLStates; its primary result codes say the same: SQLITE_TOOBIG (18),
+   * SQLITE_CONSTRAINT (19), SQLITE_MISMATCH (20). A full disk (13) or a busy file (5) is not one.
+   */
+  @Override
+  public boolean refusesContent(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.sqlite.SQLiteException sqlite) {
+        int code = sqlite.getResultCode().code & 0xff;
+        return code == 18 || code == 19 || code == 20;
+      }
+    }
+    return false;
+  }
+
   @Override
   public void close() {
     // a SQLiteDataSource holds nothing open

@@ -1,6 +1,7 @@
 package dev.switchboard.store.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
@@ -18,6 +19,7 @@ import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
 import dev.switchboard.store.QuarantineRelease;
 import dev.switchboard.store.QueuedDelivery;
+import dev.switchboard.store.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -102,6 +105,29 @@ abstract class StoreContract {
     QueuedDelivery d = handed.get(before);
     assertThat(queue.claim(d.id(), token, NOW, NOW.plusSeconds(60)).get()).isTrue();
     return d;
+  }
+
+  /** Holds the writer of {@link #store} until the returned latch is released. */
+  CountDownLatch holdWriter() throws Exception {
+    return hold(store.writer());
+  }
+
+  /** Holds {@code writer} until the returned latch is released. */
+  static CountDownLatch hold(SqlWriter writer) throws Exception {
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    writer.submit(
+        ctx -> {
+          held.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        });
+    assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+    return release;
   }
 
   // --- ingest and idempotency ---
@@ -203,6 +229,54 @@ abstract class StoreContract {
     assertThat(store.countEvents()).isEqualTo(50);
     assertThat(handed).hasSize(50);
     assertThat(store.countUnfinishedDeliveries()).isEqualTo(50);
+  }
+
+  /**
+   * Events the database itself refuses (here one without a payload and one with a delivery without
+   * a route, against their NOT NULL columns) sent in one batch with good ones: each fails alone,
+   * every good one is stored and handed over.
+   */
+  @Test
+  void anEventTheDatabaseRefusesFailsAloneAndTheRestOfItsBatchIsStored() throws Exception {
+    CountDownLatch release = holdWriter();
+    List<CompletableFuture<IngestOutcome>> good = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      good.add(store.ingest(event("before-" + i)));
+    }
+    NewEvent noPayload = event("no-payload");
+    CompletableFuture<IngestOutcome> refusedEvent =
+        store.ingest(
+            new NewEvent(
+                noPayload.source(),
+                noPayload.idempotencyKey(),
+                noPayload.keyExpiresAt(),
+                NOW,
+                "p",
+                NOW,
+                null,
+                Map.of(),
+                EventStatus.ACCEPTED,
+                null,
+                List.of(ROUTE)));
+    for (int i = 0; i < 10; i++) {
+      good.add(store.ingest(event("between-" + i)));
+    }
+    CompletableFuture<IngestOutcome> refusedDelivery =
+        store.ingest(event("no-route", NOW, NOW, List.of(new NewEvent.RouteTarget(null, "d"))));
+    for (int i = 0; i < 10; i++) {
+      good.add(store.ingest(event("after-" + i)));
+    }
+    release.countDown();
+    for (CompletableFuture<IngestOutcome> write : good) {
+      assertThat(write.get(30, TimeUnit.SECONDS)).isInstanceOf(IngestOutcome.Accepted.class);
+    }
+    for (CompletableFuture<IngestOutcome> refused : List.of(refusedEvent, refusedDelivery)) {
+      assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(StoreUnavailableException.class);
+    }
+    assertThat(store.countEvents()).isEqualTo(30);
+    assertThat(handed).hasSize(30);
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(30);
   }
 
   // --- the queue ---
