@@ -1571,7 +1571,7 @@ public final class Dispatcher implements AutoCloseable {
               "the stored payload is not JSON: " + e.getOriginalMessage(), e));
     }
     try {
-      path = route.enrich().get().evaluateToString(input, bindings);
+      path = route.enrich().path().render(input, bindings);
     } catch (RuntimeException e) {
       throw StepFailed.evaluating("enrich", e);
     }
