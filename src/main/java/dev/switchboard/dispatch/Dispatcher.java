@@ -12,6 +12,7 @@ import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
 import dev.switchboard.expr.ExpressionException;
+import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.AttemptRecord;
@@ -1745,6 +1746,15 @@ public final class Dispatcher implements AutoCloseable {
           case Finish.Skipped ignored -> "skipped";
         };
     metrics.deliveryOutcome(lane.name, outcome);
+    if (finish instanceof Finish.Dead dead) {
+      DeliveryLog.deadLetter(
+          d.eventId().value(),
+          d.id().value(),
+          d.route(),
+          lane.name,
+          dead.attempt() == null ? d.attempts() : dead.attempt().number(),
+          dead.errorClass());
+    }
     if (finish instanceof Finish.Delivered delivered) {
       metrics.endToEnd(lane.name, Duration.between(d.receivedAt(), clock.instant()));
       if (delivered.watermark() != null) {
