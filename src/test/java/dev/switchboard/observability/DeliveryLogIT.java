@@ -68,10 +68,16 @@ class DeliveryLogIT {
             idempotency: { key: interactionId }
         routes:
           to-crm: { from: calls, to: crm }
+          filter-fails: { from: calls, to: other, when: "note + 1 = 2" }
         destinations:
           crm: { type: http, url: "%s" }
+          other: { type: http, url: "%s" }
         """
-            .formatted(dir.resolve("sb.db"), TOKEN, crm.uri("/in?code=" + QUERY)));
+            .formatted(
+                dir.resolve("sb.db"),
+                TOKEN,
+                crm.uri("/in?code=" + QUERY),
+                crm.uri("/other?code=" + QUERY)));
     crm.answer(Answer.status(422).body("{\"echo\":\"" + MARKER + "\"}"));
     int port = ChildGateway.freePort();
     child = ChildGateway.start(dir, config, port, SECRET, "deliveries");
@@ -141,6 +147,18 @@ class DeliveryLogIT {
     }
     List<JsonNode> dead = withMessage(lines, "dead letter");
     List<JsonNode> replayed = withMessage(lines, "replayed");
+    // the filter that failed at ingest made a dead letter there, with no attempt
+    assertThat(dead)
+        .filteredOn(l -> l.path("mdc").path("route").asText().equals("filter-fails"))
+        .singleElement()
+        .satisfies(
+            l -> {
+              assertThat(l.path("mdc").path("eventId").asText()).isEqualTo(eventId);
+              assertThat(l.path("mdc").path("destination").asText()).isEqualTo("other");
+              assertThat(l.path("mdc").path("attempt").asText()).isEqualTo("0");
+              assertThat(l.path("mdc").path("errorClass").asText()).isEqualTo("filter");
+            });
+    dead = dead.stream().filter(l -> !l.toString().contains("filter-fails")).toList();
     assertThat(dead).hasSize(1);
     assertThat(replayed).hasSize(1);
     for (JsonNode line : List.of(dead.get(0), replayed.get(0))) {
@@ -175,7 +193,12 @@ class DeliveryLogIT {
             admin(port, "/api/v1/events/" + eventId).GET().build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return JSON.readTree(r.body()).path("deliveries").path(0);
+    for (JsonNode d : JSON.readTree(r.body()).path("deliveries")) {
+      if (d.path("route").asText().equals("to-crm")) {
+        return d;
+      }
+    }
+    throw new AssertionError("no delivery on to-crm: " + r.body());
   }
 
   String metrics(int port) throws IOException, InterruptedException {
