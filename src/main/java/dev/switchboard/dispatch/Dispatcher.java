@@ -64,6 +64,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Dispatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
+  /**
+   * How an attempt's error starts when something threw that nothing classified (class internal).
+   */
+  private static final String INTERNAL = "internal error";
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_EXCERPT = 500;
 
@@ -1520,8 +1526,6 @@ public final class Dispatcher implements AutoCloseable {
           null);
     }
   }
-
-  private static final String INTERNAL = "internal error";
 
   private static Duration since(long t0) {
     return Duration.ofNanos(System.nanoTime() - t0);

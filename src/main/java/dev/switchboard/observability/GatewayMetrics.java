@@ -53,6 +53,12 @@ public final class GatewayMetrics implements AutoCloseable {
           .maximumExpectedValue(1000.0)
           .register(registry);
 
+  private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+  private final ConcurrentHashMap<String, DestinationGauges> destinations =
+      new ConcurrentHashMap<>();
+  private volatile Runnable beforeScrape;
+  private final AtomicLong lastRefresh = new AtomicLong(System.nanoTime() - REFRESH_NANOS);
+
   public GatewayMetrics() {
     this(Clock.systemUTC());
   }
@@ -71,12 +77,6 @@ public final class GatewayMetrics implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
   }
-
-  private final JvmGcMetrics jvmGc = new JvmGcMetrics();
-  private final ConcurrentHashMap<String, DestinationGauges> destinations =
-      new ConcurrentHashMap<>();
-  private volatile Runnable beforeScrape;
-  private final AtomicLong lastRefresh = new AtomicLong(System.nanoTime() - REFRESH_NANOS);
 
   /** One destination's state, as its gauges read it. */
   private static final class DestinationGauges {
