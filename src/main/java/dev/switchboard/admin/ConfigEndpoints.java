@@ -101,7 +101,7 @@ final class ConfigEndpoints {
                       ? null
                       : Views.obj()
                           .with("using", r.enrich().using())
-                          .with("get", text(r.enrich().get()))
+                          .with(r.enrich().path().key(), r.enrich().path().text())
                           .with("as", r.enrich().as())));
     }
     return Views.obj().with("items", items);

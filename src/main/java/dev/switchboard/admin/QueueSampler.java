@@ -3,6 +3,7 @@ package dev.switchboard.admin;
 import dev.switchboard.dispatch.DeliveryService;
 import dev.switchboard.dispatch.Dispatcher.DestinationStatus;
 import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.StatsSeries;
 import java.util.Map;
 
@@ -14,17 +15,23 @@ import java.util.Map;
 public final class QueueSampler implements Runnable {
   private final DeliveryService deliveries;
   private final StatsSeries stats;
+  private final GatewayMetrics metrics;
 
-  public QueueSampler(DeliveryService deliveries, StatsSeries stats) {
+  public QueueSampler(DeliveryService deliveries, GatewayMetrics metrics) {
     this.deliveries = deliveries;
-    this.stats = stats;
+    this.stats = metrics.stats();
+    this.metrics = metrics;
   }
 
+  /** Also sets each destination's gauges (queue depth, dead letters, breaker, pause, hold). */
   @Override
   public void run() {
     for (DestinationStatus s : deliveries.destinations()) {
       Map<DeliveryState, Long> open = deliveries.openCounts(s.name());
-      stats.queue(s.name(), depth(open), open.get(DeliveryState.DEAD));
+      long depth = depth(open);
+      long dead = open.get(DeliveryState.DEAD);
+      stats.queue(s.name(), depth, dead);
+      metrics.destination(s.name(), depth, dead, s.breaker(), s.paused(), s.pausedUntil() != null);
     }
   }
 

@@ -105,7 +105,8 @@ public final class Gateway implements AutoCloseable {
       dispatcher.shareLimits(store.cluster());
     }
     this.deliveries = new DeliveryService(store.deliveries(), dispatcher, clock);
-    this.queueSampler = new QueueSampler(deliveries, metrics.stats());
+    this.queueSampler = new QueueSampler(deliveries, metrics);
+    metrics.beforeScrape(queueSampler);
     this.ingest = new IngestService(config, store, clock, metrics);
     IngestHandler intake = new IngestHandler(ingest);
     HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
@@ -488,6 +489,7 @@ public final class Gateway implements AutoCloseable {
     http.stop();
     slowRequestSweep.shutdownNow();
     store.close();
+    metrics.close();
     LOG.info("switchboard stopped");
   }
 }

@@ -124,7 +124,8 @@ public final class ConfigLoader {
             root.mapping("routes"),
             sourcesNode.entries().keySet(),
             destinationsNode.entries().keySet(),
-            enrichersNode.entries().keySet());
+            enrichersNode.entries().keySet(),
+            RouteSection.apiUrls(enrichers));
     return new SwitchboardConfig(
         file.toAbsolutePath().normalize(),
         readServer(root.mapping("server"), baseDir),

@@ -49,8 +49,9 @@ public record RouteConfig(
 
   /**
    * @param using the enricher's name
-   * @param get expression giving the API path to fetch
+   * @param path the API path to fetch ({@code path:} template or {@code get:} expression), relative
+   *     to the enricher's API, each value from the event encoded as one segment
    * @param as the binding name the result is available under ({@code $as})
    */
-  public record Enrich(String using, Expression get, String as) {}
+  public record Enrich(String using, EnrichPath path, String as) {}
 }

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 final class RouteSection {
   static final List<String> ROUTE_KEYS =
       List.of("from", "when", "transform", "to", "ordering", "stale", "on_dead", "enrich");
-  static final List<String> ENRICH_KEYS = List.of("using", "get", "as");
+  static final List<String> ENRICH_KEYS = List.of("using", "path", "get", "as");
   static final List<String> ENRICHER_TYPES = List.of("genesys-cloud");
   static final List<String> ENRICHER_KEYS =
       List.of("type", "region", "client_id", "client_secret", "rate_limit", "login_url", "api_url");
@@ -59,12 +59,33 @@ final class RouteSection {
         name, type, Collections.unmodifiableMap(settings), node.rateLimit("rate_limit"));
   }
 
+  /** The API URL each enricher calls (its {@code api_url}, or {@code https://api.<region>}). */
+  static Map<String, String> apiUrls(Map<String, EnricherConfig> enrichers) {
+    Map<String, String> urls = new LinkedHashMap<>();
+    enrichers.forEach(
+        (name, e) -> {
+          Object api = e.settings().get("api_url");
+          Object region = e.settings().get("region");
+          if (api != null) {
+            urls.put(name, api.toString());
+          } else if (region != null) {
+            urls.put(name, "https://api." + region);
+          }
+        });
+    return urls;
+  }
+
   /**
    * @param sources, destinations, enrichers the names declared in the file, valid or not, so that
    *     one broken declaration does not also make every route using it a problem
+   * @param apiUrls the API URL of each valid enricher, which an enrichment path may name
    */
   static Map<String, RouteConfig> readRoutes(
-      YamlNodeReader routes, Set<String> sources, Set<String> destinations, Set<String> enrichers) {
+      YamlNodeReader routes,
+      Set<String> sources,
+      Set<String> destinations,
+      Set<String> enrichers,
+      Map<String, String> apiUrls) {
     Map<String, RouteConfig> result = new LinkedHashMap<>();
     routes
         .namedMappings()
@@ -85,7 +106,7 @@ final class RouteSection {
                       ordering,
                       readStale(route, ordering),
                       readOnDead(route, ordering),
-                      readEnrich(route.mapping("enrich"), enrichers)));
+                      readEnrich(route.mapping("enrich"), enrichers, apiUrls)));
             });
     return result;
   }
@@ -111,14 +132,23 @@ final class RouteSection {
     return value.equals("block") ? RouteConfig.OnDead.BLOCK : RouteConfig.OnDead.CONTINUE;
   }
 
-  private static Enrich readEnrich(YamlNodeReader enrich, Set<String> enrichers) {
+  private static Enrich readEnrich(
+      YamlNodeReader enrich, Set<String> enrichers, Map<String, String> apiUrls) {
     if (!enrich.present()) {
       return null;
     }
     enrich.checkKeys(ENRICH_KEYS);
     String using = reference(enrich, "using", "enricher", enrichers);
-    if (!enrich.has("get")) {
-      enrich.problem("get", "get is required: an expression giving the API path to fetch");
+    EnrichPath path = null;
+    if (enrich.has("path") && enrich.has("get")) {
+      enrich.problem("get", "give path or get, not both");
+    } else if (!enrich.has("path") && !enrich.has("get")) {
+      enrich.problem(
+          "path",
+          "path is required: the API path to fetch, such as"
+              + " /api/v2/analytics/conversations/{detail.eventBody.conversationId}/details");
+    } else {
+      path = readPath(enrich, enrich.has("path") ? "path" : "get", apiUrls.get(using));
     }
     String as = enrich.required("as");
     if (as != null && !IDENTIFIER.matcher(as).matches()) {
@@ -128,7 +158,39 @@ final class RouteSection {
       enrich.problem(
           "as", "as \"" + as + "\" would hide the built-in $" + as + "; choose another name");
     }
-    return new Enrich(using, enrich.expression("get"), as);
+    return new Enrich(using, path, as);
+  }
+
+  /**
+   * The enrichment's path; a URL to another host than the enricher's API is refused: the lookup
+   * carries the enricher's token.
+   */
+  private static EnrichPath readPath(YamlNodeReader enrich, String key, String apiUrl) {
+    String text = enrich.required(key);
+    if (text == null) {
+      return null;
+    }
+    EnrichPath path;
+    try {
+      path = key.equals("path") ? EnrichPath.template(text) : EnrichPath.concatenation(text);
+    } catch (IllegalArgumentException e) {
+      enrich.problem(key, e.getMessage());
+      return null;
+    }
+    if (path.origin() == null || apiUrl == null) {
+      return path;
+    }
+    if (!path.isUnder(apiUrl)) {
+      enrich.problem(
+          key,
+          path.origin()
+              + " is not the enricher's API ("
+              + apiUrl
+              + "): an enrichment may only call its own enricher's API, which gets its token;"
+              + " write the path from /");
+      return null;
+    }
+    return path.relativeTo(apiUrl);
   }
 
   /** A required name that must be declared under {@code declared}. */

@@ -16,8 +16,8 @@ public interface Enricher extends AutoCloseable {
   /**
    * Fetches one resource.
    *
-   * @param path the API path, starting with {@code /}, as the route's {@code get} expression made
-   *     it
+   * @param path the API path, starting with {@code /}, as the route's {@code path} (or {@code get})
+   *     made it: each value from the event already percent-encoded as one segment
    */
   Lookup get(String path);
 

@@ -4,6 +4,7 @@ import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
+import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.DeliveryFilter;
 import dev.switchboard.store.DeliveryQueue;
@@ -43,11 +44,21 @@ public final class DeliveryService {
    * names that state). Returns how many went back to pending.
    */
   public int replay(DeliveryFilter filter, String by) {
-    int replayed = await(queue.replay(filter, requireWho(by), clock.instant()));
-    if (replayed > 0) {
+    List<DeliveryRecord> replayed = await(queue.replay(filter, requireWho(by), clock.instant()));
+    for (DeliveryRecord d : replayed) {
+      DeliveryLog.replayed(
+          d.eventId().value(),
+          d.id().value(),
+          d.route(),
+          d.destination(),
+          d.attempts(),
+          d.errorClass(),
+          by);
+    }
+    if (!replayed.isEmpty()) {
       dispatcher.rescan(filter.destination());
     }
-    return replayed;
+    return replayed.size();
   }
 
   /** Replays one delivery, dead or delivered; false when it is in neither state. */

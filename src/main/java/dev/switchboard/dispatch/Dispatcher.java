@@ -11,6 +11,8 @@ import dev.switchboard.dispatch.DestinationLane.RouteKey;
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
+import dev.switchboard.expr.ExpressionException;
+import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.AttemptRecord;
@@ -62,6 +64,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Dispatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
+  /**
+   * How an attempt's error starts when something threw that nothing classified (class internal).
+   */
+  private static final String INTERNAL = "internal error";
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_EXCERPT = 500;
 
@@ -1429,6 +1437,8 @@ public final class Dispatcher implements AutoCloseable {
       return "timeout";
     } else if (error != null && error.startsWith("connection")) {
       return "connection";
+    } else if (error != null && error.startsWith(INTERNAL)) {
+      return "internal";
     }
     return "error";
   }
@@ -1462,34 +1472,122 @@ public final class Dispatcher implements AutoCloseable {
   /**
    * The body to send, or the outcome that ends the attempt before any request: the enrichment
    * lookup (which may retry, dead-letter, or let a filter that reads it skip the delivery), then
-   * the transform.
+   * the transform. Every failure ends as a recorded attempt with an error class: an expression that
+   * fails at evaluation fails the same way every time and is dead-lettered at once; anything else
+   * that throws (an enricher's bug, an input nothing classified) is tried again like any failure,
+   * so the destination's retry limits and the dead-letter queue apply.
    */
   private Object prepare(DestinationLane lane, Claimed c) {
+    Instant started = clock.instant();
+    long t0 = System.nanoTime();
+    try {
+      return prepareOrThrow(lane, c, started, t0);
+    } catch (RuntimeException e) {
+      QueuedDelivery d = c.d();
+      String step = "prepare";
+      boolean sameEveryTime = false;
+      if (e instanceof StepFailed failed) {
+        step = failed.step;
+        sameEveryTime = failed.sameEveryTime;
+        e = (RuntimeException) failed.getCause();
+      }
+      if (sameEveryTime) {
+        String error = step + " failed: " + e.getMessage();
+        return new Attempted(
+            new Finish.Dead(
+                d.id(),
+                c.token(),
+                new AttemptRecord(d.attempts() + 1, started, since(t0), 0, "dead", error, null),
+                error,
+                step),
+            null);
+      }
+      // the class and where it was thrown, never the message: it may quote the payload
+      StackTraceElement[] at = e.getStackTrace();
+      LOG.warn(
+          "attempt of delivery {} on route {} failed in {}: {}{}",
+          d.id().value(),
+          d.route(),
+          step,
+          e.getClass().getName(),
+          at.length == 0 ? "" : " at " + at[0]);
+      return new Attempted(
+          retryOrDie(
+              lane,
+              d,
+              c.token(),
+              c.claimedAt(),
+              d.attempts() + 1,
+              started,
+              since(t0),
+              new DeliveryResult.RetryLater(
+                  INTERNAL + " in " + step + ": " + e.getClass().getSimpleName(), 0, null, null),
+              clock.instant()),
+          null);
+    }
+  }
+
+  private static Duration since(long t0) {
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /**
+   * What threw, and in which step of the attempt; {@code sameEveryTime} for an expression that
+   * fails at evaluation or a payload or result that is not JSON, which no retry can cure.
+   */
+  private static final class StepFailed extends RuntimeException {
+    final String step;
+    final boolean sameEveryTime;
+
+    StepFailed(String step, RuntimeException cause, boolean sameEveryTime) {
+      super(cause);
+      this.step = step;
+      this.sameEveryTime = sameEveryTime;
+    }
+
+    /** The route's own evaluation failed: an expression error, or no JSON in or out. */
+    static StepFailed evaluating(String step, RuntimeException cause) {
+      return new StepFailed(
+          step,
+          cause,
+          cause instanceof ExpressionException || cause instanceof IllegalArgumentException);
+    }
+  }
+
+  private Object prepareOrThrow(DestinationLane lane, Claimed c, Instant started, long t0) {
     QueuedDelivery d = c.d();
     RouteConfig route = c.route();
     if (route.enrich() == null) {
       try {
         return body(route, d);
       } catch (RuntimeException e) {
-        return transformFailed(c, e);
+        throw StepFailed.evaluating("transform", e);
       }
     }
-    Instant started = clock.instant();
-    long t0 = System.nanoTime();
     Object input;
     Map<String, Object> bindings = bindings(d);
     String path;
     try {
       input = JSON.readValue(d.payload(), Object.class);
-      path = route.enrich().get().evaluateToString(input, bindings);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
-      return new Attempted(
-          new Finish.Dead(d.id(), c.token(), null, "enrich failed: " + e.getMessage(), "enrich"),
-          null);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw StepFailed.evaluating(
+          "enrich",
+          new IllegalArgumentException(
+              "the stored payload is not JSON: " + e.getOriginalMessage(), e));
+    }
+    try {
+      path = route.enrich().path().render(input, bindings);
+    } catch (RuntimeException e) {
+      throw StepFailed.evaluating("enrich", e);
     }
     Enricher enricher = enrichers.get(route.enrich().using());
-    Enricher.Lookup lookup = enricher.get(path);
-    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    Enricher.Lookup lookup;
+    try {
+      lookup = enricher.get(path);
+    } catch (RuntimeException e) {
+      throw new StepFailed("enrich", e, false); // the enricher's bug, not the route's
+    }
+    Duration took = since(t0);
     int number = d.attempts() + 1;
     switch (lookup) {
       case Enricher.Lookup.Found found -> bindings.put(route.enrich().as(), found.value());
@@ -1527,22 +1625,13 @@ public final class Dispatcher implements AutoCloseable {
             new Finish.Skipped(d.id(), c.token(), "filtered: when is false"), null);
       }
     } catch (RuntimeException e) {
-      return new Attempted(
-          new Finish.Dead(d.id(), c.token(), null, "filter failed: " + e.getMessage(), "filter"),
-          null);
+      throw StepFailed.evaluating("filter", e);
     }
     try {
       return transform(route, input, bindings, d);
     } catch (RuntimeException e) {
-      return transformFailed(c, e);
+      throw StepFailed.evaluating("transform", e);
     }
-  }
-
-  private static Attempted transformFailed(Claimed c, RuntimeException e) {
-    return new Attempted(
-        new Finish.Dead(
-            c.d().id(), c.token(), null, "transform failed: " + e.getMessage(), "transform"),
-        null);
   }
 
   static byte[] body(RouteConfig route, QueuedDelivery d) {
@@ -1663,6 +1752,15 @@ public final class Dispatcher implements AutoCloseable {
           case Finish.Skipped ignored -> "skipped";
         };
     metrics.deliveryOutcome(lane.name, outcome);
+    if (finish instanceof Finish.Dead dead) {
+      DeliveryLog.deadLetter(
+          d.eventId().value(),
+          d.id().value(),
+          d.route(),
+          lane.name,
+          dead.attempt() == null ? d.attempts() : dead.attempt().number(),
+          dead.errorClass());
+    }
     if (finish instanceof Finish.Delivered delivered) {
       metrics.endToEnd(lane.name, Duration.between(d.receivedAt(), clock.instant()));
       if (delivered.watermark() != null) {

@@ -11,6 +11,7 @@ import dev.switchboard.domain.EventStatus;
 import dev.switchboard.expr.ExpressionException;
 import dev.switchboard.ingest.BodyReader.TooLarge;
 import dev.switchboard.ingest.verify.Verdict;
+import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.EventStore;
@@ -493,6 +494,11 @@ public final class IngestService {
       }
       case IngestOutcome.Accepted a -> {
         LOG.debug("event accepted");
+        for (NewEvent.RouteTarget t : event.routes()) {
+          if (t.state() == DeliveryState.DEAD) { // its filter failed here: a dead letter already
+            DeliveryLog.deadLetter(id, null, t.route(), t.destination(), 0, "filter");
+          }
+        }
         yield new IngestResponse(
             config.acceptedStatus(), Map.of("status", "accepted", "eventId", id), Map.of());
       }

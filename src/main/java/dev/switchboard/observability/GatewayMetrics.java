@@ -4,6 +4,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
@@ -13,13 +20,20 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
  * The gateway's Prometheus metrics, scraped at {@code /metrics}, and the same figures as a short
  * in-memory time series for the admin API and dashboard ({@link #stats()}).
  */
-public final class GatewayMetrics {
+public final class GatewayMetrics implements AutoCloseable {
+  /** The circuit breaker's states, one gauge series each (1 for the current one). */
+  static final java.util.List<String> BREAKER_STATES =
+      java.util.List.of("closed", "open", "half_open");
+
+  private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final StatsSeries stats;
@@ -40,6 +54,12 @@ public final class GatewayMetrics {
           .maximumExpectedValue(1000.0)
           .register(registry);
 
+  private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+  private final ConcurrentHashMap<String, DestinationGauges> destinations =
+      new ConcurrentHashMap<>();
+  private volatile Runnable beforeScrape;
+  private final AtomicLong lastRefresh = new AtomicLong(System.nanoTime() - REFRESH_NANOS);
+
   public GatewayMetrics() {
     this(Clock.systemUTC());
   }
@@ -50,6 +70,86 @@ public final class GatewayMetrics {
   public GatewayMetrics(Clock clock) {
     this.stats = new StatsSeries(clock);
     this.since = clock.instant();
+    new JvmMemoryMetrics().bindTo(registry);
+    jvmGc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+  }
+
+  /** One destination's state, as its gauges read it. */
+  private static final class DestinationGauges {
+    final AtomicLong queueDepth = new AtomicLong();
+    final AtomicLong deadLetters = new AtomicLong();
+    final AtomicLong paused = new AtomicLong();
+    final AtomicLong held = new AtomicLong();
+    volatile String breaker = "closed";
+  }
+
+  /**
+   * Sets a destination's gauges: {@code switchboard_destination_queue_depth} (pending, in flight or
+   * retry scheduled), {@code switchboard_destination_dead_letters}, {@code
+   * switchboard_destination_breaker_state} (1 for the {@code state} the breaker is in, 0 for the
+   * others), {@code switchboard_destination_paused} (an operator's pause) and {@code
+   * switchboard_destination_held} (a wait the destination asked for, such as {@code Retry-After}).
+   */
+  public void destination(
+      String name,
+      long queueDepth,
+      long deadLetters,
+      String breaker,
+      boolean paused,
+      boolean held) {
+    DestinationGauges g = destinations.computeIfAbsent(name, this::registerDestination);
+    g.queueDepth.set(queueDepth);
+    g.deadLetters.set(deadLetters);
+    g.breaker = breaker;
+    g.paused.set(paused ? 1 : 0);
+    g.held.set(held ? 1 : 0);
+  }
+
+  private DestinationGauges registerDestination(String name) {
+    DestinationGauges g = new DestinationGauges();
+    Gauge.builder("switchboard_destination_queue_depth", g.queueDepth, AtomicLong::get)
+        .description("Deliveries pending, in flight or scheduled for a retry")
+        .tag("destination", name)
+        .register(registry);
+    Gauge.builder("switchboard_destination_dead_letters", g.deadLetters, AtomicLong::get)
+        .description("Dead letters waiting for replay or discard")
+        .tag("destination", name)
+        .register(registry);
+    for (String state : BREAKER_STATES) {
+      Gauge.builder(
+              "switchboard_destination_breaker_state", g, x -> x.breaker.equals(state) ? 1 : 0)
+          .description("1 for the state the destination's circuit breaker is in")
+          .tag("destination", name)
+          .tag("state", state)
+          .register(registry);
+    }
+    Gauge.builder("switchboard_destination_paused", g.paused, AtomicLong::get)
+        .description("1 while an operator has paused the destination")
+        .tag("destination", name)
+        .register(registry);
+    Gauge.builder("switchboard_destination_held", g.held, AtomicLong::get)
+        .description("1 while the destination asked to wait (Retry-After, rate-limit headers)")
+        .tag("destination", name)
+        .register(registry);
+    return g;
+  }
+
+  /**
+   * Runs {@code refresh} (which sets the destination gauges) before a scrape, at most once a
+   * second, so that the gauges are current without a count per gauge.
+   */
+  public void beforeScrape(Runnable refresh) {
+    this.beforeScrape = refresh;
+  }
+
+  @Override
+  public void close() {
+    jvmGc.close();
   }
 
   /** When counting began (the process's start): the counters cover the time since. */
@@ -199,6 +299,16 @@ public final class GatewayMetrics {
   }
 
   public String scrape() {
+    Runnable refresh = beforeScrape;
+    long last = lastRefresh.get();
+    long now = System.nanoTime();
+    if (refresh != null && now - last >= REFRESH_NANOS && lastRefresh.compareAndSet(last, now)) {
+      try {
+        refresh.run();
+      } catch (RuntimeException e) {
+        // the gauges keep their last values; the counters are still worth a scrape
+      }
+    }
     return registry.scrape();
   }
 

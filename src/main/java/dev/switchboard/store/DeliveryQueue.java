@@ -117,8 +117,12 @@ public interface DeliveryQueue {
   /** The newest event time delivered for (route, partition key), if any. */
   Optional<Instant> watermark(String route, String partitionKey);
 
-  /** Moves matching deliveries back to pending, keeping their ids (idempotency keys). */
-  CompletableFuture<Integer> replay(DeliveryFilter filter, String by, Instant now);
+  /**
+   * Moves matching deliveries back to pending, keeping their ids (idempotency keys).
+   *
+   * @return those it moved, as they were before (their attempts and error class), for the log
+   */
+  CompletableFuture<List<DeliveryRecord>> replay(DeliveryFilter filter, String by, Instant now);
 
   /** Moves matching dead letters to skipped, recording who discarded them. */
   CompletableFuture<Integer> discard(DeliveryFilter filter, String by, Instant now);

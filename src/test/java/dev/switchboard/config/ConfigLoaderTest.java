@@ -153,7 +153,7 @@ class ConfigLoaderTest {
     RouteConfig acw = config.routes().get("acw-to-kafka");
     assertThat(acw.enrich().using()).isEqualTo("genesys-prod");
     assertThat(acw.enrich().as()).isEqualTo("details");
-    assertThat(acw.enrich().get()).isNotNull();
+    assertThat(acw.enrich().path()).isNotNull();
     assertThat(config.routes().get("acw-to-tracking-table").ordering()).isEqualTo(Ordering.PER_KEY);
     assertThat(config.routes().get("everything-to-partner").when()).isNull();
     assertThat(config.routes().get("dispositions-to-flow-a").transform()).isNull();

@@ -39,8 +39,14 @@ public final class FakeGenesys implements AutoCloseable {
       Pattern.compile("/api/v2/analytics/conversations/([0-9a-fA-F-]+)/details");
   private static final Path SAMPLES = GatewayFixture.GENESYS_SAMPLES;
 
-  /** One API call (token requests excluded), for assertions. */
-  public record Call(String path, String token) {}
+  /**
+   * One API call (token requests excluded), for assertions.
+   *
+   * @param path decoded
+   * @param rawPath as sent, percent-encoding included
+   * @param rawQuery as sent, or null when the request had none
+   */
+  public record Call(String path, String token, String rawPath, String rawQuery) {}
 
   private final HttpServer server;
   private final String clientId;
@@ -110,7 +116,8 @@ public final class FakeGenesys implements AutoCloseable {
       }
       String auth = x.getRequestHeaders().getFirst("Authorization");
       String token = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
-      calls.add(new Call(path, token));
+      URI uri = x.getRequestURI();
+      calls.add(new Call(path, token, uri.getRawPath(), uri.getRawQuery()));
       Integer throttle = nextThrottle();
       if (throttle != null) {
         x.getResponseHeaders().add("Retry-After", Integer.toString(throttle));

@@ -107,10 +107,15 @@ public final class GenesysEnricher implements Enricher {
     if (path == null || !path.startsWith("/") || path.startsWith("//")) {
       return new Lookup.Failed("enrich path must start with a single /", 0);
     }
+    URI uri;
+    try {
+      uri = URI.create(settings.apiUrl() + path);
+    } catch (IllegalArgumentException e) {
+      return new Lookup.Failed("enrich path is not a legal URI path", 0);
+    }
     if (!waitForRate()) {
       return new Lookup.RetryLater("enricher rate limit: no free slot in time", 0, null);
     }
-    URI uri = URI.create(settings.apiUrl() + path);
     for (int round = 0; ; round++) {
       OAuthClientCredentials.Token t;
       try {

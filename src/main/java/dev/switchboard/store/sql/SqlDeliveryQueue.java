@@ -635,29 +635,45 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   }
 
   @Override
-  public CompletableFuture<Integer> replay(DeliveryFilter filter, String by, Instant now) {
+  @SuppressWarnings("unchecked")
+  public CompletableFuture<List<DeliveryRecord>> replay(
+      DeliveryFilter filter, String by, Instant now) {
     FilterSql where = FilterSql.of(filter, DeliveryState.DEAD, DeliveryState.DELIVERED);
-    String sql =
+    // each row read, then moved only if it is still dead or delivered (another node may have
+    // replayed it in between): the answer lists exactly the rows this call moved
+    String update =
         "UPDATE deliveries SET state = 'pending', attempts = 0, first_attempt_at = NULL,"
             + " next_attempt_at = ?, lease_token = NULL, lease_expires_at = NULL,"
             + " replays = replays + 1, handled_by = ?, handled_at = ?, updated_at = ?"
-            + where.sql();
+            + " WHERE id = ? AND state IN ('dead', 'delivered')";
     return writer
         .submit(
             ctx -> {
-              try (PreparedStatement ps = ctx.connection().prepareStatement(sql)) {
-                long at = now.toEpochMilli();
-                ps.setLong(1, at);
-                ps.setString(2, by);
-                ps.setLong(3, at);
-                ps.setLong(4, at);
-                where.bind(ps, 5);
-                int replayed = ps.executeUpdate();
-                ctx.afterCommit(() -> unfinished.addAndGet(replayed));
-                return replayed;
+              List<DeliveryRecord> matching;
+              try (PreparedStatement ps =
+                  ctx.connection().prepareStatement("SELECT " + DELIVERY_COLUMNS + where.sql())) {
+                where.bind(ps, 1);
+                matching = mapRecords(ps);
               }
+              List<DeliveryRecord> replayed = new ArrayList<>(matching.size());
+              try (PreparedStatement ps = ctx.connection().prepareStatement(update)) {
+                long at = now.toEpochMilli();
+                for (DeliveryRecord d : matching) {
+                  ps.setLong(1, at);
+                  ps.setString(2, by);
+                  ps.setLong(3, at);
+                  ps.setLong(4, at);
+                  ps.setString(5, d.id().value());
+                  if (ps.executeUpdate() == 1) {
+                    replayed.add(d);
+                  }
+                }
+              }
+              int count = replayed.size();
+              ctx.afterCommit(() -> unfinished.addAndGet(count));
+              return List.copyOf(replayed);
             })
-        .thenApply(Integer.class::cast);
+        .thenApply(r -> (List<DeliveryRecord>) r);
   }
 
   @Override

@@ -153,6 +153,14 @@ class GenesysEnricherIT {
    * filters on the fetched record, so it can only decide after the lookup.
    */
   void startGateway(boolean outboundOnly) throws Exception {
+    startGateway(
+        outboundOnly,
+        "get: \"'/api/v2/analytics/conversations/' & detail.eventBody.conversationId"
+            + " & '/details'\"");
+  }
+
+  /** As above, with the {@code acw-to-crm} route's path given as {@code pathLine}. */
+  void startGateway(boolean outboundOnly, String pathLine) throws Exception {
     String second =
         """
           outbound-only:
@@ -186,7 +194,7 @@ class GenesysEnricherIT {
             when: $contains(`detail-type`, ".acw")
             enrich:
               using: genesys-prod
-              get: "'/api/v2/analytics/conversations/' & detail.eventBody.conversationId & '/details'"
+              %s
               as: details
             to: crm
             transform: |
@@ -200,7 +208,7 @@ class GenesysEnricherIT {
             url: ${CRM}
             retry: { initial: 1s, max_delay: 2s }
         """
-            .formatted(outboundOnly ? second : "");
+            .formatted(pathLine, outboundOnly ? second : "");
     gw =
         GatewayFixture.start(
             dir,
@@ -297,5 +305,63 @@ class GenesysEnricherIT {
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> delivery(eventId).state() == DeliveryState.DELIVERED);
+  }
+
+  static final String TRAVERSAL = "../../../api/v2/users/me?x=";
+
+  /**
+   * An id from the event cannot steer the lookup: with the {@code get} expression of the examples,
+   * a conversation id {@code ../../../api/v2/users/me?x=} reaches Genesys as one encoded segment of
+   * the analytics path, never as another endpoint or a query; an id with a space and a quote (not a
+   * legal URI as it was) is one segment too, and its delivery gets an attempt.
+   */
+  @Test
+  void anIdFromTheEventIsOneEncodedSegmentOfTheGetPath() throws Exception {
+    startGateway(false);
+    String traversal = postAcw("e-t", TRAVERSAL, "v2.detail.events.conversation.{id}.acw");
+    String spaced = postAcw("e-s", "a b'c", "v2.detail.events.conversation.{id}.acw");
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> genesys.calls().size() >= 2);
+    assertThat(genesys.calls())
+        .extracting(FakeGenesys.Call::rawPath)
+        .containsExactlyInAnyOrder(
+            "/api/v2/analytics/conversations/..%2F..%2F..%2Fapi%2Fv2%2Fusers%2Fme%3Fx%3D/details",
+            "/api/v2/analytics/conversations/a%20b%27c/details");
+    assertThat(genesys.calls()).extracting(FakeGenesys.Call::rawQuery).containsOnlyNulls();
+    // not known to Genesys (404): both are tried again later, each with its attempt recorded
+    for (String eventId : List.of(traversal, spaced)) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> delivery(eventId).state() == DeliveryState.RETRY_SCHEDULED);
+      assertThat(gw.gateway().deliveries().attempts(delivery(eventId).id()))
+          .singleElement()
+          .satisfies(a -> assertThat(a.error()).isEqualTo("enrich: genesys 404"));
+    }
+    assertThat(crm.requests()).isEmpty();
+  }
+
+  /** The {@code path} template form: each placeholder is one encoded segment too. */
+  @Test
+  void aPathTemplateFillsEachPlaceholderWithOneEncodedSegment() throws Exception {
+    startGateway(
+        false, "path: /api/v2/analytics/conversations/{detail.eventBody.conversationId}/details");
+    genesys.knows(CONVERSATION);
+
+    postAcw("e-t", TRAVERSAL, "v2.detail.events.conversation.{id}.acw");
+    String found = postAcw("e-1", CONVERSATION, "v2.detail.events.conversation.{id}.acw");
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> crm.requests().size() == 1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> delivery(found).state() == DeliveryState.DELIVERED);
+    assertThat(JSON.readTree(crm.requests().get(0).body()).path("direction").asText())
+        .isEqualTo("inbound");
+    await().atMost(Duration.ofSeconds(10)).until(() -> genesys.calls().size() >= 2);
+    assertThat(genesys.calls())
+        .extracting(FakeGenesys.Call::rawPath)
+        .containsExactlyInAnyOrder(
+            "/api/v2/analytics/conversations/..%2F..%2F..%2Fapi%2Fv2%2Fusers%2Fme%3Fx%3D/details",
+            PATH);
+    assertThat(genesys.calls()).extracting(FakeGenesys.Call::rawQuery).containsOnlyNulls();
   }
 }

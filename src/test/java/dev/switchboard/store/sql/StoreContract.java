@@ -461,7 +461,8 @@ abstract class StoreContract {
     Instant later = NOW.plusSeconds(100);
     assertThat(
             queue.replay(DeliveryFilter.of(first, Set.of(DeliveryState.DEAD)), "ops", later).get())
-        .isEqualTo(1);
+        .singleElement()
+        .satisfies(d -> assertThat(d.id()).isEqualTo(first));
     assertThat(queue.findDelivery(first).orElseThrow())
         .satisfies(
             d -> {

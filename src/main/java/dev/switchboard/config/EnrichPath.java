@@ -1,0 +1,409 @@
+package dev.switchboard.config;
+
+import dev.switchboard.expr.Expression;
+import dev.switchboard.expr.ExpressionException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The API path a route's enrichment fetches: text written in the configuration, which is trusted,
+ * and values taken from the event, which are not. Each value is percent-encoded as one path segment
+ * (everything but {@code A-Z a-z 0-9 - . _ ~}), so a payload can fill in an id but never add a
+ * segment, a {@code ../}, a query or a fragment: it cannot steer the lookup to another endpoint.
+ *
+ * <p>Two forms (docs/enrichment.md): {@code path:} a template whose {@code {placeholders}} are
+ * expressions ({@code /api/v2/analytics/conversations/{detail.eventBody.conversationId}/details}),
+ * and the older {@code get:} expression written as a concatenation of quoted text and values
+ * ({@code '/api/v2/analytics/conversations/' & detail.eventBody.conversationId & '/details'}),
+ * whose quoted parts are the text and whose other parts are the values.
+ */
+public final class EnrichPath {
+  private static final Set<String> OPERATOR_WORDS = Set.of("and", "or", "in");
+  private static final String OPERATORS = "+-*/%=<>!~?:|;,^#@";
+
+  sealed interface Part {}
+
+  record Text(String text) implements Part {}
+
+  record Value(String source, Expression expression) implements Part {}
+
+  private final String key;
+  private final String text;
+  private final List<Part> parts;
+
+  private EnrichPath(String key, String text, List<Part> parts) {
+    this.key = key;
+    this.text = text;
+    this.parts = List.copyOf(parts);
+  }
+
+  /**
+   * Reads a {@code path:} template.
+   *
+   * @throws IllegalArgumentException with what is wrong, for the configuration's problem list
+   */
+  public static EnrichPath template(String text) {
+    List<Part> parts = new ArrayList<>();
+    StringBuilder literal = new StringBuilder();
+    int i = 0;
+    while (i < text.length()) {
+      char c = text.charAt(i);
+      if (c == '}') {
+        throw new IllegalArgumentException("a } without its { at character " + (i + 1));
+      }
+      if (c != '{') {
+        literal.append(c);
+        i++;
+        continue;
+      }
+      int end = closing(text, i);
+      if (end < 0) {
+        throw new IllegalArgumentException("the { at character " + (i + 1) + " is not closed");
+      }
+      String source = text.substring(i + 1, end).strip();
+      if (source.isEmpty()) {
+        throw new IllegalArgumentException("an empty {} at character " + (i + 1));
+      }
+      if (!literal.isEmpty()) {
+        parts.add(new Text(literal.toString()));
+        literal.setLength(0);
+      }
+      parts.add(new Value(source, compile(source)));
+      i = end + 1;
+    }
+    if (!literal.isEmpty()) {
+      parts.add(new Text(literal.toString()));
+    }
+    return checked(new EnrichPath("path", text, parts));
+  }
+
+  /**
+   * Reads a {@code get:} expression, which must be quoted text and values joined with {@code &}.
+   *
+   * @throws IllegalArgumentException with what is wrong
+   */
+  public static EnrichPath concatenation(String text) {
+    List<Part> parts = new ArrayList<>();
+    for (String piece : splitConcatenation(text)) {
+      String source = piece.strip();
+      if (source.isEmpty()) {
+        throw new IllegalArgumentException("an empty operand of &");
+      }
+      if (isQuoted(source)) {
+        Object value = compile(source).evaluate(null, Map.of());
+        parts.add(new Text(String.valueOf(value)));
+      } else if (isOperand(source)) {
+        parts.add(new Value(source, compile(source)));
+      } else {
+        throw new IllegalArgumentException(
+            "cannot tell which parts of the path come from the event: write get as quoted text"
+                + " and values joined with & (such as '/api/v2/conversations/' & id), or use"
+                + " path: with {placeholders}");
+      }
+    }
+    return checked(new EnrichPath("get", text, parts));
+  }
+
+  /** The configuration key this came from: {@code path} or {@code get}. */
+  public String key() {
+    return key;
+  }
+
+  /** As written in the configuration. */
+  public String text() {
+    return text;
+  }
+
+  /**
+   * The scheme, host and port when the path is written as an absolute URL ({@code
+   * https://api.mypurecloud.com/api/v2/…}), else null.
+   */
+  public String origin() {
+    String first = parts.isEmpty() || !(parts.get(0) instanceof Text t) ? "" : t.text();
+    if (!hasScheme(first)) {
+      return null;
+    }
+    int slash = first.indexOf('/', first.indexOf("//") + 2);
+    return slash < 0 ? first : first.substring(0, slash);
+  }
+
+  /**
+   * Whether an absolute path is under {@code apiUrl} (the enricher's API; the comparison ignores
+   * the case of scheme and host and a trailing slash); true for a path that starts with {@code /}.
+   */
+  public boolean isUnder(String apiUrl) {
+    String origin = origin();
+    if (origin == null) {
+      return true;
+    }
+    String base = apiUrl.endsWith("/") ? apiUrl.substring(0, apiUrl.length() - 1) : apiUrl;
+    String rest = ((Text) parts.get(0)).text().substring(origin.length());
+    String basePath = base.substring(originOf(base).length());
+    return sameOrigin(origin, base) && rest.startsWith(basePath + "/");
+  }
+
+  /**
+   * This path relative to {@code apiUrl}, which it {@link #isUnder}: what the enricher appends to
+   * its API URL. Same key and text, so a reload still sees it unchanged.
+   */
+  public EnrichPath relativeTo(String apiUrl) {
+    if (origin() == null) {
+      return this;
+    }
+    String base = apiUrl.endsWith("/") ? apiUrl.substring(0, apiUrl.length() - 1) : apiUrl;
+    String first = ((Text) parts.get(0)).text();
+    int cut = origin().length() + base.substring(originOf(base).length()).length();
+    List<Part> relative = new ArrayList<>(parts);
+    relative.set(0, new Text(first.substring(cut)));
+    return new EnrichPath(key, text, relative);
+  }
+
+  /**
+   * The path for this event: the text as written, each value percent-encoded as one segment.
+   *
+   * @throws ExpressionException when a value fails at evaluation, or is missing, empty, {@code .},
+   *     {@code ..}, or not text, a number or a boolean: nothing a retry could cure
+   */
+  public String render(Object input, Map<String, ?> bindings) {
+    StringBuilder out = new StringBuilder();
+    for (Part part : parts) {
+      switch (part) {
+        case Text t -> out.append(t.text());
+        case Value v -> out.append(encode(v, v.expression().evaluate(input, bindings)));
+      }
+    }
+    return out.toString();
+  }
+
+  private static String encode(Value v, Object value) {
+    if (value instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53) {
+      value = d.longValue();
+    }
+    if (value == null) {
+      throw new ExpressionException("{" + v.source() + "} has no value in this event", -1, null);
+    }
+    if (!(value instanceof String || value instanceof Number || value instanceof Boolean)) {
+      throw new ExpressionException(
+          "{" + v.source() + "} is not text or a number in this event", -1, null);
+    }
+    String s = value.toString();
+    if (s.isEmpty() || s.equals(".") || s.equals("..")) {
+      throw new ExpressionException(
+          "{" + v.source() + "} is empty, . or .. in this event: not a path segment", -1, null);
+    }
+    StringBuilder out = new StringBuilder();
+    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '-'
+          || c == '.'
+          || c == '_'
+          || c == '~') {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
+        out.append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return out.toString();
+  }
+
+  /** The text must make a legal path (or URL) whatever the values, starting with one "/". */
+  private static EnrichPath checked(EnrichPath path) {
+    StringBuilder sample = new StringBuilder();
+    for (Part part : path.parts) {
+      sample.append(part instanceof Text t ? t.text() : "x");
+    }
+    String s = sample.toString();
+    boolean absolute = hasScheme(s);
+    if (!absolute && (!s.startsWith("/") || s.startsWith("//"))) {
+      throw new IllegalArgumentException(
+          "the path must start with a single / (or be a URL on the enricher's API) in the text"
+              + " written here, not in a value from the event");
+    }
+    if (absolute) {
+      String first = path.parts.get(0) instanceof Text t ? t.text() : "";
+      int hostStart = first.indexOf("//") + 2;
+      if (first.indexOf('/', hostStart) < 0) {
+        throw new IllegalArgumentException(
+            "the URL's host and the / after it must be written out, not taken from the event");
+      }
+    }
+    try {
+      URI uri = new URI(absolute ? s : "http://h" + s);
+      if (uri.getRawFragment() != null) {
+        throw new IllegalArgumentException("the path may not have a #fragment");
+      }
+      if (absolute
+          && !List.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))) {
+        throw new IllegalArgumentException("the URL must be http or https");
+      }
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(
+          "the text is not a legal URL path: " + e.getReason() + " at character " + e.getIndex());
+    }
+    return path;
+  }
+
+  private static boolean hasScheme(String s) {
+    String lower = s.toLowerCase(Locale.ROOT);
+    return lower.startsWith("http://") || lower.startsWith("https://");
+  }
+
+  private static String originOf(String url) {
+    int slash = url.indexOf('/', url.indexOf("//") + 2);
+    return slash < 0 ? url : url.substring(0, slash);
+  }
+
+  private static boolean sameOrigin(String a, String b) {
+    String oa = originOf(a).toLowerCase(Locale.ROOT);
+    String ob = originOf(b).toLowerCase(Locale.ROOT);
+    return withPort(oa).equals(withPort(ob));
+  }
+
+  private static String withPort(String origin) {
+    int hostStart = origin.indexOf("//") + 2;
+    if (origin.indexOf(':', hostStart) >= 0 || origin.indexOf(']', hostStart) >= 0) {
+      return origin;
+    }
+    return origin + (origin.startsWith("https") ? ":443" : ":80");
+  }
+
+  private static Expression compile(String source) {
+    try {
+      return Expression.compile(source);
+    } catch (ExpressionException e) {
+      throw new IllegalArgumentException("bad expression " + source + ": " + e.getMessage());
+    }
+  }
+
+  /** The index of the } that closes the { at {@code open}, skipping quoted text and nesting. */
+  private static int closing(String text, int open) {
+    int depth = 0;
+    for (int i = open; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\'' || c == '"' || c == '`') {
+        i = endOfQuote(text, i);
+        if (i < 0) {
+          return -1;
+        }
+      } else if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int endOfQuote(String text, int start) {
+    char quote = text.charAt(start);
+    for (int i = start + 1; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\\' && quote != '`') {
+        i++;
+      } else if (c == quote) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Splits at each {@code &} outside quotes, brackets, parentheses and braces. */
+  private static List<String> splitConcatenation(String text) {
+    List<String> pieces = new ArrayList<>();
+    int depth = 0;
+    int start = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\'' || c == '"' || c == '`') {
+        i = endOfQuote(text, i);
+        if (i < 0) {
+          throw new IllegalArgumentException("a quote is not closed");
+        }
+      } else if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if (c == ')' || c == ']' || c == '}') {
+        depth--;
+      } else if (c == '/' && i + 1 < text.length() && text.charAt(i + 1) == '*') {
+        throw new IllegalArgumentException("comments are not allowed in get");
+      } else if (c == '&' && depth == 0) {
+        pieces.add(text.substring(start, i));
+        start = i + 1;
+      }
+    }
+    pieces.add(text.substring(start));
+    return pieces;
+  }
+
+  /** One string literal and nothing else. */
+  private static boolean isQuoted(String source) {
+    char c = source.charAt(0);
+    return (c == '\'' || c == '"') && endOfQuote(source, 0) == source.length() - 1;
+  }
+
+  /**
+   * An operand that {@code &} binds to as a whole: no operator outside quotes, brackets,
+   * parentheses and braces (a field path, a variable, a function call, a parenthesised expression),
+   * so splitting at {@code &} changes nothing in what it means.
+   */
+  private static boolean isOperand(String source) {
+    int depth = 0;
+    StringBuilder word = new StringBuilder();
+    for (int i = 0; i < source.length(); i++) {
+      char c = source.charAt(i);
+      if (c == '\'' || c == '"' || c == '`') {
+        i = endOfQuote(source, i);
+        if (i < 0) {
+          return false;
+        }
+        word.setLength(0);
+        continue;
+      }
+      if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if (c == ')' || c == ']' || c == '}') {
+        depth--;
+      } else if (depth == 0) {
+        if (OPERATORS.indexOf(c) >= 0) {
+          return false;
+        }
+        if (Character.isLetterOrDigit(c) || c == '_' || c == '$') {
+          word.append(c);
+          continue;
+        }
+        if (c == '.' && i + 1 < source.length() && source.charAt(i + 1) == '.') {
+          return false; // a range
+        }
+      }
+      if (OPERATOR_WORDS.contains(word.toString())) {
+        return false;
+      }
+      word.setLength(0);
+    }
+    return !OPERATOR_WORDS.contains(word.toString());
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof EnrichPath p && p.key.equals(key) && p.text.equals(text);
+  }
+
+  @Override
+  public int hashCode() {
+    return key.hashCode() * 31 + text.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return text;
+  }
+}
