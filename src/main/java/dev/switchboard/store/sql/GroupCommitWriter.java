@@ -121,15 +121,13 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
       results = batchWrite.write(work);
     } catch (Exception | Error e) {
       int size = batch.size();
+      String why = SqlWriter.describe(e);
       failuresLog.log(
           skipped ->
               LOG.warn(
-                  "group commit of {} item(s) failed: {}{}",
-                  size,
-                  e.toString(),
-                  LogThrottle.more(skipped)));
+                  "group commit of {} item(s) failed: {}{}", size, why, LogThrottle.more(skipped)));
       StoreUnavailableException failure =
-          new StoreUnavailableException("store write failed: " + e.getMessage(), e);
+          new StoreUnavailableException("store write failed: " + why, e);
       batch.forEach(p -> p.result().completeExceptionally(failure));
       return;
     }

@@ -759,7 +759,8 @@ public final class SqlEventStore implements EventStore {
     try {
       return future.get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
-      throw new StoreUnavailableException("store write failed: " + e.getCause().getMessage(), e);
+      throw new StoreUnavailableException(
+          "store write failed: " + SqlWriter.describe(e.getCause()), e);
     } catch (TimeoutException e) {
       throw new StoreUnavailableException("store write timed out", e);
     } catch (InterruptedException e) {

@@ -295,9 +295,29 @@ final class SqlWriter implements AutoCloseable {
    * key, which comes from a payload).
    */
   static String describe(SQLException e) {
-    return e.getSQLState() != null
-        ? "SQLState " + e.getSQLState()
-        : e.getClass().getSimpleName() + " code " + e.getErrorCode();
+    if (e.getSQLState() != null) {
+      return "SQLState " + e.getSQLState();
+    }
+    String described = e.getClass().getSimpleName() + " code " + e.getErrorCode();
+    return e instanceof org.sqlite.SQLiteException sqlite
+        ? described + " (" + sqlite.getResultCode().name() + ")"
+        : described;
+  }
+
+  /**
+   * A failure of a whole batch, for a log line or an error answer: an SQL error anywhere in the
+   * chain is described by its state or code only (PostgreSQL's message for a refused batch quotes
+   * the statement with every value, payloads included); anything else by its class and message.
+   */
+  static String describe(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        return describe(sql);
+      }
+    }
+    return failure.getMessage() == null
+        ? failure.getClass().getSimpleName()
+        : failure.getClass().getSimpleName() + ": " + failure.getMessage();
   }
 
   private List<Object> writeRunningAgainIfTransient(List<WriteOp> batch) throws SQLException {

@@ -58,4 +58,33 @@ class GroupCommitWriterTest {
       assertThat(one).failsWithin(java.time.Duration.ofSeconds(10));
     }
   }
+
+  @Test
+  void aFailedBatchIsDescribedWithoutTheValuesTheDatabaseQuoted() throws Exception {
+    java.sql.SQLException quoting =
+        new java.sql.BatchUpdateException(
+            "Batch entry 0 INSERT INTO events VALUES ('{\"ssn\":\"123-45-6789\"}') was aborted",
+            "08006",
+            0,
+            new int[0]);
+    try (GroupCommitWriter<String, String> writer =
+        new GroupCommitWriter<>(
+            "test-writer",
+            100,
+            10,
+            batch -> {
+              throw quoting;
+            },
+            n -> {})) {
+      CompletableFuture<String> one = writer.submit("one");
+      assertThat(one)
+          .failsWithin(java.time.Duration.ofSeconds(10))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .satisfies(
+              e ->
+                  assertThat(e.getCause().getMessage())
+                      .contains("SQLState 08006")
+                      .doesNotContain("123-45-6789"));
+    }
+  }
 }
