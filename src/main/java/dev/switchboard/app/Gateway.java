@@ -26,6 +26,7 @@ import dev.switchboard.store.Purged;
 import dev.switchboard.store.sql.PostgresDialect;
 import dev.switchboard.store.sql.SqlEventStore;
 import dev.switchboard.store.sql.SqliteDialect;
+import dev.switchboard.store.sql.StoreLock;
 import dev.switchboard.tls.PemFileException;
 import dev.switchboard.tls.ServerCertificate;
 import io.javalin.Javalin;
@@ -65,6 +66,7 @@ public final class Gateway implements AutoCloseable {
   private Wiring wiring; // guarded by reloading
   private boolean closed; // guarded by reloading
   private final GatewayMetrics metrics;
+  private final StoreLock storeLock; // null on PostgreSQL, where several nodes share by design
   private final SqlEventStore store;
   private final IngestService ingest;
   private final Dispatcher dispatcher;
@@ -80,10 +82,12 @@ public final class Gateway implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("housekeeping").daemon(true).factory());
 
-  private Gateway(SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch)
+  private Gateway(
+      SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch, StoreLock storeLock)
       throws IOException, SQLException {
     ServerCertificate certificate = loadCertificate(config.server().tls(), clock);
     this.config = config;
+    this.storeLock = storeLock;
     this.metrics = new GatewayMetrics(clock);
     this.store = openStore(config.store(), clock, metrics);
     metrics.backlogGauge(store::countUnfinishedDeliveries);
@@ -148,7 +152,11 @@ public final class Gateway implements AutoCloseable {
             });
   }
 
-  /** Opens the store and starts listening; returns once the port is bound. */
+  /**
+   * Opens the store and starts listening; returns once the port is bound. A SQLite store another
+   * gateway holds, in this process or another, is refused with a {@link
+   * dev.switchboard.store.sql.StoreInUseException} before it is touched.
+   */
   public static Gateway start(SwitchboardConfig config, Clock clock)
       throws IOException, SQLException {
     return start(config, clock, Dispatcher.Settings.fromSystemProperties());
@@ -157,13 +165,30 @@ public final class Gateway implements AutoCloseable {
   /** As above, with the dispatcher's timing (tests poll faster). */
   public static Gateway start(SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch)
       throws IOException, SQLException {
-    Gateway gateway = new Gateway(config, clock, dispatch);
+    // before anything opens the database: a second gateway on the file would take the first
+    // one's in-flight deliveries back to pending and send them again
+    StoreLock storeLock =
+        "postgres".equals(config.store().type())
+            ? null
+            : StoreLock.acquire(Path.of(config.store().path()));
+    Gateway gateway;
+    try {
+      gateway = new Gateway(config, clock, dispatch, storeLock);
+    } catch (IOException | SQLException | RuntimeException e) {
+      if (storeLock != null) {
+        storeLock.close();
+      }
+      throw e;
+    }
     try {
       gateway.dispatcher.start();
       gateway.http.start(config.server().host(), config.server().port());
     } catch (RuntimeException e) {
       gateway.dispatcher.close(Duration.ZERO);
       gateway.store.close();
+      if (storeLock != null) {
+        storeLock.close();
+      }
       throw e;
     }
     long retentionEvery = config.store().retention().interval().toMillis();
@@ -490,6 +515,9 @@ public final class Gateway implements AutoCloseable {
     slowRequestSweep.shutdownNow();
     store.close();
     metrics.close();
+    if (storeLock != null) {
+      storeLock.close();
+    }
     LOG.info("switchboard stopped");
   }
 }

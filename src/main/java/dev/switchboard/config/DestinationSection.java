@@ -54,6 +54,18 @@ final class DestinationSection {
    */
   static final RateLimit SLACK_DEFAULT_RATE = new RateLimit(1, Duration.ofSeconds(1));
 
+  /**
+   * The request rates the {@code http} presets' targets document (README, examples/http.yaml),
+   * applied when the destination writes no {@code rate_limit}: a Zapier catch hook takes about 30
+   * requests a second; a Power Automate HTTP trigger 4,500 invokes per 5 minutes (15 a second) on
+   * the lowest licence profile and 45,000 on the others, for which {@code rate_limit: 150/second}
+   * may be written.
+   */
+  static final Map<String, RateLimit> HTTP_PRESET_RATES =
+      Map.of(
+          "zapier", new RateLimit(30, Duration.ofSeconds(1)),
+          "power-automate", new RateLimit(15, Duration.ofSeconds(1)));
+
   static final int DEFAULT_CONCURRENCY = 16;
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -82,6 +94,12 @@ final class DestinationSection {
     RateLimit rateLimit = node.rateLimit("rate_limit");
     if (rateLimit == null && "slack".equals(type) && !node.has("rate_limit")) {
       rateLimit = SLACK_DEFAULT_RATE;
+    }
+    if (rateLimit == null
+        && "http".equals(type)
+        && !node.has("rate_limit")
+        && settings.get("preset") instanceof String preset) {
+      rateLimit = HTTP_PRESET_RATES.get(preset);
     }
     return new DestinationConfig(
         name,

@@ -36,6 +36,10 @@ class SchemesOverHttpIT {
           partner:
             verify: { scheme: standard-webhooks, secrets: ["${WHSEC}"] }
             idempotency: { key: "$headers.'webhook-id'" }
+          svix-sender:
+            verify: { scheme: standard-webhooks, secrets: ["${WHSEC}"] }
+            idempotency: { key: "$headers.'svix-id'" }
+            keep_headers: [svix-id, svix-signature]
           behind-proxy:
             verify: { scheme: bearer, secrets: ["${TOKEN}"] }
             allow_ips: ["10.0.0.0/8"]
@@ -80,6 +84,47 @@ class SchemesOverHttpIT {
     assertThat(again.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(again.body()).path("eventId").asText())
         .isEqualTo(JSON.readTree(first.body()).path("eventId").asText());
+  }
+
+  @Test
+  void aSvixSignedRequestIsAcceptedUnderSvixHeaderNamesAndSvixIdDeduplicates() throws Exception {
+    long sent = 1614265330L;
+    clock.set(Instant.ofEpochSecond(sent));
+    byte[] body = utf8("{\"type\":\"invoice.paid\"}");
+    Map<String, String> headers =
+        Map.of(
+            "svix-id", "msg_svix_2Lq0",
+            "svix-timestamp", Long.toString(sent),
+            "svix-signature", sign("msg_svix_2Lq0", sent, body));
+    HttpResponse<String> first = gw.post("svix-sender", body, headers);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+    HttpResponse<String> again = gw.post("svix-sender", body, headers);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(again.body()).path("eventId").asText())
+        .isEqualTo(JSON.readTree(first.body()).path("eventId").asText());
+    String eventId = JSON.readTree(first.body()).path("eventId").asText();
+    assertThat(gw.gateway().store().findEvent(new dev.switchboard.domain.EventId(eventId)))
+        .hasValueSatisfying(
+            event ->
+                assertThat(event.headers())
+                    .containsKey("svix-id")
+                    .doesNotContainKey("svix-signature"));
+  }
+
+  @Test
+  void aSvixSignatureOverAnotherBodyIsRefused() throws Exception {
+    long sent = 1614265330L;
+    clock.set(Instant.ofEpochSecond(sent));
+    HttpResponse<String> r =
+        gw.post(
+            "svix-sender",
+            utf8("{\"amount\":1000}"),
+            Map.of(
+                "svix-id", "msg_svix_swapped",
+                "svix-timestamp", Long.toString(sent),
+                "svix-signature", sign("msg_svix_swapped", sent, utf8("{\"amount\":1}"))));
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(r.body()).path("error").asText()).isEqualTo("signature_rejected");
   }
 
   @Test

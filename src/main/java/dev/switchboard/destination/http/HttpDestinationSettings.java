@@ -57,9 +57,11 @@ public record HttpDestinationSettings(
     /**
      * "When an HTTP request is received": answers 202 at once without a Response action, or the
      * flow's answer within 120 s (then 502/504). Flows are throttled (4,500 or 45,000 invokes per 5
-     * min, 429) and turned off after 14 days of throttling or failures, so retries must back off.
+     * min, 429) and turned off after 14 days of throttling or failures, so retries must back off:
+     * the lower figure, 15 requests/s, is kept unless a {@code rate_limit} is written.
      */
-    POWER_AUTOMATE("power-automate", Duration.ofSeconds(120), 0, null),
+    POWER_AUTOMATE(
+        "power-automate", Duration.ofSeconds(120), 0, new RateLimit(15, Duration.ofSeconds(1))),
     /**
      * Catch hook: answers 200 even for paused Zaps; payload at most 10 MB; about 30 requests/s per
      * hook, 429 beyond.
@@ -134,7 +136,10 @@ public record HttpDestinationSettings(
         preset);
   }
 
-  /** The rate limit the preset's target documents, for the dispatcher to apply; advisory. */
+  /**
+   * The rate limit the preset's target documents. The configuration loader applies the same value
+   * as the destination's {@code rate_limit} when none is written (checked by a test).
+   */
   public Optional<RateLimit> presetRateLimit() {
     return Optional.ofNullable(preset == null ? null : preset.rateLimit);
   }

@@ -16,6 +16,10 @@ import java.util.regex.Pattern;
  * v1,<base64 HMAC-SHA256>} entries over {@code {webhook-id}.{webhook-timestamp}.{body}}, keyed by
  * the base64 part of a {@code whsec_} secret. Any one matching entry is enough, which is how
  * senders rotate keys; {@code v1a,} (ed25519) entries are ignored.
+ *
+ * <p>Svix, and the many senders built on it, sign exactly the same way under {@code svix-id},
+ * {@code svix-timestamp} and {@code svix-signature}: either complete set of three is accepted (the
+ * {@code webhook-*} set when a request carries both).
  */
 public final class StandardWebhooksVerifier implements SignatureVerifier {
 
@@ -23,6 +27,9 @@ public final class StandardWebhooksVerifier implements SignatureVerifier {
   public static final String ID_HEADER = "webhook-id";
   public static final String TIMESTAMP_HEADER = "webhook-timestamp";
   public static final String SIGNATURE_HEADER = "webhook-signature";
+  public static final String SVIX_ID_HEADER = "svix-id";
+  public static final String SVIX_TIMESTAMP_HEADER = "svix-timestamp";
+  public static final String SVIX_SIGNATURE_HEADER = "svix-signature";
 
   private static final String SECRET_PREFIX = "whsec_";
   private static final String VERSION = "v1,";
@@ -46,9 +53,15 @@ public final class StandardWebhooksVerifier implements SignatureVerifier {
     String timestamp = headers.get(TIMESTAMP_HEADER);
     String signatures = headers.get(SIGNATURE_HEADER);
     if (id == null || timestamp == null || signatures == null) {
+      id = headers.get(SVIX_ID_HEADER);
+      timestamp = headers.get(SVIX_TIMESTAMP_HEADER);
+      signatures = headers.get(SVIX_SIGNATURE_HEADER);
+    }
+    if (id == null || timestamp == null || signatures == null) {
       return new Verdict.Rejected(
           Verdict.SIGNATURE_MISSING,
-          "webhook-id, webhook-timestamp and webhook-signature headers are all required");
+          "webhook-id, webhook-timestamp and webhook-signature headers (or svix-id, svix-timestamp"
+              + " and svix-signature) are all required");
     }
     timestamp = timestamp.strip();
     if (!UNIX_SECONDS.matcher(timestamp).matches()) {
@@ -87,7 +100,7 @@ public final class StandardWebhooksVerifier implements SignatureVerifier {
 
   @Override
   public Set<String> secretHeaders() {
-    return Set.of(SIGNATURE_HEADER);
+    return Set.of(SIGNATURE_HEADER, SVIX_SIGNATURE_HEADER);
   }
 
   /** The decoded {@code v1,} entries; undecodable ones are skipped, as they can match nothing. */

@@ -112,6 +112,28 @@ class StandardWebhooksVerifierTest {
   }
 
   @Test
+  void thePublishedVectorVerifiesUnderSvixHeaderNames() {
+    HeaderLookup svix =
+        HeaderLookup.of(
+            Map.of("Svix-Id", ID, "Svix-Timestamp", TIMESTAMP, "Svix-Signature", SIGNATURE));
+
+    assertThat(verifier.verify(svix, BODY, SENT)).isEqualTo(Verdict.OK);
+    assertThat(verifier.secretHeaders()).contains("webhook-signature", "svix-signature");
+  }
+
+  @Test
+  void anIncompleteSvixSetIsMissingAndHalfOfEachSetIsNotMixed() {
+    HeaderLookup noSvixId =
+        HeaderLookup.of(Map.of("svix-timestamp", TIMESTAMP, "svix-signature", SIGNATURE));
+    HeaderLookup mixed =
+        HeaderLookup.of(
+            Map.of("webhook-id", ID, "svix-timestamp", TIMESTAMP, "svix-signature", SIGNATURE));
+
+    assertThat(codeOf(verifier.verify(noSvixId, BODY, SENT))).isEqualTo(Verdict.SIGNATURE_MISSING);
+    assertThat(codeOf(verifier.verify(mixed, BODY, SENT))).isEqualTo(Verdict.SIGNATURE_MISSING);
+  }
+
+  @Test
   void aDifferentWebhookIdBreaksTheSignature() {
     HeaderLookup headers =
         HeaderLookup.of(
