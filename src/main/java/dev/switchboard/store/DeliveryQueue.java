@@ -129,6 +129,13 @@ public interface DeliveryQueue {
   /** Records a destination's paused flag so that it survives a restart. */
   CompletableFuture<Void> setPaused(String destination, boolean paused, String by, Instant now);
 
+  /**
+   * An operator ended a hold the destination asked for (until {@code heldUntil}): its deliveries
+   * scheduled to retry after now and no later than the hold's end (they waited for the hold, not
+   * for their own backoff) are due now. Returns how many.
+   */
+  CompletableFuture<Integer> endHold(String destination, Instant heldUntil, Instant now);
+
   /** Destinations recorded as paused. */
   List<String> pausedDestinations();
 
