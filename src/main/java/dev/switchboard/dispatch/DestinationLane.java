@@ -87,6 +87,9 @@ final class DestinationLane {
   /** Why it is held until {@link #pausedUntil}, for operators; null when it is not. */
   String holdReason;
 
+  /** Deliveries held past their max_age are being dead-lettered (see Dispatcher#expireHeld). */
+  boolean expiring;
+
   int running;
   boolean overflow;
   boolean scanning;

@@ -462,6 +462,7 @@ public final class Dispatcher implements AutoCloseable {
     long nextPoll = System.nanoTime();
     long nextSweep = System.nanoTime() + settings.sweepInterval().toNanos();
     long nextReap = System.nanoTime() + settings.reapInterval().toNanos();
+    long nextExpiry = nextSweep;
     long waitNanos = 0;
     while (!stopping) {
       try {
@@ -497,6 +498,10 @@ public final class Dispatcher implements AutoCloseable {
       if (nowNanos - nextReap >= 0) {
         nextReap = nowNanos + settings.reapInterval().toNanos();
         workers.execute(this::reapAndRenew);
+      }
+      if (nowNanos - nextExpiry >= 0) {
+        nextExpiry = nowNanos + settings.sweepInterval().toNanos();
+        expireHeld();
       }
       Instant now = clock.instant();
       waitNanos = Math.max(0, nextPoll - System.nanoTime());
@@ -1732,6 +1737,62 @@ public final class Dispatcher implements AutoCloseable {
           }
           return null;
         });
+  }
+
+  /**
+   * A destination that holds its deliveries back (a wait it asked for) must not keep them past
+   * their {@code max_age} only because they never got a first attempt, which is where max_age
+   * counts from otherwise: those waiting longer than max_age since they were received (or replayed)
+   * are dead-lettered as expired. Not while an operator paused the destination: a pause keeps its
+   * deliveries until it is resumed.
+   */
+  private void expireHeld() {
+    Instant now = clock.instant();
+    for (DestinationLane lane : lanes.values()) {
+      if (lane.paused || lane.expiring || !now.isBefore(lane.pausedUntil)) {
+        continue;
+      }
+      Duration maxAge = lane.config.retry().maxAge();
+      String error =
+          "max_age ("
+              + RetryPolicy.compact(maxAge)
+              + ") exceeded before a first attempt: the destination held its deliveries ("
+              + lane.holdReason
+              + ")";
+      lane.expiring = true;
+      CompletableFuture<Integer> expired;
+      try {
+        expired = queue.expireUnattempted(lane.name, now.minus(maxAge), error, now);
+      } catch (RuntimeException e) {
+        lane.expiring = false;
+        LOG.warn("could not expire the held deliveries of {}: {}", lane.name, e.getMessage());
+        continue;
+      }
+      expired.whenComplete(
+          (n, e) ->
+              post(
+                  () -> {
+                    lane.expiring = false;
+                    if (e != null) {
+                      LOG.warn(
+                          "could not expire the held deliveries of {}: {}",
+                          lane.name,
+                          e.toString());
+                    } else if (n > 0) {
+                      LOG.warn(
+                          "{} delivery(ies) to {} dead-lettered: max_age passed while the"
+                              + " destination held them",
+                          n,
+                          lane.name);
+                      for (int i = 0; i < n; i++) {
+                        metrics.deliveryOutcome(lane.name, "dead");
+                      }
+                      if (!claims) {
+                        lane.forgetWaiting(lane.perKeyRoutes()); // read in again from the store
+                      }
+                    }
+                  }));
+    }
   }
 
   private void endHold(DestinationLane lane, Instant heldUntil, Instant now) {

@@ -136,6 +136,15 @@ public interface DeliveryQueue {
    */
   CompletableFuture<Integer> endHold(String destination, Instant heldUntil, Instant now);
 
+  /**
+   * Dead-letters the deliveries of {@code destination} that were never attempted and have waited
+   * since {@code waitingSince} or before (pending since then: received, or replayed), with {@code
+   * error} and the error class {@code max_age}. For a destination that holds its deliveries back
+   * for longer than their {@code max_age}. Returns how many.
+   */
+  CompletableFuture<Integer> expireUnattempted(
+      String destination, Instant waitingSince, String error, Instant now);
+
   /** Destinations recorded as paused. */
   List<String> pausedDestinations();
 

@@ -220,4 +220,29 @@ class ServerHoldIT {
     assertThat(adminStatus().path("hold").isNull()).isTrue();
     assertThat(cli("destinations", "list")).contains("active").doesNotContain("held until");
   }
+
+  @Test
+  void deliveriesNeverAttemptedWhileTheHoldLastsAreDeadLetteredOnceTheirMaxAgePasses()
+      throws Exception {
+    crm.answer(Answer.status(503).header("Retry-After", "99999999"));
+    start("{ initial: 1s, max_delay: 1m, max_age: 1h, max_server_delay: 2h }");
+    String first = post();
+    // its next try (after the 2h hold) would pass its max_age: dead at once, as before
+    await().atMost(Duration.ofSeconds(5)).until(() -> stateOf(first) == DeliveryState.DEAD);
+    String second = post(); // never attempted: the destination holds everything for 2h
+    clock.advance(Duration.ofMinutes(59));
+    staysAt(1);
+    assertThat(stateOf(second)).isEqualTo(DeliveryState.PENDING);
+
+    clock.advance(Duration.ofMinutes(2)); // 61 min after it was received, still held
+    await().atMost(Duration.ofSeconds(5)).until(() -> stateOf(second) == DeliveryState.DEAD);
+    DeliveryRecord dead = delivery(second);
+    assertThat(dead.errorClass()).isEqualTo("max_age");
+    assertThat(dead.lastError())
+        .startsWith("max_age (1h) exceeded before a first attempt")
+        .contains("http 503 asked for 99999999s, cut to 2h");
+    assertThat(dead.attempts()).isZero();
+    assertThat(gw.gateway().store().countUnfinishedDeliveries("crm")).isZero();
+    staysAt(1);
+  }
 }

@@ -780,6 +780,31 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   }
 
   @Override
+  public CompletableFuture<Integer> expireUnattempted(
+      String destination, Instant waitingSince, String error, Instant now) {
+    return writer
+        .submit(
+            ctx -> {
+              // a pending delivery's next_attempt_at is when it was created or replayed: the
+              // range is along deliveries_queue (destination, state, next_attempt_at)
+              PreparedStatement ps =
+                  ctx.statement(
+                      "UPDATE deliveries SET state = 'dead', last_error = ?,"
+                          + " error_class = 'max_age', updated_at = ?"
+                          + " WHERE destination = ? AND state = 'pending'"
+                          + " AND first_attempt_at IS NULL AND next_attempt_at <= ?");
+              ps.setString(1, error);
+              ps.setLong(2, now.toEpochMilli());
+              ps.setString(3, destination);
+              ps.setLong(4, waitingSince.toEpochMilli());
+              int expired = ps.executeUpdate();
+              ctx.afterCommit(() -> unfinished.add(destination, -expired));
+              return expired;
+            })
+        .thenApply(Integer.class::cast);
+  }
+
+  @Override
   public List<String> pausedDestinations() {
     return readers.read(
         c -> {
