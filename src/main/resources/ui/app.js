@@ -509,14 +509,14 @@ async function destinations() {
         <th class="num">Dead letters</th><th class="num">Attempts/s</th><th>Last error</th><th></th></tr></thead><tbody>
       ${items.map((d) => `<tr data-name="${esc(d.name)}">
         <td><strong>${esc(d.name)}</strong><div class="muted">${esc(d.type)}</div></td>
-        <td>${d.paused ? badge("paused") : badge("running", "ok")}${d.pausedUntil ? `<div class="muted">waiting until ${esc(when(d.pausedUntil))}</div>` : ""}
+        <td>${d.paused ? badge("paused") : d.hold ? badge("held", "paused") : badge("running", "ok")}${d.hold ? `<div class="muted">held until ${esc(when(d.hold.until))}${d.hold.reason ? ` — ${esc(d.hold.reason)}` : ""}</div>` : ""}
           ${d.breaker && d.breaker !== "closed" ? badge(`breaker ${d.breaker}`, d.breaker) : ""}
           ${d.available === false ? badge("unavailable", "bad") + `<div class="muted">${esc(d.unavailableReason ?? "")}</div>` : ""}</td>
         <td class="num">${esc(d.queueDepth)}</td><td class="num">${esc(d.inFlight)}</td>
         <td class="num">${d.deadLetters ? `<a href="#/dead-letters">${esc(d.deadLetters)}</a>` : "0"}</td>
         <td class="num">${esc(d.attemptsPerSecond)}</td>
         <td>${d.lastError ? `${esc(d.lastError)}<div class="muted">${esc(when(d.lastErrorAt))}</div>` : '<span class="muted">none</span>'}</td>
-        <td><button data-toggle="${esc(d.name)}" data-action="${d.paused ? "resume" : "pause"}">${d.paused ? "Resume" : "Pause"}</button></td>
+        <td><button data-toggle="${esc(d.name)}" data-action="${d.paused || d.hold ? "resume" : "pause"}">${d.paused || d.hold ? "Resume" : "Pause"}</button></td>
       </tr>`).join("")}</tbody></table>`}`;
     // redraw only on change, so a refresh never swaps a button away under the pointer
     if (html !== lastDestinations) main().innerHTML = html;

@@ -85,6 +85,11 @@ final class DestinationEndpoints {
         .with("unavailableReason", s.unavailableReason())
         .with("paused", s.paused())
         .with("pausedUntil", s.pausedUntil())
+        .with(
+            "hold",
+            s.pausedUntil() == null
+                ? null
+                : Views.obj().with("until", s.pausedUntil()).with("reason", s.holdReason()))
         .with("breaker", s.breaker())
         .with("inFlight", s.running())
         .with("queueDepth", depth)

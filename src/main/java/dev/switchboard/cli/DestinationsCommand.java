@@ -70,6 +70,10 @@ final class DestinationsCommand implements Runnable {
       if (d.path("paused").asBoolean()) {
         return "paused";
       }
+      JsonNode hold = d.path("hold");
+      if (hold.isObject()) {
+        return "held until " + time(hold.path("until"));
+      }
       if (!d.path("pausedUntil").isNull() && !d.path("pausedUntil").isMissingNode()) {
         return "waiting until " + time(d.path("pausedUntil"));
       }
@@ -79,6 +83,10 @@ final class DestinationsCommand implements Runnable {
     static String lastError(JsonNode d) {
       if (!d.path("available").asBoolean(true)) {
         return d.path("unavailableReason").asText();
+      }
+      JsonNode hold = d.path("hold");
+      if (hold.isObject() && hold.path("reason").isTextual()) {
+        return "held: " + hold.path("reason").asText(); // what asked for the hold, and how long
       }
       JsonNode error = d.path("lastError");
       if (error.isNull() || error.isMissingNode()) {
@@ -118,7 +126,11 @@ final class DestinationsCommand implements Runnable {
     }
   }
 
-  @Command(name = "resume", description = "Send a paused destination's deliveries again, in order.")
+  @Command(
+      name = "resume",
+      description =
+          "Send a paused destination's deliveries again, in order; also ends a hold the"
+              + " destination asked for (Retry-After, rate-limit reset).")
   static final class Resume extends Toggle {
     @Override
     String verb() {

@@ -40,18 +40,36 @@ public record DestinationConfig(
    *
    * @param retryOn statuses retried although they would otherwise be dead-lettered at once (e.g.
    *     409 from a receiver that answers it while it is still processing)
+   * @param maxServerDelay the longest wait the destination may ask for ({@code Retry-After}, a
+   *     rate-limit reset) before it is tried again; a longer request is cut to this (default {@code
+   *     maxDelay})
    */
   public record Retry(
-      Duration initial, Duration maxDelay, int maxAttempts, Duration maxAge, Set<Integer> retryOn) {
+      Duration initial,
+      Duration maxDelay,
+      int maxAttempts,
+      Duration maxAge,
+      Set<Integer> retryOn,
+      Duration maxServerDelay) {
     public static final Retry DEFAULT =
         new Retry(Duration.ofSeconds(1), Duration.ofMinutes(15), 0, Duration.ofHours(24));
 
     public Retry {
       retryOn = retryOn == null ? Set.of() : Set.copyOf(retryOn);
+      maxServerDelay = maxServerDelay == null ? maxDelay : maxServerDelay;
+    }
+
+    public Retry(
+        Duration initial,
+        Duration maxDelay,
+        int maxAttempts,
+        Duration maxAge,
+        Set<Integer> retryOn) {
+      this(initial, maxDelay, maxAttempts, maxAge, retryOn, null);
     }
 
     public Retry(Duration initial, Duration maxDelay, int maxAttempts, Duration maxAge) {
-      this(initial, maxDelay, maxAttempts, maxAge, Set.of());
+      this(initial, maxDelay, maxAttempts, maxAge, Set.of(), null);
     }
   }
 

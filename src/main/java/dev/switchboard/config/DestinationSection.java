@@ -44,7 +44,7 @@ final class DestinationSection {
           "jdbc", List.of("url", "user", "password", "table", "key_columns"));
 
   static final List<String> RETRY_KEYS =
-      List.of("initial", "max_delay", "max_attempts", "max_age", "retry_on");
+      List.of("initial", "max_delay", "max_attempts", "max_age", "retry_on", "max_server_delay");
   static final List<String> BREAKER_KEYS = List.of("failures", "open_for");
 
   /**
@@ -134,12 +134,16 @@ final class DestinationSection {
     if (maxDelay.compareTo(initial) < 0) {
       retry.problem("max_delay", "max_delay must not be shorter than initial");
     }
+    // a Retry-After or rate-limit reset longer than this is cut to it (by default max_delay): a
+    // destination that asks for years is tried again after this, and an operator can resume it
+    Duration maxServerDelay = positive(retry, "max_server_delay", maxDelay);
     return new Retry(
         initial,
         maxDelay,
         retry.integer("max_attempts", defaults.maxAttempts(), 0, 1_000_000),
         positive(retry, "max_age", defaults.maxAge()),
-        readStatuses(retry));
+        readStatuses(retry),
+        maxServerDelay);
   }
 
   private static Set<Integer> readStatuses(YamlNodeReader retry) {

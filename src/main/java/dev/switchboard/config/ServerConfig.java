@@ -11,7 +11,8 @@ import java.util.List;
  * @param tls PEM certificate and key for HTTPS, or null for plain HTTP
  * @param trustedProxies CIDRs whose {@code X-Forwarded-For} is believed (default none)
  * @param shutdownGrace how long in-flight work may finish on shutdown (default 10s)
- * @param backlogHighWater pending deliveries above which ingest answers 503 (default 1,000,000)
+ * @param backlogHighWater unfinished deliveries of one destination above which ingest answers 503
+ *     to an event that would add to that destination (default 1,000,000)
  * @param ackTimeout longest an ingest request waits for its group commit before a 503 (default 5s)
  * @param requestTimeout longest a client may take to send one whole request, from its first byte to
  *     its last (headers and body); a slower one's connection is closed (default 30s). Jetty's idle

@@ -173,6 +173,7 @@ final class ClusterLimits {
     }
     if (row.pausedUntil().isAfter(lane.pausedUntil)) {
       lane.pausedUntil = row.pausedUntil();
+      lane.holdReason = "asked of another node of the cluster";
     }
     Share share = share(lane.name);
     Instant until = row.breakerOpenUntil();
@@ -296,6 +297,17 @@ final class ClusterLimits {
       Instant until = lane.pausedUntil;
       write(() -> state.pause(name, until, now));
     }
+  }
+
+  /**
+   * An operator resumed the lane: the shared hold ends too, so that this node does not take it back
+   * at its next sync. Other nodes keep a hold they already hold until it ends (at most the
+   * destination's {@code retry.max_server_delay}).
+   */
+  void holdEnded(DestinationLane lane) {
+    String name = lane.name;
+    Instant now = clock.instant();
+    write(() -> state.endHold(name, now));
   }
 
   private void write(Runnable change) {

@@ -80,7 +80,16 @@ final class DestinationLane {
   private volatile Set<String> perKeyRoutes;
 
   boolean paused;
+
+  /** Until when the destination asked to be left alone (a server hold), cut to the cap. */
   Instant pausedUntil = Instant.MIN;
+
+  /** Why it is held until {@link #pausedUntil}, for operators; null when it is not. */
+  String holdReason;
+
+  /** Deliveries held past their max_age are being dead-lettered (see Dispatcher#expireHeld). */
+  boolean expiring;
+
   int running;
   boolean overflow;
   boolean scanning;

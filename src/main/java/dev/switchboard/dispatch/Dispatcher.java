@@ -117,6 +117,7 @@ public final class Dispatcher implements AutoCloseable {
       String unavailableReason,
       boolean paused,
       Instant pausedUntil,
+      String holdReason,
       String breaker,
       int running,
       int waitingInMemory,
@@ -469,6 +470,7 @@ public final class Dispatcher implements AutoCloseable {
     long nextPoll = System.nanoTime();
     long nextSweep = System.nanoTime() + settings.sweepInterval().toNanos();
     long nextReap = System.nanoTime() + settings.reapInterval().toNanos();
+    long nextExpiry = nextSweep;
     long waitNanos = 0;
     while (!stopping) {
       try {
@@ -504,6 +506,10 @@ public final class Dispatcher implements AutoCloseable {
       if (nowNanos - nextReap >= 0) {
         nextReap = nowNanos + settings.reapInterval().toNanos();
         workers.execute(this::reapAndRenew);
+      }
+      if (nowNanos - nextExpiry >= 0) {
+        nextExpiry = nowNanos + settings.sweepInterval().toNanos();
+        expireHeld();
       }
       Instant now = clock.instant();
       waitNanos = Math.max(0, nextPoll - System.nanoTime());
@@ -1387,9 +1393,9 @@ public final class Dispatcher implements AutoCloseable {
       DeliveryResult.RetryLater retry,
       Instant now) {
     Instant firstAttemptAt = d.firstAttemptAt() == null ? claimedAt : d.firstAttemptAt();
+    Duration asked = capped(lane.config, retry.retryAfter());
     RetryPolicy.Decision decision =
-        lane.retryPolicy.next(
-            number, firstAttemptAt, now, longest(retry.retryAfter(), retry.notBefore()));
+        lane.retryPolicy.next(number, firstAttemptAt, now, longest(asked, retry.notBefore()));
     String errorClass = errorClass(retry.status(), retry.error());
     return switch (decision) {
       case RetryPolicy.RetryAt at ->
@@ -1706,11 +1712,11 @@ public final class Dispatcher implements AutoCloseable {
     switch (result) {
       case DeliveryResult.Delivered ok -> {
         lane.breaker.succeeded();
-        pauseFor(lane, ok.pauseFor(), now);
+        pauseFor(lane, ok.pauseFor(), now, "quota spent (rate-limit reset)");
       }
       case DeliveryResult.RetryLater retry -> {
         lane.breaker.failed(now);
-        pauseFor(lane, retry.retryAfter(), now);
+        pauseFor(lane, retry.retryAfter(), now, retry.error());
         lane.lastError = retry.error();
         lane.lastErrorAt = now;
       }
@@ -1725,14 +1731,31 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  /** A destination's own "wait" applies to the whole destination, not only one delivery. */
-  private static void pauseFor(DestinationLane lane, Duration wait, Instant now) {
-    if (wait != null && wait.isPositive()) {
-      Instant until = now.plus(wait);
+  /**
+   * A destination's own "wait" applies to the whole destination, not only one delivery; it is cut
+   * to the destination's {@code retry.max_server_delay}, so that a {@code Retry-After} of years (or
+   * a timestamp read in the wrong unit) holds it for that long at most.
+   */
+  private static void pauseFor(DestinationLane lane, Duration wait, Instant now, String why) {
+    Duration held = capped(lane.config, wait);
+    if (held != null && held.isPositive()) {
+      Instant until = now.plus(held);
       if (until.isAfter(lane.pausedUntil)) {
         lane.pausedUntil = until;
+        // e.g. "http 503 asked for 99999999s, cut to 15m" (the cap: retry.max_server_delay)
+        lane.holdReason =
+            why
+                + " asked for "
+                + RetryPolicy.compact(wait)
+                + (held.equals(wait) ? "" : ", cut to " + RetryPolicy.compact(held));
       }
     }
+  }
+
+  /** A wait the destination asked for, no longer than its {@code retry.max_server_delay}. */
+  static Duration capped(DestinationConfig config, Duration asked) {
+    Duration cap = config.retry().maxServerDelay();
+    return asked != null && asked.compareTo(cap) > 0 ? cap : asked;
   }
 
   private void finished(DestinationLane lane, QueuedDelivery d, Finish finish, boolean written) {
@@ -1795,6 +1818,18 @@ public final class Dispatcher implements AutoCloseable {
           DestinationLane lane = lanes.get(destination);
           lane.paused = paused;
           if (!paused) {
+            // an operator's resume ends a hold the destination asked for too, and the retries
+            // that waited for it are due now
+            Instant now = clock.instant();
+            Instant heldUntil = lane.pausedUntil;
+            lane.pausedUntil = Instant.MIN;
+            lane.holdReason = null;
+            if (heldUntil.isAfter(now)) {
+              if (cluster != null) {
+                cluster.holdEnded(lane);
+              }
+              endHold(lane, heldUntil, now);
+            }
             lane.sweepWanted = true;
             lane.claimWanted = true;
           } else {
@@ -1802,6 +1837,81 @@ public final class Dispatcher implements AutoCloseable {
           }
           return null;
         });
+  }
+
+  /**
+   * A destination that holds its deliveries back (a wait it asked for) must not keep them past
+   * their {@code max_age} only because they never got a first attempt, which is where max_age
+   * counts from otherwise: those waiting longer than max_age since they were received (or replayed)
+   * are dead-lettered as expired. Not while an operator paused the destination: a pause keeps its
+   * deliveries until it is resumed.
+   */
+  private void expireHeld() {
+    Instant now = clock.instant();
+    for (DestinationLane lane : lanes.values()) {
+      if (lane.paused || lane.expiring || !now.isBefore(lane.pausedUntil)) {
+        continue;
+      }
+      Duration maxAge = lane.config.retry().maxAge();
+      String error =
+          "max_age ("
+              + RetryPolicy.compact(maxAge)
+              + ") exceeded before a first attempt: the destination held its deliveries ("
+              + lane.holdReason
+              + ")";
+      lane.expiring = true;
+      CompletableFuture<Integer> expired;
+      try {
+        expired = queue.expireUnattempted(lane.name, now.minus(maxAge), error, now);
+      } catch (RuntimeException e) {
+        lane.expiring = false;
+        LOG.warn("could not expire the held deliveries of {}: {}", lane.name, e.getMessage());
+        continue;
+      }
+      expired.whenComplete(
+          (n, e) ->
+              post(
+                  () -> {
+                    lane.expiring = false;
+                    if (e != null) {
+                      LOG.warn(
+                          "could not expire the held deliveries of {}: {}",
+                          lane.name,
+                          e.toString());
+                    } else if (n > 0) {
+                      LOG.warn(
+                          "{} delivery(ies) to {} dead-lettered: max_age passed while the"
+                              + " destination held them",
+                          n,
+                          lane.name);
+                      for (int i = 0; i < n; i++) {
+                        metrics.deliveryOutcome(lane.name, "dead");
+                      }
+                      if (!claims) {
+                        lane.forgetWaiting(lane.perKeyRoutes()); // read in again from the store
+                      }
+                    }
+                  }));
+    }
+  }
+
+  private void endHold(DestinationLane lane, Instant heldUntil, Instant now) {
+    try {
+      queue
+          .endHold(lane.name, heldUntil, now)
+          .whenComplete(
+              (n, error) -> {
+                if (error != null) {
+                  LOG.warn(
+                      "could not make the held retries of {} due: {}", lane.name, error.toString());
+                } else if (n > 0) {
+                  LOG.info("{} held retry(ies) of {} due now", n, lane.name);
+                  post(() -> lane.claimWanted = true);
+                }
+              });
+    } catch (RuntimeException e) {
+      LOG.warn("could not make the held retries of {} due: {}", lane.name, e.getMessage());
+    }
   }
 
   /** After deliveries went back to pending in the store: read them in. */
@@ -1834,6 +1944,7 @@ public final class Dispatcher implements AutoCloseable {
                     lane.available() ? null : lane.unavailableReason,
                     lane.paused,
                     lane.pausedUntil.isAfter(now) ? lane.pausedUntil : null,
+                    lane.pausedUntil.isAfter(now) ? lane.holdReason : null,
                     lane.breaker.state().name().toLowerCase(java.util.Locale.ROOT),
                     lane.running,
                     lane.waiting(),

@@ -90,7 +90,7 @@ public final class RetryPolicy {
   }
 
   /** In the config file's own units: 24h, 90m, 45s, 500ms. */
-  private static String compact(Duration d) {
+  static String compact(Duration d) {
     long ms = d.toMillis();
     if (ms != 0 && ms % 3_600_000 == 0) {
       return ms / 3_600_000 + "h";

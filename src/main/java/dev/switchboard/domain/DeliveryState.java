@@ -30,7 +30,8 @@ public enum DeliveryState {
       new EnumMap<>(DeliveryState.class);
 
   static {
-    MOVES.put(PENDING, EnumSet.of(IN_FLIGHT));
+    // dead: never attempted, and held by its destination past its max_age
+    MOVES.put(PENDING, EnumSet.of(IN_FLIGHT, DEAD));
     MOVES.put(IN_FLIGHT, EnumSet.of(DELIVERED, RETRY_SCHEDULED, DEAD, SKIPPED, PENDING));
     MOVES.put(RETRY_SCHEDULED, EnumSet.of(IN_FLIGHT));
     MOVES.put(DELIVERED, EnumSet.of(PENDING));

@@ -308,14 +308,31 @@ public final class IngestService {
     if (!accepting) {
       return IngestResponse.retryLater(Rejection.SHUTTING_DOWN, "the gateway is shutting down", 5);
     }
-    if (store.countUnfinishedDeliveries() > intake.backlogHighWater()) {
-      return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
-    }
     List<String> violations = r.source().violations(r.body(), json);
     if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
-    return store(intake.ackTimeout(), r.source().config, toEvent(r, key, partitionKey, violations));
+    NewEvent event = toEvent(r, key, partitionKey, violations);
+    if (overHighWater(event, intake.backlogHighWater())) {
+      return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
+    }
+    return store(intake.ackTimeout(), r.source().config, event);
+  }
+
+  /**
+   * Back-pressure where the backlog is (docs/delivery-states.md): the event would add a delivery to
+   * a destination whose unfinished deliveries are over the mark. Destinations it would not add to
+   * (other routes' destinations, filtered-out routes) do not count, so one paused or held
+   * destination refuses only the sources that send to it. An in-memory tally per destination.
+   */
+  private boolean overHighWater(NewEvent event, long highWater) {
+    for (NewEvent.RouteTarget target : event.routes()) {
+      if (target.state() == DeliveryState.PENDING
+          && store.countUnfinishedDeliveries(target.destination()) > highWater) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -54,4 +54,7 @@ public interface ClusterState {
 
   /** {@code destination} asked to be left alone until {@code until} (or later, if already so). */
   void pause(String destination, Instant until, Instant now);
+
+  /** An operator resumed {@code destination}: the hold it asked for ends now. */
+  void endHold(String destination, Instant now);
 }

@@ -133,6 +133,22 @@ public interface DeliveryQueue {
   /** Records a destination's paused flag so that it survives a restart. */
   CompletableFuture<Void> setPaused(String destination, boolean paused, String by, Instant now);
 
+  /**
+   * An operator ended a hold the destination asked for (until {@code heldUntil}): its deliveries
+   * scheduled to retry after now and no later than the hold's end (they waited for the hold, not
+   * for their own backoff) are due now. Returns how many.
+   */
+  CompletableFuture<Integer> endHold(String destination, Instant heldUntil, Instant now);
+
+  /**
+   * Dead-letters the deliveries of {@code destination} that were never attempted and have waited
+   * since {@code waitingSince} or before (pending since then: received, or replayed), with {@code
+   * error} and the error class {@code max_age}. For a destination that holds its deliveries back
+   * for longer than their {@code max_age}. Returns how many.
+   */
+  CompletableFuture<Integer> expireUnattempted(
+      String destination, Instant waitingSince, String error, Instant now);
+
   /** Destinations recorded as paused. */
   List<String> pausedDestinations();
 

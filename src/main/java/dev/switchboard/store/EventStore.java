@@ -62,6 +62,12 @@ public interface EventStore extends AutoCloseable {
   long countUnfinishedDeliveries();
 
   /**
+   * The same backlog, of one destination's deliveries only: what ingest's high-water mark is
+   * compared against for each destination an event would add to.
+   */
+  long countUnfinishedDeliveries(String destination);
+
+  /**
    * Retention ({@code store.retention}): removes events, with their deliveries and attempts, whose
    * deliveries are all settled for longer than {@code delivered} (dead letters: {@code dead},
    * unless discarded), never one with a delivery that can still be attempted; then the idempotency

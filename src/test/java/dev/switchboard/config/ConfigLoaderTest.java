@@ -177,6 +177,8 @@ class ConfigLoaderTest {
                 "scheme", "standard-webhooks", "secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
     assertThat(partner.retry().maxAge()).isEqualTo(Duration.ofDays(3));
     assertThat(partner.retry().maxDelay()).isEqualTo(Duration.ofHours(10));
+    // the longest wait the destination may ask for defaults to max_delay
+    assertThat(partner.retry().maxServerDelay()).isEqualTo(Duration.ofHours(10));
   }
 
   @Test

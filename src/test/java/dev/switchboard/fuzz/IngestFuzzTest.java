@@ -325,6 +325,11 @@ class IngestFuzzTest {
     }
 
     @Override
+    public long countUnfinishedDeliveries(String destination) {
+      return 0;
+    }
+
+    @Override
     public Purged purgeHistory(
         Instant now,
         Duration delivered,

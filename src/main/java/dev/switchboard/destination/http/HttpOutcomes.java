@@ -12,6 +12,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
@@ -34,11 +35,14 @@ public final class HttpOutcomes {
 
   static final String GONE = "gone: the receiver asked to disable this endpoint";
 
-  private static final Pattern DELTA_SECONDS = Pattern.compile("\\d{1,18}");
-  private static final Pattern SECONDS = Pattern.compile("\\d{1,15}(\\.\\d{1,9})?");
+  private static final Pattern SECONDS = Pattern.compile("\\d{1,18}(\\.\\d{1,9})?");
   private static final Pattern LINE_BREAKS = Pattern.compile("\\s*[\\r\\n]+\\s*");
-  // a reset this large is a Unix timestamp, not a count of seconds (10^9 s is about 31 years)
-  private static final long EPOCH_SECONDS_THRESHOLD = 1_000_000_000L;
+  // a number this large is a Unix timestamp, not a count of seconds (10^9 s is about 31 years,
+  // and 2001-09-09 as a time) ...
+  private static final BigDecimal EPOCH_SECONDS_THRESHOLD = BigDecimal.valueOf(1_000_000_000L);
+  // ... and this large, a Unix timestamp in milliseconds (10^12 s would be 31,700 years; as
+  // milliseconds it is 2001-09-09 too)
+  private static final BigDecimal EPOCH_MILLIS_THRESHOLD = BigDecimal.valueOf(1_000_000_000_000L);
 
   private HttpOutcomes() {}
 
@@ -80,7 +84,12 @@ public final class HttpOutcomes {
     if (headers == null) {
       return null;
     }
-    Duration asked = header(headers, "Retry-After").map(v -> parseRetryAfter(v, now)).orElse(null);
+    // delta-seconds are whole seconds (RFC 9110); a fraction there is not a form we know
+    Duration asked =
+        header(headers, "Retry-After")
+            .filter(v -> v.indexOf('.') < 0)
+            .map(v -> serverWait(v, now))
+            .orElse(null);
     return asked != null ? asked : quotaReset(headers, now);
   }
 
@@ -100,7 +109,7 @@ public final class HttpOutcomes {
       return null;
     }
     return header(headers, "X-Rate-Limit-Reset", "X-RateLimit-Reset")
-        .map(v -> parseReset(v, now))
+        .map(v -> serverWait(v, now))
         .orElse(null);
   }
 
@@ -151,30 +160,47 @@ public final class HttpOutcomes {
     return Optional.empty();
   }
 
-  private static Duration parseRetryAfter(String value, Instant now) {
-    if (DELTA_SECONDS.matcher(value).matches()) {
-      return Duration.ofSeconds(Long.parseLong(value));
+  /**
+   * A wait a server asked for ({@code Retry-After}, a rate-limit reset), from now; null when the
+   * value is none of the forms below. A number is told apart by its size: up to 10^9 it is a count
+   * of seconds (Retry-After's delta-seconds, most resets), up to 10^12 a Unix time in seconds
+   * (GitHub's and Twitter's {@code X-RateLimit-Reset}), beyond that a Unix time in milliseconds.
+   * Otherwise an HTTP date ({@code Wed, 21 Oct 2026 07:28:00 GMT}) or an ISO-8601 time with its
+   * offset ({@code 2026-10-21T07:28:00Z}, as Jira sends). A time already past is no wait (zero).
+   * The answer is taken as asked: how long the dispatcher is willing to wait is its own cap.
+   */
+  public static Duration serverWait(String value, Instant now) {
+    if (value == null) {
+      return null;
+    }
+    String text = value.trim();
+    if (SECONDS.matcher(text).matches()) {
+      BigDecimal number = new BigDecimal(text);
+      if (number.compareTo(EPOCH_MILLIS_THRESHOLD) >= 0) {
+        return untilOrZero(now, Instant.EPOCH.plus(exact(number.movePointLeft(3))));
+      }
+      if (number.compareTo(EPOCH_SECONDS_THRESHOLD) >= 0) {
+        return untilOrZero(now, Instant.EPOCH.plus(exact(number)));
+      }
+      return exact(number);
     }
     try {
-      Instant at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-      return untilOrZero(now, at);
+      return untilOrZero(
+          now, ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+    } catch (DateTimeException e) {
+      // not an HTTP date; perhaps ISO-8601
+    }
+    try {
+      return untilOrZero(now, OffsetDateTime.parse(text).toInstant());
     } catch (DateTimeException e) {
       return null;
     }
   }
 
-  private static Duration parseReset(String value, Instant now) {
-    if (!SECONDS.matcher(value).matches()) {
-      return null;
-    }
-    BigDecimal seconds = new BigDecimal(value);
-    Duration amount =
-        Duration.ofSeconds(
-            seconds.longValue(), seconds.remainder(BigDecimal.ONE).movePointRight(9).intValue());
-    if (seconds.compareTo(BigDecimal.valueOf(EPOCH_SECONDS_THRESHOLD)) > 0) {
-      return untilOrZero(now, Instant.EPOCH.plus(amount));
-    }
-    return amount;
+  /** Seconds with up to nine decimals, as a Duration. */
+  private static Duration exact(BigDecimal seconds) {
+    return Duration.ofSeconds(
+        seconds.longValue(), seconds.remainder(BigDecimal.ONE).movePointRight(9).intValue());
   }
 
   private static Duration untilOrZero(Instant now, Instant at) {

@@ -60,6 +60,9 @@ final class SqlClusterState implements ClusterState {
           + " THEN excluded.paused_until ELSE destination_limits.paused_until END,"
           + " updated_at = excluded.updated_at";
 
+  private static final String END_HOLD =
+      "UPDATE destination_limits SET paused_until = 0, updated_at = ? WHERE destination = ?";
+
   private final SqlWriter writer;
   private final SqlReaders readers;
 
@@ -143,6 +146,18 @@ final class SqlClusterState implements ClusterState {
   @Override
   public void pause(String destination, Instant until, Instant now) {
     upsert(PAUSE, destination, until, now);
+  }
+
+  @Override
+  public void endHold(String destination, Instant now) {
+    SqlEventStore.await(
+        writer.submit(
+            ctx -> {
+              PreparedStatement ps = ctx.statement(END_HOLD);
+              ps.setLong(1, now.toEpochMilli());
+              ps.setString(2, destination);
+              return ps.executeUpdate();
+            }));
   }
 
   private void upsert(String sql, String destination, Instant until, Instant now) {

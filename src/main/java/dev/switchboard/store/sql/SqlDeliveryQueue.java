@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -44,10 +43,14 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
 
   private static final String FENCE = " WHERE id = ? AND state = 'in_flight' AND lease_token = ?";
 
+  /** A final outcome names its destination, for that destination's backlog tally. */
+  private static final String RETURNING_DESTINATION = " RETURNING destination";
+
   private static final String DELIVERED =
       "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, lease_token = NULL,"
           + " lease_expires_at = NULL, last_error = NULL, error_class = NULL, updated_at = ?"
-          + FENCE;
+          + FENCE
+          + RETURNING_DESTINATION;
 
   private static final String RETRY =
       "UPDATE deliveries SET state = 'retry_scheduled', attempts = attempts + 1,"
@@ -58,12 +61,14 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   private static final String DEAD =
       "UPDATE deliveries SET state = 'dead', attempts = attempts + ?, lease_token = NULL,"
           + " lease_expires_at = NULL, last_error = ?, error_class = ?, updated_at = ?"
-          + FENCE;
+          + FENCE
+          + RETURNING_DESTINATION;
 
   private static final String SKIPPED =
       "UPDATE deliveries SET state = 'skipped', lease_token = NULL, lease_expires_at = NULL,"
           + " last_error = ?, updated_at = ?"
-          + FENCE;
+          + FENCE
+          + RETURNING_DESTINATION;
 
   private static final String INSERT_ATTEMPT =
       "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, status, outcome, error,"
@@ -102,7 +107,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   private final SqlWriter outcomes;
 
   private final SqlReaders readers;
-  private final AtomicLong unfinished;
+  private final BacklogTally unfinished;
   private final java.time.Clock clock;
   private volatile Consumer<List<QueuedDelivery>> listener = list -> {};
 
@@ -111,7 +116,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
       SqlWriter claims,
       SqlWriter outcomes,
       SqlReaders readers,
-      AtomicLong unfinished,
+      BacklogTally unfinished,
       java.time.Clock clock) {
     this.clock = clock;
     this.writer = writer;
@@ -126,7 +131,9 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
     if (queued.isEmpty()) {
       return;
     }
-    unfinished.addAndGet(queued.size());
+    for (QueuedDelivery d : queued) {
+      unfinished.add(d.destination(), 1);
+    }
     listener.accept(queued);
   }
 
@@ -200,16 +207,27 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
     }
     ps.setString(fence, finish.id().value());
     ps.setString(fence + 1, finish.token());
-    if (ps.executeUpdate() != 1) {
+    String destination = null;
+    if (terminal) {
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return false;
+        }
+        destination = rs.getString(1);
+      }
+    } else if (ps.executeUpdate() != 1) {
       return false;
     }
-    finished(finish, attempt, terminal, ctx);
+    finished(finish, attempt, destination, ctx);
     return true;
   }
 
-  /** What follows an outcome that held its lease: its attempt, watermark and the tally. */
+  /**
+   * What follows an outcome that held its lease: its attempt, watermark and the tally ({@code
+   * destination}, of a final outcome, has one unfinished delivery less; null for a retry).
+   */
   private void finished(
-      Finish finish, AttemptRecord attempt, boolean terminal, SqlWriter.Context ctx)
+      Finish finish, AttemptRecord attempt, String destination, SqlWriter.Context ctx)
       throws SQLException {
     if (attempt != null) {
       PreparedStatement insert = ctx.batch(INSERT_ATTEMPT);
@@ -230,8 +248,8 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
       mark.setLong(3, d.watermark().eventTime().toEpochMilli());
       mark.executeUpdate();
     }
-    if (terminal) {
-      ctx.afterCommit(unfinished::decrementAndGet);
+    if (destination != null) {
+      ctx.afterCommit(() -> unfinished.add(destination, -1));
     }
   }
 
@@ -245,7 +263,7 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
           + " lease_token = NULL, lease_expires_at = NULL, last_error = NULL, error_class = NULL,"
           + " updated_at = f.at FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (id, token, at)"
           + " WHERE d.id = f.id AND d.state = 'in_flight' AND d.lease_token = f.token"
-          + " RETURNING d.id";
+          + " RETURNING d.id, d.destination";
 
   /** An outcome; on the delivery writer of a server database, neighbouring "delivered"s group. */
   private final class FinishOp implements SqlWriter.GroupedOp {
@@ -296,10 +314,10 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
         ps.setArray(1, c.createArrayOf("text", ids.toArray()));
         ps.setArray(2, c.createArrayOf("text", tokens.toArray()));
         ps.setArray(3, c.createArrayOf("bigint", times.toArray()));
-        java.util.Set<String> held = new java.util.HashSet<>();
+        Map<String, String> held = new java.util.HashMap<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            held.add(rs.getString(1));
+            held.put(rs.getString(1), rs.getString(2));
           }
         }
         seen.clear();
@@ -307,8 +325,12 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
           FinishOp f = (FinishOp) ops.get(i);
           if (!seen.add(f.finish.id().value())) {
             results[i] = f.apply(ctx); // a repeat of an id: in turn, after the first
-          } else if (held.contains(f.finish.id().value())) {
-            finished(f.finish, ((Finish.Delivered) f.finish).attempt(), true, ctx);
+          } else if (held.containsKey(f.finish.id().value())) {
+            finished(
+                f.finish,
+                ((Finish.Delivered) f.finish).attempt(),
+                held.get(f.finish.id().value()),
+                ctx);
             results[i] = true;
           } else {
             results[i] = false;
@@ -669,8 +691,12 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
                   }
                 }
               }
-              int count = replayed.size();
-              ctx.afterCommit(() -> unfinished.addAndGet(count));
+              // what went back to pending, per destination, moved once the transaction commits
+              Map<String, Long> byDestination = new java.util.HashMap<>();
+              for (DeliveryRecord d : replayed) {
+                byDestination.merge(d.destination(), 1L, Long::sum);
+              }
+              ctx.afterCommit(() -> byDestination.forEach(unfinished::add));
               return List.copyOf(replayed);
             })
         .thenApply(r -> (List<DeliveryRecord>) r);
@@ -735,6 +761,52 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
               return null;
             })
         .thenApply(ignored -> null);
+  }
+
+  @Override
+  public CompletableFuture<Integer> endHold(String destination, Instant heldUntil, Instant now) {
+    return writer
+        .submit(
+            ctx -> {
+              PreparedStatement ps =
+                  ctx.statement(
+                      "UPDATE deliveries SET next_attempt_at = ?, updated_at = ?"
+                          + " WHERE destination = ? AND state = 'retry_scheduled'"
+                          + " AND next_attempt_at > ? AND next_attempt_at <= ?");
+              long at = now.toEpochMilli();
+              ps.setLong(1, at);
+              ps.setLong(2, at);
+              ps.setString(3, destination);
+              ps.setLong(4, at);
+              ps.setLong(5, heldUntil.toEpochMilli());
+              return ps.executeUpdate();
+            })
+        .thenApply(Integer.class::cast);
+  }
+
+  @Override
+  public CompletableFuture<Integer> expireUnattempted(
+      String destination, Instant waitingSince, String error, Instant now) {
+    return writer
+        .submit(
+            ctx -> {
+              // a pending delivery's next_attempt_at is when it was created or replayed: the
+              // range is along deliveries_queue (destination, state, next_attempt_at)
+              PreparedStatement ps =
+                  ctx.statement(
+                      "UPDATE deliveries SET state = 'dead', last_error = ?,"
+                          + " error_class = 'max_age', updated_at = ?"
+                          + " WHERE destination = ? AND state = 'pending'"
+                          + " AND first_attempt_at IS NULL AND next_attempt_at <= ?");
+              ps.setString(1, error);
+              ps.setLong(2, now.toEpochMilli());
+              ps.setString(3, destination);
+              ps.setLong(4, waitingSince.toEpochMilli());
+              int expired = ps.executeUpdate();
+              ctx.afterCommit(() -> unfinished.add(destination, -expired));
+              return expired;
+            })
+        .thenApply(Integer.class::cast);
   }
 
   @Override

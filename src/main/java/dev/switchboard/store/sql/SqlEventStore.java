@@ -61,7 +61,7 @@ public final class SqlEventStore implements EventStore {
   private final Dialect dialect;
   private final Clock clock;
   private final SqlReaders readers;
-  private final AtomicLong unfinishedDeliveries = new AtomicLong();
+  private final BacklogTally unfinishedDeliveries = new BacklogTally();
   private final AtomicLong unfinishedCountedAt = new AtomicLong(System.nanoTime());
   private final SqlDeliveryQueue deliveries;
   private final SqlWriter writer;
@@ -88,7 +88,7 @@ public final class SqlEventStore implements EventStore {
     this.dialect = dialect;
     this.clock = clock;
     this.readers = new SqlReaders(dialect, dialect.readers());
-    unfinishedDeliveries.set(readers.read(c -> queryLong(c, COUNT_UNFINISHED)));
+    unfinishedDeliveries.set(readers.read(c -> countByDestination(c, COUNT_UNFINISHED)));
     nextSeq = readers.read(c -> queryLong(c, "SELECT COALESCE(MAX(seq), 0) FROM deliveries")) + 1;
     this.ingestGroup = dialect.claimKeys() == null ? null : this::writeEvents;
     this.writer = new SqlWriter(dialect, batchSizeObserver);
@@ -114,7 +114,8 @@ public final class SqlEventStore implements EventStore {
   }
 
   private static final String COUNT_UNFINISHED =
-      "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending','in_flight','retry_scheduled')";
+      "SELECT destination, COUNT(*) FROM deliveries"
+          + " WHERE state IN ('pending','in_flight','retry_scheduled') GROUP BY destination";
 
   /**
    * The same count for a shared database, taken every second: per destination (found by skipping
@@ -125,9 +126,9 @@ public final class SqlEventStore implements EventStore {
       "WITH RECURSIVE dests (d) AS (SELECT MIN(destination) FROM deliveries"
           + " UNION ALL SELECT (SELECT MIN(destination) FROM deliveries WHERE destination > dests.d)"
           + " FROM dests WHERE dests.d IS NOT NULL)"
-          + " SELECT COUNT(*) FROM deliveries"
+          + " SELECT destination, COUNT(*) FROM deliveries"
           + " WHERE destination IN (SELECT d FROM dests WHERE d IS NOT NULL)"
-          + " AND state IN ('pending', 'in_flight', 'retry_scheduled')";
+          + " AND state IN ('pending', 'in_flight', 'retry_scheduled') GROUP BY destination";
 
   /**
    * Migrates the schema, then opens the store; the store owns the dialect from here (closes it on
@@ -608,6 +609,18 @@ public final class SqlEventStore implements EventStore {
    */
   @Override
   public long countUnfinishedDeliveries() {
+    refreshSharedCount();
+    return unfinishedDeliveries.total();
+  }
+
+  /** As {@link #countUnfinishedDeliveries()}, for one destination's deliveries. */
+  @Override
+  public long countUnfinishedDeliveries(String destination) {
+    refreshSharedCount();
+    return unfinishedDeliveries.of(destination);
+  }
+
+  private void refreshSharedCount() {
     if (!dialect.soleWriter()) {
       long at = unfinishedCountedAt.get();
       long nowNanos = System.nanoTime();
@@ -616,18 +629,29 @@ public final class SqlEventStore implements EventStore {
         Thread.ofVirtual().name("store-backlog-count").start(this::recountUnfinished);
       }
     }
-    return unfinishedDeliveries.get();
   }
 
   /** Takes the database's count unless this node's tally moved while it was read (then later). */
   private void recountUnfinished() {
     try {
-      long before = unfinishedDeliveries.get();
-      long counted = readers.read(c -> queryLong(c, COUNT_UNFINISHED_SHARED));
-      unfinishedDeliveries.compareAndSet(before, counted);
+      Map<String, Long> before = unfinishedDeliveries.snapshot();
+      Map<String, Long> counted = readers.read(c -> countByDestination(c, COUNT_UNFINISHED_SHARED));
+      unfinishedDeliveries.recounted(before, counted);
     } catch (StoreUnavailableException e) {
       // keep the tally; a later call tries again
     }
+  }
+
+  /** Rows of (destination, count) as a map. */
+  static Map<String, Long> countByDestination(Connection c, String sql) throws SQLException {
+    Map<String, Long> counted = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        counted.put(rs.getString(1), rs.getLong(2));
+      }
+    }
+    return counted;
   }
 
   @Override

@@ -312,6 +312,46 @@ abstract class StoreContract {
   }
 
   @Test
+  void theBacklogIsTalliedPerDestinationThroughEveryMove() throws Exception {
+    NewEvent.RouteTarget toB = new NewEvent.RouteTarget("r2", "b");
+    ingest(event("k1", NOW, NOW, List.of(ROUTE, toB)));
+    ingest(event("k2"));
+    assertThat(store.countUnfinishedDeliveries("d")).isEqualTo(2);
+    assertThat(store.countUnfinishedDeliveries("b")).isEqualTo(1);
+    assertThat(store.countUnfinishedDeliveries("nowhere")).isZero();
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(3);
+
+    QueuedDelivery first =
+        handed.stream().filter(d -> d.destination().equals("d")).findFirst().get();
+    QueuedDelivery toBDelivery =
+        handed.stream().filter(d -> d.destination().equals("b")).findFirst().get();
+    assertThat(queue.claim(first.id(), "t", NOW, NOW.plusSeconds(60)).get()).isTrue();
+    assertThat(queue.claim(toBDelivery.id(), "t", NOW, NOW.plusSeconds(60)).get()).isTrue();
+    queue.finish(new Finish.Dead(first.id(), "t", attempt(400), "http 400", "http_4xx"), NOW).get();
+    queue
+        .finish(
+            new Finish.Retry(toBDelivery.id(), "t", attempt(503), NOW.plusSeconds(10), "http_5xx"),
+            NOW)
+        .get();
+    assertThat(store.countUnfinishedDeliveries("d")).isEqualTo(1); // dead is final
+    assertThat(store.countUnfinishedDeliveries("b")).isEqualTo(1); // a retry is not
+
+    assertThat(
+            queue
+                .replay(DeliveryFilter.of(first.id(), Set.of(DeliveryState.DEAD)), "ops", NOW)
+                .get())
+        .isEqualTo(1);
+    assertThat(store.countUnfinishedDeliveries("d")).isEqualTo(2);
+    assertThat(store.countUnfinishedDeliveries("b")).isEqualTo(1);
+
+    // held past max_age without a first attempt: both of d's pending deliveries
+    assertThat(queue.expireUnattempted("d", NOW, "max_age (1h) exceeded", NOW).get()).isEqualTo(2);
+    assertThat(queue.findDelivery(first.id()).orElseThrow().errorClass()).isEqualTo("max_age");
+    assertThat(store.countUnfinishedDeliveries("d")).isZero();
+    assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+  }
+
+  @Test
   void aWriteWithAStaleTokenChangesNothing() throws Exception {
     DeliveryId id = claimed("k", "A").id();
     assertThat(queue.claim(id, "B", NOW, NOW.plusSeconds(60)).get()).as("already held").isFalse();
