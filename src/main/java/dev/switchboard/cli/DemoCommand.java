@@ -107,7 +107,13 @@ final class DemoCommand implements Callable<Integer> {
         System.err.println("demo: the bundled configuration does not load: " + e.getMessage());
         return 1;
       }
-      gateway = Gateway.start(loaded, Clock.systemUTC());
+      try {
+        gateway = Gateway.start(loaded, Clock.systemUTC());
+      } catch (dev.switchboard.store.sql.StoreInUseException e) {
+        // --data-dir names a store another gateway runs on (docs/store.md)
+        System.err.println("demo: cannot start: " + e.getMessage());
+        return 1;
+      }
       String base = "http://127.0.0.1:" + gateway.port();
       out.println("Switchboard demo");
       out.println("  dashboard:  " + base + "/ui");

@@ -82,7 +82,7 @@ class FaultsIT {
             url: "%s"
             concurrency: 4
             timeout: %dms
-            retry: { initial: 200ms, max_delay: 2s, max_attempts: 100000, max_age: 2h }
+            retry: { initial: 200ms, max_delay: 2s, max_attempts: 100000, max_age: 2h, max_server_delay: 1m }
             circuit_breaker: { failures: %d, open_for: %dms }
         """
         .formatted(url, TIMEOUT.toMillis(), BREAKER_FAILURES, OPEN_FOR.toMillis());

@@ -131,10 +131,19 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
       batch.forEach(p -> p.result().completeExceptionally(failure));
       return;
     }
+    // the batch is observed before any requester hears of its outcome (the metric and the tests
+    // that read it then see every batch that answered)
     int refused = 0;
+    for (R result : results) {
+      if (result instanceof Refused) {
+        refused++;
+      }
+    }
+    if (refused < batch.size()) {
+      batchSizeObserver.accept(batch.size() - refused);
+    }
     for (int i = 0; i < batch.size(); i++) {
       if (results.get(i) instanceof Refused r) {
-        refused++;
         String why =
             r.cause() instanceof java.sql.SQLException sql
                 ? SqlWriter.describe(sql)
@@ -154,9 +163,6 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
       } else {
         batch.get(i).result().complete(results.get(i));
       }
-    }
-    if (refused < batch.size()) {
-      batchSizeObserver.accept(batch.size() - refused);
     }
   }
 

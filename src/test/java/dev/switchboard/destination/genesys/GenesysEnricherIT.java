@@ -206,7 +206,7 @@ class GenesysEnricherIT {
           crm:
             type: http
             url: ${CRM}
-            retry: { initial: 1s, max_delay: 2s }
+            retry: { initial: 1s, max_delay: 2s, max_server_delay: 1m }
         """
             .formatted(pathLine, outboundOnly ? second : "");
     gw =
