@@ -200,7 +200,7 @@ final class ClusterLimits {
       lane.sweepWanted = true;
       lane.claimWanted = true;
     }
-    if (row.pausedUntil().isAfter(lane.pausedUntil)) {
+    if (row.pausedUntil().isAfter(lane.pausedUntil) && row.pausedUntil().isAfter(now)) {
       lane.pausedUntil = row.pausedUntil();
       lane.holdReason = "asked of another node of the cluster";
       share.sharedHold = lane.pausedUntil;
