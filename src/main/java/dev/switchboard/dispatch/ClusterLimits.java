@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *       time is up, a node must win the probe (a compare-and-set on the row) before its half-open
  *       probe goes out; the losers stay open until the winner's probe window ends. A successful
  *       probe closes the row, and the others close on their next sync.
- *   <li><b>Pause</b>: a {@code Retry-After} one node got is written and kept by the others too.
+ *   <li><b>Pause</b>: a {@code Retry-After} one node got is written and kept by the others too; an
+ *       operator's resume on any node ends it on all, at their next sync (see {@link #holdEnded}).
  * </ul>
  *
  * <p>The loop owns the state here; store calls run on the executor and report back through {@code
@@ -68,6 +69,15 @@ final class ClusterLimits {
 
     /** The window of this node's last successful probe, whose closing write may still be due. */
     Instant closedProbe;
+
+    /**
+     * The lane's hold when the shared row was known to carry it (this node's write of it was
+     * stored, or a sync read it there), or null. Only an operator's resume shortens the row.
+     */
+    Instant sharedHold;
+
+    /** The last sync started before that was known; a later one read the row after it. */
+    long sharedSince;
   }
 
   private final ClusterState state;
@@ -85,6 +95,9 @@ final class ClusterLimits {
   private long nextSync = System.nanoTime();
   private long nextBeat = System.nanoTime();
   private boolean syncing;
+
+  /** Syncs started so far (loop only): numbers them, so that one read after a write is known. */
+  private long syncs;
 
   ClusterLimits(
       ClusterState state,
@@ -125,6 +138,7 @@ final class ClusterLimits {
       return;
     }
     syncing = true;
+    long sync = ++syncs;
     nextSync = nowNanos + syncNanos;
     boolean beat = nowNanos - nextBeat >= 0;
     if (beat) {
@@ -143,7 +157,7 @@ final class ClusterLimits {
             post.accept(
                 () -> {
                   syncing = false;
-                  apply(rows, rescale);
+                  apply(rows, sync, rescale);
                 });
           } catch (RuntimeException e) {
             LOG.warn("could not share destination limits with the cluster: {}", e.getMessage());
@@ -152,8 +166,8 @@ final class ClusterLimits {
         });
   }
 
-  /** Applies what the other nodes wrote, on the loop. */
-  private void apply(List<DestinationLimits> rows, Runnable rescale) {
+  /** Applies what the other nodes wrote, as sync number {@code sync} read it, on the loop. */
+  private void apply(List<DestinationLimits> rows, long sync, Runnable rescale) {
     int live = liveNodes;
     if (live != appliedNodes) {
       LOG.info("{} node(s) share the destinations' rate limits", live);
@@ -162,20 +176,36 @@ final class ClusterLimits {
     }
     Instant now = clock.instant();
     for (DestinationLimits row : rows) {
-      applyRow(row, now);
+      applyRow(row, sync, now);
     }
   }
 
-  private void applyRow(DestinationLimits row, Instant now) {
+  private void applyRow(DestinationLimits row, long sync, Instant now) {
     DestinationLane lane = lanes.get().get(row.destination());
     if (lane == null) {
       return;
     }
-    if (row.pausedUntil().isAfter(lane.pausedUntil)) {
+    Share share = share(lane.name);
+    if (lane.pausedUntil.isAfter(now)
+        && lane.pausedUntil.equals(share.sharedHold)
+        && sync > share.sharedSince
+        && row.pausedUntil().isBefore(share.sharedHold.truncatedTo(ChronoUnit.MILLIS))) {
+      // the row carried this very hold when this sync began and now shows less: an operator
+      // resumed the destination on another node (a pause only ever lengthens the row). A longer
+      // hold of this node's own not yet stored is not this one, and stays.
+      LOG.info("hold of {} ended: an operator resumed it on another node", lane.name);
+      lane.pausedUntil = Instant.MIN;
+      lane.holdReason = null;
+      share.sharedHold = null;
+      lane.sweepWanted = true;
+      lane.claimWanted = true;
+    }
+    if (row.pausedUntil().isAfter(lane.pausedUntil) && row.pausedUntil().isAfter(now)) {
       lane.pausedUntil = row.pausedUntil();
       lane.holdReason = "asked of another node of the cluster";
+      share.sharedHold = lane.pausedUntil;
+      share.sharedSince = sync;
     }
-    Share share = share(lane.name);
     Instant until = row.breakerOpenUntil();
     if (until.equals(share.probeUntil) || until.equals(share.closedProbe)) {
       return; // our own probe
@@ -295,16 +325,29 @@ final class ClusterLimits {
     }
     if (lane.pausedUntil.isAfter(pausedBefore)) {
       Instant until = lane.pausedUntil;
-      write(() -> state.pause(name, until, now));
+      write(
+          () -> {
+            state.pause(name, until, now);
+            post.accept(
+                () -> {
+                  if (lane.pausedUntil.equals(until)) { // still this hold: the row carries it
+                    share.sharedHold = until;
+                    share.sharedSince = syncs;
+                  }
+                });
+          });
     }
   }
 
   /**
    * An operator resumed the lane: the shared hold ends too, so that this node does not take it back
-   * at its next sync. Other nodes keep a hold they already hold until it ends (at most the
-   * destination's {@code retry.max_server_delay}).
+   * at its next sync, and the other nodes end theirs at their next sync: a node that holds a hold
+   * the row carried (it wrote it, or read it there) and then reads a shorter one knows that only a
+   * resume shortened it. A hold a node got meanwhile and has not stored yet is newer than the
+   * resume, and stays (and is shared as usual once stored).
    */
   void holdEnded(DestinationLane lane) {
+    share(lane.name).sharedHold = null;
     String name = lane.name;
     Instant now = clock.instant();
     write(() -> state.endHold(name, now));

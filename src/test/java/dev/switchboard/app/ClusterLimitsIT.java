@@ -3,6 +3,8 @@ package dev.switchboard.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.ClusterState.DestinationLimits;
@@ -13,6 +15,7 @@ import dev.switchboard.testing.EmbeddedPostgres;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.FakeDestination.Answer;
 import dev.switchboard.testing.GatewayFixture;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Limits across the cluster (docs/adr/0009-cluster-limits.md): three gateway nodes on one
- * PostgreSQL share one destination's rate limit and circuit breaker; and the node registry under
- * them.
+ * PostgreSQL share one destination's rate limit, circuit breaker and server hold (which an
+ * operator's resume on one node ends on all); and the node registry under them.
  */
 @Timeout(120)
 class ClusterLimitsIT {
@@ -230,6 +233,104 @@ class ClusterLimitsIT {
     await().atMost(Duration.ofSeconds(20)).until(() -> delivered() == events);
     // the others learn of the wait within one sync (100 ms here); then nobody sends until it ends
     assertThat(arrivalsBetween(told.plusMillis(500), told.plusMillis(2_900))).isZero();
+  }
+
+  @Test
+  void anOperatorsResumeOnOneNodeEndsTheServerHoldOnEveryNode() throws Exception {
+    crm.answer(Answer.status(503).header("Retry-After", "3600"));
+    // each answer takes a while, so that the resuming node alone could not send them all at once
+    crm.answerByDefault(Answer.DEFAULT.after(Duration.ofMillis(300)));
+    database = pg.createDatabase("limits_" + DATABASES.incrementAndGet());
+    String yaml =
+        """
+        admin: { token: "${ADMIN_TOKEN}" }
+        sources:
+          calls:
+            verify: { scheme: none }
+            idempotency: { key: interactionId }
+        routes:
+          to-crm: { from: calls, to: crm }
+        destinations:
+          crm:
+            type: http
+            url: ${CRM}
+            concurrency: 1
+            retry: { initial: 1s, max_delay: 1m, max_server_delay: 1h }
+        """;
+    // node 0 alone gets the 503: its hold is its own, written to the shared row
+    startNode(0, yaml);
+    post(nodes.get(0));
+    await().atMost(Duration.ofSeconds(10)).until(() -> hold(nodes.get(0)) != null);
+    // nodes 1 and 2 take the hold from the row
+    startNode(1, yaml);
+    startNode(2, yaml);
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> nodes.stream().allMatch(n -> hold(n) != null));
+    int events = 8;
+    for (int i = 0; i < events; i++) {
+      post(nodes.get(i % 2)); // through nodes 0 and 1 only
+    }
+    assertThat(crm.requests()).hasSize(1); // held everywhere
+
+    HttpResponse<String> resumed =
+        nodes
+            .get(2)
+            .send(
+                HttpRequest.newBuilder(nodes.get(2).uri("/api/v1/destinations/crm/resume"))
+                    .timeout(Duration.ofSeconds(20))
+                    .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                    .header("X-Switchboard-Actor", "ops")
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build());
+    assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(204);
+    // the other nodes end the hold at their next sync and take their share at once (node 2 alone,
+    // one answer of 300 ms at a time, would need nearly three seconds)
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () -> {
+              for (int i = 0; i < NODES; i++) {
+                assertThat(hold(nodes.get(i))).as("hold shown by node %d", i).isNull();
+              }
+              assertThat(delivered()).isEqualTo(events + 1);
+              assertThat(crm.requests().stream().map(r -> r.pathAndQuery().substring(1, 3)))
+                  .as("nodes that sent")
+                  .contains("n0", "n1", "n2");
+            });
+  }
+
+  static final String ADMIN_TOKEN = "limits-t0ken";
+
+  /** Starts node {@code i} on {@link #database}; it sends to {@code /n<i>} on the fake. */
+  void startNode(int i, String yaml) throws Exception {
+    Path home = Files.createDirectories(dir.resolve("node-" + i));
+    nodes.add(
+        GatewayFixture.startOnPostgres(
+            home,
+            pg.jdbcUrl(database),
+            EmbeddedPostgres.USER,
+            EmbeddedPostgres.PASSWORD,
+            yaml,
+            Map.of("CRM", crm.uri("/n" + i).toString(), "ADMIN_TOKEN", ADMIN_TOKEN),
+            Clock.systemUTC()));
+  }
+
+  /** The server hold {@code node}'s admin API shows for crm, or null. */
+  static JsonNode hold(GatewayFixture node) {
+    try {
+      HttpResponse<String> r =
+          node.send(
+              HttpRequest.newBuilder(node.uri("/api/v1/destinations/crm"))
+                  .timeout(Duration.ofSeconds(10))
+                  .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                  .build());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode hold = new ObjectMapper().readTree(r.body()).path("hold");
+      return hold.isMissingNode() || hold.isNull() ? null : hold;
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   long arrivalsBetween(Instant from, Instant to) {
