@@ -52,7 +52,9 @@ public final class StandardWebhooksVerifier implements SignatureVerifier {
     String id = headers.get(ID_HEADER);
     String timestamp = headers.get(TIMESTAMP_HEADER);
     String signatures = headers.get(SIGNATURE_HEADER);
+    String set = "webhook"; // which set of names the request used, for its refusal's message
     if (id == null || timestamp == null || signatures == null) {
+      set = "svix";
       id = headers.get(SVIX_ID_HEADER);
       timestamp = headers.get(SVIX_TIMESTAMP_HEADER);
       signatures = headers.get(SVIX_SIGNATURE_HEADER);
@@ -66,20 +68,20 @@ public final class StandardWebhooksVerifier implements SignatureVerifier {
     timestamp = timestamp.strip();
     if (!UNIX_SECONDS.matcher(timestamp).matches()) {
       return new Verdict.Rejected(
-          Verdict.SIGNATURE_INVALID, "webhook-timestamp is not a number of Unix seconds");
+          Verdict.SIGNATURE_INVALID, set + "-timestamp is not a number of Unix seconds");
     }
     Instant sent = Instant.ofEpochSecond(Long.parseLong(timestamp));
     if (Duration.between(sent, now).abs().compareTo(tolerance) > 0) {
       return new Verdict.Rejected(
           Verdict.TIMESTAMP_OUT_OF_TOLERANCE,
-          "webhook-timestamp is more than " + tolerance.toSeconds() + " s away from now");
+          set + "-timestamp is more than " + tolerance.toSeconds() + " s away from now");
     }
     byte[] prefix = (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8);
     if (HmacKey.anyMatches(keys, v1Signatures(signatures), prefix, rawBody)) {
       return Verdict.OK;
     }
     return new Verdict.Rejected(
-        Verdict.SIGNATURE_INVALID, "no webhook-signature entry matches the body");
+        Verdict.SIGNATURE_INVALID, "no " + set + "-signature entry matches the body");
   }
 
   @Override

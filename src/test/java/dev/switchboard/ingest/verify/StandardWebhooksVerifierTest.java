@@ -134,6 +134,26 @@ class StandardWebhooksVerifierTest {
   }
 
   @Test
+  void aSvixRequestsRefusalNamesTheSvixHeaders() {
+    HeaderLookup late =
+        HeaderLookup.of(
+            Map.of("svix-id", ID, "svix-timestamp", TIMESTAMP, "svix-signature", SIGNATURE));
+    HeaderLookup otherBody =
+        HeaderLookup.of(
+            Map.of(
+                "svix-id", "msg_other", "svix-timestamp", TIMESTAMP, "svix-signature", SIGNATURE));
+
+    assertThat(verifier.verify(late, BODY, SENT.plusSeconds(301)))
+        .isInstanceOfSatisfying(
+            Verdict.Rejected.class,
+            r -> assertThat(r.message()).startsWith("svix-timestamp is more than"));
+    assertThat(verifier.verify(otherBody, BODY, SENT))
+        .isInstanceOfSatisfying(
+            Verdict.Rejected.class,
+            r -> assertThat(r.message()).isEqualTo("no svix-signature entry matches the body"));
+  }
+
+  @Test
   void aDifferentWebhookIdBreaksTheSignature() {
     HeaderLookup headers =
         HeaderLookup.of(
