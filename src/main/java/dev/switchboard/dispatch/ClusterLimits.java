@@ -201,8 +201,7 @@ final class ClusterLimits {
       lane.claimWanted = true;
     }
     if (row.pausedUntil().isAfter(lane.pausedUntil) && row.pausedUntil().isAfter(now)) {
-      lane.pausedUntil = row.pausedUntil();
-      lane.holdReason = "asked of another node of the cluster";
+      lane.hold(row.pausedUntil(), "asked of another node of the cluster", now);
       share.sharedHold = lane.pausedUntil;
       share.sharedSince = sync;
     }

@@ -87,6 +87,18 @@ final class DestinationLane {
   /** Why it is held until {@link #pausedUntil}, for operators; null when it is not. */
   String holdReason;
 
+  /** When the current hold began (a hold that follows an ended one begins anew). */
+  Instant heldSince = Instant.MIN;
+
+  /** Holds the destination until {@code until} (a later end only lengthens it), for {@code why}. */
+  void hold(Instant until, String why, Instant now) {
+    if (!pausedUntil.isAfter(now)) {
+      heldSince = now;
+    }
+    pausedUntil = until;
+    holdReason = why;
+  }
+
   /** Deliveries held past their max_age are being dead-lettered (see Dispatcher#expireHeld). */
   boolean expiring;
 

@@ -18,6 +18,7 @@ import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.DeliveryQueue;
+import dev.switchboard.store.DeliveryRecord;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
 import io.github.bucket4j.Bucket;
@@ -1741,13 +1742,14 @@ public final class Dispatcher implements AutoCloseable {
     if (held != null && held.isPositive()) {
       Instant until = now.plus(held);
       if (until.isAfter(lane.pausedUntil)) {
-        lane.pausedUntil = until;
         // e.g. "http 503 asked for 99999999s, cut to 15m" (the cap: retry.max_server_delay)
-        lane.holdReason =
+        lane.hold(
+            until,
             why
                 + " asked for "
                 + RetryPolicy.compact(wait)
-                + (held.equals(wait) ? "" : ", cut to " + RetryPolicy.compact(held));
+                + (held.equals(wait) ? "" : ", cut to " + RetryPolicy.compact(held)),
+            now);
       }
     }
   }
@@ -1860,16 +1862,28 @@ public final class Dispatcher implements AutoCloseable {
               + lane.holdReason
               + ")";
       lane.expiring = true;
-      CompletableFuture<Integer> expired;
+      // a scan that read these rows before the expiry commits must not take them back in: the
+      // expiry counts as a scan, and what it moved is noted as finished for the scans in flight
+      lane.scanStarted();
+      CompletableFuture<List<DeliveryRecord>> expired;
       try {
-        expired = queue.expireUnattempted(lane.name, now.minus(maxAge), error, now);
+        // only those whose max_age ran out during this hold: one that ran out before it (waiting
+        // behind an operator's pause or an open breaker) is not the hold's to end
+        expired =
+            queue.expireUnattempted(
+                lane.name,
+                now.minus(maxAge),
+                lane.heldSince.equals(Instant.MIN) ? Instant.EPOCH : lane.heldSince.minus(maxAge),
+                error,
+                now);
       } catch (RuntimeException e) {
         lane.expiring = false;
+        lane.scanEnded();
         LOG.warn("could not expire the held deliveries of {}: {}", lane.name, e.getMessage());
         continue;
       }
       expired.whenComplete(
-          (n, e) ->
+          (moved, e) ->
               post(
                   () -> {
                     lane.expiring = false;
@@ -1878,19 +1892,28 @@ public final class Dispatcher implements AutoCloseable {
                           "could not expire the held deliveries of {}: {}",
                           lane.name,
                           e.toString());
-                    } else if (n > 0) {
+                    } else if (!moved.isEmpty()) {
                       LOG.warn(
                           "{} delivery(ies) to {} dead-lettered: max_age passed while the"
                               + " destination held them",
-                          n,
+                          moved.size(),
                           lane.name);
-                      for (int i = 0; i < n; i++) {
+                      for (DeliveryRecord d : moved) {
+                        lane.noteFinished(d.id());
                         metrics.deliveryOutcome(lane.name, "dead");
+                        DeliveryLog.deadLetter(
+                            d.eventId().value(),
+                            d.id().value(),
+                            d.route(),
+                            lane.name,
+                            d.attempts(),
+                            "max_age");
                       }
                       if (!claims) {
                         lane.forgetWaiting(lane.perKeyRoutes()); // read in again from the store
                       }
                     }
+                    lane.scanEnded();
                   }));
     }
   }

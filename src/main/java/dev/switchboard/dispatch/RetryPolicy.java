@@ -91,6 +91,9 @@ public final class RetryPolicy {
 
   /** In the config file's own units: 24h, 90m, 45s, 500ms. */
   static String compact(Duration d) {
+    if (d.toDays() > 365L * 1000) {
+      return d.toDays() + "d"; // a wait a server asked for may be any length; toMillis overflows
+    }
     long ms = d.toMillis();
     if (ms != 0 && ms % 3_600_000 == 0) {
       return ms / 3_600_000 + "h";

@@ -142,12 +142,13 @@ public interface DeliveryQueue {
 
   /**
    * Dead-letters the deliveries of {@code destination} that were never attempted and have waited
-   * since {@code waitingSince} or before (pending since then: received, or replayed), with {@code
-   * error} and the error class {@code max_age}. For a destination that holds its deliveries back
-   * for longer than their {@code max_age}. Returns how many.
+   * since {@code waitingSince} or before, but after {@code notBefore} (pending since then:
+   * received, or replayed), with {@code error} and the error class {@code max_age}. For a
+   * destination that holds its deliveries back for longer than their {@code max_age}; never while
+   * an operator has paused it (on any node). Returns the deliveries it moved, as they were before.
    */
-  CompletableFuture<Integer> expireUnattempted(
-      String destination, Instant waitingSince, String error, Instant now);
+  CompletableFuture<List<DeliveryRecord>> expireUnattempted(
+      String destination, Instant waitingSince, Instant notBefore, String error, Instant now);
 
   /** Destinations recorded as paused. */
   List<String> pausedDestinations();

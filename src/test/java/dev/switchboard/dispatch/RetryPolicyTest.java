@@ -187,4 +187,13 @@ class RetryPolicyTest {
     assertThat(policy.next(1, FIRST, FIRST, Duration.ofHours(2)))
         .isEqualTo(new GiveUp("max_age (90m) exceeded"));
   }
+
+  @Test
+  void aWaitOfAnyLengthAServerAskedForCanBeShown() {
+    // Retry-After: +999999999-12-31T23:59:59Z, read as a time, is a wait toMillis cannot hold
+    Duration ages = Duration.between(Instant.parse("2026-01-01T00:00:00Z"), Instant.MAX);
+    assertThat(RetryPolicy.compact(ages)).endsWith("d");
+    assertThat(RetryPolicy.compact(Duration.ofSeconds(99_999_999))).isEqualTo("99999999s");
+    assertThat(RetryPolicy.compact(Duration.ofHours(1))).isEqualTo("1h");
+  }
 }

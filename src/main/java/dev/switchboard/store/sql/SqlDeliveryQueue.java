@@ -785,28 +785,50 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
   }
 
   @Override
-  public CompletableFuture<Integer> expireUnattempted(
-      String destination, Instant waitingSince, String error, Instant now) {
+  @SuppressWarnings("unchecked")
+  public CompletableFuture<List<DeliveryRecord>> expireUnattempted(
+      String destination, Instant waitingSince, Instant notBefore, String error, Instant now) {
     return writer
         .submit(
             ctx -> {
               // a pending delivery's next_attempt_at is when it was created or replayed: the
-              // range is along deliveries_queue (destination, state, next_attempt_at)
-              PreparedStatement ps =
+              // range is along deliveries_queue (destination, state, next_attempt_at); an
+              // operator's pause, recorded by any node, keeps its deliveries
+              List<DeliveryRecord> candidates;
+              try (PreparedStatement ps =
+                  ctx.connection()
+                      .prepareStatement(
+                          "SELECT "
+                              + DELIVERY_COLUMNS
+                              + " WHERE destination = ? AND state = 'pending'"
+                              + " AND first_attempt_at IS NULL"
+                              + " AND next_attempt_at <= ? AND next_attempt_at > ?"
+                              + " AND NOT EXISTS (SELECT 1 FROM destination_state s"
+                              + " WHERE s.destination = deliveries.destination AND s.paused = 1)")) {
+                ps.setString(1, destination);
+                ps.setLong(2, waitingSince.toEpochMilli());
+                ps.setLong(3, notBefore.toEpochMilli());
+                candidates = mapRecords(ps);
+              }
+              List<DeliveryRecord> expired = new ArrayList<>(candidates.size());
+              PreparedStatement update =
                   ctx.statement(
                       "UPDATE deliveries SET state = 'dead', last_error = ?,"
                           + " error_class = 'max_age', updated_at = ?"
-                          + " WHERE destination = ? AND state = 'pending'"
-                          + " AND first_attempt_at IS NULL AND next_attempt_at <= ?");
-              ps.setString(1, error);
-              ps.setLong(2, now.toEpochMilli());
-              ps.setString(3, destination);
-              ps.setLong(4, waitingSince.toEpochMilli());
-              int expired = ps.executeUpdate();
-              ctx.afterCommit(() -> unfinished.add(destination, -expired));
-              return expired;
+                          + " WHERE id = ? AND state = 'pending' AND first_attempt_at IS NULL");
+              for (DeliveryRecord d : candidates) {
+                update.setString(1, error);
+                update.setLong(2, now.toEpochMilli());
+                update.setString(3, d.id().value());
+                if (update.executeUpdate() == 1) {
+                  expired.add(d);
+                }
+              }
+              int n = expired.size();
+              ctx.afterCommit(() -> unfinished.add(destination, -n));
+              return List.copyOf(expired);
             })
-        .thenApply(Integer.class::cast);
+        .thenApply(r -> (List<DeliveryRecord>) r);
   }
 
   @Override

@@ -631,7 +631,7 @@ public final class SqlEventStore implements EventStore {
     }
   }
 
-  /** Takes the database's count unless this node's tally moved while it was read (then later). */
+  /** Moves this node's tally to the database's count (see {@link BacklogTally#recounted}). */
   private void recountUnfinished() {
     try {
       Map<String, Long> before = unfinishedDeliveries.snapshot();

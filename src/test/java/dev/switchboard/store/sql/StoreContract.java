@@ -345,10 +345,37 @@ abstract class StoreContract {
     assertThat(store.countUnfinishedDeliveries("b")).isEqualTo(1);
 
     // held past max_age without a first attempt: both of d's pending deliveries
-    assertThat(queue.expireUnattempted("d", NOW, "max_age (1h) exceeded", NOW).get()).isEqualTo(2);
+    assertThat(queue.expireUnattempted("d", NOW, Instant.EPOCH, "max_age (1h) exceeded", NOW).get())
+        .hasSize(2);
     assertThat(queue.findDelivery(first.id()).orElseThrow().errorClass()).isEqualTo("max_age");
     assertThat(store.countUnfinishedDeliveries("d")).isZero();
     assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
+  }
+
+  @Test
+  void anExpiryTakesOnlyWhatRanOutDuringTheHoldAndNothingWhileAnOperatorPaused() throws Exception {
+    EventId early =
+        ingest(event("early", NOW.minusSeconds(7200), NOW.minusSeconds(7200), List.of(ROUTE)))
+            .eventId();
+    EventId later =
+        ingest(event("later", NOW.minusSeconds(3000), NOW.minusSeconds(3000), List.of(ROUTE)))
+            .eventId();
+
+    queue.setPaused("d", true, "ops", NOW).get();
+    assertThat(queue.expireUnattempted("d", NOW, Instant.EPOCH, "max_age", NOW).get())
+        .as("an operator's pause keeps its deliveries")
+        .isEmpty();
+
+    queue.setPaused("d", false, "ops", NOW).get();
+    // the hold began 5,000 s after the max_age ago: "early" ran out before it
+    List<DeliveryRecord> expired =
+        queue
+            .expireUnattempted("d", NOW.minusSeconds(60), NOW.minusSeconds(5000), "max_age", NOW)
+            .get();
+    assertThat(expired).extracting(DeliveryRecord::eventId).containsExactly(later);
+    assertThat(queue.deliveriesOf(early).get(0).state()).isEqualTo(DeliveryState.PENDING);
+    assertThat(queue.deliveriesOf(later).get(0).state()).isEqualTo(DeliveryState.DEAD);
+    assertThat(store.countUnfinishedDeliveries("d")).isEqualTo(1);
   }
 
   @Test
