@@ -83,13 +83,18 @@ public final class Gateway implements AutoCloseable {
           Thread.ofPlatform().name("housekeeping").daemon(true).factory());
 
   private Gateway(
-      SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch, StoreLock storeLock)
+      SwitchboardConfig config,
+      Clock clock,
+      Dispatcher.Settings dispatch,
+      StoreLock storeLock,
+      GatewayMetrics metrics,
+      SqlEventStore store)
       throws IOException, SQLException {
     ServerCertificate certificate = loadCertificate(config.server().tls(), clock);
     this.config = config;
     this.storeLock = storeLock;
-    this.metrics = new GatewayMetrics(clock);
-    this.store = openStore(config.store(), clock, metrics);
+    this.metrics = metrics;
+    this.store = store;
     metrics.backlogGauge(store::countUnfinishedDeliveries);
     this.connectors = new Connectors(clock);
     this.wiring = wire(connectors, config, null, null);
@@ -172,11 +177,25 @@ public final class Gateway implements AutoCloseable {
             ? null
             : StoreLock.acquire(Path.of(config.store().path()));
     Gateway gateway;
+    GatewayMetrics metrics = null;
+    SqlEventStore store = null;
     try {
-      gateway = new Gateway(config, clock, dispatch, storeLock);
+      metrics = new GatewayMetrics(clock);
+      store = openStore(config.store(), clock, metrics);
+      gateway = new Gateway(config, clock, dispatch, storeLock, metrics, store);
     } catch (IOException | SQLException | RuntimeException e) {
-      if (storeLock != null) {
-        storeLock.close();
+      // the store closed before its lock is given up: another gateway may open it then
+      try {
+        if (store != null) {
+          store.close();
+        }
+        if (metrics != null) {
+          metrics.close();
+        }
+      } finally {
+        if (storeLock != null) {
+          storeLock.close();
+        }
       }
       throw e;
     }
@@ -184,10 +203,14 @@ public final class Gateway implements AutoCloseable {
       gateway.dispatcher.start();
       gateway.http.start(config.server().host(), config.server().port());
     } catch (RuntimeException e) {
-      gateway.dispatcher.close(Duration.ZERO);
-      gateway.store.close();
-      if (storeLock != null) {
-        storeLock.close();
+      try {
+        gateway.dispatcher.close(Duration.ZERO);
+        gateway.store.close();
+        gateway.metrics.close();
+      } finally {
+        if (storeLock != null) {
+          storeLock.close();
+        }
       }
       throw e;
     }
@@ -513,10 +536,14 @@ public final class Gateway implements AutoCloseable {
     dispatcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     http.stop();
     slowRequestSweep.shutdownNow();
-    store.close();
-    metrics.close();
-    if (storeLock != null) {
-      storeLock.close();
+    try {
+      store.close();
+      metrics.close();
+    } finally {
+      // however the store's close ended, this process no longer uses it
+      if (storeLock != null) {
+        storeLock.close();
+      }
     }
     LOG.info("switchboard stopped");
   }

@@ -449,16 +449,32 @@ public final class IngestService {
       return java.util.Optional.of(
           new QuarantineRelease(event.id(), "the stored payload is not JSON", List.of(), by, at));
     }
+    // shaped as the source shapes a request now: an alias or a coercion added to fix the drift
+    // that quarantined it applies before the schema, as it would to the same request sent again
+    boolean reshaped = source.shaper.normalise(body);
+    List<String> coerced = source.shaper.coerce(body);
+    if (!coerced.isEmpty()) {
+      reshaped = true;
+    }
     List<String> violations = source.violations(body, json);
     if (!violations.isEmpty()) {
       return java.util.Optional.of(
           new QuarantineRelease(event.id(), String.join("; ", violations), List.of(), by, at));
     }
+    if (!coerced.isEmpty()) {
+      countCoerced(source.config.name(), coerced);
+    }
+    reshaped |= source.shaper.redact(body);
     Map<String, Object> bindings =
         bindings(event.source(), new HashMap<>(event.headers()), event.receivedAt());
     return java.util.Optional.of(
         new QuarantineRelease(
-            event.id(), null, targets(source.routes, body, bindings, event.eventTime()), by, at));
+            event.id(),
+            null,
+            targets(source.routes, body, bindings, event.eventTime()),
+            by,
+            at,
+            reshaped ? serialise(body) : null));
   }
 
   private IngestResponse store(Duration ackTimeout, SourceConfig config, NewEvent event) {

@@ -181,6 +181,31 @@ class QuarantineReleaseIT {
   }
 
   @Test
+  void aCoercionAddedToTheSourceAppliesToTheEventsItReleases() throws Exception {
+    start();
+    // the sender drifted: formId arrives as a number where the schema wants text
+    String id = postForm("{\"formId\":7,\"kind\":\"sales\"}");
+
+    Path file = dir.resolve("switchboard.yaml");
+    String yaml = Files.readString(file);
+    assertThat(yaml).contains("    partition_key: formId\n");
+    Files.writeString(
+        file,
+        yaml.replace(
+            "    partition_key: formId\n",
+            "    partition_key: formId\n    coerce: { formId: string }\n"));
+    HttpResponse<String> reloaded = post("/api/v1/config/reload", null);
+    assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+
+    JsonNode released = ok(post("/api/v1/events/" + id + "/release", null));
+    assertThat(released.path("status").asText()).as(released.toString()).isEqualTo("accepted");
+    await().atMost(Duration.ofSeconds(10)).until(() -> crm.requests().size() == 1);
+    JsonNode sent = JSON.readTree(crm.requests().get(0).bodyText());
+    assertThat(sent.path("formId").isTextual()).as(sent.toString()).isTrue();
+    assertThat(sent.path("formId").asText()).isEqualTo("7");
+  }
+
+  @Test
   void anEventThatStillFailsStaysQuarantinedWithTheNewReason() throws Exception {
     start();
     String id = postForm("{\"formId\":7}");

@@ -42,7 +42,7 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
   }
 
   /** The result of an item that was not written while the others of its batch were. */
-  record Refused(Exception cause) {}
+  record Refused(Throwable cause) {}
 
   /** Items refused alone: one line, then one every few seconds with a count. */
   private final LogThrottle refusalsLog = new LogThrottle(java.time.Duration.ofSeconds(5));

@@ -276,7 +276,7 @@ public final class SqlEventStore implements EventStore {
     PreparedStatement insertEvent = ctx.statement(SqlText.INSERT_EVENT);
     bindEvent(insertEvent, id, e);
     insertEvent.executeUpdate();
-    return addDeliveries(e, id, ctx);
+    return addDeliveries(e, id, e.receivedAt(), ctx);
   }
 
   /**
@@ -403,7 +403,7 @@ public final class SqlEventStore implements EventStore {
       outcomes.add(
           duplicateOf[i] != null
               ? new IngestOutcome.Duplicate(duplicateOf[i])
-              : addDeliveries(events.get(i), ids[i], ctx));
+              : addDeliveries(events.get(i), ids[i], events.get(i).receivedAt(), ctx));
     }
     return outcomes;
   }
@@ -424,8 +424,13 @@ public final class SqlEventStore implements EventStore {
   }
 
   /** Adds the deliveries of the new event {@code id} to the batch; its outcome. */
-  private IngestOutcome addDeliveries(NewEvent e, EventId id, SqlWriter.Context ctx)
-      throws SQLException {
+  /**
+   * The deliveries of an event just stored or released, created at {@code e.receivedAt()}; {@code
+   * eventReceivedAt} is when the event itself arrived (earlier for a released one), what the
+   * dispatcher sees as the delivery's receive time, as it does when it reads the row.
+   */
+  private IngestOutcome addDeliveries(
+      NewEvent e, EventId id, Instant eventReceivedAt, SqlWriter.Context ctx) throws SQLException {
     Instant now = e.receivedAt();
     if (e.routes().isEmpty()) {
       return new IngestOutcome.Accepted(id);
@@ -464,7 +469,7 @@ public final class SqlEventStore implements EventStore {
                 target.destination(),
                 e.partitionKey(),
                 e.eventTime(),
-                now,
+                eventReceivedAt,
                 seq,
                 DeliveryState.PENDING,
                 0,
@@ -575,7 +580,12 @@ public final class SqlEventStore implements EventStore {
     PreparedStatement accept = ctx.statement(SqlText.RELEASE_EVENT);
     accept.setString(1, r.by());
     accept.setLong(2, r.at().toEpochMilli());
-    accept.setString(3, r.event().value());
+    if (r.payload() == null) {
+      accept.setNull(3, java.sql.Types.VARCHAR);
+    } else {
+      accept.setString(3, r.payload());
+    }
+    accept.setString(4, r.event().value());
     if (accept.executeUpdate() == 0) {
       return false;
     }
@@ -598,6 +608,7 @@ public final class SqlEventStore implements EventStore {
             null,
             r.routes()),
         e.id(),
+        e.receivedAt(),
         ctx);
     return true;
   }

@@ -33,7 +33,8 @@ final class SqlText {
 
   static final String RELEASE_EVENT =
       "UPDATE events SET status = 'accepted', quarantine_reason = NULL, released_by = ?,"
-          + " released_at = ? WHERE id = ? AND status = 'quarantined'";
+          + " released_at = ?, payload = COALESCE(?, payload)"
+          + " WHERE id = ? AND status = 'quarantined'";
 
   static final String KEEP_QUARANTINED =
       "UPDATE events SET quarantine_reason = ? WHERE id = ? AND status = 'quarantined'";

@@ -285,7 +285,9 @@ final class SqlWriter implements AutoCloseable {
         return writeInHalves(part);
       }
       return java.util.Collections.nCopies(part.size(), new GroupCommitWriter.Refused(e));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // refused here, not thrown: a part written before this one has committed, and its requests
+      // must hear so (thrown, the whole batch would be answered as failed and sent again)
       return java.util.Collections.nCopies(part.size(), new GroupCommitWriter.Refused(e));
     }
   }

@@ -46,9 +46,19 @@ public final class StoreLock implements AutoCloseable {
     this.lock = lock;
   }
 
-  /** {@code <store file>.lock}, beside the store. */
+  /**
+   * {@code <store file>.lock}, beside the store; beside the file a link points to, when the store
+   * is a link (two names for one store take one lock).
+   */
   public static Path lockFileOf(Path storeFile) {
     Path absolute = storeFile.toAbsolutePath().normalize();
+    if (Files.exists(absolute)) {
+      try {
+        absolute = absolute.toRealPath();
+      } catch (IOException e) {
+        // keep the name as given: the folder is resolved to its real path all the same
+      }
+    }
     return absolute.resolveSibling(absolute.getFileName() + ".lock");
   }
 

@@ -54,6 +54,18 @@ class StoreLockTest {
   }
 
   @Test
+  void aLinkToTheStoreFileIsTheSameStore() throws Exception {
+    Path real = Files.createFile(dir.resolve("switchboard.db"));
+    Path link = Files.createSymbolicLink(dir.resolve("alias.db"), real);
+
+    try (StoreLock first = StoreLock.acquire(real)) {
+      assertThatThrownBy(() -> StoreLock.acquire(link))
+          .isInstanceOf(StoreInUseException.class)
+          .hasMessageContaining("switchboard.db.lock");
+    }
+  }
+
+  @Test
   void onceReleasedTheStoreCanBeTakenAgainAndTheFileIsEmptied() throws Exception {
     Path store = dir.resolve("switchboard.db");
     StoreLock first = StoreLock.acquire(store);
