@@ -87,10 +87,10 @@ public final class Gateway implements AutoCloseable {
       Clock clock,
       Dispatcher.Settings dispatch,
       StoreLock storeLock,
+      ServerCertificate certificate,
       GatewayMetrics metrics,
       SqlEventStore store)
       throws IOException, SQLException {
-    ServerCertificate certificate = loadCertificate(config.server().tls(), clock);
     this.config = config;
     this.storeLock = storeLock;
     this.metrics = metrics;
@@ -180,9 +180,11 @@ public final class Gateway implements AutoCloseable {
     GatewayMetrics metrics = null;
     SqlEventStore store = null;
     try {
+      // a certificate that does not load refuses the start before the store is touched
+      ServerCertificate certificate = loadCertificate(config.server().tls(), clock);
       metrics = new GatewayMetrics(clock);
       store = openStore(config.store(), clock, metrics);
-      gateway = new Gateway(config, clock, dispatch, storeLock, metrics, store);
+      gateway = new Gateway(config, clock, dispatch, storeLock, certificate, metrics, store);
     } catch (IOException | SQLException | RuntimeException e) {
       // the store closed before its lock is given up: another gateway may open it then
       try {

@@ -656,51 +656,80 @@ public final class SqlDeliveryQueue implements DeliveryQueue {
         });
   }
 
+  /** Rows a replay reads and moves per writer transaction, so that ingest commits in between. */
+  private static final int REPLAY_CHUNK = 500;
+
   @Override
-  @SuppressWarnings("unchecked")
   public CompletableFuture<List<DeliveryRecord>> replay(
       DeliveryFilter filter, String by, Instant now) {
     FilterSql where = FilterSql.of(filter, DeliveryState.DEAD, DeliveryState.DELIVERED);
-    // each row read, then moved only if it is still dead or delivered (another node may have
-    // replayed it in between): the answer lists exactly the rows this call moved
+    List<DeliveryRecord> replayed = new ArrayList<>();
+    return replayAfter(where, by, now, "", replayed).thenApply(done -> List.copyOf(replayed));
+  }
+
+  /**
+   * One chunk of a replay, in id order after {@code afterId}, then the next: each row read, then
+   * moved only if it is still dead or delivered (another node may have replayed it in between), so
+   * the answer lists exactly the rows this call moved. A bulk replay of millions of rows is many
+   * short transactions, not one that holds the store's writer for as long as it takes.
+   */
+  private CompletableFuture<Void> replayAfter(
+      FilterSql where, String by, Instant now, String afterId, List<DeliveryRecord> replayed) {
     String update =
         "UPDATE deliveries SET state = 'pending', attempts = 0, first_attempt_at = NULL,"
             + " next_attempt_at = ?, lease_token = NULL, lease_expires_at = NULL,"
             + " replays = replays + 1, handled_by = ?, handled_at = ?, updated_at = ?"
             + " WHERE id = ? AND state IN ('dead', 'delivered')";
+    String select =
+        "SELECT "
+            + DELIVERY_COLUMNS
+            + where.sql()
+            + " AND id > ? ORDER BY id LIMIT "
+            + REPLAY_CHUNK;
     return writer
         .submit(
             ctx -> {
-              List<DeliveryRecord> matching;
-              try (PreparedStatement ps =
-                  ctx.connection().prepareStatement("SELECT " + DELIVERY_COLUMNS + where.sql())) {
+              List<DeliveryRecord> chunk;
+              try (PreparedStatement ps = ctx.connection().prepareStatement(select)) {
                 where.bind(ps, 1);
-                matching = mapRecords(ps);
+                ps.setString(where.params().size() + 1, afterId);
+                chunk = mapRecords(ps);
               }
-              List<DeliveryRecord> replayed = new ArrayList<>(matching.size());
+              List<DeliveryRecord> moved = new ArrayList<>(chunk.size());
               try (PreparedStatement ps = ctx.connection().prepareStatement(update)) {
                 long at = now.toEpochMilli();
-                for (DeliveryRecord d : matching) {
+                for (DeliveryRecord d : chunk) {
                   ps.setLong(1, at);
                   ps.setString(2, by);
                   ps.setLong(3, at);
                   ps.setLong(4, at);
                   ps.setString(5, d.id().value());
                   if (ps.executeUpdate() == 1) {
-                    replayed.add(d);
+                    moved.add(d);
                   }
                 }
               }
               // what went back to pending, per destination, moved once the transaction commits
               Map<String, Long> byDestination = new java.util.HashMap<>();
-              for (DeliveryRecord d : replayed) {
+              for (DeliveryRecord d : moved) {
                 byDestination.merge(d.destination(), 1L, Long::sum);
               }
               ctx.afterCommit(() -> byDestination.forEach(unfinished::add));
-              return List.copyOf(replayed);
+              String last = chunk.size() < REPLAY_CHUNK ? null : chunk.getLast().id().value();
+              return new ReplayChunk(moved, last);
             })
-        .thenApply(r -> (List<DeliveryRecord>) r);
+        // the next chunk is submitted off the writer's thread, which completes this one
+        .thenComposeAsync(
+            r -> {
+              ReplayChunk done = (ReplayChunk) r;
+              replayed.addAll(done.moved());
+              return done.lastId() == null
+                  ? CompletableFuture.completedFuture(null)
+                  : replayAfter(where, by, now, done.lastId(), replayed);
+            });
   }
+
+  private record ReplayChunk(List<DeliveryRecord> moved, String lastId) {}
 
   @Override
   public CompletableFuture<Integer> discard(DeliveryFilter filter, String by, Instant now) {

@@ -379,6 +379,50 @@ abstract class StoreContract {
   }
 
   @Test
+  void aBulkReplayLargerThanOneChunkMovesEveryMatchingDeliveryOnce() throws Exception {
+    int n = 1_100; // more than two of the replay's chunks
+    List<CompletableFuture<IngestOutcome>> writes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      writes.add(store.ingest(event("bulk-" + i)));
+    }
+    for (CompletableFuture<IngestOutcome> w : writes) {
+      w.get(30, TimeUnit.SECONDS);
+    }
+    store
+        .writer()
+        .submit(
+            ctx -> {
+              try (java.sql.Statement st = ctx.connection().createStatement()) {
+                return st.executeUpdate(
+                    "UPDATE deliveries SET state = 'dead', error_class = 'http_5xx'");
+              }
+            })
+        .get(30, TimeUnit.SECONDS);
+
+    List<DeliveryRecord> replayed =
+        queue
+            .replay(
+                new DeliveryFilter(
+                    List.of(), "d", null, Set.of(DeliveryState.DEAD), null, null, null),
+                "ops",
+                NOW)
+            .get(60, TimeUnit.SECONDS);
+
+    assertThat(replayed).hasSize(n);
+    assertThat(replayed).extracting(DeliveryRecord::id).doesNotHaveDuplicates();
+    assertThat(
+            queue
+                .replay(
+                    new DeliveryFilter(
+                        List.of(), "d", null, Set.of(DeliveryState.DEAD), null, null, null),
+                    "ops",
+                    NOW)
+                .get(30, TimeUnit.SECONDS))
+        .as("nothing dead is left")
+        .isEmpty();
+  }
+
+  @Test
   void aWriteWithAStaleTokenChangesNothing() throws Exception {
     DeliveryId id = claimed("k", "A").id();
     assertThat(queue.claim(id, "B", NOW, NOW.plusSeconds(60)).get()).as("already held").isFalse();
