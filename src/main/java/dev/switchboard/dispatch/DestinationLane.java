@@ -5,6 +5,7 @@ import dev.switchboard.destination.Destination;
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.store.QueuedDelivery;
 import io.github.bucket4j.Bucket;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Comparator;
@@ -97,6 +98,35 @@ final class DestinationLane {
     }
     pausedUntil = until;
     holdReason = why;
+  }
+
+  /**
+   * A destination's own "wait" applies to the whole destination, not only one delivery; it is cut
+   * to the destination's {@code retry.max_server_delay}, so that a {@code Retry-After} of years (or
+   * a timestamp read in the wrong unit) holds it for that long at most. A shorter wait than the
+   * hold already running changes nothing.
+   */
+  void holdFor(Duration wait, Instant now, String why) {
+    Duration held = capServerWait(wait);
+    if (held != null && held.isPositive()) {
+      Instant until = now.plus(held);
+      if (until.isAfter(pausedUntil)) {
+        // e.g. "http 503 asked for 99999999s, cut to 15m" (the cap: retry.max_server_delay)
+        hold(
+            until,
+            why
+                + " asked for "
+                + RetryPolicy.compact(wait)
+                + (held.equals(wait) ? "" : ", cut to " + RetryPolicy.compact(held)),
+            now);
+      }
+    }
+  }
+
+  /** A wait the destination asked for, no longer than its {@code retry.max_server_delay}. */
+  Duration capServerWait(Duration asked) {
+    Duration cap = config.retry().maxServerDelay();
+    return asked != null && asked.compareTo(cap) > 0 ? cap : asked;
   }
 
   /** Deliveries held past their max_age are being dead-lettered (see Dispatcher#expireHeld). */

@@ -18,7 +18,6 @@ import dev.switchboard.observability.LogThrottle;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.DeliveryQueue;
-import dev.switchboard.store.DeliveryRecord;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
 import io.github.bucket4j.Bucket;
@@ -152,6 +151,9 @@ public final class Dispatcher implements AutoCloseable {
   /** Cluster mode (ADR 0008): lanes are filled by claims from the shared store. */
   private final boolean claims;
 
+  /** What a server hold does to the stored deliveries: their expiry, and the end of the hold. */
+  private final HeldDeliveries held;
+
   private volatile AutoCloseable workListener = () -> {};
   private volatile boolean stopping;
 
@@ -220,6 +222,7 @@ public final class Dispatcher implements AutoCloseable {
               perKeyRoutes(routes, config.name())));
     }
     this.claims = !queue.singleNode();
+    this.held = new HeldDeliveries(queue, metrics, claims, this::post);
     built.values().forEach(l -> l.claimsFromStore = claims);
     this.lanes = java.util.Collections.unmodifiableMap(built);
     this.loop = Thread.ofPlatform().name("dispatcher").daemon(true).unstarted(this::run);
@@ -510,7 +513,7 @@ public final class Dispatcher implements AutoCloseable {
       }
       if (nowNanos - nextExpiry >= 0) {
         nextExpiry = nowNanos + settings.sweepInterval().toNanos();
-        expireHeld();
+        held.expire(lanes.values(), clock.instant());
       }
       Instant now = clock.instant();
       waitNanos = Math.max(0, nextPoll - System.nanoTime());
@@ -1394,7 +1397,7 @@ public final class Dispatcher implements AutoCloseable {
       DeliveryResult.RetryLater retry,
       Instant now) {
     Instant firstAttemptAt = d.firstAttemptAt() == null ? claimedAt : d.firstAttemptAt();
-    Duration asked = capped(lane.config, retry.retryAfter());
+    Duration asked = lane.capServerWait(retry.retryAfter());
     RetryPolicy.Decision decision =
         lane.retryPolicy.next(number, firstAttemptAt, now, longest(asked, retry.notBefore()));
     String errorClass = errorClass(retry.status(), retry.error());
@@ -1713,11 +1716,11 @@ public final class Dispatcher implements AutoCloseable {
     switch (result) {
       case DeliveryResult.Delivered ok -> {
         lane.breaker.succeeded();
-        pauseFor(lane, ok.pauseFor(), now, "quota spent (rate-limit reset)");
+        lane.holdFor(ok.pauseFor(), now, "quota spent (rate-limit reset)");
       }
       case DeliveryResult.RetryLater retry -> {
         lane.breaker.failed(now);
-        pauseFor(lane, retry.retryAfter(), now, retry.error());
+        lane.holdFor(retry.retryAfter(), now, retry.error());
         lane.lastError = retry.error();
         lane.lastErrorAt = now;
       }
@@ -1730,34 +1733,6 @@ public final class Dispatcher implements AutoCloseable {
     if (cluster != null) {
       cluster.afterResult(lane, breakerBefore, openUntilBefore, pausedBefore);
     }
-  }
-
-  /**
-   * A destination's own "wait" applies to the whole destination, not only one delivery; it is cut
-   * to the destination's {@code retry.max_server_delay}, so that a {@code Retry-After} of years (or
-   * a timestamp read in the wrong unit) holds it for that long at most.
-   */
-  private static void pauseFor(DestinationLane lane, Duration wait, Instant now, String why) {
-    Duration held = capped(lane.config, wait);
-    if (held != null && held.isPositive()) {
-      Instant until = now.plus(held);
-      if (until.isAfter(lane.pausedUntil)) {
-        // e.g. "http 503 asked for 99999999s, cut to 15m" (the cap: retry.max_server_delay)
-        lane.hold(
-            until,
-            why
-                + " asked for "
-                + RetryPolicy.compact(wait)
-                + (held.equals(wait) ? "" : ", cut to " + RetryPolicy.compact(held)),
-            now);
-      }
-    }
-  }
-
-  /** A wait the destination asked for, no longer than its {@code retry.max_server_delay}. */
-  static Duration capped(DestinationConfig config, Duration asked) {
-    Duration cap = config.retry().maxServerDelay();
-    return asked != null && asked.compareTo(cap) > 0 ? cap : asked;
   }
 
   private void finished(DestinationLane lane, QueuedDelivery d, Finish finish, boolean written) {
@@ -1830,7 +1805,7 @@ public final class Dispatcher implements AutoCloseable {
               if (cluster != null) {
                 cluster.holdEnded(lane);
               }
-              endHold(lane, heldUntil, now);
+              held.endHold(lane, heldUntil, now);
             }
             lane.sweepWanted = true;
             lane.claimWanted = true;
@@ -1839,102 +1814,6 @@ public final class Dispatcher implements AutoCloseable {
           }
           return null;
         });
-  }
-
-  /**
-   * A destination that holds its deliveries back (a wait it asked for) must not keep them past
-   * their {@code max_age} only because they never got a first attempt, which is where max_age
-   * counts from otherwise: those waiting longer than max_age since they were received (or replayed)
-   * are dead-lettered as expired. Not while an operator paused the destination: a pause keeps its
-   * deliveries until it is resumed.
-   */
-  private void expireHeld() {
-    Instant now = clock.instant();
-    for (DestinationLane lane : lanes.values()) {
-      if (lane.paused || lane.expiring || !now.isBefore(lane.pausedUntil)) {
-        continue;
-      }
-      Duration maxAge = lane.config.retry().maxAge();
-      String error =
-          "max_age ("
-              + RetryPolicy.compact(maxAge)
-              + ") exceeded before a first attempt: the destination held its deliveries ("
-              + lane.holdReason
-              + ")";
-      lane.expiring = true;
-      // a scan that read these rows before the expiry commits must not take them back in: the
-      // expiry counts as a scan, and what it moved is noted as finished for the scans in flight
-      lane.scanStarted();
-      CompletableFuture<List<DeliveryRecord>> expired;
-      try {
-        // only those whose max_age ran out during this hold: one that ran out before it (waiting
-        // behind an operator's pause or an open breaker) is not the hold's to end
-        expired =
-            queue.expireUnattempted(
-                lane.name,
-                now.minus(maxAge),
-                lane.heldSince.equals(Instant.MIN) ? Instant.EPOCH : lane.heldSince.minus(maxAge),
-                error,
-                now);
-      } catch (RuntimeException e) {
-        lane.expiring = false;
-        lane.scanEnded();
-        LOG.warn("could not expire the held deliveries of {}: {}", lane.name, e.getMessage());
-        continue;
-      }
-      expired.whenComplete(
-          (moved, e) ->
-              post(
-                  () -> {
-                    lane.expiring = false;
-                    if (e != null) {
-                      LOG.warn(
-                          "could not expire the held deliveries of {}: {}",
-                          lane.name,
-                          e.toString());
-                    } else if (!moved.isEmpty()) {
-                      LOG.warn(
-                          "{} delivery(ies) to {} dead-lettered: max_age passed while the"
-                              + " destination held them",
-                          moved.size(),
-                          lane.name);
-                      for (DeliveryRecord d : moved) {
-                        lane.noteFinished(d.id());
-                        metrics.deliveryOutcome(lane.name, "dead");
-                        DeliveryLog.deadLetter(
-                            d.eventId().value(),
-                            d.id().value(),
-                            d.route(),
-                            lane.name,
-                            d.attempts(),
-                            "max_age");
-                      }
-                      if (!claims) {
-                        lane.forgetWaiting(lane.perKeyRoutes()); // read in again from the store
-                      }
-                    }
-                    lane.scanEnded();
-                  }));
-    }
-  }
-
-  private void endHold(DestinationLane lane, Instant heldUntil, Instant now) {
-    try {
-      queue
-          .endHold(lane.name, heldUntil, now)
-          .whenComplete(
-              (n, error) -> {
-                if (error != null) {
-                  LOG.warn(
-                      "could not make the held retries of {} due: {}", lane.name, error.toString());
-                } else if (n > 0) {
-                  LOG.info("{} held retry(ies) of {} due now", n, lane.name);
-                  post(() -> lane.claimWanted = true);
-                }
-              });
-    } catch (RuntimeException e) {
-      LOG.warn("could not make the held retries of {} due: {}", lane.name, e.getMessage());
-    }
   }
 
   /** After deliveries went back to pending in the store: read them in. */
