@@ -1,6 +1,6 @@
 package dev.switchboard.ingest;
 
-import java.nio.charset.StandardCharsets;
+import dev.switchboard.config.SourceConfig;
 
 /**
  * What a key derived from a request (its idempotency key, its partition key) may hold, so that the
@@ -12,14 +12,45 @@ import java.nio.charset.StandardCharsets;
  */
 final class DerivedKeys {
   static final int MAX_BYTES = 1024;
+  private static final String TOO_LONG = "is longer than " + MAX_BYTES + " bytes";
 
   private DerivedKeys() {}
 
-  /** The rule {@code key} breaks, said without quoting it, or null when it is fine. */
-  static String problem(String key) {
-    if (key.length() > MAX_BYTES || key.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
-      return "is longer than " + MAX_BYTES + " bytes";
+  /**
+   * A 400 for a derived key the store could not write or index, or null; refused here, it cannot
+   * fail the group commit of the requests written beside it.
+   */
+  static IngestResponse refusal(SourceConfig config, String key, String partitionKey) {
+    String problem = key == null ? null : problem(key);
+    if (problem != null) {
+      return IngestResponse.reject(
+          Rejection.IDEMPOTENCY_KEY_INVALID,
+          "the idempotency key "
+              + IngestService.quote(config.idempotency().key().text())
+              + " gave a value that "
+              + problem);
     }
+    problem = partitionKey == null ? null : problem(partitionKey);
+    if (problem != null) {
+      return IngestResponse.reject(
+          Rejection.PARTITION_KEY_INVALID,
+          "the partition key "
+              + IngestService.quote(config.partitionKey().text())
+              + " gave a value that "
+              + problem);
+    }
+    return null;
+  }
+
+  /**
+   * The rule {@code key} breaks, said without quoting it, or null when it is fine. One pass over
+   * the characters, counting their UTF-8 bytes as it goes (no copy of the key on every request).
+   */
+  static String problem(String key) {
+    if (key.length() > MAX_BYTES) {
+      return TOO_LONG;
+    }
+    int bytes = 0;
     for (int i = 0; i < key.length(); i++) {
       char c = key.charAt(i);
       if (Character.isISOControl(c)) {
@@ -29,10 +60,13 @@ final class DerivedKeys {
           && i + 1 < key.length()
           && Character.isLowSurrogate(key.charAt(i + 1))) {
         i++;
+        bytes += 4;
       } else if (Character.isSurrogate(c)) {
         return "contains an unpaired surrogate (not valid Unicode)";
+      } else {
+        bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
       }
     }
-    return null;
+    return bytes > MAX_BYTES ? TOO_LONG : null;
   }
 }

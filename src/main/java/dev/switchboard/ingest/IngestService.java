@@ -297,7 +297,7 @@ public final class IngestService {
         config.partitionKey() == null
             ? null
             : evaluateQuietly(config.partitionKey(), r.body(), r.bindings(), "partition key");
-    IngestResponse badKey = badKey(config, key, partitionKey);
+    IngestResponse badKey = DerivedKeys.refusal(config, key, partitionKey);
     if (badKey != null) {
       return badKey;
     }
@@ -333,32 +333,6 @@ public final class IngestService {
       }
     }
     return false;
-  }
-
-  /**
-   * A 400 for a derived key the store could not write or index ({@link DerivedKeys}), or null;
-   * refused here, it cannot fail the group commit of the requests written beside it.
-   */
-  private static IngestResponse badKey(SourceConfig config, String key, String partitionKey) {
-    String problem = key == null ? null : DerivedKeys.problem(key);
-    if (problem != null) {
-      return IngestResponse.reject(
-          Rejection.IDEMPOTENCY_KEY_INVALID,
-          "the idempotency key "
-              + quote(config.idempotency().key().text())
-              + " gave a value that "
-              + problem);
-    }
-    problem = partitionKey == null ? null : DerivedKeys.problem(partitionKey);
-    if (problem != null) {
-      return IngestResponse.reject(
-          Rejection.PARTITION_KEY_INVALID,
-          "the partition key "
-              + quote(config.partitionKey().text())
-              + " gave a value that "
-              + problem);
-    }
-    return null;
   }
 
   private NewEvent toEvent(Received r, String key, String partitionKey, List<String> violations) {
@@ -617,7 +591,7 @@ public final class IngestService {
     return String.valueOf(response.body().get("status"));
   }
 
-  private static String quote(String text) {
+  static String quote(String text) {
     String t = text.length() > 80 ? text.substring(0, 80) + "…" : text;
     return '"' + t + '"';
   }

@@ -11,6 +11,11 @@ class DerivedKeysTest {
     assertThat(DerivedKeys.problem("k".repeat(1025))).isEqualTo("is longer than 1024 bytes");
     assertThat(DerivedKeys.problem("é".repeat(512))).isNull();
     assertThat(DerivedKeys.problem("é".repeat(512) + "k")).contains("1024 bytes");
+    // counted as UTF-8 writes them: 3 bytes for "€", 4 for a pair of surrogates
+    assertThat(DerivedKeys.problem("€".repeat(341) + "k")).isNull();
+    assertThat(DerivedKeys.problem("€".repeat(341) + "kk")).contains("1024 bytes");
+    assertThat(DerivedKeys.problem("\uD83D\uDCDE".repeat(256))).isNull();
+    assertThat(DerivedKeys.problem("\uD83D\uDCDE".repeat(256) + "k")).contains("1024 bytes");
   }
 
   @Test
