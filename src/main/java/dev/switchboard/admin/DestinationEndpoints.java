@@ -3,7 +3,7 @@ package dev.switchboard.admin;
 import dev.switchboard.admin.ApiRouter.Reply;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.dispatch.DeliveryService;
-import dev.switchboard.dispatch.Dispatcher.DestinationStatus;
+import dev.switchboard.dispatch.DestinationStatus;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.observability.StatsSeries;
 import java.time.Duration;

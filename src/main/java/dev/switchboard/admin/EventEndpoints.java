@@ -2,7 +2,6 @@ package dev.switchboard.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.dispatch.DeliveryService;
-import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.domain.EventStatus;
@@ -169,7 +168,7 @@ final class EventEndpoints {
     }
     List<Views.Obj> shown = new ArrayList<>();
     for (DeliveryRecord d : deliveries.deliveriesOf(event.id())) {
-      Dispatcher.BodyPreview body = deliveries.preview(event, d.route());
+      DeliveryService.BodyPreview body = deliveries.preview(event, d.route());
       shown.add(
           Views.delivery(d, deliveries.attempts(d.id()))
               .with("body", body.body())

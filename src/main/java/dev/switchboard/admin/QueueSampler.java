@@ -1,7 +1,7 @@
 package dev.switchboard.admin;
 
 import dev.switchboard.dispatch.DeliveryService;
-import dev.switchboard.dispatch.Dispatcher.DestinationStatus;
+import dev.switchboard.dispatch.DestinationStatus;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.StatsSeries;

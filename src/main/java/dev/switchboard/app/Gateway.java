@@ -16,6 +16,7 @@ import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.dispatch.DeliveryService;
 import dev.switchboard.dispatch.Dispatcher;
+import dev.switchboard.dispatch.DispatcherSettings;
 import dev.switchboard.ingest.IngestHandler;
 import dev.switchboard.ingest.IngestService;
 import dev.switchboard.ingest.QuarantineService;
@@ -85,7 +86,7 @@ public final class Gateway implements AutoCloseable {
   private Gateway(
       SwitchboardConfig config,
       Clock clock,
-      Dispatcher.Settings dispatch,
+      DispatcherSettings dispatch,
       StoreLock storeLock,
       ServerCertificate certificate,
       GatewayMetrics metrics,
@@ -164,11 +165,11 @@ public final class Gateway implements AutoCloseable {
    */
   public static Gateway start(SwitchboardConfig config, Clock clock)
       throws IOException, SQLException {
-    return start(config, clock, Dispatcher.Settings.fromSystemProperties());
+    return start(config, clock, DispatcherSettings.fromSystemProperties());
   }
 
   /** As above, with the dispatcher's timing (tests poll faster). */
-  public static Gateway start(SwitchboardConfig config, Clock clock, Dispatcher.Settings dispatch)
+  public static Gateway start(SwitchboardConfig config, Clock clock, DispatcherSettings dispatch)
       throws IOException, SQLException {
     // before anything opens the database: a second gateway on the file would take the first
     // one's in-flight deliveries back to pending and send them again

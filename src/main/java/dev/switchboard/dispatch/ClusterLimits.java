@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * post}. When the store cannot be reached, each node keeps its last view (and probes on its own),
  * which is what a single node does.
  */
-final class ClusterLimits {
+final class ClusterLimits implements DestinationLane.ProbeGate {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterLimits.class);
 
   /** How often a node says it is alive and counts the others. */
@@ -185,59 +185,55 @@ final class ClusterLimits {
     if (lane == null) {
       return;
     }
-    Share share = share(lane.name);
-    if (lane.pausedUntil.isAfter(now)
-        && lane.pausedUntil.equals(share.sharedHold)
+    Share share = share(lane.name());
+    if (lane.held(now)
+        && lane.heldUntil().equals(share.sharedHold)
         && sync > share.sharedSince
         && row.pausedUntil().isBefore(share.sharedHold.truncatedTo(ChronoUnit.MILLIS))) {
       // the row carried this very hold when this sync began and now shows less: an operator
       // resumed the destination on another node (a pause only ever lengthens the row). A longer
       // hold of this node's own not yet stored is not this one, and stays.
-      LOG.info("hold of {} ended: an operator resumed it on another node", lane.name);
-      lane.pausedUntil = Instant.MIN;
-      lane.holdReason = null;
+      LOG.info("hold of {} ended: an operator resumed it on another node", lane.name());
+      lane.endHold();
       share.sharedHold = null;
-      lane.sweepWanted = true;
-      lane.claimWanted = true;
     }
-    if (row.pausedUntil().isAfter(lane.pausedUntil) && row.pausedUntil().isAfter(now)) {
+    if (row.pausedUntil().isAfter(lane.heldUntil()) && row.pausedUntil().isAfter(now)) {
       lane.hold(row.pausedUntil(), "asked of another node of the cluster", now);
-      share.sharedHold = lane.pausedUntil;
+      share.sharedHold = lane.heldUntil();
       share.sharedSince = sync;
     }
     Instant until = row.breakerOpenUntil();
     if (until.equals(share.probeUntil) || until.equals(share.closedProbe)) {
       return; // our own probe
     }
-    CircuitBreaker breaker = lane.breaker;
+    CircuitBreaker.State breaker = lane.breakerState();
     boolean takenFromOthers =
         share.forcedUntil != null
-            && breaker.state() == CircuitBreaker.State.OPEN
-            && breaker.openUntil().equals(share.forcedUntil);
+            && breaker == CircuitBreaker.State.OPEN
+            && lane.breakerOpenUntil().equals(share.forcedUntil);
     if (until.isAfter(now)) {
       // open here too; a time taken from others follows the row (a failed probe's reopening
       // replaces its longer probe window)
-      if (breaker.state() == CircuitBreaker.State.CLOSED
-          || until.isAfter(breaker.openUntil())
+      if (breaker == CircuitBreaker.State.CLOSED
+          || until.isAfter(lane.breakerOpenUntil())
           || (takenFromOthers && !until.equals(share.forcedUntil))) {
-        if (breaker.state() == CircuitBreaker.State.CLOSED) {
-          LOG.info("breaker of {} opened by another node until {}", lane.name, until);
+        if (breaker == CircuitBreaker.State.CLOSED) {
+          LOG.info("breaker of {} opened by another node until {}", lane.name(), until);
         }
-        breaker.openUntil(until);
+        lane.openBreakerUntil(until);
         share.forcedUntil = until;
         share.probeUntil = null;
       }
     } else if (until.equals(Instant.EPOCH)
-        && breaker.state() != CircuitBreaker.State.CLOSED
+        && breaker != CircuitBreaker.State.CLOSED
         && (share.probeUntil == null || !now.isBefore(share.probeUntil))
         && !share.asking
         && (share.openedAt == null || row.changedAt().isAfter(share.openedAt))) {
       // another node's probe succeeded after this node's breaker opened (or took it from others)
-      LOG.info("breaker of {} closed: another node's probe succeeded", lane.name);
-      breaker.succeeded();
+      LOG.info("breaker of {} closed: another node's probe succeeded", lane.name());
+      lane.closeBreaker();
       share.forcedUntil = null;
       share.openedAt = null;
-      lane.sweepWanted = true;
     }
   }
 
@@ -249,8 +245,9 @@ final class ClusterLimits {
    * Whether the half-open breaker's probe may go from this node now. The first call asks the store;
    * the answer comes back through {@code post}, waking the loop.
    */
-  boolean mayProbe(DestinationLane lane, Instant now) {
-    Share share = share(lane.name);
+  @Override
+  public boolean mayProbe(DestinationLane lane, Instant now) {
+    Share share = share(lane.name());
     if (share.probeUntil != null && now.isBefore(share.probeUntil)) {
       return true;
     }
@@ -259,31 +256,31 @@ final class ClusterLimits {
       return false;
     }
     share.asking = true;
-    CircuitBreaker breaker = lane.breaker;
+    int breaker = lane.breakerGeneration();
     // the store keeps milliseconds: this node must know its own window when it reads it back
-    Instant probeUntil = now.plus(probeWindow(lane.config)).truncatedTo(ChronoUnit.MILLIS);
+    Instant probeUntil = now.plus(probeWindow(lane.config())).truncatedTo(ChronoUnit.MILLIS);
     executor.execute(
         () -> {
           Instant taken;
           try {
-            taken = state.claimProbe(lane.name, now, probeUntil);
+            taken = state.claimProbe(lane.name(), now, probeUntil);
           } catch (RuntimeException e) {
             LOG.warn(
-                "could not claim the probe of {}, probing alone: {}", lane.name, e.getMessage());
+                "could not claim the probe of {}, probing alone: {}", lane.name(), e.getMessage());
             taken = null;
           }
           Instant other = taken;
           post.accept(
               () -> {
                 share.asking = false;
-                if (lane.breaker != breaker) {
+                if (lane.breakerGeneration() != breaker) {
                   return; // a reload replaced the breaker meanwhile
                 }
                 if (other == null) {
                   share.probeUntil = probeUntil;
                 } else {
                   Instant until = other.isAfter(now) ? other : now.plusNanos(syncNanos);
-                  breaker.openUntil(until);
+                  lane.openBreakerUntil(until);
                   share.forcedUntil = until;
                 }
               });
@@ -295,25 +292,21 @@ final class ClusterLimits {
    * After a request's answer changed the lane (on the loop): tells the others when the breaker
    * opened or a probe closed it, and when the destination asked for a pause.
    */
-  void afterResult(
-      DestinationLane lane,
-      CircuitBreaker.State stateBefore,
-      Instant openUntilBefore,
-      Instant pausedBefore) {
-    Share share = share(lane.name);
-    CircuitBreaker breaker = lane.breaker;
+  void afterResult(DestinationLane lane, DestinationLane.Before before) {
+    Share share = share(lane.name());
+    CircuitBreaker.State stateBefore = before.breaker();
     Instant now = clock.instant();
-    String name = lane.name;
-    if (breaker.state() == CircuitBreaker.State.OPEN
+    String name = lane.name();
+    if (lane.breakerState() == CircuitBreaker.State.OPEN
         && (stateBefore != CircuitBreaker.State.OPEN
-            || !breaker.openUntil().equals(openUntilBefore))) {
-      Instant until = breaker.openUntil();
+            || !lane.breakerOpenUntil().equals(before.breakerOpenUntil()))) {
+      Instant until = lane.breakerOpenUntil();
       Instant failedProbe = share.probeUntil;
       share.probeUntil = null;
       share.forcedUntil = null;
       share.openedAt = now;
       write(() -> state.openBreaker(name, until, failedProbe, now));
-    } else if (breaker.state() == CircuitBreaker.State.CLOSED
+    } else if (lane.breakerState() == CircuitBreaker.State.CLOSED
         && stateBefore != CircuitBreaker.State.CLOSED
         && share.probeUntil != null) {
       Instant probeUntil = share.probeUntil;
@@ -322,14 +315,14 @@ final class ClusterLimits {
       share.forcedUntil = null;
       write(() -> state.closeBreaker(name, probeUntil, now));
     }
-    if (lane.pausedUntil.isAfter(pausedBefore)) {
-      Instant until = lane.pausedUntil;
+    if (lane.heldUntil().isAfter(before.heldUntil())) {
+      Instant until = lane.heldUntil();
       write(
           () -> {
             state.pause(name, until, now);
             post.accept(
                 () -> {
-                  if (lane.pausedUntil.equals(until)) { // still this hold: the row carries it
+                  if (lane.heldUntil().equals(until)) { // still this hold: the row carries it
                     share.sharedHold = until;
                     share.sharedSince = syncs;
                   }
@@ -346,8 +339,8 @@ final class ClusterLimits {
    * resume, and stays (and is shared as usual once stored).
    */
   void holdEnded(DestinationLane lane) {
-    share(lane.name).sharedHold = null;
-    String name = lane.name;
+    share(lane.name()).sharedHold = null;
+    String name = lane.name();
     Instant now = clock.instant();
     write(() -> state.endHold(name, now));
   }

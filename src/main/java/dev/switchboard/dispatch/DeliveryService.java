@@ -1,5 +1,6 @@
 package dev.switchboard.dispatch;
 
+import dev.switchboard.config.RouteConfig;
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
@@ -10,6 +11,8 @@ import dev.switchboard.store.DeliveryFilter;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.DeliveryRecord;
 import dev.switchboard.store.PagePosition;
+import dev.switchboard.store.QueuedDelivery;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +103,7 @@ public final class DeliveryService {
     dispatcher.setPaused(destination, paused);
   }
 
-  public List<Dispatcher.DestinationStatus> destinations() {
+  public List<DestinationStatus> destinations() {
     return dispatcher.statuses();
   }
 
@@ -142,8 +145,46 @@ public final class DeliveryService {
     return future.orTimeout(30, TimeUnit.SECONDS).join();
   }
 
-  /** The body the delivery's route makes of the event now (see {@link Dispatcher#preview}). */
-  public Dispatcher.BodyPreview preview(Event event, String route) {
-    return dispatcher.preview(event, route);
+  /**
+   * What a route sends for an event, for the operator: the route's current transform over the
+   * stored (redacted) payload, or the payload itself when it has none.
+   *
+   * @param body the JSON text, or null when it cannot be shown here
+   * @param note why there is no body, or null
+   */
+  public record BodyPreview(String body, String note) {}
+
+  /** The body the route makes of the event with the configuration running now. */
+  public BodyPreview preview(Event event, String routeName) {
+    RouteConfig route = dispatcher.route(routeName);
+    if (route == null) {
+      return new BodyPreview(null, "the route is no longer configured");
+    }
+    if (route.enrich() != null) {
+      return new BodyPreview(
+          null, "made at delivery time from the " + route.enrich().using() + " lookup");
+    }
+    QueuedDelivery d =
+        new QueuedDelivery(
+            null,
+            event.id(),
+            event.source(),
+            routeName,
+            route.to(),
+            event.partitionKey(),
+            event.eventTime(),
+            event.receivedAt(),
+            0,
+            DeliveryState.PENDING,
+            0,
+            null,
+            event.receivedAt(),
+            event.payload(),
+            event.headers());
+    try {
+      return new BodyPreview(new String(Attempt.body(route, d), StandardCharsets.UTF_8), null);
+    } catch (RuntimeException e) {
+      return new BodyPreview(null, "transform failed: " + e.getMessage());
+    }
   }
 }

@@ -1,103 +1,328 @@
 package dev.switchboard.dispatch;
 
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Destination;
-import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.store.QueuedDelivery;
 import io.github.bucket4j.Bucket;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.PriorityQueue;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
- * One destination's share of the dispatcher: the deliveries it holds in memory, its concurrency,
- * rate limit, circuit breaker and pauses. Only the dispatcher's loop thread touches it.
- *
- * <p>Memory is a cache of the store, bounded by {@code capacity}: past it, new work is left in the
- * store ({@link #overflow}) and scanned in later, in arrival order. Deliveries of routes with
- * per-key ordering wait in one queue per (route, key), in event-time order, and a key runs one
- * delivery at a time; everything else waits in arrival order.
+ * One destination's admission: whether a request to it may start now, and what an answer means for
+ * it. It owns the operator's pause, the hold a server asked for, the circuit breaker, the rate
+ * bucket, the concurrency count and the deliveries held in memory (their per-key order is the
+ * {@link LaneMemory}'s). Every change goes through a method here; only the dispatcher's loop thread
+ * calls them. A cluster shares the breaker and the hold through the same methods ({@link
+ * ClusterLimits}).
  */
 final class DestinationLane {
-  /** Event-time order, ties by arrival. */
-  static final Comparator<QueuedDelivery> EVENT_ORDER =
-      Comparator.comparing(QueuedDelivery::eventTime).thenComparingLong(QueuedDelivery::seq);
+  /** Whether a half-open breaker's probe may go from this node now (a cluster asks the others). */
+  interface ProbeGate {
+    ProbeGate ALONE = (lane, now) -> true;
 
-  record RouteKey(String route, String key) {}
-
-  /** The deliveries of one (route, key) and who holds the key. */
-  static final class KeyQueue {
-    final PriorityQueue<QueuedDelivery> waiting = new PriorityQueue<>(EVENT_ORDER);
-
-    /** The delivery the key waits for (running, or scheduled to retry), or null when free. */
-    DeliveryId holder;
-
-    boolean holderWaiting;
-
-    QueuedDelivery next() {
-      if (holder == null) {
-        return waiting.peek();
-      }
-      if (!holderWaiting) {
-        return null;
-      }
-      for (QueuedDelivery d : waiting) {
-        if (d.id().equals(holder)) {
-          return d;
-        }
-      }
-      return null;
-    }
+    boolean mayProbe(DestinationLane lane, Instant now);
   }
 
-  final String name;
+  /** The breaker and the hold before an answer was applied, for the cluster to tell the others. */
+  record Before(CircuitBreaker.State breaker, Instant breakerOpenUntil, Instant heldUntil) {}
+
+  private final String name;
+  private final LaneMemory memory;
 
   // What a reload may replace (on the loop, see rewire); attempts on other threads read config and
   // retryPolicy, so those are volatile, and keep the connector they started with.
-  volatile DestinationConfig config;
-  volatile RetryPolicy retryPolicy;
+  private volatile DestinationConfig config;
+  private volatile RetryPolicy retryPolicy;
 
   /** The connector, or null when its type is not available or it was removed from the file. */
-  volatile Destination destination;
+  private volatile Destination connector;
 
-  String unavailableReason;
-  CircuitBreaker breaker;
-  Bucket rate;
-  final int capacity;
+  private String unavailableReason;
+  private CircuitBreaker breaker;
 
-  /** Every delivery held in memory (waiting or running), by id. */
-  final Map<DeliveryId, QueuedDelivery> known = new HashMap<>();
+  /** Replaced with the breaker, so that an answer about an older one can be told apart. */
+  private int breakerGeneration;
 
-  private final ArrayDeque<QueuedDelivery> ready = new ArrayDeque<>();
-  final Map<RouteKey, KeyQueue> keys = new HashMap<>();
-  private final ArrayDeque<RouteKey> runnableKeys = new ArrayDeque<>();
-  private final Set<RouteKey> runnableSet = new java.util.HashSet<>();
-  private volatile Set<String> perKeyRoutes;
-
-  boolean paused;
+  private Bucket rate;
+  private boolean paused;
 
   /** Until when the destination asked to be left alone (a server hold), cut to the cap. */
-  Instant pausedUntil = Instant.MIN;
+  private Instant heldUntil = Instant.MIN;
 
-  /** Why it is held until {@link #pausedUntil}, for operators; null when it is not. */
-  String holdReason;
+  /** Why it is held until {@link #heldUntil}, for operators; null when it is not. */
+  private String holdReason;
 
   /** When the current hold began (a hold that follows an ended one begins anew). */
-  Instant heldSince = Instant.MIN;
+  private Instant heldSince = Instant.MIN;
+
+  private int running;
+  private String lastError;
+  private Instant lastErrorAt;
+
+  /** The store may hold work for this lane that memory does not (read it, or claim it). */
+  private boolean workWanted = true;
+
+  DestinationLane(
+      DestinationConfig config,
+      Destination connector,
+      String unavailableReason,
+      Bucket rate,
+      RetryPolicy retryPolicy,
+      int capacity,
+      Set<String> perKeyRoutes,
+      boolean orderedByStore) {
+    this.name = config.name();
+    this.memory = new LaneMemory(capacity, orderedByStore, perKeyRoutes);
+    rewire(config, connector, unavailableReason, rate, retryPolicy);
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /**
+   * A reload changed the destination: new settings, connector, rate limit and a fresh breaker.
+   * Attempts already running keep the connector they started with.
+   */
+  void rewire(
+      DestinationConfig config,
+      Destination connector,
+      String unavailableReason,
+      Bucket rate,
+      RetryPolicy retryPolicy) {
+    this.config = config;
+    this.connector = connector;
+    this.unavailableReason = unavailableReason;
+    this.breaker = new CircuitBreaker(config.breaker());
+    this.breakerGeneration++;
+    this.rate = rate;
+    this.retryPolicy = retryPolicy;
+  }
+
+  /** The destination left the configuration: its deliveries wait in the store, for {@code why}. */
+  void withdraw(String why) {
+    rewire(config, null, why, null, retryPolicy);
+  }
+
+  /** Why the connector is missing, should it be (kept for when it goes missing). */
+  void explainUnavailable(String why) {
+    this.unavailableReason = why;
+  }
+
+  /** The live-node count changed: a limited lane takes {@code share} as its bucket. */
+  void rescaleRate(Bucket share) {
+    if (rate != null) {
+      rate = share;
+    }
+  }
+
+  String name() {
+    return name;
+  }
+
+  DestinationConfig config() {
+    return config;
+  }
+
+  RetryPolicy retryPolicy() {
+    return retryPolicy;
+  }
+
+  Destination connector() {
+    return connector;
+  }
+
+  boolean available() {
+    return connector != null;
+  }
+
+  String unavailableReason() {
+    return unavailableReason;
+  }
+
+  LaneMemory memory() {
+    return memory;
+  }
+
+  // ---------------------------------------------------------------- admission
+
+  /** Whether anything may be sent now at all: connected, not paused, not held by the server. */
+  boolean open(Instant now) {
+    return available() && !paused && !now.isBefore(heldUntil);
+  }
+
+  /** Whether a free slot and a waiting delivery are both there. */
+  boolean hasWorkToStart() {
+    return running < config.concurrency() && waiting() > 0;
+  }
+
+  /**
+   * Whether a request may go now as far as the breaker and the rate allow: 0 when it may, else how
+   * long until the rate lets it (at least 1 ms), or Long.MAX_VALUE when the breaker must change
+   * first (open, or another node probes).
+   */
+  long untilAdmitted(Instant now, ProbeGate probes) {
+    if (!breaker.allows(now)) {
+      return Long.MAX_VALUE;
+    }
+    if (breaker.state() == CircuitBreaker.State.HALF_OPEN && !probes.mayProbe(this, now)) {
+      return Long.MAX_VALUE;
+    }
+    if (rate != null && rate.getAvailableTokens() < 1) {
+      return Math.max(1_000_000L, rate.estimateAbilityToConsume(1).getNanosToWaitForRefill());
+    }
+    return 0;
+  }
+
+  /** Whether the next request is the half-open breaker's probe (one delivery only). */
+  boolean probing() {
+    return breaker.state() == CircuitBreaker.State.HALF_OPEN;
+  }
+
+  /**
+   * How many deliveries this lane could take in from the store now: free slots times the batch size
+   * (plus one round more without a rate limit, so the next slots to free start at once; under a
+   * rate limit the claimed would only wait), less what already waits; one for a probe.
+   */
+  int room(int most) {
+    int batch = Math.max(1, connector.batchSize());
+    int rounds = rate == null ? 2 : 1;
+    int want = (rounds * config.concurrency() - running) * batch - waiting();
+    if (want <= 0) {
+      return 0;
+    }
+    return probing() ? Math.min(want, 1) : Math.min(want, most);
+  }
+
+  /**
+   * Starts one request: takes up to the connector's batch size of deliveries, never two of one key,
+   * and counts the request against the rate and a concurrency slot (the breaker admits it). Empty
+   * when nothing may start.
+   */
+  List<QueuedDelivery> startRequest() {
+    int most = Math.max(1, connector.batchSize());
+    List<QueuedDelivery> batch = new ArrayList<>(Math.min(most, 16));
+    for (QueuedDelivery d; batch.size() < most && (d = memory.take()) != null; ) {
+      batch.add(d);
+    }
+    if (batch.isEmpty()) {
+      return batch;
+    }
+    if (rate != null) {
+      rate.tryConsume(1);
+    }
+    running++;
+    breaker.admitted();
+    return batch;
+  }
+
+  /**
+   * A started request made no call: its slot is free, the breaker forgets it, and a shared rate
+   * ({@code refund}) gets its token back (another node claimed the work first).
+   */
+  void noAttempt(boolean refund) {
+    running--;
+    breaker.noAttempt();
+    if (refund && rate != null) {
+      rate.addTokens(1);
+    }
+  }
+
+  /**
+   * What a request's answer means for the destination: the breaker counts it, a wait the server
+   * asked for holds the whole destination, and a failure is what operators see last. Returns the
+   * state before, for a cluster to share what changed.
+   */
+  Before answered(DeliveryResult result, Instant now) {
+    Before before = new Before(breaker.state(), breaker.openUntil(), heldUntil);
+    running--;
+    switch (result) {
+      case DeliveryResult.Delivered ok -> {
+        breaker.succeeded();
+        holdFor(ok.pauseFor(), now, "quota spent (rate-limit reset)");
+      }
+      case DeliveryResult.RetryLater retry -> {
+        breaker.failed(now);
+        holdFor(retry.retryAfter(), now, retry.error());
+        lastError = retry.error();
+        lastErrorAt = now;
+      }
+      case DeliveryResult.Rejected no -> {
+        breaker.succeeded();
+        lastError = no.error();
+        lastErrorAt = now;
+      }
+    }
+    return before;
+  }
+
+  /** Requests running now. */
+  int running() {
+    return running;
+  }
+
+  /** Deliveries waiting in memory (not running). */
+  int waiting() {
+    return memory.size() - running;
+  }
+
+  // ---------------------------------------------------------------- pause and hold
+
+  boolean paused() {
+    return paused;
+  }
+
+  /** An operator paused it (or shutdown stops it): nothing starts until {@link #resume}. */
+  void pause() {
+    paused = true;
+  }
+
+  /**
+   * An operator's resume, which ends a hold the destination asked for too. Returns until when the
+   * ended hold would have lasted, or null when none was running.
+   */
+  Instant resume(Instant now) {
+    paused = false;
+    Instant until = heldUntil;
+    heldUntil = Instant.MIN;
+    holdReason = null;
+    wantWork();
+    return until.isAfter(now) ? until : null;
+  }
+
+  Instant heldUntil() {
+    return heldUntil;
+  }
+
+  boolean held(Instant now) {
+    return heldUntil.isAfter(now);
+  }
+
+  String holdReason() {
+    return holdReason;
+  }
+
+  Instant heldSince() {
+    return heldSince;
+  }
 
   /** Holds the destination until {@code until} (a later end only lengthens it), for {@code why}. */
   void hold(Instant until, String why, Instant now) {
-    if (!pausedUntil.isAfter(now)) {
+    if (!heldUntil.isAfter(now)) {
       heldSince = now;
     }
-    pausedUntil = until;
+    heldUntil = until;
     holdReason = why;
+  }
+
+  /** The hold ended elsewhere (an operator resumed the destination on another node). */
+  void endHold() {
+    heldUntil = Instant.MIN;
+    holdReason = null;
+    wantWork();
   }
 
   /**
@@ -110,7 +335,7 @@ final class DestinationLane {
     Duration held = capServerWait(wait);
     if (held != null && held.isPositive()) {
       Instant until = now.plus(held);
-      if (until.isAfter(pausedUntil)) {
+      if (until.isAfter(heldUntil)) {
         // e.g. "http 503 asked for 99999999s, cut to 15m" (the cap: retry.max_server_delay)
         hold(
             until,
@@ -129,281 +354,85 @@ final class DestinationLane {
     return asked != null && asked.compareTo(cap) > 0 ? cap : asked;
   }
 
-  /** Deliveries held past their max_age are being dead-lettered (see Dispatcher#expireHeld). */
-  boolean expiring;
+  // ---------------------------------------------------------------- breaker, shared
 
-  int running;
-  boolean overflow;
-  boolean scanning;
-  boolean sweepWanted = true;
-  Instant cursorTime;
-  long cursorSeq = Long.MIN_VALUE;
-  String lastError;
-  Instant lastErrorAt;
+  CircuitBreaker.State breakerState() {
+    return breaker.state();
+  }
 
-  /**
-   * Cluster mode (ADR 0008): what waits here was claimed from the store, which already keeps
-   * per-key order (one delivery of a key claimed at a time, in order), so every delivery waits in
-   * arrival order and none in a key queue.
-   */
-  boolean claimsFromStore;
+  Instant breakerOpenUntil() {
+    return breaker.openUntil();
+  }
 
-  /** Cluster mode: a claim is out. */
-  boolean claiming;
+  int breakerGeneration() {
+    return breakerGeneration;
+  }
 
-  /**
-   * Cluster mode: the store may hold work this lane could claim (woken, or the last claim full).
-   */
-  boolean claimWanted = true;
+  /** Opens the breaker until {@code until}, as another node's did. */
+  void openBreakerUntil(Instant until) {
+    breaker.openUntil(until);
+  }
 
-  DestinationLane(
-      DestinationConfig config,
-      Destination destination,
-      String unavailableReason,
-      Bucket rate,
-      RetryPolicy retryPolicy,
-      int capacity,
-      Set<String> perKeyRoutes) {
-    this.name = config.name();
-    this.capacity = capacity;
-    this.perKeyRoutes = Set.copyOf(perKeyRoutes);
-    rewire(config, destination, unavailableReason, rate, retryPolicy);
+  /** Another node's probe succeeded: the breaker closes, and work may be waiting. */
+  void closeBreaker() {
+    breaker.succeeded();
+    wantWork();
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** The store may hold work memory does not: the intake reads or claims it on its next turn. */
+  void wantWork() {
+    workWanted = true;
+  }
+
+  boolean workWanted() {
+    return workWanted;
+  }
+
+  /** The intake is reading or claiming what was wanted. */
+  void workTaken() {
+    workWanted = false;
   }
 
   /**
-   * A reload changed the destination: new settings, connector, rate limit and a fresh breaker.
-   * Attempts already running keep the connector they started with.
-   */
-  void rewire(
-      DestinationConfig config,
-      Destination destination,
-      String unavailableReason,
-      Bucket rate,
-      RetryPolicy retryPolicy) {
-    this.config = config;
-    this.destination = destination;
-    this.unavailableReason = unavailableReason;
-    this.breaker = new CircuitBreaker(config.breaker());
-    this.rate = rate;
-    this.retryPolicy = retryPolicy;
-  }
-
-  Set<String> perKeyRoutes() {
-    return perKeyRoutes;
-  }
-
-  /**
-   * Drops the deliveries waiting in memory (they stay pending in the store and the next sweep reads
-   * them in again) and takes the routes with per-key order from now on. Running deliveries stay
-   * known until they finish; the store's check for an earlier unfinished delivery of the key keeps
-   * order meanwhile.
+   * Drops the deliveries waiting in memory (they stay in the store and are read in again) and takes
+   * the routes with per-key order from now on.
    */
   void forgetWaiting(Set<String> perKeyRoutes) {
-    for (QueuedDelivery d : ready) {
-      known.remove(d.id());
-    }
-    for (KeyQueue q : keys.values()) {
-      for (QueuedDelivery d : q.waiting) {
-        known.remove(d.id());
-      }
-    }
-    ready.clear();
-    keys.clear();
-    runnableKeys.clear();
-    runnableSet.clear();
-    this.perKeyRoutes = Set.copyOf(perKeyRoutes);
-    overflow = false;
-    sweepWanted = true;
+    memory.forgetWaiting(perKeyRoutes);
+    wantWork();
   }
 
-  /**
-   * Cluster mode: takes every delivery waiting here out of memory (claimed, not started), for the
-   * dispatcher to hand back to the store.
-   */
-  java.util.List<QueuedDelivery> dropWaiting() {
-    java.util.List<QueuedDelivery> dropped = new java.util.ArrayList<>(ready);
-    for (KeyQueue q : keys.values()) {
-      dropped.addAll(q.waiting);
-    }
-    dropped.forEach(d -> known.remove(d.id()));
-    ready.clear();
-    keys.clear();
-    runnableKeys.clear();
-    runnableSet.clear();
-    return dropped;
+  /** A delivery handed back to the store unsent, or finished: memory lets go of it. */
+  void release(QueuedDelivery d, boolean keepsKey) {
+    memory.release(d, keepsKey);
   }
 
-  /** Adds a delivery; false when memory is full (the store keeps it for a later scan). */
-  boolean add(QueuedDelivery d) {
-    if (known.containsKey(d.id())) {
-      return true;
-    }
-    if (known.size() >= capacity) {
-      overflow = true;
-      return false;
-    }
-    known.put(d.id(), d);
-    RouteKey key = claimsFromStore ? null : keyOf(d);
-    if (key == null) {
-      ready.add(d);
-    } else {
-      KeyQueue q = keys.computeIfAbsent(key, k -> new KeyQueue());
-      q.waiting.add(d);
-      if (d.id().equals(q.holder)) {
-        q.holderWaiting = true;
-      }
-      markRunnable(key, q);
-    }
-    return true;
+  /** A delivery given up on unsent: memory lets go of it and reads the store again later. */
+  void giveBack(QueuedDelivery d) {
+    memory.release(d, false);
+    wantWork();
   }
 
-  /** The (route, key) whose order a delivery keeps, or null when it has none. */
-  RouteKey keyOf(QueuedDelivery d) {
-    if (d.partitionKey() == null || !perKeyRoutes.contains(d.route())) {
-      return null;
-    }
-    return new RouteKey(d.route(), d.partitionKey());
-  }
+  // ---------------------------------------------------------------- for operators
 
-  private void markRunnable(RouteKey key, KeyQueue q) {
-    if (q.next() != null && runnableSet.add(key)) {
-      runnableKeys.add(key);
-    }
-  }
-
-  /** Takes the next delivery that may start now, or null. */
-  QueuedDelivery take() {
-    QueuedDelivery keyed = null;
-    RouteKey key = null;
-    while (!runnableKeys.isEmpty()) {
-      RouteKey candidate = runnableKeys.peek();
-      KeyQueue q = keys.get(candidate);
-      QueuedDelivery next = q == null ? null : q.next();
-      if (next != null) {
-        keyed = next;
-        key = candidate;
-        break;
-      }
-      runnableKeys.poll();
-      runnableSet.remove(candidate);
-    }
-    QueuedDelivery plain = ready.peek();
-    if (keyed != null && (plain == null || keyed.seq() < plain.seq())) {
-      runnableKeys.poll();
-      runnableSet.remove(key);
-      KeyQueue q = keys.get(key);
-      q.waiting.remove(keyed);
-      q.holder = keyed.id();
-      q.holderWaiting = false;
-      return keyed;
-    }
-    return ready.poll();
-  }
-
-  /**
-   * A running delivery is done with its key: it finished for good ({@code keepsKey} false), or will
-   * retry and keeps the key until then.
-   */
-  void release(QueuedDelivery d, boolean stillKnown, boolean keepsKey) {
-    if (!stillKnown) {
-      known.remove(d.id());
-    }
-    RouteKey key = keyOf(d);
-    if (key == null) {
-      return;
-    }
-    KeyQueue q = keys.get(key);
-    if (q == null) {
-      return;
-    }
-    if (!keepsKey && d.id().equals(q.holder)) {
-      q.holder = null;
-      q.holderWaiting = false;
-    }
-    if (q.holder == null && q.waiting.isEmpty()) {
-      keys.remove(key);
-    } else {
-      markRunnable(key, q);
-    }
-  }
-
-  /**
-   * {@code d} may not go before {@code earlier}, which the store knows and memory did not: {@code
-   * d} waits again, and the key waits for {@code earlier}.
-   */
-  void blockedBy(QueuedDelivery d, QueuedDelivery earlier, boolean earlierDue) {
-    RouteKey key = keyOf(d);
-    KeyQueue q = keys.computeIfAbsent(key, k -> new KeyQueue());
-    q.waiting.add(d);
-    q.holder = earlier.id();
-    q.holderWaiting = false;
-    for (QueuedDelivery w : q.waiting) {
-      if (w.id().equals(earlier.id())) {
-        q.holderWaiting = true;
-      }
-    }
-    if (earlierDue && !known.containsKey(earlier.id())) {
-      known.put(earlier.id(), earlier);
-      q.waiting.add(earlier);
-      q.holderWaiting = true;
-    }
-    markRunnable(key, q);
-  }
-
-  /**
-   * Frees keys whose holder is no longer in memory, so that the next attempt of the key asks the
-   * store again (the holder may have been discarded or replayed meanwhile).
-   */
-  void recheckHeldKeys() {
-    for (Iterator<Map.Entry<RouteKey, KeyQueue>> it = keys.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<RouteKey, KeyQueue> e = it.next();
-      KeyQueue q = e.getValue();
-      if (q.holder != null && !known.containsKey(q.holder)) {
-        q.holder = null;
-        q.holderWaiting = false;
-      }
-      if (q.holder == null && q.waiting.isEmpty()) {
-        it.remove();
-      } else {
-        markRunnable(e.getKey(), q);
-      }
-    }
-  }
-
-  private int scansInFlight;
-  private final Set<DeliveryId> finishedDuringScans = new java.util.HashSet<>();
-
-  /**
-   * A scan read the store before it was handed back; a delivery that finished meanwhile may be in
-   * its rows as still waiting, and must not be taken in again.
-   */
-  void scanStarted() {
-    scansInFlight++;
-  }
-
-  void scanEnded() {
-    if (--scansInFlight <= 0) {
-      scansInFlight = 0;
-      finishedDuringScans.clear();
-    }
-  }
-
-  void noteFinished(DeliveryId id) {
-    if (scansInFlight > 0) {
-      finishedDuringScans.add(id);
-    }
-  }
-
-  boolean finishedDuringScan(DeliveryId id) {
-    return finishedDuringScans.contains(id);
-  }
-
-  /** Deliveries waiting in memory (not running). */
-  int waiting() {
-    return known.size() - running;
-  }
-
-  boolean available() {
-    return destination != null;
+  DestinationStatus status(Instant now) {
+    breaker.allows(now);
+    boolean held = held(now);
+    return new DestinationStatus(
+        name,
+        config.type(),
+        available(),
+        available() ? null : unavailableReason,
+        paused,
+        held ? heldUntil : null,
+        held ? holdReason : null,
+        breaker.state().name().toLowerCase(Locale.ROOT),
+        running,
+        waiting(),
+        memory.overflow(),
+        lastError,
+        lastErrorAt);
   }
 }

@@ -27,6 +27,10 @@ final class HeldDeliveries {
   private final boolean claims;
   private final Consumer<Runnable> post;
 
+  /** Lanes whose expiry is being written (loop only). */
+  private final java.util.Set<DestinationLane> expiring =
+      java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
   HeldDeliveries(
       DeliveryQueue queue, GatewayMetrics metrics, boolean claims, Consumer<Runnable> post) {
     this.queue = queue;
@@ -43,7 +47,7 @@ final class HeldDeliveries {
    */
   void expire(Iterable<DestinationLane> lanes, Instant now) {
     for (DestinationLane lane : lanes) {
-      if (lane.paused || lane.expiring || !now.isBefore(lane.pausedUntil)) {
+      if (lane.paused() || expiring.contains(lane) || !lane.held(now)) {
         continue;
       }
       expire(lane, now);
@@ -51,32 +55,32 @@ final class HeldDeliveries {
   }
 
   private void expire(DestinationLane lane, Instant now) {
-    Duration maxAge = lane.config.retry().maxAge();
+    Duration maxAge = lane.config().retry().maxAge();
     String error =
         "max_age ("
             + RetryPolicy.compact(maxAge)
             + ") exceeded before a first attempt: the destination held its deliveries ("
-            + lane.holdReason
+            + lane.holdReason()
             + ")";
-    lane.expiring = true;
+    expiring.add(lane);
     // a scan that read these rows before the expiry commits must not take them back in: the
     // expiry counts as a scan, and what it moved is noted as finished for the scans in flight
-    lane.scanStarted();
+    lane.memory().scanStarted();
     CompletableFuture<List<DeliveryRecord>> expired;
     try {
       // only those whose max_age ran out during this hold: one that ran out before it (waiting
       // behind an operator's pause or an open breaker) is not the hold's to end
       expired =
           queue.expireUnattempted(
-              lane.name,
+              lane.name(),
               now.minus(maxAge),
-              lane.heldSince.equals(Instant.MIN) ? Instant.EPOCH : lane.heldSince.minus(maxAge),
+              lane.heldSince().equals(Instant.MIN) ? Instant.EPOCH : lane.heldSince().minus(maxAge),
               error,
               now);
     } catch (RuntimeException e) {
-      lane.expiring = false;
-      lane.scanEnded();
-      LOG.warn("could not expire the held deliveries of {}: {}", lane.name, e.getMessage());
+      expiring.remove(lane);
+      lane.memory().scanEnded();
+      LOG.warn("could not expire the held deliveries of {}: {}", lane.name(), e.getMessage());
       return;
     }
     expired.whenComplete((moved, e) -> post.accept(() -> expired(lane, moved, e)));
@@ -84,25 +88,25 @@ final class HeldDeliveries {
 
   /** On the loop: the expiry's answer. */
   private void expired(DestinationLane lane, List<DeliveryRecord> moved, Throwable error) {
-    lane.expiring = false;
+    expiring.remove(lane);
     if (error != null) {
-      LOG.warn("could not expire the held deliveries of {}: {}", lane.name, error.toString());
+      LOG.warn("could not expire the held deliveries of {}: {}", lane.name(), error.toString());
     } else if (!moved.isEmpty()) {
       LOG.warn(
           "{} delivery(ies) to {} dead-lettered: max_age passed while the destination held them",
           moved.size(),
-          lane.name);
+          lane.name());
       for (DeliveryRecord d : moved) {
-        lane.noteFinished(d.id());
-        metrics.deliveryOutcome(lane.name, "dead");
+        lane.memory().noteFinished(d.id());
+        metrics.deliveryOutcome(lane.name(), "dead");
         DeliveryLog.deadLetter(
-            d.eventId().value(), d.id().value(), d.route(), lane.name, d.attempts(), "max_age");
+            d.eventId().value(), d.id().value(), d.route(), lane.name(), d.attempts(), "max_age");
       }
       if (!claims) {
-        lane.forgetWaiting(lane.perKeyRoutes()); // read in again from the store
+        lane.forgetWaiting(lane.memory().perKeyRoutes()); // read in again from the store
       }
     }
-    lane.scanEnded();
+    lane.memory().scanEnded();
   }
 
   /**
@@ -111,19 +115,21 @@ final class HeldDeliveries {
   void endHold(DestinationLane lane, Instant heldUntil, Instant now) {
     try {
       queue
-          .endHold(lane.name, heldUntil, now)
+          .endHold(lane.name(), heldUntil, now)
           .whenComplete(
               (n, error) -> {
                 if (error != null) {
                   LOG.warn(
-                      "could not make the held retries of {} due: {}", lane.name, error.toString());
+                      "could not make the held retries of {} due: {}",
+                      lane.name(),
+                      error.toString());
                 } else if (n > 0) {
-                  LOG.info("{} held retry(ies) of {} due now", n, lane.name);
-                  post.accept(() -> lane.claimWanted = true);
+                  LOG.info("{} held retry(ies) of {} due now", n, lane.name());
+                  post.accept(lane::wantWork);
                 }
               });
     } catch (RuntimeException e) {
-      LOG.warn("could not make the held retries of {} due: {}", lane.name, e.getMessage());
+      LOG.warn("could not make the held retries of {} due: {}", lane.name(), e.getMessage());
     }
   }
 }

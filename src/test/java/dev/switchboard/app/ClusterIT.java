@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.dispatch.Dispatcher;
+import dev.switchboard.dispatch.DispatcherSettings;
 import dev.switchboard.testing.EmbeddedPostgres;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.FakeDestination.Answer;
@@ -104,12 +104,11 @@ class ClusterIT {
   }
 
   /** Three nodes on a fresh database, each sending to its own path on {@code fake}. */
-  void startNodes(FakeDestination fake, String yaml, Dispatcher.Settings settings)
-      throws Exception {
+  void startNodes(FakeDestination fake, String yaml, DispatcherSettings settings) throws Exception {
     startNodes(fake, yaml, settings, 3);
   }
 
-  void startNodes(FakeDestination fake, String yaml, Dispatcher.Settings settings, int count)
+  void startNodes(FakeDestination fake, String yaml, DispatcherSettings settings, int count)
       throws Exception {
     database = "cluster" + DATABASES.incrementAndGet();
     pg.createDatabase(database);
@@ -266,8 +265,8 @@ class ClusterIT {
   @Test
   void idleNodesWakeAtOnceForWorkPostedToAnotherAndShareIt() throws Exception {
     // poll and sweep far longer than the test: other nodes can only learn of the work by NOTIFY
-    Dispatcher.Settings slowSweep =
-        new Dispatcher.Settings(
+    DispatcherSettings slowSweep =
+        new DispatcherSettings(
             Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(30), 20_000, 2_000);
     int events = 6;
     try (FakeDestination fake = new FakeDestination()) {
@@ -344,8 +343,8 @@ class ClusterIT {
     int events = 30;
     try (FakeDestination fake = new FakeDestination()) {
       // the poll at its default second: only the wait for the next token can keep the pace
-      Dispatcher.Settings poll =
-          new Dispatcher.Settings(
+      DispatcherSettings poll =
+          new DispatcherSettings(
               Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(500), 20_000, 2_000);
       startNodes(fake, yaml("", "    concurrency: 4\n    rate_limit: 20/s\n"), poll, 1);
       nodes.get(0).gateway().deliveries().pause("crm", "test");

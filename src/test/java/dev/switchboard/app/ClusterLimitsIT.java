@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.ClusterState.DestinationLimits;
 import dev.switchboard.store.sql.PostgresDialect;
@@ -129,7 +128,7 @@ class ClusterLimitsIT {
   String breaker(GatewayFixture node) {
     return node.gateway().deliveries().destinations().stream()
         .filter(d -> d.name().equals("crm"))
-        .map(Dispatcher.DestinationStatus::breaker)
+        .map(dev.switchboard.dispatch.DestinationStatus::breaker)
         .findFirst()
         .orElseThrow();
   }

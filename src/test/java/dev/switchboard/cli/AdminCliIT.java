@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.dispatch.Dispatcher.DestinationStatus;
+import dev.switchboard.dispatch.DestinationStatus;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.store.DeliveryRecord;

@@ -49,7 +49,8 @@ class ClusterLimitsTest {
           null,
           null,
           100,
-          Set.of());
+          Set.of(),
+          true);
   final ClusterLimits limits =
       new ClusterLimits(
           state, clock, store::add, loop::add, () -> Map.of("crm", lane), Duration.ofMillis(100));
@@ -75,10 +76,10 @@ class ClusterLimitsTest {
 
   /** This node's request was answered with a wait until {@code until}, as the dispatcher does. */
   void toldToWait(Instant until) {
-    Instant before = lane.pausedUntil;
-    lane.pausedUntil = until;
-    lane.holdReason = "http 503 asked for it";
-    limits.afterResult(lane, lane.breaker.state(), lane.breaker.openUntil(), before);
+    DestinationLane.Before before =
+        new DestinationLane.Before(lane.breakerState(), lane.breakerOpenUntil(), lane.heldUntil());
+    lane.hold(until, "http 503 asked for it", clock.instant());
+    limits.afterResult(lane, before);
   }
 
   /** Another node's operator resumed the destination. */
@@ -88,8 +89,7 @@ class ClusterLimitsTest {
   }
 
   void asleep() {
-    lane.sweepWanted = false;
-    lane.claimWanted = false;
+    lane.workTaken();
   }
 
   @Test
@@ -97,18 +97,17 @@ class ClusterLimitsTest {
     Instant until = t0.plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.MILLIS);
     state.pause("crm", until, t0);
     sync();
-    assertThat(lane.pausedUntil).isEqualTo(until);
-    assertThat(lane.holdReason).isEqualTo("asked of another node of the cluster");
+    assertThat(lane.heldUntil()).isEqualTo(until);
+    assertThat(lane.holdReason()).isEqualTo("asked of another node of the cluster");
     sync();
-    assertThat(lane.pausedUntil).as("the row still holds").isEqualTo(until);
+    assertThat(lane.heldUntil()).as("the row still holds").isEqualTo(until);
 
     resumedElsewhere();
     asleep();
     sync();
-    assertThat(lane.pausedUntil).isEqualTo(Instant.MIN);
-    assertThat(lane.holdReason).isNull();
-    assertThat(lane.claimWanted).isTrue();
-    assertThat(lane.sweepWanted).isTrue();
+    assertThat(lane.heldUntil()).isEqualTo(Instant.MIN);
+    assertThat(lane.holdReason()).isNull();
+    assertThat(lane.workWanted()).isTrue();
   }
 
   @Test
@@ -118,13 +117,13 @@ class ClusterLimitsTest {
     runAll(store);
     runAll(loop);
     sync();
-    assertThat(lane.pausedUntil).as("its own hold, read back cut to ms").isEqualTo(until);
+    assertThat(lane.heldUntil()).as("its own hold, read back cut to ms").isEqualTo(until);
 
     resumedElsewhere();
     asleep();
     sync();
-    assertThat(lane.pausedUntil).isEqualTo(Instant.MIN);
-    assertThat(lane.claimWanted).isTrue();
+    assertThat(lane.heldUntil()).isEqualTo(Instant.MIN);
+    assertThat(lane.workWanted()).isTrue();
   }
 
   @Test
@@ -138,13 +137,13 @@ class ClusterLimitsTest {
     store.poll().run(); // then the write is stored
     loop.pollLast().run(); // the loop learns the write was stored
     loop.poll().run(); // and only then applies the read from before it
-    assertThat(lane.pausedUntil).isEqualTo(until);
+    assertThat(lane.heldUntil()).isEqualTo(until);
 
     sync();
-    assertThat(lane.pausedUntil).isEqualTo(until);
+    assertThat(lane.heldUntil()).isEqualTo(until);
     resumedElsewhere();
     sync();
-    assertThat(lane.pausedUntil).as("a resume after it still ends it").isEqualTo(Instant.MIN);
+    assertThat(lane.heldUntil()).as("a resume after it still ends it").isEqualTo(Instant.MIN);
   }
 
   @Test
@@ -152,7 +151,7 @@ class ClusterLimitsTest {
     Instant first = t0.plus(Duration.ofMinutes(10)).truncatedTo(ChronoUnit.MILLIS);
     state.pause("crm", first, t0);
     sync();
-    assertThat(lane.pausedUntil).isEqualTo(first);
+    assertThat(lane.heldUntil()).isEqualTo(first);
 
     resumedElsewhere();
     Instant longer = t0.plus(Duration.ofHours(1));
@@ -160,13 +159,13 @@ class ClusterLimitsTest {
     startSync();
     store.pollLast().run(); // the sync reads 0
     runAll(loop);
-    assertThat(lane.pausedUntil).isEqualTo(longer);
-    assertThat(lane.holdReason).isEqualTo("http 503 asked for it");
+    assertThat(lane.heldUntil()).isEqualTo(longer);
+    assertThat(lane.holdReason()).isEqualTo("http 503 asked for it");
 
     runAll(store); // now stored: the row holds it for every node
     runAll(loop);
     sync();
-    assertThat(lane.pausedUntil).isEqualTo(longer);
+    assertThat(lane.heldUntil()).isEqualTo(longer);
     assertThat(state.rows.get("crm").pausedUntil())
         .isEqualTo(longer.truncatedTo(ChronoUnit.MILLIS));
   }
@@ -180,8 +179,8 @@ class ClusterLimitsTest {
     Instant next = clock.instant().plusSeconds(30).truncatedTo(ChronoUnit.MILLIS);
     state.pause("crm", next, clock.instant()); // another node was told to wait after the resume
     sync();
-    assertThat(lane.pausedUntil).isEqualTo(next);
-    assertThat(lane.holdReason).isEqualTo("asked of another node of the cluster");
+    assertThat(lane.heldUntil()).isEqualTo(next);
+    assertThat(lane.holdReason()).isEqualTo("asked of another node of the cluster");
   }
 
   /** The shared table's semantics, as SqlClusterState writes it (milliseconds). */

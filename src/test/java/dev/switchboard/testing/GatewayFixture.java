@@ -3,7 +3,7 @@ package dev.switchboard.testing;
 import dev.switchboard.app.Gateway;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.SwitchboardConfig;
-import dev.switchboard.dispatch.Dispatcher;
+import dev.switchboard.dispatch.DispatcherSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,8 +29,8 @@ public final class GatewayFixture implements AutoCloseable {
       Path.of("src/test/resources/samples/genesys").toAbsolutePath().normalize();
 
   /** The dispatcher polls and sweeps often, so tests that move the clock see the effect soon. */
-  public static final Dispatcher.Settings FAST =
-      new Dispatcher.Settings(
+  public static final DispatcherSettings FAST =
+      new DispatcherSettings(
           Duration.ofMillis(25), Duration.ofMillis(500), Duration.ofMillis(500), 20_000, 2_000);
 
   private final Gateway gateway;
@@ -90,7 +90,7 @@ public final class GatewayFixture implements AutoCloseable {
       String yaml,
       Map<String, String> env,
       Clock clock,
-      Dispatcher.Settings settings)
+      DispatcherSettings settings)
       throws Exception {
     Map<String, String> withPassword = new java.util.HashMap<>(env);
     withPassword.put("STORE_PASSWORD", password);
@@ -122,7 +122,7 @@ public final class GatewayFixture implements AutoCloseable {
       String yaml,
       Map<String, String> env,
       Clock clock,
-      Dispatcher.Settings settings)
+      DispatcherSettings settings)
       throws Exception {
     Path file = dir.resolve("switchboard.yaml");
     String full =

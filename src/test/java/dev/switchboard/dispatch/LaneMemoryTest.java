@@ -2,27 +2,22 @@ package dev.switchboard.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.store.QueuedDelivery;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The lane's memory: arrival order, one running delivery per key in event-time order, capacity. */
-class DestinationLaneTest {
+class LaneMemoryTest {
   final Instant t0 = Instant.parse("2026-10-27T14:30:00Z");
   long seq;
 
-  DestinationLane lane(int capacity) {
-    DestinationConfig config =
-        new DestinationConfig(
-            "d", "http", Map.of(), DestinationConfig.Retry.DEFAULT, null, 4, Duration.ofSeconds(5));
-    return new DestinationLane(config, null, "test", null, null, capacity, Set.of("ordered"));
+  LaneMemory lane(int capacity) {
+    return new LaneMemory(capacity, false, Set.of("ordered"));
   }
 
   QueuedDelivery d(String id, String route, String key, int eventSecond) {
@@ -46,7 +41,7 @@ class DestinationLaneTest {
 
   @Test
   void unorderedRoutesGoInArrivalOrder() {
-    DestinationLane lane = lane(10);
+    LaneMemory lane = lane(10);
     lane.add(d("a", "plain", "k", 3));
     lane.add(d("b", "plain", "k", 1));
     assertThat(lane.take().id().value()).isEqualTo("a");
@@ -56,7 +51,7 @@ class DestinationLaneTest {
 
   @Test
   void aKeyRunsOneDeliveryAtATimeInEventTimeOrderWhileOtherKeysGoOn() {
-    DestinationLane lane = lane(10);
+    LaneMemory lane = lane(10);
     QueuedDelivery late = d("late", "ordered", "k1", 30);
     QueuedDelivery early = d("early", "ordered", "k1", 10);
     QueuedDelivery other = d("other", "ordered", "k2", 20);
@@ -68,18 +63,18 @@ class DestinationLaneTest {
     assertThat(first.id().value()).isEqualTo("early");
     assertThat(second.id().value()).isEqualTo("other");
     assertThat(lane.take()).as("k1 is busy with early").isNull();
-    lane.release(first, false, false);
+    lane.release(first, false);
     assertThat(lane.take().id().value()).isEqualTo("late");
   }
 
   @Test
   void aRetryKeepsItsKeyUntilItComesBackAndGoesFirst() {
-    DestinationLane lane = lane(10);
+    LaneMemory lane = lane(10);
     QueuedDelivery head = d("head", "ordered", "k", 10);
     lane.add(head);
     lane.add(d("next", "ordered", "k", 20));
     QueuedDelivery running = lane.take();
-    lane.release(running, false, true); // retry scheduled: the key waits for it
+    lane.release(running, true); // retry scheduled: the key waits for it
     assertThat(lane.take()).isNull();
     lane.add(head); // due again, scanned back in
     assertThat(lane.take().id().value()).isEqualTo("head");
@@ -87,26 +82,26 @@ class DestinationLaneTest {
 
   @Test
   void pastItsCapacityTheLaneLeavesWorkInTheStore() {
-    DestinationLane lane = lane(2);
+    LaneMemory lane = lane(2);
     assertThat(lane.add(d("a", "plain", null, 0))).isTrue();
     assertThat(lane.add(d("b", "plain", null, 0))).isTrue();
     assertThat(lane.add(d("c", "plain", null, 0))).isFalse();
-    assertThat(lane.overflow).isTrue();
+    assertThat(lane.overflow()).isTrue();
     assertThat(lane.add(d("a", "plain", null, 0))).as("already held").isTrue();
   }
 
   @Test
   void claimedFromTheStoreEverythingGoesInClaimOrderAndCanBeHandedBack() {
-    DestinationLane lane = lane(10);
-    lane.claimsFromStore = true; // the claim already kept per-key order
+    // the claim already kept per-key order
+    LaneMemory lane = new LaneMemory(10, true, Set.of("ordered"));
     lane.add(d("k1-a", "ordered", "k1", 10));
     lane.add(d("k2-a", "ordered", "k2", 5));
     lane.add(d("plain", "plain", null, 1));
     assertThat(lane.take().id().value()).isEqualTo("k1-a");
-    lane.running++; // as the dispatcher does when it starts the attempt
-    assertThat(lane.waiting()).isEqualTo(2);
+    assertThat(lane.size()).as("one running, two waiting").isEqualTo(3);
     assertThat(lane.dropWaiting()).extracting(q -> q.id().value()).containsExactly("k2-a", "plain");
     assertThat(lane.take()).isNull();
-    assertThat(lane.known).containsOnlyKeys(new DeliveryId("k1-a"));
+    assertThat(lane.size()).isEqualTo(1);
+    assertThat(lane.holds(new DeliveryId("k1-a"))).isTrue();
   }
 }

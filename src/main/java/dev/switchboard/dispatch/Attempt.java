@@ -1,0 +1,368 @@
+package dev.switchboard.dispatch;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.config.RouteConfig;
+import dev.switchboard.destination.DeliveryResult;
+import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.Enricher;
+import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.expr.ExpressionException;
+import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.Finish;
+import dev.switchboard.store.QueuedDelivery;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request's worth of claimed deliveries, on a worker thread, from the claims to the outcomes:
+ * for each delivery the stale check, then prepare (enrich, filter, transform) the body, then at
+ * most one request for all that need one, then decide each outcome ({@link Verdicts}). No
+ * transaction is open meanwhile, and nothing here touches the lane's state.
+ *
+ * <p>Every failure ends as a recorded attempt with an error class: an expression that fails at
+ * evaluation fails the same way every time and is dead-lettered at once; anything else that throws
+ * (an enricher's bug, an input nothing classified) is tried again like any failure, so the
+ * destination's retry limits and the dead-letter queue apply.
+ */
+final class Attempt {
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Clock clock;
+  private final RouteTable table;
+  private final Watermarks watermarks;
+  private final boolean sharedStore;
+  private final DestinationLane lane;
+  private final Destination connector;
+
+  /**
+   * @param sharedStore other nodes deliver too, so a watermark memory holds may be behind
+   */
+  Attempt(
+      Clock clock,
+      RouteTable table,
+      Watermarks watermarks,
+      boolean sharedStore,
+      DestinationLane lane,
+      Destination connector) {
+    this.clock = clock;
+    this.table = table;
+    this.watermarks = watermarks;
+    this.sharedStore = sharedStore;
+    this.lane = lane;
+    this.connector = connector;
+  }
+
+  /** One result per claimed delivery, in order. */
+  List<Attempted> run(List<Claimed> claimed) {
+    Attempted[] done = new Attempted[claimed.size()];
+    List<Integer> sending = new ArrayList<>(claimed.size());
+    List<OutboundDelivery> outbound = new ArrayList<>(claimed.size());
+    for (int i = 0; i < claimed.size(); i++) {
+      Claimed c = claimed.get(i);
+      QueuedDelivery d = c.d();
+      if (c.route() == null) {
+        done[i] =
+            new Attempted(
+                new Finish.Dead(
+                    d.id(),
+                    c.token(),
+                    null,
+                    "route " + d.route() + " is no longer configured",
+                    "config"),
+                null);
+        continue;
+      }
+      Attempted stale = stale(c);
+      if (stale != null) {
+        done[i] = stale;
+        continue;
+      }
+      Object prepared = prepare(c);
+      if (prepared instanceof Attempted early) {
+        done[i] = early;
+        continue;
+      }
+      sending.add(i);
+      outbound.add(
+          new OutboundDelivery(
+              d.id().value(),
+              d.eventId().value(),
+              d.id().value(),
+              d.partitionKey(),
+              (byte[]) prepared,
+              Map.of(),
+              d.attempts() + 1));
+    }
+    if (!outbound.isEmpty()) {
+      Instant started = clock.instant();
+      long t0 = System.nanoTime();
+      List<DeliveryResult> results = send(outbound);
+      Duration took = since(t0);
+      for (int j = 0; j < sending.size(); j++) {
+        int i = sending.get(j);
+        Claimed c = claimed.get(i);
+        DeliveryResult result = results.get(j);
+        Verdicts.Try t = tryOf(c, outbound.get(j).attempt(), started, took);
+        boolean perKey = lane.memory().keyOf(c.d()) != null;
+        done[i] =
+            new Attempted(Verdicts.decide(t, c.route(), perKey, result, clock.instant()), result);
+      }
+    }
+    return List.of(done);
+  }
+
+  private Verdicts.Try tryOf(Claimed c, int number, Instant started, Duration took) {
+    return new Verdicts.Try(lane, c.d(), c.token(), c.claimedAt(), number, started, took);
+  }
+
+  /** Skipped when the route skips stale events and a newer one of the key was delivered. */
+  private Attempted stale(Claimed c) {
+    QueuedDelivery d = c.d();
+    if (lane.memory().keyOf(d) == null || c.route().stale() != RouteConfig.Stale.SKIP) {
+      return null;
+    }
+    RouteKey key = new RouteKey(d.route(), d.partitionKey());
+    Instant newest = watermarks.newest(key);
+    if (sharedStore && (newest == null || !d.eventTime().isBefore(newest))) {
+      // another node may have delivered a newer event of the key: memory cannot know
+      newest = watermarks.newestStored(key);
+    }
+    if (newest != null && d.eventTime().isBefore(newest)) {
+      return new Attempted(
+          new Finish.Skipped(
+              d.id(),
+              c.token(),
+              "stale: an event of " + newest + " was already delivered for this key"),
+          null);
+    }
+    return null;
+  }
+
+  /** One request; a connector's bug becomes a retry of every delivery in it. */
+  private List<DeliveryResult> send(List<OutboundDelivery> outbound) {
+    try {
+      List<DeliveryResult> results =
+          outbound.size() == 1
+              ? List.of(connector.send(outbound.get(0)))
+              : connector.sendBatch(outbound);
+      if (results.size() != outbound.size() || results.stream().anyMatch(r -> r == null)) {
+        throw new IllegalStateException(
+            results.size() + " result(s) for " + outbound.size() + " deliveries");
+      }
+      return results;
+    } catch (RuntimeException e) {
+      LOG.error("connector {} failed on {} delivery(ies)", lane.name(), outbound.size(), e);
+      DeliveryResult failed =
+          new DeliveryResult.RetryLater(
+              "connector error: " + e.getClass().getSimpleName(), 0, null, null);
+      return Collections.nCopies(outbound.size(), failed);
+    }
+  }
+
+  /**
+   * The body to send, or the outcome that ends the attempt before any request: the enrichment
+   * lookup (which may retry, dead-letter, or let a filter that reads it skip the delivery), then
+   * the transform.
+   */
+  private Object prepare(Claimed c) {
+    Instant started = clock.instant();
+    long t0 = System.nanoTime();
+    try {
+      return prepareOrThrow(c, started, t0);
+    } catch (RuntimeException e) {
+      QueuedDelivery d = c.d();
+      String step = "prepare";
+      boolean sameEveryTime = false;
+      if (e instanceof StepFailed failed) {
+        step = failed.step;
+        sameEveryTime = failed.sameEveryTime;
+        e = (RuntimeException) failed.getCause();
+      }
+      if (sameEveryTime) {
+        String error = step + " failed: " + e.getMessage();
+        return new Attempted(
+            new Finish.Dead(
+                d.id(),
+                c.token(),
+                new AttemptRecord(d.attempts() + 1, started, since(t0), 0, "dead", error, null),
+                error,
+                step),
+            null);
+      }
+      // the class and where it was thrown, never the message: it may quote the payload
+      StackTraceElement[] at = e.getStackTrace();
+      LOG.warn(
+          "attempt of delivery {} on route {} failed in {}: {}{}",
+          d.id().value(),
+          d.route(),
+          step,
+          e.getClass().getName(),
+          at.length == 0 ? "" : " at " + at[0]);
+      return new Attempted(
+          Verdicts.retryOrDie(
+              tryOf(c, d.attempts() + 1, started, since(t0)),
+              new DeliveryResult.RetryLater(
+                  Verdicts.INTERNAL + " in " + step + ": " + e.getClass().getSimpleName(),
+                  0,
+                  null,
+                  null),
+              clock.instant()),
+          null);
+    }
+  }
+
+  private static Duration since(long t0) {
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /**
+   * What threw, and in which step of the attempt; {@code sameEveryTime} for an expression that
+   * fails at evaluation or a payload or result that is not JSON, which no retry can cure.
+   */
+  private static final class StepFailed extends RuntimeException {
+    final String step;
+    final boolean sameEveryTime;
+
+    StepFailed(String step, RuntimeException cause, boolean sameEveryTime) {
+      super(cause);
+      this.step = step;
+      this.sameEveryTime = sameEveryTime;
+    }
+
+    /** The route's own evaluation failed: an expression error, or no JSON in or out. */
+    static StepFailed evaluating(String step, RuntimeException cause) {
+      return new StepFailed(
+          step,
+          cause,
+          cause instanceof ExpressionException || cause instanceof IllegalArgumentException);
+    }
+  }
+
+  private Object prepareOrThrow(Claimed c, Instant started, long t0) {
+    QueuedDelivery d = c.d();
+    RouteConfig route = c.route();
+    if (route.enrich() == null) {
+      try {
+        return body(route, d);
+      } catch (RuntimeException e) {
+        throw StepFailed.evaluating("transform", e);
+      }
+    }
+    Object input;
+    Map<String, Object> bindings = bindings(d);
+    String path;
+    try {
+      input = JSON.readValue(d.payload(), Object.class);
+    } catch (JsonProcessingException e) {
+      throw StepFailed.evaluating(
+          "enrich",
+          new IllegalArgumentException(
+              "the stored payload is not JSON: " + e.getOriginalMessage(), e));
+    }
+    try {
+      path = route.enrich().path().render(input, bindings);
+    } catch (RuntimeException e) {
+      throw StepFailed.evaluating("enrich", e);
+    }
+    Enricher enricher = table.enricher(route.enrich().using());
+    Enricher.Lookup lookup;
+    try {
+      lookup = enricher.get(path);
+    } catch (RuntimeException e) {
+      throw new StepFailed("enrich", e, false); // the enricher's bug, not the route's
+    }
+    Duration took = since(t0);
+    int number = d.attempts() + 1;
+    switch (lookup) {
+      case Enricher.Lookup.Found found -> bindings.put(route.enrich().as(), found.value());
+      case Enricher.Lookup.RetryLater later -> {
+        // the enricher's wait is this delivery's, not the destination's: no breaker, no pause
+        return new Attempted(
+            Verdicts.retryOrDie(
+                tryOf(c, number, started, took),
+                new DeliveryResult.RetryLater(
+                    "enrich: " + later.error(), later.status(), later.retryAfter(), null),
+                clock.instant()),
+            null);
+      }
+      case Enricher.Lookup.Failed failed -> {
+        String error = "enrich failed: " + failed.error();
+        return new Attempted(
+            new Finish.Dead(
+                d.id(),
+                c.token(),
+                new AttemptRecord(number, started, took, failed.status(), "dead", error, null),
+                error,
+                "enrich"),
+            null);
+      }
+    }
+    try {
+      if (route.whenNeedsEnrichment() && !route.when().test(input, bindings)) {
+        return new Attempted(
+            new Finish.Skipped(d.id(), c.token(), "filtered: when is false"), null);
+      }
+    } catch (RuntimeException e) {
+      throw StepFailed.evaluating("filter", e);
+    }
+    try {
+      return transform(route, input, bindings, d);
+    } catch (RuntimeException e) {
+      throw StepFailed.evaluating("transform", e);
+    }
+  }
+
+  static byte[] body(RouteConfig route, QueuedDelivery d) {
+    if (route.transform() == null) {
+      return d.payload().getBytes(StandardCharsets.UTF_8);
+    }
+    try {
+      return transform(route, JSON.readValue(d.payload(), Object.class), bindings(d), d);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "the stored payload is not JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** The route's transform over the payload, or the payload itself when it has none. */
+  private static byte[] transform(
+      RouteConfig route, Object input, Map<String, Object> bindings, QueuedDelivery d) {
+    try {
+      if (route.transform() == null) {
+        return d.payload().getBytes(StandardCharsets.UTF_8);
+      }
+      Object out = route.transform().evaluate(input, bindings);
+      if (out == null) {
+        throw new IllegalArgumentException("the transform produced nothing");
+      }
+      return JSON.writeValueAsBytes(out);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "the transform's result is not JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
+   * What expressions see besides the payload (docs/guarantees.md): $headers, $source, $eventId, …
+   */
+  private static Map<String, Object> bindings(QueuedDelivery d) {
+    Map<String, Object> bindings = new HashMap<>();
+    bindings.put("headers", d.headers());
+    bindings.put("source", d.source());
+    bindings.put("eventId", d.eventId().value());
+    bindings.put("eventTime", d.eventTime().toString());
+    bindings.put("receivedAt", d.receivedAt().toString());
+    return bindings;
+  }
+}
