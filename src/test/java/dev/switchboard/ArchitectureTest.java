@@ -100,6 +100,23 @@ class ArchitectureTest {
   }
 
   @Test
+  void aRoutesPlanDependsOnlyOnConfigurationExpressionsAndTheDomain() {
+    classes()
+        .that()
+        .resideInAPackage("dev.switchboard.route..")
+        .should()
+        .onlyDependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.switchboard.route..",
+            "dev.switchboard.config..",
+            "dev.switchboard.expr..",
+            "dev.switchboard.domain..",
+            "com.fasterxml.jackson..",
+            "java..")
+        .check(classes);
+  }
+
+  @Test
   void onlyTheCompositionRootAndCliWireTheApplication() {
     noClasses()
         .that()

@@ -14,6 +14,9 @@ import dev.switchboard.ingest.verify.Verdict;
 import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.LogThrottle;
+import dev.switchboard.route.Admission;
+import dev.switchboard.route.Bindings;
+import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
@@ -107,10 +110,10 @@ public final class IngestService {
     List<String> proxies = List.copyOf(config.server().trustedProxies());
     Map<String, SourceIntake> built = new LinkedHashMap<>();
     for (SourceConfig source : config.sources().values()) {
-      List<RouteConfig> routes = new ArrayList<>();
+      List<RoutePlan> routes = new ArrayList<>();
       for (RouteConfig route : config.routes().values()) {
         if (route.from().equals(source.name())) {
-          routes.add(route);
+          routes.add(new RoutePlan(route));
         }
       }
       SourceIntake old = previous == null ? null : previous.sources().get(source.name());
@@ -266,7 +269,7 @@ public final class IngestService {
       reshaped = true;
       countCoerced(config.name(), coerced);
     }
-    Map<String, Object> bindings = bindings(config.name(), request.headers(), now);
+    Map<String, Object> bindings = Bindings.ofRequest(config.name(), request.headers(), now);
     return admit(
         intake,
         new Received(source, parsed.text(), body, reshaped, bindings, request.headers(), now));
@@ -362,41 +365,29 @@ public final class IngestService {
   }
 
   /**
-   * One delivery per route from the source. A route's filter is decided here, on the stored
-   * (redacted) payload, so that a delivery that does not match is recorded {@code skipped} in the
-   * event's own transaction and costs the dispatcher nothing; a filter that fails records the
-   * delivery {@code dead} with the expression error. Routes with an enrichment step filter after
-   * it, in the dispatcher, since their filter may use the fetched record.
+   * One delivery per route from the source, each in the state its filter decides at ingest ({@link
+   * RoutePlan#admitAtIngest}): skipped or dead ones are written in the event's own transaction.
    */
   private static List<NewEvent.RouteTarget> targets(Received r, Instant eventTime) {
     return targets(r.source().routes, r.body(), r.bindings(), eventTime);
   }
 
+  /**
+   * @param request the request's bindings ({@link Bindings#ofRequest}), to which the filters add
+   *     the event time
+   */
   private static List<NewEvent.RouteTarget> targets(
-      List<RouteConfig> routes, Object body, Map<String, Object> given, Instant eventTime) {
+      List<RoutePlan> routes, Object body, Map<String, Object> request, Instant eventTime) {
     List<NewEvent.RouteTarget> targets = new ArrayList<>(routes.size());
     Map<String, Object> bindings = null;
-    for (RouteConfig route : routes) {
-      if (route.when() == null || route.whenNeedsEnrichment()) {
-        targets.add(new NewEvent.RouteTarget(route.name(), route.to()));
-        continue;
+    for (RoutePlan route : routes) {
+      if (bindings == null && route.filtersAtIngest()) {
+        bindings = Bindings.atIngest(request, eventTime);
       }
-      if (bindings == null) {
-        bindings = given;
-        bindings.put("eventTime", eventTime.toString());
-      }
-      try {
-        boolean matches = route.when().test(body, bindings);
-        targets.add(
-            matches
-                ? new NewEvent.RouteTarget(route.name(), route.to())
-                : new NewEvent.RouteTarget(
-                    route.name(), route.to(), DeliveryState.SKIPPED, "filtered: when is false"));
-      } catch (ExpressionException e) {
-        targets.add(
-            new NewEvent.RouteTarget(
-                route.name(), route.to(), DeliveryState.DEAD, "filter failed: " + e.getMessage()));
-      }
+      Admission admission = route.admitAtIngest(body, bindings);
+      targets.add(
+          new NewEvent.RouteTarget(
+              route.name(), route.to(), admission.state(), admission.reason()));
     }
     return targets;
   }
@@ -440,7 +431,7 @@ public final class IngestService {
     }
     reshaped |= source.shaper.redact(body);
     Map<String, Object> bindings =
-        bindings(event.source(), new HashMap<>(event.headers()), event.receivedAt());
+        Bindings.ofRequest(event.source(), new HashMap<>(event.headers()), event.receivedAt());
     return java.util.Optional.of(
         new QuarantineRelease(
             event.id(),
@@ -526,15 +517,6 @@ public final class IngestService {
           }
         });
     return kept;
-  }
-
-  private static Map<String, Object> bindings(
-      String source, Map<String, String> headers, Instant now) {
-    Map<String, Object> bindings = new HashMap<>();
-    bindings.put("headers", headers); // already a fresh map for this request
-    bindings.put("source", source);
-    bindings.put("receivedAt", now.toString());
-    return bindings;
   }
 
   private static Object evaluateValue(

@@ -7,11 +7,11 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import dev.switchboard.config.RateLimit;
-import dev.switchboard.config.RouteConfig;
 import dev.switchboard.config.SourceConfig;
 import dev.switchboard.expr.ExpressionException;
 import dev.switchboard.ingest.verify.SignatureVerifier;
 import dev.switchboard.ingest.verify.SignatureVerifiers;
+import dev.switchboard.route.RoutePlan;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -37,14 +37,14 @@ final class SourceIntake {
   final PayloadShaper shaper;
 
   /** The routes from this source, in configuration order. */
-  final List<RouteConfig> routes;
+  final List<RoutePlan> routes;
 
   private final Bucket rateLimit;
   private final JsonSchema schema;
   private final Set<String> keptHeaders;
   private final String keyOfEmptyBody;
 
-  SourceIntake(SourceConfig config, List<String> trustedProxies, List<RouteConfig> routes) {
+  SourceIntake(SourceConfig config, List<String> trustedProxies, List<RoutePlan> routes) {
     this.config = config;
     this.verifier = SignatureVerifiers.create(config.verify());
     this.allowList = new IpAllowList(config.allowIps(), trustedProxies);
