@@ -6,6 +6,7 @@ import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.domain.EventStatus;
 import dev.switchboard.ingest.QuarantineService;
+import dev.switchboard.route.BodyPreview;
 import dev.switchboard.store.DeliveryRecord;
 import dev.switchboard.store.EventPage;
 import dev.switchboard.store.EventQuery;
@@ -168,7 +169,7 @@ final class EventEndpoints {
     }
     List<Views.Obj> shown = new ArrayList<>();
     for (DeliveryRecord d : deliveries.deliveriesOf(event.id())) {
-      DeliveryService.BodyPreview body = deliveries.preview(event, d.route());
+      BodyPreview body = deliveries.preview(event, d.route());
       shown.add(
           Views.delivery(d, deliveries.attempts(d.id()))
               .with("body", body.body())

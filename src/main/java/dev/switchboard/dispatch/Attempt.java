@@ -1,23 +1,21 @@
 package dev.switchboard.dispatch;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.expr.ExpressionException;
+import dev.switchboard.route.RoutePlan;
+import dev.switchboard.route.StoredEvent;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -36,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Attempt {
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Clock clock;
   private final RouteTable table;
@@ -251,24 +248,25 @@ final class Attempt {
 
   private Object prepareOrThrow(Claimed c, Instant started, long t0) {
     QueuedDelivery d = c.d();
-    RouteConfig route = c.route();
+    RoutePlan plan = c.plan();
+    RouteConfig route = plan.route();
+    StoredEvent event =
+        new StoredEvent(
+            d.payload(), d.headers(), d.source(), d.eventId(), d.eventTime(), d.receivedAt());
     if (route.enrich() == null) {
       try {
-        return body(route, d);
+        return plan.body(event);
       } catch (RuntimeException e) {
         throw StepFailed.evaluating("transform", e);
       }
     }
     Object input;
-    Map<String, Object> bindings = bindings(d);
+    Map<String, Object> bindings = event.bindings();
     String path;
     try {
-      input = JSON.readValue(d.payload(), Object.class);
-    } catch (JsonProcessingException e) {
-      throw StepFailed.evaluating(
-          "enrich",
-          new IllegalArgumentException(
-              "the stored payload is not JSON: " + e.getOriginalMessage(), e));
+      input = RoutePlan.parsePayload(d.payload());
+    } catch (RuntimeException e) {
+      throw StepFailed.evaluating("enrich", e);
     }
     try {
       path = route.enrich().path().render(input, bindings);
@@ -309,60 +307,16 @@ final class Attempt {
       }
     }
     try {
-      if (route.whenNeedsEnrichment() && !route.when().test(input, bindings)) {
-        return new Attempted(
-            new Finish.Skipped(d.id(), c.token(), "filtered: when is false"), null);
+      if (!plan.admitsAfterEnrichment(input, bindings)) {
+        return new Attempted(new Finish.Skipped(d.id(), c.token(), RoutePlan.skippedError()), null);
       }
     } catch (RuntimeException e) {
       throw StepFailed.evaluating("filter", e);
     }
     try {
-      return transform(route, input, bindings, d);
+      return plan.transform(d.payload(), input, bindings);
     } catch (RuntimeException e) {
       throw StepFailed.evaluating("transform", e);
     }
-  }
-
-  static byte[] body(RouteConfig route, QueuedDelivery d) {
-    if (route.transform() == null) {
-      return d.payload().getBytes(StandardCharsets.UTF_8);
-    }
-    try {
-      return transform(route, JSON.readValue(d.payload(), Object.class), bindings(d), d);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "the stored payload is not JSON: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  /** The route's transform over the payload, or the payload itself when it has none. */
-  private static byte[] transform(
-      RouteConfig route, Object input, Map<String, Object> bindings, QueuedDelivery d) {
-    try {
-      if (route.transform() == null) {
-        return d.payload().getBytes(StandardCharsets.UTF_8);
-      }
-      Object out = route.transform().evaluate(input, bindings);
-      if (out == null) {
-        throw new IllegalArgumentException("the transform produced nothing");
-      }
-      return JSON.writeValueAsBytes(out);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "the transform's result is not JSON: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  /**
-   * What expressions see besides the payload (docs/guarantees.md): $headers, $source, $eventId, …
-   */
-  private static Map<String, Object> bindings(QueuedDelivery d) {
-    Map<String, Object> bindings = new HashMap<>();
-    bindings.put("headers", d.headers());
-    bindings.put("source", d.source());
-    bindings.put("eventId", d.eventId().value());
-    bindings.put("eventTime", d.eventTime().toString());
-    bindings.put("receivedAt", d.receivedAt().toString());
-    return bindings;
   }
 }

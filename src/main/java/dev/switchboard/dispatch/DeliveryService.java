@@ -1,18 +1,18 @@
 package dev.switchboard.dispatch;
 
-import dev.switchboard.config.RouteConfig;
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.Event;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.observability.DeliveryLog;
+import dev.switchboard.route.BodyPreview;
+import dev.switchboard.route.RoutePlan;
+import dev.switchboard.route.StoredEvent;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.DeliveryFilter;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.DeliveryRecord;
 import dev.switchboard.store.PagePosition;
-import dev.switchboard.store.QueuedDelivery;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -148,43 +148,9 @@ public final class DeliveryService {
   /**
    * What a route sends for an event, for the operator: the route's current transform over the
    * stored (redacted) payload, or the payload itself when it has none.
-   *
-   * @param body the JSON text, or null when it cannot be shown here
-   * @param note why there is no body, or null
    */
-  public record BodyPreview(String body, String note) {}
-
-  /** The body the route makes of the event with the configuration running now. */
-  public BodyPreview preview(Event event, String routeName) {
-    RouteConfig route = dispatcher.route(routeName);
-    if (route == null) {
-      return new BodyPreview(null, "the route is no longer configured");
-    }
-    if (route.enrich() != null) {
-      return new BodyPreview(
-          null, "made at delivery time from the " + route.enrich().using() + " lookup");
-    }
-    QueuedDelivery d =
-        new QueuedDelivery(
-            null,
-            event.id(),
-            event.source(),
-            routeName,
-            route.to(),
-            event.partitionKey(),
-            event.eventTime(),
-            event.receivedAt(),
-            0,
-            DeliveryState.PENDING,
-            0,
-            null,
-            event.receivedAt(),
-            event.payload(),
-            event.headers());
-    try {
-      return new BodyPreview(new String(Attempt.body(route, d), StandardCharsets.UTF_8), null);
-    } catch (RuntimeException e) {
-      return new BodyPreview(null, "transform failed: " + e.getMessage());
-    }
+  public BodyPreview preview(Event event, String route) {
+    RoutePlan plan = dispatcher.plan(route);
+    return plan == null ? BodyPreview.routeGone() : plan.preview(StoredEvent.of(event));
   }
 }

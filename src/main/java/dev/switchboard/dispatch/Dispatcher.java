@@ -6,6 +6,7 @@ import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.QueuedDelivery;
@@ -459,9 +460,9 @@ public final class Dispatcher implements AutoCloseable {
         });
   }
 
-  /** The route as the running configuration has it, or null when it has none of that name. */
-  RouteConfig route(String name) {
-    return table.route(name);
+  /** The route's plan in the running configuration, or null when it has none of that name. */
+  RoutePlan plan(String name) {
+    return table.plan(name);
   }
 
   /**

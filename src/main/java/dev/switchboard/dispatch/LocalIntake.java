@@ -3,6 +3,7 @@ package dev.switchboard.dispatch;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.observability.LogThrottle;
+import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.QueuedDelivery;
 import java.time.Clock;
@@ -253,7 +254,8 @@ final class LocalIntake implements Intake {
       throws InterruptedException {
     List<Claimed> claimed = new ArrayList<>(batch.size());
     for (QueuedDelivery d : batch) {
-      RouteConfig route = table.get().route(d.route());
+      RoutePlan plan = table.get().plan(d.route());
+      RouteConfig route = plan == null ? null : plan.route();
       if (lane.memory().keyOf(d) != null) {
         boolean block = route != null && route.onDead() == RouteConfig.OnDead.BLOCK;
         Optional<QueuedDelivery> earlier = queue.earlierUnfinished(d, block);
@@ -299,7 +301,7 @@ final class LocalIntake implements Intake {
             });
       }
       leases.hold(d.id(), token);
-      claimed.add(new Claimed(d, route, token, claimedAt, unconfirmed));
+      claimed.add(new Claimed(d, plan, token, claimedAt, unconfirmed));
     }
     return claimed;
   }

@@ -2,6 +2,7 @@ package dev.switchboard.dispatch;
 
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.destination.Enricher;
+import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.QueuedDelivery;
 import java.util.HashSet;
 import java.util.Map;
@@ -11,10 +12,29 @@ import java.util.Set;
  * The routes and enrichers of one configuration, as the dispatcher reads them: replaced whole by a
  * reload, read from any thread.
  */
-record RouteTable(Map<String, RouteConfig> routes, Map<String, Enricher> enrichers) {
+record RouteTable(
+    Map<String, RouteConfig> routes,
+    Map<String, RoutePlan> plans,
+    Map<String, Enricher> enrichers) {
   RouteTable {
     routes = Map.copyOf(routes);
+    plans = Map.copyOf(plans);
     enrichers = Map.copyOf(enrichers);
+  }
+
+  RouteTable(Map<String, RouteConfig> routes, Map<String, Enricher> enrichers) {
+    this(routes, plansOf(routes), enrichers);
+  }
+
+  private static Map<String, RoutePlan> plansOf(Map<String, RouteConfig> routes) {
+    Map<String, RoutePlan> plans = new java.util.HashMap<>();
+    routes.forEach((name, route) -> plans.put(name, new RoutePlan(route)));
+    return plans;
+  }
+
+  /** The route's compiled plan, or null when it is no longer configured. */
+  RoutePlan plan(String name) {
+    return plans.get(name);
   }
 
   /** The route, or null when it is no longer configured. */

@@ -185,7 +185,7 @@ final class StoreClaims implements Intake {
         post.accept(() -> lane.release(d, false));
         continue;
       }
-      claimed.add(new Claimed(d, table.get().route(d.route()), token, clock.instant(), null));
+      claimed.add(new Claimed(d, table.get().plan(d.route()), token, clock.instant(), null));
     }
     return claimed;
   }
