@@ -1,6 +1,7 @@
 package dev.switchboard;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.fields;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.base.DescribedPredicate;
@@ -155,6 +156,102 @@ class ArchitectureTest {
                 .and(
                     DescribedPredicate.not(
                         JavaClass.Predicates.resideInAPackage("dev.switchboard.tls.."))))
+        .check(classes);
+  }
+
+  @Test
+  void onlyTheLaneClassesHoldLaneState() {
+    // every change to a destination's admission goes through a lane's own methods
+    fields()
+        .that()
+        .areDeclaredInClassesThat()
+        .haveSimpleNameStartingWith("DestinationLane")
+        .or()
+        .areDeclaredInClassesThat()
+        .haveSimpleName("LaneMemory")
+        .should()
+        .bePrivate()
+        .orShould()
+        .beStatic()
+        .check(classes);
+  }
+
+  @Test
+  void anAttemptNeverTouchesTheStoreOrTheLoop() {
+    noClasses()
+        .that()
+        .haveFullyQualifiedName("dev.switchboard.dispatch.Attempt")
+        .or()
+        .haveFullyQualifiedName("dev.switchboard.dispatch.Verdicts")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("dev.switchboard.store.DeliveryQueue")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("dev.switchboard.dispatch.Dispatcher")
+        .orShould()
+        .dependOnClassesThat()
+        .implement("dev.switchboard.dispatch.Intake")
+        .check(classes);
+  }
+
+  @Test
+  void theIntakesKnowNothingOfEachOtherNorOfTheDispatcher() {
+    noClasses()
+        .that()
+        .implement("dev.switchboard.dispatch.Intake")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("dev.switchboard.dispatch.Dispatcher")
+        .check(classes);
+    noClasses()
+        .that()
+        .haveSimpleName("LocalIntake")
+        .should()
+        .dependOnClassesThat()
+        .haveSimpleName("StoreClaims")
+        .check(classes);
+    noClasses()
+        .that()
+        .haveSimpleName("StoreClaims")
+        .should()
+        .dependOnClassesThat()
+        .haveSimpleName("LocalIntake")
+        .check(classes);
+  }
+
+  @Test
+  void dispatchUsesTheStoresPortsNeverItsSql() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "dev.switchboard.dispatch..",
+            "dev.switchboard.ingest..",
+            "dev.switchboard.admin..",
+            "dev.switchboard.route..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.switchboard.store.sql..")
+        .check(classes);
+  }
+
+  @Test
+  void adminSeesTheDeliveryCoreOnlyThroughTheOperatorService() {
+    classes()
+        .that()
+        .resideInAPackage("dev.switchboard.dispatch..")
+        .and()
+        .areNotPublic()
+        .should()
+        .onlyBeAccessed()
+        .byAnyPackage("dev.switchboard.dispatch..")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.admin..")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("dev.switchboard.dispatch.Dispatcher")
         .check(classes);
   }
 }

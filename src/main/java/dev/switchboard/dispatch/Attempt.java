@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * destination's retry limits and the dead-letter queue apply.
  */
 final class Attempt {
-  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Attempt.class);
 
   private final Clock clock;
   private final RouteTable table;

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * reloaded one (on the loop). The map is replaced whole, so any thread may read it.
  */
 final class Lanes {
-  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Lanes.class);
 
   /** Why a destination removed from the file by a reload is held. */
   static final String REMOVED =

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * itself, and need not wait for the claim's commit (see {@link #claim}).
  */
 final class LocalIntake implements Intake {
-  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger LOG = LoggerFactory.getLogger(LocalIntake.class);
 
   private static final long CLAIM_RETRY_FIRST_MS = 100;
   private static final long CLAIM_RETRY_MAX_MS = 5_000;

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * #finished}).
  */
 final class Outcomes {
-  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Outcomes.class);
 
   /** The first wait before writing an outcome again, doubled each time up to the next. */
   private static final long RETRY_FIRST_MS = 100;

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * lease the heartbeat renews; what a lane lets go of goes back to the store for any node to claim.
  */
 final class StoreClaims implements Intake {
-  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger LOG = LoggerFactory.getLogger(StoreClaims.class);
 
   private final DeliveryQueue queue;
   private final Clock clock;

@@ -244,7 +244,7 @@ class DeliveryIT {
 
   /** Catches the dispatcher's log lines, DEBUG and up, until closed. */
   static final class DispatcherLog implements AutoCloseable {
-    private final Logger log = (Logger) LoggerFactory.getLogger(Dispatcher.class);
+    private final Logger log = (Logger) LoggerFactory.getLogger("dev.switchboard.dispatch");
     private final Level level = log.getLevel();
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
