@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,7 @@ final class Attempt {
   private static final Logger LOG = LoggerFactory.getLogger(Attempt.class);
 
   private final Clock clock;
-  private final RouteTable table;
+  private final Supplier<RouteTable> table;
   private final Watermarks watermarks;
   private final boolean sharedStore;
   private final DestinationLane lane;
@@ -47,7 +48,7 @@ final class Attempt {
    */
   Attempt(
       Clock clock,
-      RouteTable table,
+      Supplier<RouteTable> table,
       Watermarks watermarks,
       boolean sharedStore,
       DestinationLane lane,
@@ -273,7 +274,7 @@ final class Attempt {
     } catch (RuntimeException e) {
       throw StepFailed.evaluating("enrich", e);
     }
-    Enricher enricher = table.enricher(route.enrich().using());
+    Enricher enricher = table.get().enricher(route.enrich().using());
     Enricher.Lookup lookup;
     try {
       lookup = enricher.get(path);

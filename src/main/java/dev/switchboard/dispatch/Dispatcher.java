@@ -322,7 +322,7 @@ public final class Dispatcher implements AutoCloseable {
       Generation started = generation;
       started.enter();
       attemptsRunning.incrementAndGet();
-      Attempt attempt = new Attempt(clock, table, watermarks, sharedStore, lane, connector);
+      Attempt attempt = new Attempt(clock, () -> table, watermarks, sharedStore, lane, connector);
       workers.execute(
           () -> {
             try {
@@ -377,7 +377,8 @@ public final class Dispatcher implements AutoCloseable {
             if (returnSlot) {
               lane.noAttempt(cluster != null);
             }
-            open.forEach(lane::giveBack);
+            open.forEach(d -> lane.release(d, false));
+            lane.wantWork();
           });
     }
   }
