@@ -93,34 +93,26 @@ final class Verdicts {
     String errorClass = errorClass(retry.status(), retry.error());
     return switch (decision) {
       case RetryPolicy.RetryAt at ->
-          new Finish.Retry(
-              d.id(),
-              t.token(),
-              new AttemptRecord(
-                  t.number(),
-                  t.started(),
-                  t.took(),
-                  retry.status(),
-                  "retry",
-                  retry.error(),
-                  cut(retry.excerpt())),
-              at.at(),
-              errorClass);
+          new Finish.Retry(d.id(), t.token(), record(t, retry, "retry"), at.at(), errorClass);
       case RetryPolicy.GiveUp giveUp ->
           new Finish.Dead(
               d.id(),
               t.token(),
-              new AttemptRecord(
-                  t.number(),
-                  t.started(),
-                  t.took(),
-                  retry.status(),
-                  "dead",
-                  retry.error(),
-                  cut(retry.excerpt())),
+              record(t, retry, "dead"),
               giveUp.reason() + "; last error: " + retry.error(),
               errorClass);
     };
+  }
+
+  private static AttemptRecord record(Try t, DeliveryResult.RetryLater retry, String outcome) {
+    return new AttemptRecord(
+        t.number(),
+        t.started(),
+        t.took(),
+        retry.status(),
+        outcome,
+        retry.error(),
+        cut(retry.excerpt()));
   }
 
   /** Coarse class of an error, for bulk replay by error. */
