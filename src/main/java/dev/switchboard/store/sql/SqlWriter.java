@@ -1,6 +1,6 @@
 package dev.switchboard.store.sql;
 
-import dev.switchboard.observability.LogThrottle;
+import dev.switchboard.logging.LogThrottle;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
