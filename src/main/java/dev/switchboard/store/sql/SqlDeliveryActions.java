@@ -1,12 +1,11 @@
 package dev.switchboard.store.sql;
 
-import static dev.switchboard.store.sql.SqlDeliveryQueue.DELIVERY_COLUMNS;
-import static dev.switchboard.store.sql.SqlDeliveryQueue.mapRecords;
+import static dev.switchboard.store.sql.SqlDeliveryReads.DELIVERY_COLUMNS;
+import static dev.switchboard.store.sql.SqlDeliveryReads.mapRecords;
 
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.store.DeliveryFilter;
 import dev.switchboard.store.DeliveryRecord;
-import dev.switchboard.store.sql.SqlDeliveryQueue.FilterSql;
 import java.sql.PreparedStatement;
 import java.time.Instant;
 import java.util.ArrayList;

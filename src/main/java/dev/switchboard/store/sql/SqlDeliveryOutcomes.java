@@ -1,0 +1,352 @@
+package dev.switchboard.store.sql;
+
+import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.store.AttemptRecord;
+import dev.switchboard.store.Finish;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The writes of a delivery's attempt, for {@link SqlDeliveryQueue}: the claim of one delivery, its
+ * outcome (with its attempt record, the per-key watermark and the backlog tally), lease renewals,
+ * hand-backs and the reaper's return of lost leases. Each is a {@link SqlWriter} op.
+ *
+ * <p>Fencing: every write after a claim carries {@code AND state = 'in_flight' AND lease_token =
+ * ?}; a write that matches no row changed nothing (its lease was lost) and reports false.
+ */
+final class SqlDeliveryOutcomes {
+  private static final String CLAIM =
+      "UPDATE deliveries SET state = 'in_flight', lease_token = ?, lease_expires_at = ?,"
+          + " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ?"
+          + " WHERE id = ? AND state IN ('pending', 'retry_scheduled') AND next_attempt_at <= ?";
+
+  private static final String FENCE = " WHERE id = ? AND state = 'in_flight' AND lease_token = ?";
+
+  /** A final outcome names its destination, for that destination's backlog tally. */
+  private static final String RETURNING_DESTINATION = " RETURNING destination";
+
+  private static final String DELIVERED =
+      "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, lease_token = NULL,"
+          + " lease_expires_at = NULL, last_error = NULL, error_class = NULL, updated_at = ?"
+          + FENCE
+          + RETURNING_DESTINATION;
+
+  private static final String RETRY =
+      "UPDATE deliveries SET state = 'retry_scheduled', attempts = attempts + 1,"
+          + " lease_token = NULL, lease_expires_at = NULL, next_attempt_at = ?, last_error = ?,"
+          + " error_class = ?, updated_at = ?"
+          + FENCE;
+
+  private static final String DEAD =
+      "UPDATE deliveries SET state = 'dead', attempts = attempts + ?, lease_token = NULL,"
+          + " lease_expires_at = NULL, last_error = ?, error_class = ?, updated_at = ?"
+          + FENCE
+          + RETURNING_DESTINATION;
+
+  private static final String SKIPPED =
+      "UPDATE deliveries SET state = 'skipped', lease_token = NULL, lease_expires_at = NULL,"
+          + " last_error = ?, updated_at = ?"
+          + FENCE
+          + RETURNING_DESTINATION;
+
+  private static final String INSERT_ATTEMPT =
+      "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, status, outcome, error,"
+          + " excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+  private static final String WATERMARK =
+      "INSERT INTO key_watermarks (route, partition_key, event_time) VALUES (?, ?, ?)"
+          + " ON CONFLICT (route, partition_key) DO UPDATE SET event_time = excluded.event_time"
+          + " WHERE excluded.event_time > key_watermarks.event_time";
+
+  private static final String RENEW = "UPDATE deliveries SET lease_expires_at = ?" + FENCE;
+
+  private static final String REAP =
+      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
+          + " updated_at = ? WHERE state = 'in_flight'";
+
+  private static final String REAP_EXPIRED = REAP + " AND lease_expires_at < ?";
+
+  private static final String UNCLAIM =
+      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
+          + " updated_at = ?"
+          + FENCE;
+
+  private final SqlWriter writer;
+
+  /**
+   * Claims one by one, outcomes, lease renewals and hand-backs: {@link #writer} on SQLite, a
+   * connection of their own on PostgreSQL.
+   */
+  private final SqlWriter outcomes;
+
+  private final BacklogTally unfinished;
+  private final Clock clock;
+
+  SqlDeliveryOutcomes(SqlWriter writer, SqlWriter outcomes, BacklogTally unfinished, Clock clock) {
+    this.writer = writer;
+    this.outcomes = outcomes;
+    this.unfinished = unfinished;
+    this.clock = clock;
+  }
+
+  CompletableFuture<Boolean> claim(DeliveryId id, String token, Instant now, Instant leaseUntil) {
+    return outcomes
+        .submit(
+            ctx -> {
+              PreparedStatement ps = ctx.statement(CLAIM);
+              ps.setString(1, token);
+              ps.setLong(2, leaseUntil.toEpochMilli());
+              ps.setLong(3, now.toEpochMilli());
+              ps.setLong(4, now.toEpochMilli());
+              ps.setString(5, id.value());
+              ps.setLong(6, now.toEpochMilli());
+              return ps.executeUpdate() == 1;
+            })
+        .thenApply(Boolean.class::cast);
+  }
+
+  CompletableFuture<Boolean> finish(Finish finish, Instant now) {
+    return outcomes.submit(new FinishOp(finish, now)).thenApply(Boolean.class::cast);
+  }
+
+  private boolean applyFinish(Finish finish, Instant now, SqlWriter.Context ctx)
+      throws SQLException {
+    long at = now.toEpochMilli();
+    PreparedStatement ps;
+    int fence;
+    AttemptRecord attempt = null;
+    boolean terminal = true;
+    switch (finish) {
+      case Finish.Delivered d -> {
+        ps = ctx.statement(DELIVERED);
+        ps.setLong(1, at);
+        fence = 2;
+        attempt = d.attempt();
+      }
+      case Finish.Retry r -> {
+        ps = ctx.statement(RETRY);
+        ps.setLong(1, r.nextAttemptAt().toEpochMilli());
+        ps.setString(2, r.attempt().error());
+        ps.setString(3, r.errorClass());
+        ps.setLong(4, at);
+        fence = 5;
+        attempt = r.attempt();
+        terminal = false;
+      }
+      case Finish.Dead d -> {
+        ps = ctx.statement(DEAD);
+        ps.setInt(1, d.attempt() == null ? 0 : 1);
+        ps.setString(2, d.error());
+        ps.setString(3, d.errorClass());
+        ps.setLong(4, at);
+        fence = 5;
+        attempt = d.attempt();
+      }
+      case Finish.Skipped s -> {
+        ps = ctx.statement(SKIPPED);
+        ps.setString(1, s.reason());
+        ps.setLong(2, at);
+        fence = 3;
+      }
+    }
+    ps.setString(fence, finish.id().value());
+    ps.setString(fence + 1, finish.token());
+    String destination = null;
+    if (terminal) {
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return false;
+        }
+        destination = rs.getString(1);
+      }
+    } else if (ps.executeUpdate() != 1) {
+      return false;
+    }
+    finished(finish, attempt, destination, ctx);
+    return true;
+  }
+
+  /**
+   * What follows an outcome that held its lease: its attempt, watermark and the tally ({@code
+   * destination}, of a final outcome, has one unfinished delivery less; null for a retry).
+   */
+  private void finished(
+      Finish finish, AttemptRecord attempt, String destination, SqlWriter.Context ctx)
+      throws SQLException {
+    if (attempt != null) {
+      PreparedStatement insert = ctx.batch(INSERT_ATTEMPT);
+      insert.setString(1, finish.id().value());
+      insert.setInt(2, attempt.number());
+      insert.setLong(3, attempt.startedAt().toEpochMilli());
+      insert.setLong(4, attempt.duration().toMillis());
+      insert.setInt(5, attempt.status());
+      insert.setString(6, attempt.outcome());
+      insert.setString(7, attempt.error());
+      insert.setString(8, attempt.excerpt());
+      insert.addBatch();
+    }
+    if (finish instanceof Finish.Delivered d && d.watermark() != null) {
+      PreparedStatement mark = ctx.statement(WATERMARK);
+      mark.setString(1, d.watermark().route());
+      mark.setString(2, d.watermark().partitionKey());
+      mark.setLong(3, d.watermark().eventTime().toEpochMilli());
+      mark.executeUpdate();
+    }
+    if (destination != null) {
+      ctx.afterCommit(() -> unfinished.add(destination, -1));
+    }
+  }
+
+  /**
+   * Many deliveries' "delivered" in one statement (where each statement is a round trip): the same
+   * fenced update as {@link #DELIVERED}, one row per (id, token, time); returns the ids whose lease
+   * held.
+   */
+  private static final String DELIVERED_MANY =
+      "UPDATE deliveries d SET state = 'delivered', attempts = d.attempts + 1,"
+          + " lease_token = NULL, lease_expires_at = NULL, last_error = NULL, error_class = NULL,"
+          + " updated_at = f.at FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (id, token, at)"
+          + " WHERE d.id = f.id AND d.state = 'in_flight' AND d.lease_token = f.token"
+          + " RETURNING d.id, d.destination";
+
+  /** An outcome; on the delivery writer of a server database, neighbouring "delivered"s group. */
+  private final class FinishOp implements SqlWriter.GroupedOp {
+    private final Finish finish;
+    private final Instant now;
+
+    FinishOp(Finish finish, Instant now) {
+      this.finish = finish;
+      this.now = now;
+    }
+
+    public Object apply(SqlWriter.Context ctx) throws SQLException {
+      return applyFinish(finish, now, ctx);
+    }
+
+    public SqlWriter.Group group() {
+      return finish instanceof Finish.Delivered && outcomes != writer ? deliveredGroup : null;
+    }
+  }
+
+  /**
+   * Applies a run of "delivered" outcomes as if one after the other: one update for the first of
+   * each id, then any repeat of an id on its own (it finds the row already finished, as it would
+   * have in turn).
+   */
+  private final SqlWriter.Group deliveredGroup =
+      (ops, ctx) -> {
+        Object[] results = new Object[ops.size()];
+        if (ops.size() == 1) {
+          return List.of(ops.get(0).apply(ctx));
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<String> ids = new ArrayList<>();
+        List<String> tokens = new ArrayList<>();
+        List<Long> times = new ArrayList<>();
+        for (SqlWriter.WriteOp op : ops) {
+          FinishOp f = (FinishOp) op;
+          if (seen.add(f.finish.id().value())) {
+            ids.add(f.finish.id().value());
+            tokens.add(f.finish.token());
+            times.add(f.now.toEpochMilli());
+          }
+        }
+        java.sql.Connection c = ctx.connection();
+        PreparedStatement ps = ctx.statement(DELIVERED_MANY);
+        ps.setArray(1, c.createArrayOf("text", ids.toArray()));
+        ps.setArray(2, c.createArrayOf("text", tokens.toArray()));
+        ps.setArray(3, c.createArrayOf("bigint", times.toArray()));
+        Map<String, String> held = new java.util.HashMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            held.put(rs.getString(1), rs.getString(2));
+          }
+        }
+        seen.clear();
+        for (int i = 0; i < results.length; i++) {
+          FinishOp f = (FinishOp) ops.get(i);
+          if (!seen.add(f.finish.id().value())) {
+            results[i] = f.apply(ctx); // a repeat of an id: in turn, after the first
+          } else if (held.containsKey(f.finish.id().value())) {
+            finished(
+                f.finish,
+                ((Finish.Delivered) f.finish).attempt(),
+                held.get(f.finish.id().value()),
+                ctx);
+            results[i] = true;
+          } else {
+            results[i] = false;
+          }
+        }
+        return java.util.Arrays.asList(results);
+      };
+
+  CompletableFuture<Integer> renew(Map<DeliveryId, String> leases, Instant leaseUntil) {
+    return outcomes
+        .submit(
+            ctx -> {
+              int renewed = 0;
+              PreparedStatement ps = ctx.statement(RENEW);
+              for (Map.Entry<DeliveryId, String> lease : leases.entrySet()) {
+                ps.setLong(1, leaseUntil.toEpochMilli());
+                ps.setString(2, lease.getKey().value());
+                ps.setString(3, lease.getValue());
+                renewed += ps.executeUpdate();
+              }
+              return renewed;
+            })
+        .thenApply(Integer.class::cast);
+  }
+
+  int reapExpired(Instant now) {
+    return (Integer)
+        SqlEventStore.await(
+            writer.submit(
+                ctx -> {
+                  PreparedStatement ps = ctx.statement(REAP_EXPIRED);
+                  ps.setLong(1, now.toEpochMilli());
+                  ps.setLong(2, now.toEpochMilli());
+                  return ps.executeUpdate();
+                }));
+  }
+
+  /** Only where this process is the sole writer: on a shared database, other nodes hold leases. */
+  int reapAll() {
+    if (!writer.dialect().soleWriter()) {
+      throw new IllegalStateException("reapAll on a shared database would take other nodes' work");
+    }
+    long now = clock.millis();
+    return (Integer)
+        SqlEventStore.await(
+            writer.submit(
+                ctx -> {
+                  PreparedStatement ps = ctx.statement(REAP);
+                  ps.setLong(1, now);
+                  return ps.executeUpdate();
+                }));
+  }
+
+  CompletableFuture<Integer> unclaim(Map<DeliveryId, String> leases, Instant now) {
+    return outcomes
+        .submit(
+            ctx -> {
+              int back = 0;
+              PreparedStatement ps = ctx.statement(UNCLAIM);
+              for (Map.Entry<DeliveryId, String> lease : leases.entrySet()) {
+                ps.setLong(1, now.toEpochMilli());
+                ps.setString(2, lease.getKey().value());
+                ps.setString(3, lease.getValue());
+                back += ps.executeUpdate();
+              }
+              return back;
+            })
+        .thenApply(Integer.class::cast);
+  }
+}
