@@ -5,11 +5,18 @@ import dev.switchboard.store.DeliveryFilter;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /** A {@link DeliveryFilter} as a WHERE clause and its parameters. */
 record FilterSql(String sql, List<Object> params) {
   static FilterSql of(DeliveryFilter f, DeliveryState... allowed) {
+    return of(f, Set.of(allowed));
+  }
+
+  /** {@code f} over the deliveries in {@code allowed} only (what the operation may touch). */
+  static FilterSql of(DeliveryFilter f, Set<DeliveryState> allowed) {
     StringBuilder sql = new StringBuilder(" WHERE 1 = 1");
     List<Object> params = new ArrayList<>();
     if (!f.ids().isEmpty()) {
@@ -26,18 +33,16 @@ record FilterSql(String sql, List<Object> params) {
     }
     // States are written as literals (they come from the enum, never from a request), so the
     // planner can use the partial index on dead letters (V3__admin_indexes.sql).
-    List<String> states = new ArrayList<>();
+    Set<DeliveryState> states = EnumSet.noneOf(DeliveryState.class);
     for (DeliveryState s : DeliveryState.values()) {
-      if (f.states().contains(s) && List.of(allowed).contains(s)) {
-        states.add("'" + s.dbValue() + "'");
+      if (f.states().contains(s) && allowed.contains(s)) {
+        states.add(s);
       }
     }
     if (states.isEmpty()) {
       sql.append(" AND 1 = 0");
-    } else if (states.size() == 1) {
-      sql.append(" AND state = ").append(states.get(0));
     } else {
-      sql.append(" AND state IN (").append(String.join(", ", states)).append(")");
+      sql.append(" AND ").append(DeliveryStateSql.in("state", states));
     }
     if (f.createdFrom() != null) {
       sql.append(" AND created_at >= ?");

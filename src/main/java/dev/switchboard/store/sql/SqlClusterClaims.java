@@ -1,11 +1,21 @@
 package dev.switchboard.store.sql;
 
+import static dev.switchboard.domain.DeliveryState.DEAD;
+import static dev.switchboard.domain.DeliveryState.IN_FLIGHT;
+import static dev.switchboard.store.sql.DeliveryStateSql.in;
+import static dev.switchboard.store.sql.DeliveryStateSql.is;
+import static dev.switchboard.store.sql.DeliveryStateSql.sources;
+import static dev.switchboard.store.sql.DeliveryStateSql.to;
+
+import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.store.QueuedDelivery;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -14,6 +24,9 @@ import java.util.concurrent.CompletableFuture;
  * the nodes by transaction-scoped key locks.
  */
 final class SqlClusterClaims {
+  /** What a claim takes: every state the table lets move to in flight. */
+  private static final Set<DeliveryState> CLAIMABLE = sources(IN_FLIGHT);
+
   /** The first key of {@code pg_try_advisory_xact_lock(int, int)}: (route, key) locks. */
   static final int KEY_LOCK_SPACE = 0x5342;
 
@@ -27,38 +40,44 @@ final class SqlClusterClaims {
    */
   private static final String KEY_IS_FREE =
       " NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.destination = c.destination"
-          + " AND f.state = 'in_flight' AND f.route = c.route"
+          + " AND "
+          + is("f.state", IN_FLIGHT)
+          + " AND f.route = c.route"
           + " AND f.partition_key = c.partition_key)"
           + " AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.route = c.route"
           + " AND o.partition_key = c.partition_key"
           + " AND (o.event_time, o.seq) <= (c.event_time, c.seq)"
           + " AND (o.event_time, o.seq, o.id) < (c.event_time, c.seq, c.id)"
-          + " AND (o.state IN ('pending', 'retry_scheduled')"
-          + " OR (o.state = 'dead' AND c.route = ANY(?))))";
+          + " AND ("
+          + in("o.state", CLAIMABLE)
+          + " OR ("
+          + is("o.state", DEAD)
+          + " AND c.route = ANY(?))))";
 
   /**
    * The due rows of a destination in one state, in (next attempt, arrival) order, filtered by
    * {@code where}: one arm per state, so each is an ordered range of deliveries_queue that stops at
    * {@code LIMIT} (an {@code IN} over both states would sort the whole backlog).
    */
-  private static String dueArm(String state, String where, boolean lock) {
+  private static String dueArm(DeliveryState state, String where, boolean lock) {
     return "SELECT * FROM (SELECT c.id, c.route, c.partition_key, c.next_attempt_at, c.seq"
-        + " FROM deliveries c WHERE c.destination = ? AND c.state = '"
-        + state
-        + "' AND c.next_attempt_at <= ?"
+        + " FROM deliveries c WHERE c.destination = ? AND "
+        + is("c.state", state)
+        + " AND c.next_attempt_at <= ?"
         + where
         + " ORDER BY c.next_attempt_at, c.seq LIMIT ?"
         + (lock ? " FOR UPDATE OF c SKIP LOCKED" : "")
         + ") "
-        + state.charAt(0);
+        + state.dbValue().charAt(0);
   }
 
+  /** One arm per claimable state (the claim binds each arm's parameters, once per arm). */
   private static String dueArms(String where, boolean lock) {
-    return "SELECT * FROM ("
-        + dueArm("pending", where, lock)
-        + " UNION ALL "
-        + dueArm("retry_scheduled", where, lock)
-        + ") w ORDER BY w.next_attempt_at, w.seq LIMIT ?";
+    StringJoiner arms = new StringJoiner(" UNION ALL ", "SELECT * FROM (", ")");
+    for (DeliveryState state : CLAIMABLE) {
+      arms.add(dueArm(state, where, lock));
+    }
+    return arms + " w ORDER BY w.next_attempt_at, w.seq LIMIT ?";
   }
 
   /**
@@ -84,7 +103,9 @@ final class SqlClusterClaims {
    * keys, blocking routes, limit; then the limit.
    */
   private static final String CLAIM_DUE =
-      "WITH claimed AS (UPDATE deliveries SET state = 'in_flight', lease_token = ?,"
+      "WITH claimed AS (UPDATE deliveries SET "
+          + to(IN_FLIGHT)
+          + ", lease_token = ?,"
           + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
           + " updated_at = ? WHERE id IN (SELECT d.id FROM ("
           + dueArms(
@@ -97,7 +118,8 @@ final class SqlClusterClaims {
                   + KEY_IS_FREE
                   + "))",
               true)
-          + ") d) AND state IN ('pending', 'retry_scheduled')"
+          + ") d) AND "
+          + in("state", CLAIMABLE)
           + " RETURNING id, event_id, route, destination, partition_key, event_time, seq, state,"
           + " attempts, first_attempt_at, next_attempt_at)"
           + " SELECT d.id, d.event_id, e.source, d.route, d.destination, d.partition_key,"
@@ -132,7 +154,7 @@ final class SqlClusterClaims {
               if (!perKeyRoutes.isEmpty()) {
                 PreparedStatement lock = ctx.statement(LOCK_KEYS);
                 int i = 1;
-                for (int arm = 0; arm < 2; arm++) {
+                for (int arm = 0; arm < CLAIMABLE.size(); arm++) {
                   lock.setString(i++, destination);
                   lock.setLong(i++, at);
                   lock.setArray(i++, perKey);
@@ -156,7 +178,7 @@ final class SqlClusterClaims {
               ps.setLong(3, at);
               ps.setLong(4, at);
               int i = 5;
-              for (int arm = 0; arm < 2; arm++) {
+              for (int arm = 0; arm < CLAIMABLE.size(); arm++) {
                 ps.setString(i++, destination);
                 ps.setLong(i++, at);
                 ps.setArray(i++, held);

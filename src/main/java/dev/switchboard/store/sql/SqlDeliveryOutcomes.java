@@ -1,6 +1,17 @@
 package dev.switchboard.store.sql;
 
+import static dev.switchboard.domain.DeliveryState.DEAD;
+import static dev.switchboard.domain.DeliveryState.DELIVERED;
+import static dev.switchboard.domain.DeliveryState.IN_FLIGHT;
+import static dev.switchboard.domain.DeliveryState.PENDING;
+import static dev.switchboard.domain.DeliveryState.RETRY_SCHEDULED;
+import static dev.switchboard.domain.DeliveryState.SKIPPED;
+import static dev.switchboard.store.sql.DeliveryStateSql.from;
+import static dev.switchboard.store.sql.DeliveryStateSql.is;
+import static dev.switchboard.store.sql.DeliveryStateSql.to;
+
 import dev.switchboard.domain.DeliveryId;
+import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.Finish;
 import java.sql.PreparedStatement;
@@ -19,41 +30,57 @@ import java.util.concurrent.CompletableFuture;
  * hand-backs and the reaper's return of lost leases. Each is a {@link SqlWriter} op.
  *
  * <p>Fencing: every write after a claim carries {@code AND state = 'in_flight' AND lease_token =
- * ?}; a write that matches no row changed nothing (its lease was lost) and reports false.
+ * ?}; a write that matches no row changed nothing (its lease was lost) and reports false. Each
+ * write's source states come from the table of moves ({@link DeliveryStateSql}).
  */
 final class SqlDeliveryOutcomes {
   private static final String CLAIM =
-      "UPDATE deliveries SET state = 'in_flight', lease_token = ?, lease_expires_at = ?,"
+      "UPDATE deliveries SET "
+          + to(IN_FLIGHT)
+          + ", lease_token = ?, lease_expires_at = ?,"
           + " first_attempt_at = COALESCE(first_attempt_at, ?), updated_at = ?"
-          + " WHERE id = ? AND state IN ('pending', 'retry_scheduled') AND next_attempt_at <= ?";
+          + " WHERE id = ? AND "
+          + from("state", IN_FLIGHT)
+          + " AND next_attempt_at <= ?";
 
-  private static final String FENCE = " WHERE id = ? AND state = 'in_flight' AND lease_token = ?";
+  /** An outcome of the claim holding the lease: it moves {@code target} only what is in flight. */
+  private static String fence(DeliveryState target) {
+    return " WHERE id = ? AND " + from("state", target, IN_FLIGHT) + " AND lease_token = ?";
+  }
 
   /** A final outcome names its destination, for that destination's backlog tally. */
   private static final String RETURNING_DESTINATION = " RETURNING destination";
 
-  private static final String DELIVERED =
-      "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, lease_token = NULL,"
+  private static final String FINISH_DELIVERED =
+      "UPDATE deliveries SET "
+          + to(DELIVERED)
+          + ", attempts = attempts + 1, lease_token = NULL,"
           + " lease_expires_at = NULL, last_error = NULL, error_class = NULL, updated_at = ?"
-          + FENCE
+          + fence(DELIVERED)
           + RETURNING_DESTINATION;
 
-  private static final String RETRY =
-      "UPDATE deliveries SET state = 'retry_scheduled', attempts = attempts + 1,"
+  private static final String FINISH_RETRY =
+      "UPDATE deliveries SET "
+          + to(RETRY_SCHEDULED)
+          + ", attempts = attempts + 1,"
           + " lease_token = NULL, lease_expires_at = NULL, next_attempt_at = ?, last_error = ?,"
           + " error_class = ?, updated_at = ?"
-          + FENCE;
+          + fence(RETRY_SCHEDULED);
 
-  private static final String DEAD =
-      "UPDATE deliveries SET state = 'dead', attempts = attempts + ?, lease_token = NULL,"
+  private static final String FINISH_DEAD =
+      "UPDATE deliveries SET "
+          + to(DEAD)
+          + ", attempts = attempts + ?, lease_token = NULL,"
           + " lease_expires_at = NULL, last_error = ?, error_class = ?, updated_at = ?"
-          + FENCE
+          + fence(DEAD)
           + RETURNING_DESTINATION;
 
-  private static final String SKIPPED =
-      "UPDATE deliveries SET state = 'skipped', lease_token = NULL, lease_expires_at = NULL,"
+  private static final String FINISH_SKIPPED =
+      "UPDATE deliveries SET "
+          + to(SKIPPED)
+          + ", lease_token = NULL, lease_expires_at = NULL,"
           + " last_error = ?, updated_at = ?"
-          + FENCE
+          + fence(SKIPPED)
           + RETURNING_DESTINATION;
 
   private static final String INSERT_ATTEMPT =
@@ -65,18 +92,27 @@ final class SqlDeliveryOutcomes {
           + " ON CONFLICT (route, partition_key) DO UPDATE SET event_time = excluded.event_time"
           + " WHERE excluded.event_time > key_watermarks.event_time";
 
-  private static final String RENEW = "UPDATE deliveries SET lease_expires_at = ?" + FENCE;
+  /** Not a move: the lease of what is in flight is extended. */
+  private static final String RENEW =
+      "UPDATE deliveries SET lease_expires_at = ? WHERE id = ? AND "
+          + is("state", IN_FLIGHT)
+          + " AND lease_token = ?";
 
   private static final String REAP =
-      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
-          + " updated_at = ? WHERE state = 'in_flight'";
+      "UPDATE deliveries SET "
+          + to(PENDING)
+          + ", lease_token = NULL, lease_expires_at = NULL,"
+          + " updated_at = ? WHERE "
+          + from("state", PENDING, IN_FLIGHT);
 
   private static final String REAP_EXPIRED = REAP + " AND lease_expires_at < ?";
 
   private static final String UNCLAIM =
-      "UPDATE deliveries SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
+      "UPDATE deliveries SET "
+          + to(PENDING)
+          + ", lease_token = NULL, lease_expires_at = NULL,"
           + " updated_at = ?"
-          + FENCE;
+          + fence(PENDING);
 
   private final SqlWriter writer;
 
@@ -125,13 +161,13 @@ final class SqlDeliveryOutcomes {
     boolean terminal = true;
     switch (finish) {
       case Finish.Delivered d -> {
-        ps = ctx.statement(DELIVERED);
+        ps = ctx.statement(FINISH_DELIVERED);
         ps.setLong(1, at);
         fence = 2;
         attempt = d.attempt();
       }
       case Finish.Retry r -> {
-        ps = ctx.statement(RETRY);
+        ps = ctx.statement(FINISH_RETRY);
         ps.setLong(1, r.nextAttemptAt().toEpochMilli());
         ps.setString(2, r.attempt().error());
         ps.setString(3, r.errorClass());
@@ -141,7 +177,7 @@ final class SqlDeliveryOutcomes {
         terminal = false;
       }
       case Finish.Dead d -> {
-        ps = ctx.statement(DEAD);
+        ps = ctx.statement(FINISH_DEAD);
         ps.setInt(1, d.attempt() == null ? 0 : 1);
         ps.setString(2, d.error());
         ps.setString(3, d.errorClass());
@@ -150,7 +186,7 @@ final class SqlDeliveryOutcomes {
         attempt = d.attempt();
       }
       case Finish.Skipped s -> {
-        ps = ctx.statement(SKIPPED);
+        ps = ctx.statement(FINISH_SKIPPED);
         ps.setString(1, s.reason());
         ps.setLong(2, at);
         fence = 3;
@@ -206,14 +242,18 @@ final class SqlDeliveryOutcomes {
 
   /**
    * Many deliveries' "delivered" in one statement (where each statement is a round trip): the same
-   * fenced update as {@link #DELIVERED}, one row per (id, token, time); returns the ids whose lease
-   * held.
+   * fenced update as {@link #FINISH_DELIVERED}, one row per (id, token, time); returns the ids
+   * whose lease held.
    */
   private static final String DELIVERED_MANY =
-      "UPDATE deliveries d SET state = 'delivered', attempts = d.attempts + 1,"
+      "UPDATE deliveries d SET "
+          + to(DELIVERED)
+          + ", attempts = d.attempts + 1,"
           + " lease_token = NULL, lease_expires_at = NULL, last_error = NULL, error_class = NULL,"
           + " updated_at = f.at FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (id, token, at)"
-          + " WHERE d.id = f.id AND d.state = 'in_flight' AND d.lease_token = f.token"
+          + " WHERE d.id = f.id AND "
+          + from("d.state", DELIVERED, IN_FLIGHT)
+          + " AND d.lease_token = f.token"
           + " RETURNING d.id, d.destination";
 
   /** An outcome; on the delivery writer of a server database, neighbouring "delivered"s group. */

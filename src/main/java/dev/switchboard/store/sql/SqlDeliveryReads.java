@@ -1,5 +1,8 @@
 package dev.switchboard.store.sql;
 
+import static dev.switchboard.store.sql.DeliveryStateSql.UNFINISHED;
+import static dev.switchboard.store.sql.DeliveryStateSql.in;
+
 import dev.switchboard.domain.DeliveryId;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventId;
@@ -15,9 +18,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What {@link SqlDeliveryQueue} reads, on the reader connections (never the writer): the scans the
@@ -35,10 +40,38 @@ final class SqlDeliveryReads {
           + " next_attempt_at, last_error, error_class, replays, handled_by, handled_at,"
           + " created_at, updated_at FROM deliveries";
 
+  /** Unfinished, or dead: what the queue's views count, and what may block a key. */
+  private static final Set<DeliveryState> OPEN = open();
+
+  private static Set<DeliveryState> open() {
+    Set<DeliveryState> open = EnumSet.copyOf(UNFINISHED);
+    open.add(DeliveryState.DEAD);
+    return open;
+  }
+
   /** Ranges over deliveries_queue (destination, state, …): never reads the delivered history. */
   static final String COUNT_OPEN =
       "SELECT state, COUNT(*) FROM deliveries WHERE destination = ?"
-          + " AND state IN ('pending', 'in_flight', 'retry_scheduled', 'dead') GROUP BY state";
+          + " AND "
+          + in("state", OPEN)
+          + " GROUP BY state";
+
+  /**
+   * The delivery before another of its (route, key) that is still unfinished (and, with {@code
+   * on_dead: block}, dead): per-key ordering waits for it.
+   */
+  private static String earlierSql(Set<DeliveryState> states) {
+    return "SELECT "
+        + COLUMNS
+        + " WHERE d.route = ? AND d.partition_key = ? AND "
+        + in("d.state", states)
+        + " AND (d.event_time < ? OR (d.event_time = ? AND d.seq < ?)) AND d.id <> ?"
+        + " ORDER BY d.event_time, d.seq LIMIT 1";
+  }
+
+  private static final String EARLIER_UNFINISHED = earlierSql(UNFINISHED);
+
+  private static final String EARLIER_UNFINISHED_OR_DEAD = earlierSql(OPEN);
 
   private final SqlReaders readers;
 
@@ -76,17 +109,7 @@ final class SqlDeliveryReads {
   }
 
   Optional<QueuedDelivery> earlierUnfinished(QueuedDelivery d, boolean includeDead) {
-    String states =
-        includeDead
-            ? "('pending', 'in_flight', 'retry_scheduled', 'dead')"
-            : "('pending', 'in_flight', 'retry_scheduled')";
-    String sql =
-        "SELECT "
-            + COLUMNS
-            + " WHERE d.route = ? AND d.partition_key = ? AND d.state IN "
-            + states
-            + " AND (d.event_time < ? OR (d.event_time = ? AND d.seq < ?)) AND d.id <> ?"
-            + " ORDER BY d.event_time, d.seq LIMIT 1";
+    String sql = includeDead ? EARLIER_UNFINISHED_OR_DEAD : EARLIER_UNFINISHED;
     return readers.read(
         c -> {
           try (PreparedStatement ps = c.prepareStatement(sql)) {

@@ -101,7 +101,9 @@ public final class SqlEventStore implements EventStore {
 
   private static final String COUNT_UNFINISHED =
       "SELECT destination, COUNT(*) FROM deliveries"
-          + " WHERE state IN ('pending','in_flight','retry_scheduled') GROUP BY destination";
+          + " WHERE "
+          + DeliveryStateSql.in("state", DeliveryStateSql.UNFINISHED)
+          + " GROUP BY destination";
 
   /**
    * The same count for a shared database, taken every second: per destination (found by skipping
@@ -114,7 +116,9 @@ public final class SqlEventStore implements EventStore {
           + " FROM dests WHERE dests.d IS NOT NULL)"
           + " SELECT destination, COUNT(*) FROM deliveries"
           + " WHERE destination IN (SELECT d FROM dests WHERE d IS NOT NULL)"
-          + " AND state IN ('pending', 'in_flight', 'retry_scheduled') GROUP BY destination";
+          + " AND "
+          + DeliveryStateSql.in("state", DeliveryStateSql.UNFINISHED)
+          + " GROUP BY destination";
 
   /**
    * Migrates the schema, then opens the store; the store owns the dialect from here (closes it on
