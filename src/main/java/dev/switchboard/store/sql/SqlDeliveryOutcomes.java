@@ -122,12 +122,19 @@ final class SqlDeliveryOutcomes {
    */
   private final SqlWriter outcomes;
 
+  /**
+   * Many "delivered" outcomes in one statement ({@link Dialect#finishDeliveredMany}), or null where
+   * each is written on its own.
+   */
+  private final String deliveredMany;
+
   private final BacklogTally unfinished;
   private final Clock clock;
 
   SqlDeliveryOutcomes(SqlWriter writer, SqlWriter outcomes, BacklogTally unfinished, Clock clock) {
     this.writer = writer;
     this.outcomes = outcomes;
+    this.deliveredMany = outcomes.dialect().finishDeliveredMany();
     this.unfinished = unfinished;
     this.clock = clock;
   }
@@ -240,22 +247,6 @@ final class SqlDeliveryOutcomes {
     }
   }
 
-  /**
-   * Many deliveries' "delivered" in one statement (where each statement is a round trip): the same
-   * fenced update as {@link #FINISH_DELIVERED}, one row per (id, token, time); returns the ids
-   * whose lease held.
-   */
-  private static final String DELIVERED_MANY =
-      "UPDATE deliveries d SET "
-          + to(DELIVERED)
-          + ", attempts = d.attempts + 1,"
-          + " lease_token = NULL, lease_expires_at = NULL, last_error = NULL, error_class = NULL,"
-          + " updated_at = f.at FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (id, token, at)"
-          + " WHERE d.id = f.id AND "
-          + from("d.state", DELIVERED, IN_FLIGHT)
-          + " AND d.lease_token = f.token"
-          + " RETURNING d.id, d.destination";
-
   /** An outcome; on the delivery writer of a server database, neighbouring "delivered"s group. */
   private final class FinishOp implements SqlWriter.GroupedOp {
     private final Finish finish;
@@ -266,12 +257,14 @@ final class SqlDeliveryOutcomes {
       this.now = now;
     }
 
+    @Override
     public Object apply(SqlWriter.Context ctx) throws SQLException {
       return applyFinish(finish, now, ctx);
     }
 
+    @Override
     public SqlWriter.Group group() {
-      return finish instanceof Finish.Delivered && outcomes != writer ? deliveredGroup : null;
+      return finish instanceof Finish.Delivered && deliveredMany != null ? deliveredGroup : null;
     }
   }
 
@@ -280,53 +273,55 @@ final class SqlDeliveryOutcomes {
    * each id, then any repeat of an id on its own (it finds the row already finished, as it would
    * have in turn).
    */
-  private final SqlWriter.Group deliveredGroup =
-      (ops, ctx) -> {
-        Object[] results = new Object[ops.size()];
-        if (ops.size() == 1) {
-          return List.of(ops.get(0).apply(ctx));
-        }
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        List<String> ids = new ArrayList<>();
-        List<String> tokens = new ArrayList<>();
-        List<Long> times = new ArrayList<>();
-        for (SqlWriter.WriteOp op : ops) {
-          FinishOp f = (FinishOp) op;
-          if (seen.add(f.finish.id().value())) {
-            ids.add(f.finish.id().value());
-            tokens.add(f.finish.token());
-            times.add(f.now.toEpochMilli());
-          }
-        }
-        java.sql.Connection c = ctx.connection();
-        PreparedStatement ps = ctx.statement(DELIVERED_MANY);
-        ps.setArray(1, c.createArrayOf("text", ids.toArray()));
-        ps.setArray(2, c.createArrayOf("text", tokens.toArray()));
-        ps.setArray(3, c.createArrayOf("bigint", times.toArray()));
-        Map<String, String> held = new java.util.HashMap<>();
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            held.put(rs.getString(1), rs.getString(2));
-          }
-        }
-        seen.clear();
-        for (int i = 0; i < results.length; i++) {
-          FinishOp f = (FinishOp) ops.get(i);
-          if (!seen.add(f.finish.id().value())) {
-            results[i] = f.apply(ctx); // a repeat of an id: in turn, after the first
-          } else if (held.containsKey(f.finish.id().value())) {
-            finished(
-                f.finish,
-                ((Finish.Delivered) f.finish).attempt(),
-                held.get(f.finish.id().value()),
-                ctx);
-            results[i] = true;
-          } else {
-            results[i] = false;
-          }
-        }
-        return java.util.Arrays.asList(results);
-      };
+  private final SqlWriter.Group deliveredGroup = this::applyDelivered;
+
+  private List<Object> applyDelivered(List<SqlWriter.WriteOp> ops, SqlWriter.Context ctx)
+      throws SQLException {
+    Object[] results = new Object[ops.size()];
+    if (ops.size() == 1) {
+      return List.of(ops.get(0).apply(ctx));
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    List<String> ids = new ArrayList<>();
+    List<String> tokens = new ArrayList<>();
+    List<Long> times = new ArrayList<>();
+    for (SqlWriter.WriteOp op : ops) {
+      FinishOp f = (FinishOp) op;
+      if (seen.add(f.finish.id().value())) {
+        ids.add(f.finish.id().value());
+        tokens.add(f.finish.token());
+        times.add(f.now.toEpochMilli());
+      }
+    }
+    java.sql.Connection c = ctx.connection();
+    PreparedStatement ps = ctx.statement(deliveredMany);
+    ps.setArray(1, c.createArrayOf("text", ids.toArray()));
+    ps.setArray(2, c.createArrayOf("text", tokens.toArray()));
+    ps.setArray(3, c.createArrayOf("bigint", times.toArray()));
+    Map<String, String> held = new java.util.HashMap<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        held.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    seen.clear();
+    for (int i = 0; i < results.length; i++) {
+      FinishOp f = (FinishOp) ops.get(i);
+      if (!seen.add(f.finish.id().value())) {
+        results[i] = f.apply(ctx); // a repeat of an id: in turn, after the first
+      } else if (held.containsKey(f.finish.id().value())) {
+        finished(
+            f.finish,
+            ((Finish.Delivered) f.finish).attempt(),
+            held.get(f.finish.id().value()),
+            ctx);
+        results[i] = true;
+      } else {
+        results[i] = false;
+      }
+    }
+    return java.util.Arrays.asList(results);
+  }
 
   CompletableFuture<Integer> renew(Map<DeliveryId, String> leases, Instant leaseUntil) {
     return outcomes
@@ -359,9 +354,6 @@ final class SqlDeliveryOutcomes {
 
   /** Only where this process is the sole writer: on a shared database, other nodes hold leases. */
   int reapAll() {
-    if (!writer.dialect().soleWriter()) {
-      throw new IllegalStateException("reapAll on a shared database would take other nodes' work");
-    }
     long now = clock.millis();
     return (Integer)
         SqlEventStore.await(
