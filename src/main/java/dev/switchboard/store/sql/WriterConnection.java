@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * SqlWriter.Context}): prepared statements kept for the connection's life, statements batched until
  * the next plain one, and the actions to run before and after the commit. Used by the writer thread
  * only. A server database may drop the connection; a new one is then opened off the writer thread
- * ({@link #reconnectIfBroken}).
+ * (see {@link #begin}).
  */
 final class WriterConnection implements SqlWriter.Context {
   /** The writer's logger: its lines are the writer's, wherever they are written from. */
