@@ -72,6 +72,31 @@ class ArchitectureTest {
   }
 
   @Test
+  void storeDependsOnNoObservability() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.store..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.switchboard.observability..", "io.micrometer..")
+        .check(classes);
+  }
+
+  @Test
+  void loggingDependsOnNoOtherSwitchboardPackage() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.logging..")
+        .should()
+        .dependOnClassesThat(
+            JavaClass.Predicates.resideInAPackage("dev.switchboard..")
+                .and(
+                    DescribedPredicate.not(
+                        JavaClass.Predicates.resideInAPackage("dev.switchboard.logging.."))))
+        .check(classes);
+  }
+
+  @Test
   void destinationsNeverImportTheStore() {
     noClasses()
         .that()

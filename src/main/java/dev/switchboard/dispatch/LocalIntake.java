@@ -2,7 +2,7 @@ package dev.switchboard.dispatch;
 
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.domain.DeliveryState;
-import dev.switchboard.observability.LogThrottle;
+import dev.switchboard.logging.LogThrottle;
 import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.QueuedDelivery;

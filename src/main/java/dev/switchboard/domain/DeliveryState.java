@@ -8,9 +8,11 @@ import java.util.Set;
 
 /**
  * Where a delivery is in its life. The allowed moves are this one table, drawn in
- * docs/delivery-states.md (a test keeps the two the same); every store write that changes a state
- * checks it. Ingest creates deliveries in {@link #PENDING}, or directly in {@link #SKIPPED} (the
- * route's filter does not match) or {@link #DEAD} (the filter failed), in the event's transaction.
+ * docs/delivery-states.md (a test keeps the two the same). The store's SQL takes from it the states
+ * each of its writes may move a delivery from ({@link #movesInto}), so that a write never makes a
+ * move the table does not allow. Ingest creates deliveries in {@link #PENDING}, or directly in
+ * {@link #SKIPPED} (the route's filter does not match) or {@link #DEAD} (the filter failed), in the
+ * event's transaction.
  */
 public enum DeliveryState {
   /** Waiting to be claimed (new, reaped after a lost lease, or replayed). */
@@ -46,6 +48,17 @@ public enum DeliveryState {
   /** The states this one may move to. */
   public Set<DeliveryState> moves() {
     return Set.copyOf(MOVES.get(this));
+  }
+
+  /** The states that may move to {@code target}, in declaration order. */
+  public static Set<DeliveryState> movesInto(DeliveryState target) {
+    Set<DeliveryState> from = EnumSet.noneOf(DeliveryState.class);
+    for (DeliveryState s : values()) {
+      if (s.canMoveTo(target)) {
+        from.add(s);
+      }
+    }
+    return from;
   }
 
   /** Throws when {@code next} is not an allowed move from this state. */

@@ -5,9 +5,11 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /**
- * What differs between the databases the store runs on. Everything else is the shared SQL in {@link
- * SqlEventStore}, {@link SqlDeliveryQueue} and the Flyway migrations ({@code db/migration}, one set
- * for both databases, plus a few indexes of PostgreSQL's own).
+ * What differs between the databases the store runs on: connection settings, error classes, and the
+ * statements only one database runs (the shared classes ask for them here, and get null where the
+ * database has none). Everything else is the shared SQL of the store's classes and the Flyway
+ * migrations ({@code db/migration}, one set for both databases, plus a few indexes of PostgreSQL's
+ * own).
  */
 public interface Dialect extends AutoCloseable {
   String name();
@@ -124,6 +126,38 @@ public interface Dialect extends AutoCloseable {
    * arrays, sources and keys; rows: source, idempotency_key, event_id.
    */
   default String findKeys() {
+    return null;
+  }
+
+  /**
+   * Many deliveries' "delivered" outcomes in one statement, where each statement is a round trip;
+   * null where each is written on its own. Parameters: three arrays, one element per outcome: ids,
+   * claim tokens and times (epoch ms). Each row moves as the single outcome would (fenced by its
+   * token, only from in flight); rows returned: (id, destination) of each whose lease held.
+   */
+  default String finishDeliveredMany() {
+    return null;
+  }
+
+  /**
+   * Cluster mode (not {@link #soleWriter}): try-locks, for the transaction, the (route, partition
+   * key)s of a destination whose next delivery may go now, skipping any another node is claiming.
+   * Parameters, once per arm (one arm per state a claim takes, in {@code DeliveryState} order):
+   * destination, now, per-key routes, blocking routes, limit; then the limit. Rows: route, key.
+   * Null where this process is the sole writer.
+   */
+  default String lockKeys() {
+    return null;
+  }
+
+  /**
+   * Cluster mode: claims up to a limit of a destination's due deliveries in one statement, passing
+   * over rows other nodes hold. Parameters: token, lease end, now, now; per arm (as {@link
+   * #lockKeys}): destination, now, held routes, per-key routes, locked routes, locked keys,
+   * blocking routes, limit; then the limit. Rows: the claimed deliveries with their events, in the
+   * columns and order of a scan. Null where this process is the sole writer.
+   */
+  default String claimDue() {
     return null;
   }
 

@@ -1,6 +1,6 @@
 package dev.switchboard.store.sql;
 
-import dev.switchboard.observability.LogThrottle;
+import dev.switchboard.logging.LogThrottle;
 import dev.switchboard.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;

@@ -27,7 +27,10 @@ import javax.sql.DataSource;
  *   <li>readers are read-only sessions;
  *   <li>no size cap ({@link #limitSize} does nothing: PostgreSQL's space is the operator's);
  *   <li>other nodes write too ({@link #soleWriter} is false), and a batch aborted by a deadlock or
- *       a serialization failure with another node is run again ({@link #isTransient}).
+ *       a serialization failure with another node is run again ({@link #isTransient});
+ *   <li>the statements only PostgreSQL runs are in {@link PostgresStatements}: a batch's keys
+ *       claimed in one round trip, cluster claims ({@code SKIP LOCKED}, per-key advisory locks),
+ *       grouped outcomes, the purge lock and the notifications of new work.
  * </ul>
  *
  * The password is handed to the pool only; it is never logged.
@@ -126,45 +129,35 @@ public final class PostgresDialect implements Dialect {
     return false;
   }
 
-  /**
-   * One {@code INSERT … ON CONFLICT} for all keys of a batch, in the given order (so nodes claim
-   * keys in the same order and wait for each other rather than deadlock); each key's takeover of an
-   * expired row is checked against its own claim's now.
-   */
-  private static final String CLAIM_KEYS =
-      "WITH k AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])"
-          + " WITH ORDINALITY AS k (source, idempotency_key, event_id, expires_at, now, n))"
-          + " INSERT INTO idempotency_keys (source, idempotency_key, event_id, expires_at)"
-          + " SELECT source, idempotency_key, event_id, expires_at FROM k ORDER BY n"
-          + " ON CONFLICT (source, idempotency_key) DO UPDATE"
-          + " SET event_id = excluded.event_id, expires_at = excluded.expires_at"
-          + " WHERE idempotency_keys.expires_at <= (SELECT k.now FROM k"
-          + " WHERE k.source = excluded.source AND k.idempotency_key = excluded.idempotency_key)"
-          + " RETURNING source, idempotency_key";
-
-  private static final String FIND_KEYS =
-      "SELECT i.source, i.idempotency_key, i.event_id FROM idempotency_keys i"
-          + " JOIN unnest(?::text[], ?::text[]) AS k (source, idempotency_key)"
-          + " ON i.source = k.source AND i.idempotency_key = k.idempotency_key";
-
   @Override
   public String claimKeys() {
-    return CLAIM_KEYS;
+    return PostgresStatements.CLAIM_KEYS;
   }
 
   @Override
   public String findKeys() {
-    return FIND_KEYS;
+    return PostgresStatements.FIND_KEYS;
   }
 
-  /** A transaction-scoped advisory lock: never waits, released by the batch's commit. */
+  @Override
+  public String finishDeliveredMany() {
+    return PostgresStatements.DELIVERED_MANY;
+  }
+
+  @Override
+  public String lockKeys() {
+    return PostgresStatements.LOCK_KEYS;
+  }
+
+  @Override
+  public String claimDue() {
+    return PostgresStatements.CLAIM_DUE;
+  }
+
   @Override
   public String purgeLock() {
-    return "SELECT pg_try_advisory_xact_lock(" + PURGE_LOCK_ID + ")";
+    return PostgresStatements.PURGE_LOCK;
   }
-
-  /** The advisory lock id of retention ("SWBDPURG" read as a number). */
-  private static final long PURGE_LOCK_ID = 0x5357424450555247L;
 
   /** 40P01 deadlock_detected, 40001 serialization_failure: run the batch again. */
   @Override
@@ -185,9 +178,7 @@ public final class PostgresDialect implements Dialect {
     if (destinations.isEmpty()) {
       return;
     }
-    try (java.sql.PreparedStatement ps =
-        writer.prepareStatement(
-            "SELECT pg_notify('" + WORK_CHANNEL + "', d) FROM unnest(?::text[]) AS d")) {
+    try (java.sql.PreparedStatement ps = writer.prepareStatement(PostgresStatements.NOTIFY_WORK)) {
       ps.setArray(1, writer.createArrayOf("text", destinations.toArray()));
       ps.execute();
     }

@@ -1,17 +1,27 @@
 package dev.switchboard.store.sql;
 
-import static dev.switchboard.store.sql.SqlDeliveryQueue.DELIVERY_COLUMNS;
-import static dev.switchboard.store.sql.SqlDeliveryQueue.mapRecords;
+import static dev.switchboard.domain.DeliveryState.DEAD;
+import static dev.switchboard.domain.DeliveryState.DELIVERED;
+import static dev.switchboard.domain.DeliveryState.PENDING;
+import static dev.switchboard.domain.DeliveryState.RETRY_SCHEDULED;
+import static dev.switchboard.domain.DeliveryState.SKIPPED;
+import static dev.switchboard.store.sql.DeliveryStateSql.from;
+import static dev.switchboard.store.sql.DeliveryStateSql.in;
+import static dev.switchboard.store.sql.DeliveryStateSql.is;
+import static dev.switchboard.store.sql.DeliveryStateSql.sources;
+import static dev.switchboard.store.sql.DeliveryStateSql.to;
+import static dev.switchboard.store.sql.SqlDeliveryReads.DELIVERY_COLUMNS;
+import static dev.switchboard.store.sql.SqlDeliveryReads.mapRecords;
 
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.store.DeliveryFilter;
 import dev.switchboard.store.DeliveryRecord;
-import dev.switchboard.store.sql.SqlDeliveryQueue.FilterSql;
 import java.sql.PreparedStatement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -29,11 +39,61 @@ final class SqlDeliveryActions {
     this.unfinished = unfinished;
   }
 
+  /** What a replay moves back to pending: dead letters and delivered history. */
+  private static final Set<DeliveryState> REPLAYABLE = sources(PENDING, DEAD, DELIVERED);
+
+  /** What an operator may discard: dead letters. */
+  private static final Set<DeliveryState> DISCARDABLE = sources(SKIPPED, DEAD);
+
+  /** Moves a row only if it is still replayable (another node may have replayed it). */
+  private static final String REPLAY =
+      "UPDATE deliveries SET "
+          + to(PENDING)
+          + ", attempts = 0, first_attempt_at = NULL,"
+          + " next_attempt_at = ?, lease_token = NULL, lease_expires_at = NULL,"
+          + " replays = replays + 1, handled_by = ?, handled_at = ?, updated_at = ?"
+          + " WHERE id = ? AND "
+          + in("state", REPLAYABLE);
+
+  /** Not a move: retries that waited for the hold are due now. */
+  private static final String END_HOLD =
+      "UPDATE deliveries SET next_attempt_at = ?, updated_at = ?"
+          + " WHERE destination = ? AND "
+          + is("state", RETRY_SCHEDULED)
+          + " AND next_attempt_at > ? AND next_attempt_at <= ?";
+
+  /** What a hold kept past its max_age: pending and never attempted (moves to dead). */
+  private static final String EXPIRABLE = from("state", DEAD, PENDING);
+
+  /**
+   * A pending delivery's next_attempt_at is when it was created or replayed: the range is along
+   * deliveries_queue (destination, state, next_attempt_at); an operator's pause, recorded by any
+   * node, keeps its deliveries.
+   */
+  private static final String EXPIRY_CANDIDATES =
+      "SELECT "
+          + DELIVERY_COLUMNS
+          + " WHERE destination = ? AND "
+          + EXPIRABLE
+          + " AND first_attempt_at IS NULL"
+          + " AND next_attempt_at <= ? AND next_attempt_at > ?"
+          + " AND NOT EXISTS (SELECT 1 FROM destination_state s"
+          + " WHERE s.destination = deliveries.destination AND s.paused = 1)";
+
+  private static final String EXPIRE =
+      "UPDATE deliveries SET "
+          + to(DEAD)
+          + ", last_error = ?,"
+          + " error_class = 'max_age', updated_at = ?"
+          + " WHERE id = ? AND "
+          + EXPIRABLE
+          + " AND first_attempt_at IS NULL";
+
   /** Rows a replay reads and moves per writer transaction, so that ingest commits in between. */
   private static final int REPLAY_CHUNK = 500;
 
   CompletableFuture<List<DeliveryRecord>> replay(DeliveryFilter filter, String by, Instant now) {
-    FilterSql where = FilterSql.of(filter, DeliveryState.DEAD, DeliveryState.DELIVERED);
+    FilterSql where = FilterSql.of(filter, REPLAYABLE);
     List<DeliveryRecord> replayed = new ArrayList<>();
     return replayAfter(where, by, now, "", replayed).thenApply(done -> List.copyOf(replayed));
   }
@@ -46,11 +106,7 @@ final class SqlDeliveryActions {
    */
   private CompletableFuture<Void> replayAfter(
       FilterSql where, String by, Instant now, String afterId, List<DeliveryRecord> replayed) {
-    String update =
-        "UPDATE deliveries SET state = 'pending', attempts = 0, first_attempt_at = NULL,"
-            + " next_attempt_at = ?, lease_token = NULL, lease_expires_at = NULL,"
-            + " replays = replays + 1, handled_by = ?, handled_at = ?, updated_at = ?"
-            + " WHERE id = ? AND state IN ('dead', 'delivered')";
+    String update = REPLAY;
     String select =
         "SELECT "
             + DELIVERY_COLUMNS
@@ -103,9 +159,11 @@ final class SqlDeliveryActions {
   private record ReplayChunk(List<DeliveryRecord> moved, String lastId) {}
 
   CompletableFuture<Integer> discard(DeliveryFilter filter, String by, Instant now) {
-    FilterSql where = FilterSql.of(filter, DeliveryState.DEAD);
+    FilterSql where = FilterSql.of(filter, DISCARDABLE);
     String sql =
-        "UPDATE deliveries SET state = 'skipped', last_error = ?, handled_by = ?, handled_at = ?,"
+        "UPDATE deliveries SET "
+            + to(SKIPPED)
+            + ", last_error = ?, handled_by = ?, handled_at = ?,"
             + " updated_at = ?"
             + where.sql();
     return writer
@@ -148,11 +206,7 @@ final class SqlDeliveryActions {
     return writer
         .submit(
             ctx -> {
-              PreparedStatement ps =
-                  ctx.statement(
-                      "UPDATE deliveries SET next_attempt_at = ?, updated_at = ?"
-                          + " WHERE destination = ? AND state = 'retry_scheduled'"
-                          + " AND next_attempt_at > ? AND next_attempt_at <= ?");
+              PreparedStatement ps = ctx.statement(END_HOLD);
               long at = now.toEpochMilli();
               ps.setLong(1, at);
               ps.setLong(2, at);
@@ -170,31 +224,15 @@ final class SqlDeliveryActions {
     return writer
         .submit(
             ctx -> {
-              // a pending delivery's next_attempt_at is when it was created or replayed: the
-              // range is along deliveries_queue (destination, state, next_attempt_at); an
-              // operator's pause, recorded by any node, keeps its deliveries
               List<DeliveryRecord> candidates;
-              try (PreparedStatement ps =
-                  ctx.connection()
-                      .prepareStatement(
-                          "SELECT "
-                              + DELIVERY_COLUMNS
-                              + " WHERE destination = ? AND state = 'pending'"
-                              + " AND first_attempt_at IS NULL"
-                              + " AND next_attempt_at <= ? AND next_attempt_at > ?"
-                              + " AND NOT EXISTS (SELECT 1 FROM destination_state s"
-                              + " WHERE s.destination = deliveries.destination AND s.paused = 1)")) {
+              try (PreparedStatement ps = ctx.connection().prepareStatement(EXPIRY_CANDIDATES)) {
                 ps.setString(1, destination);
                 ps.setLong(2, waitingSince.toEpochMilli());
                 ps.setLong(3, notBefore.toEpochMilli());
                 candidates = mapRecords(ps);
               }
               List<DeliveryRecord> expired = new ArrayList<>(candidates.size());
-              PreparedStatement update =
-                  ctx.statement(
-                      "UPDATE deliveries SET state = 'dead', last_error = ?,"
-                          + " error_class = 'max_age', updated_at = ?"
-                          + " WHERE id = ? AND state = 'pending' AND first_attempt_at IS NULL");
+              PreparedStatement update = ctx.statement(EXPIRE);
               for (DeliveryRecord d : candidates) {
                 update.setString(1, error);
                 update.setLong(2, now.toEpochMilli());

@@ -1,5 +1,7 @@
 package dev.switchboard.store.sql;
 
+import dev.switchboard.domain.DeliveryState;
+import dev.switchboard.domain.EventStatus;
 import dev.switchboard.store.Purged;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -37,11 +39,18 @@ final class SqlRetention {
 
   /** Parameters: delivered cutoff, dead cutoff, dead cutoff, delivered cutoff. */
   private static final String PURGEABLE =
-      " e.received_at <= ? AND (e.status <> 'quarantined' OR e.received_at <= ?)"
+      " e.received_at <= ? AND (e.status <> '"
+          + EventStatus.QUARANTINED.dbValue()
+          + "' OR e.received_at <= ?)"
           + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id"
-          + " AND (d.state IN ('pending', 'in_flight', 'retry_scheduled')"
-          + " OR (d.state = 'dead' AND d.updated_at > ?)"
-          + " OR (d.state <> 'dead' AND d.updated_at > ?)))";
+          + " AND ("
+          + DeliveryStateSql.in("d.state", DeliveryStateSql.UNFINISHED)
+          + " OR ("
+          + DeliveryStateSql.is("d.state", DeliveryState.DEAD)
+          + " AND d.updated_at > ?)"
+          + " OR (d.state <> "
+          + DeliveryStateSql.literal(DeliveryState.DEAD)
+          + " AND d.updated_at > ?)))";
 
   /**
    * Oldest first after a (received_at, id) position, over the events_received index. The position

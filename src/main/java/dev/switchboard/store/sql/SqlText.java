@@ -1,8 +1,15 @@
 package dev.switchboard.store.sql;
 
+import dev.switchboard.domain.EventStatus;
+
 /** The statements shared by every dialect. */
 final class SqlText {
   private SqlText() {}
+
+  /** An event status's stored value as an SQL literal. */
+  private static String status(EventStatus status) {
+    return "'" + status.dbValue() + "'";
+  }
 
   /**
    * Claims an idempotency key for a new event: inserts it, or takes over an expired one. Updates no
@@ -32,12 +39,16 @@ final class SqlText {
           + " headers, status, quarantine_reason, released_by, released_at FROM events";
 
   static final String RELEASE_EVENT =
-      "UPDATE events SET status = 'accepted', quarantine_reason = NULL, released_by = ?,"
+      "UPDATE events SET status = "
+          + status(EventStatus.ACCEPTED)
+          + ", quarantine_reason = NULL, released_by = ?,"
           + " released_at = ?, payload = COALESCE(?, payload)"
-          + " WHERE id = ? AND status = 'quarantined'";
+          + " WHERE id = ? AND status = "
+          + status(EventStatus.QUARANTINED);
 
   static final String KEEP_QUARANTINED =
-      "UPDATE events SET quarantine_reason = ? WHERE id = ? AND status = 'quarantined'";
+      "UPDATE events SET quarantine_reason = ? WHERE id = ? AND status = "
+          + status(EventStatus.QUARANTINED);
 
   static final String HEARTBEAT = "UPDATE store_heartbeat SET beat_at = ? WHERE id = 1";
 

@@ -1,18 +1,13 @@
 package dev.switchboard.store.sql;
 
-import dev.switchboard.observability.LogThrottle;
+import dev.switchboard.logging.LogThrottle;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,19 +96,7 @@ final class SqlWriter implements AutoCloseable {
   }
 
   private final Dialect dialect;
-
-  /** Replaced when the database drops it (a PostgreSQL restart); never on SQLite. */
-  private Connection connection;
-
-  /** The last batch found the connection dropped; the next one reconnects first. */
-  private boolean broken;
-
-  private final Map<String, PreparedStatement> statements = new HashMap<>();
-  private final Set<PreparedStatement> batched = new LinkedHashSet<>();
-  private final List<Runnable> afterCommit = new ArrayList<>();
-  private final Map<Object, List<?>> collected = new HashMap<>();
-  private final Map<Object, Set<?>> beforeCommit = new java.util.LinkedHashMap<>();
-  private final Map<Object, BeforeCommit<?>> beforeCommitActions = new HashMap<>();
+  private final WriterConnection connection;
   private final GroupCommitWriter<WriteOp, Object> groupCommit;
 
   /**
@@ -122,60 +105,10 @@ final class SqlWriter implements AutoCloseable {
    */
   private volatile boolean failedSinceProbe;
 
-  private final Context context =
-      new Context() {
-        @Override
-        public PreparedStatement statement(String sql) throws SQLException {
-          flushBatches();
-          return prepared(sql);
-        }
-
-        @Override
-        public PreparedStatement batch(String sql) throws SQLException {
-          PreparedStatement ps = prepared(sql);
-          batched.add(ps);
-          return ps;
-        }
-
-        @Override
-        public void afterCommit(Runnable action) {
-          afterCommit.add(action);
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T> List<T> collectAfterCommit(
-            Object key, java.util.function.Consumer<List<T>> action) {
-          return (List<T>)
-              collected.computeIfAbsent(
-                  key,
-                  k -> {
-                    List<T> list = new ArrayList<>();
-                    afterCommit.add(() -> action.accept(list));
-                    return list;
-                  });
-        }
-
-        @Override
-        public Connection connection() throws SQLException {
-          flushBatches();
-          return connection;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T> Set<T> collectBeforeCommit(Object key, BeforeCommit<T> action) {
-          beforeCommitActions.putIfAbsent(key, action);
-          return (Set<T>) beforeCommit.computeIfAbsent(key, k -> new LinkedHashSet<>());
-        }
-      };
-
   /** Settings for a writer's connection, applied again after a reconnect. */
   interface Setup {
     void prepare(Connection connection) throws SQLException;
   }
-
-  private final Setup setup;
 
   /** The store's writer: ingest, operator actions, housekeeping (and on SQLite everything). */
   SqlWriter(Dialect dialect, IntConsumer batchSizeObserver) throws SQLException {
@@ -185,8 +118,7 @@ final class SqlWriter implements AutoCloseable {
   SqlWriter(Dialect dialect, String name, Setup setup, IntConsumer batchSizeObserver)
       throws SQLException {
     this.dialect = dialect;
-    this.setup = setup;
-    this.connection = open(dialect, setup);
+    this.connection = new WriterConnection(dialect, setup);
     this.groupCommit =
         new GroupCommitWriter<>(
             name, QUEUE_CAPACITY, MAX_BATCH, this::writeBatch, batchSizeObserver);
@@ -210,25 +142,6 @@ final class SqlWriter implements AutoCloseable {
 
   Dialect dialect() {
     return dialect;
-  }
-
-  private PreparedStatement prepared(String sql) throws SQLException {
-    PreparedStatement ps = statements.get(sql);
-    if (ps == null) {
-      ps = connection.prepareStatement(sql);
-      statements.put(sql, ps);
-    }
-    return ps;
-  }
-
-  private void flushBatches() throws SQLException {
-    if (batched.isEmpty()) {
-      return;
-    }
-    for (PreparedStatement ps : batched) {
-      ps.executeBatch();
-    }
-    batched.clear();
   }
 
   /**
@@ -266,7 +179,7 @@ final class SqlWriter implements AutoCloseable {
   private final LogThrottle splitsLog = new LogThrottle(java.time.Duration.ofSeconds(5));
 
   private boolean splittable(List<WriteOp> ops, SQLException e) {
-    return ops.size() > 1 && !broken && dialect.refusesContent(e);
+    return ops.size() > 1 && !connection.broken() && dialect.refusesContent(e);
   }
 
   private List<Object> writeInHalves(List<WriteOp> ops) {
@@ -363,12 +276,7 @@ final class SqlWriter implements AutoCloseable {
   }
 
   private List<Object> tryBatch(List<WriteOp> batch, int[] order) throws SQLException {
-    if (broken) {
-      reconnected();
-    }
-    collected.clear();
-    beforeCommit.clear();
-    beforeCommitActions.clear();
+    connection.begin();
     Object[] results = new Object[batch.size()];
     try {
       for (int i = 0; i < results.length; ) {
@@ -376,7 +284,7 @@ final class SqlWriter implements AutoCloseable {
         WriteOp op = batch.get(at);
         Group group = op instanceof GroupedOp grouped ? grouped.group() : null;
         if (group == null) {
-          results[at] = op.apply(context);
+          results[at] = op.apply(connection);
           i++;
           continue;
         }
@@ -391,170 +299,26 @@ final class SqlWriter implements AutoCloseable {
           slots.add(next);
           run.add(batch.get(next));
         }
-        List<Object> applied = group.applyAll(run, context);
+        List<Object> applied = group.applyAll(run, connection);
         for (int k = 0; k < slots.size(); k++) {
           results[slots.get(k)] = applied.get(k);
         }
       }
-      flushBatches();
-      runBeforeCommit();
       connection.commit();
     } catch (Throwable e) {
       // whatever went wrong, nothing of this batch may stay written
       failedSinceProbe = true;
-      afterCommit.clear();
-      collected.clear();
-      batched.clear();
-      // a statement that failed mid-way may be left unusable by the driver: prepare anew
-      closeStatements();
-      rollbackQuietly();
-      broken = !isValid();
+      connection.failed();
       throw e;
     }
-    for (Runnable action : afterCommit) {
-      try {
-        action.run();
-      } catch (RuntimeException e) {
-        LOG.error("after-commit action failed", e);
-      }
-    }
-    afterCommit.clear();
+    connection.runAfterCommit();
     return java.util.Arrays.asList(results);
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private void runBeforeCommit() throws SQLException {
-    if (beforeCommit.isEmpty()) {
-      return;
-    }
-    for (Map.Entry<Object, Set<?>> e : beforeCommit.entrySet()) {
-      BeforeCommit action = beforeCommitActions.get(e.getKey());
-      action.accept(connection, e.getValue());
-    }
-    beforeCommit.clear();
-    beforeCommitActions.clear();
-  }
-
-  private boolean isValid() {
-    try {
-      return connection.isValid(2);
-    } catch (SQLException e) {
-      return false;
-    }
-  }
-
-  /** A new connection being opened off the writer thread, while the old one is broken. */
-  private CompletableFuture<Connection> reconnecting;
-
-  /**
-   * A server database may drop the connection (restart, failover, outage). A new one is opened off
-   * the writer thread (opening one to a server that is down waits for the pool's connection
-   * timeout): until it is open, each batch fails at once, so that ingest answers 503 without
-   * waiting and the other ops are not held up behind the attempt. Once it is open, the batch that
-   * finds it uses it. A failed attempt is followed by a new one at the next batch.
-   */
-  private void reconnected() throws SQLException {
-    if (reconnecting == null) {
-      reconnecting = CompletableFuture.supplyAsync(this::openConnection, RECONNECTS);
-    }
-    if (!reconnecting.isDone()) {
-      throw new SQLTransientConnectionException(
-          "the store's connection was lost; reconnecting", "08003");
-    }
-    CompletableFuture<Connection> done = reconnecting;
-    reconnecting = null;
-    Connection fresh;
-    try {
-      fresh = done.join();
-    } catch (CompletionException e) {
-      throw e.getCause() instanceof SQLException sql
-          ? sql
-          : new SQLTransientConnectionException("reconnect failed: " + e.getCause(), "08001");
-    }
-    try {
-      connection.close();
-    } catch (SQLException ignored) {
-      // already gone
-    }
-    connection = fresh;
-    broken = false;
-    LOG.info("store writer reconnected");
-  }
-
-  /** Where new connections are opened after a drop: not the writer thread, nor a shared pool. */
-  private static final java.util.concurrent.Executor RECONNECTS =
-      command -> Thread.ofVirtual().name("store-reconnect").start(command);
-
-  private Connection openConnection() {
-    try {
-      return open(dialect, setup);
-    } catch (SQLException e) {
-      throw new CompletionException(e);
-    }
-  }
-
-  /** A writer's connection: from the dialect's source, set up, outside auto-commit. */
-  private static Connection open(Dialect dialect, Setup setup) throws SQLException {
-    Connection fresh = dialect.dataSource().getConnection();
-    try {
-      setup.prepare(fresh);
-      fresh.setAutoCommit(false);
-    } catch (SQLException e) {
-      fresh.close();
-      throw e;
-    }
-    return fresh;
-  }
-
-  private void closeStatements() {
-    for (PreparedStatement ps : statements.values()) {
-      try {
-        ps.close();
-      } catch (SQLException ignored) {
-        // already broken; it is dropped either way
-      }
-    }
-    statements.clear();
-  }
-
-  /**
-   * Rolls back a failed batch. SQLite may already have rolled the transaction back itself (it does
-   * on a full disk), leaving the driver outside a transaction; reopening one keeps the writer
-   * usable for the next batch.
-   */
-  private void rollbackQuietly() {
-    try {
-      connection.rollback();
-    } catch (SQLException alreadyRolledBack) {
-      try (var s = connection.createStatement()) {
-        s.execute("BEGIN");
-      } catch (SQLException e) {
-        LOG.warn("store writer could not reopen a transaction: {}", e.getMessage());
-      }
-    }
   }
 
   /** Writes what was already handed over, then closes the connection. */
   @Override
   public void close() {
     groupCommit.close();
-    closeStatements();
-    CompletableFuture<Connection> opening = reconnecting;
-    if (opening != null) {
-      // a connection opened after the close would never be returned to the pool
-      opening.thenAccept(
-          c -> {
-            try {
-              c.close();
-            } catch (SQLException ignored) {
-              // closing on the way out
-            }
-          });
-    }
-    try {
-      connection.close();
-    } catch (SQLException ignored) {
-      // closing on the way out; nothing left to protect
-    }
+    connection.close();
   }
 }

@@ -217,15 +217,15 @@ class SqlEventSearchTest {
     }
     for (DeliveryFilter f :
         List.of(DeliveryFilter.deadLetters(), DeliveryFilter.deadLetters().destination("crm"))) {
-      SqlDeliveryQueue.FilterSql where = SqlDeliveryQueue.FilterSql.of(f, DeliveryState.values());
+      FilterSql where = FilterSql.of(f, DeliveryState.values());
       List<Object> params = new ArrayList<>(where.params());
       params.addAll(List.of(1L, 1L, "dlv_" + "f".repeat(32), 10));
       assertIndexed(
-          new SqlEventSearch.Built(SqlDeliveryQueue.findDeliveriesSql(where, true), params),
+          new SqlEventSearch.Built(SqlDeliveryReads.findDeliveriesSql(where, true), params),
           "deliveries");
     }
     assertIndexed(
-        new SqlEventSearch.Built(SqlDeliveryQueue.COUNT_OPEN, List.of("crm")), "deliveries");
+        new SqlEventSearch.Built(SqlDeliveryReads.COUNT_OPEN, List.of("crm")), "deliveries");
   }
 
   /** No full scan of the table and no sort of every match: an index serves the order. */

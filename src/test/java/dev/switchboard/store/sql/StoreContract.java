@@ -130,6 +130,230 @@ abstract class StoreContract {
     return release;
   }
 
+  // --- the table of moves ---
+
+  static final Instant LONG_AGO = NOW.minusSeconds(3600);
+
+  /**
+   * One delivery in each state, each of its own event received {@link #LONG_AGO}, all under the
+   * lease token "t" (so that a fenced write finds the token everywhere and only the state decides):
+   * the in-flight one's lease has run out, the retry is due, the pending one was never attempted.
+   */
+  Map<DeliveryState, DeliveryId> oneInEachState(String prefix) throws Exception {
+    Map<DeliveryState, DeliveryId> rows = new java.util.EnumMap<>(DeliveryState.class);
+    for (DeliveryState state : DeliveryState.values()) {
+      EventId event =
+          ingest(event(prefix + "-" + state.dbValue(), LONG_AGO, LONG_AGO, List.of(ROUTE)))
+              .eventId();
+      DeliveryId id = queue.deliveriesOf(event).get(0).id();
+      boolean attempted = state != DeliveryState.PENDING;
+      store
+          .writer()
+          .submit(
+              ctx -> {
+                var ps =
+                    ctx.statement(
+                        "UPDATE deliveries SET state = ?, lease_token = 't', lease_expires_at = ?,"
+                            + " next_attempt_at = ?, first_attempt_at = ?, updated_at = ?"
+                            + " WHERE id = ?");
+                ps.setString(1, state.dbValue());
+                ps.setLong(2, NOW.minusSeconds(1).toEpochMilli());
+                ps.setLong(3, NOW.minusSeconds(10).toEpochMilli());
+                if (attempted) {
+                  ps.setLong(4, LONG_AGO.toEpochMilli());
+                } else {
+                  ps.setNull(4, java.sql.Types.BIGINT);
+                }
+                ps.setLong(5, LONG_AGO.toEpochMilli());
+                ps.setString(6, id.value());
+                return ps.executeUpdate();
+              })
+          .get(30, TimeUnit.SECONDS);
+      rows.put(state, id);
+    }
+    return rows;
+  }
+
+  /** Every stored delivery's state. */
+  Map<DeliveryId, DeliveryState> states() {
+    DeliveryFilter all =
+        new DeliveryFilter(
+            List.of(), null, null, java.util.EnumSet.allOf(DeliveryState.class), null, null, null);
+    Map<DeliveryId, DeliveryState> states = new HashMap<>();
+    for (DeliveryRecord d : queue.findDeliveries(all, null, 10_000)) {
+      states.put(d.id(), d.state());
+    }
+    return states;
+  }
+
+  /** A queue operation, run on one delivery in each state. */
+  interface Operation {
+    void run(Map<DeliveryState, DeliveryId> rows) throws Exception;
+  }
+
+  /**
+   * Runs {@code operation} on one delivery in each state and returns the moves it made, (before,
+   * after) of each delivery that changed; fails on any move the table of moves does not allow, and
+   * on a delivery that vanished.
+   */
+  Set<List<DeliveryState>> movesOf(String name, Operation operation) throws Exception {
+    Map<DeliveryState, DeliveryId> rows = oneInEachState(name);
+    Map<DeliveryId, DeliveryState> before = states();
+    operation.run(rows);
+    Map<DeliveryId, DeliveryState> after = states();
+    Set<List<DeliveryState>> moves = new java.util.HashSet<>();
+    for (Map.Entry<DeliveryId, DeliveryState> row : before.entrySet()) {
+      DeliveryState from = row.getValue();
+      DeliveryState to = after.get(row.getKey());
+      assertThat(to).as("%s kept the delivery that was %s", name, from).isNotNull();
+      if (to != from) {
+        assertThat(from.canMoveTo(to))
+            .as(
+                "%s moved a delivery from %s to %s, a move the table does not allow",
+                name, from, to)
+            .isTrue();
+        moves.add(List.of(from, to));
+      }
+    }
+    return moves;
+  }
+
+  static List<DeliveryState> move(DeliveryState from, DeliveryState to) {
+    return List.of(from, to);
+  }
+
+  @Test
+  void everyQueueOperationMakesOnlyMovesTheTableAllows() throws Exception {
+    DeliveryState pending = DeliveryState.PENDING;
+    DeliveryState inFlight = DeliveryState.IN_FLIGHT;
+    DeliveryState retry = DeliveryState.RETRY_SCHEDULED;
+    DeliveryState delivered = DeliveryState.DELIVERED;
+    DeliveryState dead = DeliveryState.DEAD;
+    DeliveryState skipped = DeliveryState.SKIPPED;
+    DeliveryFilter every =
+        new DeliveryFilter(
+            List.of(), null, null, java.util.EnumSet.allOf(DeliveryState.class), null, null, null);
+
+    assertThat(
+            movesOf(
+                "claim",
+                rows -> {
+                  for (DeliveryId id : rows.values()) {
+                    queue.claim(id, "c", NOW, NOW.plusSeconds(60)).get();
+                  }
+                }))
+        .containsExactlyInAnyOrder(move(pending, inFlight), move(retry, inFlight));
+    List<java.util.function.Function<DeliveryId, Finish>> finishes =
+        List.of(
+            id -> new Finish.Delivered(id, "t", attempt(200), null),
+            id -> new Finish.Retry(id, "t", attempt(503), NOW.plusSeconds(10), "http_5xx"),
+            id -> new Finish.Dead(id, "t", attempt(400), "http 400", "http_4xx"),
+            id -> new Finish.Skipped(id, "t", "stale"));
+    List<DeliveryState> outcomes = List.of(delivered, retry, dead, skipped);
+    for (int i = 0; i < finishes.size(); i++) {
+      var finish = finishes.get(i);
+      assertThat(
+              movesOf(
+                  "finish " + outcomes.get(i).dbValue(),
+                  rows -> {
+                    for (DeliveryId id : rows.values()) {
+                      queue.finish(finish.apply(id), NOW).get();
+                    }
+                  }))
+          .containsExactly(move(inFlight, outcomes.get(i)));
+    }
+    assertThat(movesOf("renew", rows -> queue.renew(tokens(rows), NOW.plusSeconds(60)).get()))
+        .isEmpty();
+    assertThat(movesOf("unclaim", rows -> queue.unclaim(tokens(rows), NOW).get()))
+        .containsExactly(move(inFlight, pending));
+    assertThat(movesOf("reap", rows -> queue.reapExpired(NOW)))
+        .containsExactly(move(inFlight, pending));
+    if (queue.singleNode()) {
+      assertThat(movesOf("reap at start", rows -> queue.reapAll()))
+          .containsExactly(move(inFlight, pending));
+    } else {
+      assertThat(
+              movesOf(
+                  "cluster claim",
+                  rows ->
+                      queue
+                          .claimDue(
+                              "d", Set.of(), Set.of(), Set.of(), 100, "c", NOW, NOW.plusSeconds(60))
+                          .get()))
+          .containsExactlyInAnyOrder(move(pending, inFlight), move(retry, inFlight));
+    }
+    assertThat(movesOf("replay", rows -> queue.replay(every, "ops", NOW).get()))
+        .containsExactlyInAnyOrder(move(dead, pending), move(delivered, pending));
+    assertThat(movesOf("discard", rows -> queue.discard(every, "ops", NOW).get()))
+        .containsExactly(move(dead, skipped));
+    assertThat(
+            movesOf(
+                "pause, resume and the end of a hold",
+                rows -> {
+                  queue.setPaused("d", true, "ops", NOW).get();
+                  queue.setPaused("d", false, "ops", NOW).get();
+                  queue.endHold("d", NOW.plusSeconds(3600), NOW).get();
+                }))
+        .isEmpty();
+    assertThat(
+            movesOf(
+                "held-delivery expiry",
+                rows -> queue.expireUnattempted("d", NOW, Instant.EPOCH, "max_age", NOW).get()))
+        .containsExactly(move(pending, dead));
+    assertThat(
+            movesOf(
+                "quarantine release",
+                rows -> {
+                  EventId quarantined =
+                      ingest(
+                              new NewEvent(
+                                  "src",
+                                  null,
+                                  null,
+                                  NOW,
+                                  "p",
+                                  NOW,
+                                  "{}",
+                                  Map.of(),
+                                  EventStatus.QUARANTINED,
+                                  "schema",
+                                  List.of()))
+                          .eventId();
+                  assertThat(
+                          store.release(
+                              new QuarantineRelease(
+                                  quarantined, null, List.of(ROUTE), "admin-api:ops", NOW)))
+                      .isTrue();
+                }))
+        .isEmpty();
+  }
+
+  @Test
+  void retentionRemovesOnlySettledDeliveriesAndMovesNone() throws Exception {
+    oneInEachState("retention");
+    Map<DeliveryId, DeliveryState> before = states();
+    store.purgeHistory(
+        NOW.plus(Duration.ofDays(100)), Duration.ofSeconds(1), Duration.ofSeconds(1), p -> {});
+    Map<DeliveryId, DeliveryState> after = states();
+    before.forEach(
+        (id, state) -> {
+          if (after.containsKey(id)) {
+            assertThat(after.get(id)).as("retention moved a delivery").isEqualTo(state);
+          } else {
+            assertThat(state.isFinal()).as("retention removed a %s delivery", state).isTrue();
+          }
+        });
+    assertThat(after.values())
+        .containsExactlyInAnyOrder(
+            DeliveryState.PENDING, DeliveryState.IN_FLIGHT, DeliveryState.RETRY_SCHEDULED);
+  }
+
+  static Map<DeliveryId, String> tokens(Map<DeliveryState, DeliveryId> rows) {
+    Map<DeliveryId, String> leases = new HashMap<>();
+    rows.values().forEach(id -> leases.put(id, "t"));
+    return leases;
+  }
+
   // --- ingest and idempotency ---
 
   @Test

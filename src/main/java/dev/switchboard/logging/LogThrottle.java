@@ -1,4 +1,4 @@
-package dev.switchboard.observability;
+package dev.switchboard.logging;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,4 +1,4 @@
-package dev.switchboard.observability;
+package dev.switchboard.logging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
