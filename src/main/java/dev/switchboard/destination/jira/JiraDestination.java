@@ -223,12 +223,7 @@ public final class JiraDestination implements Destination {
    */
   private DeliveryResult ambiguous(String key, RetryLater failure) {
     known.put(key, new Known(null, clock.instant()));
-    return new RetryLater(
-        failure.error(),
-        failure.status(),
-        failure.retryAfter(),
-        failure.excerpt(),
-        settings.searchLag());
+    return failure.withNotBefore(settings.searchLag());
   }
 
   private HttpTransport.Answer exchange(String method, String path, byte[] body)
@@ -254,10 +249,15 @@ public final class JiraDestination implements Destination {
               "jira " + answer.status(),
               retry.status(),
               retry.retryAfter() != null ? retry.retryAfter() : isoReset(answer.headers(), now),
-              excerpt);
+              excerpt,
+              null,
+              retry.errorClass());
       case Rejected no ->
           new Rejected(
-              "jira " + answer.status() + fieldErrors(answer.body()), no.status(), excerpt);
+              "jira " + answer.status() + fieldErrors(answer.body()),
+              no.status(),
+              excerpt,
+              no.errorClass());
       case Delivered ok -> ok;
     };
   }

@@ -104,9 +104,16 @@ public final class SlackDestination implements Destination {
     DeliveryResult outcome = HttpOutcomes.of(status, headers, excerpt, clock.instant());
     return switch (outcome) {
       case RetryLater retry ->
-          new RetryLater(error(status, code, retry.error()), status, retry.retryAfter(), excerpt);
+          new RetryLater(
+              error(status, code, retry.error()),
+              status,
+              retry.retryAfter(),
+              excerpt,
+              null,
+              retry.errorClass());
       case Rejected rejected ->
-          new Rejected(error(status, code, rejected.error()), status, excerpt);
+          new Rejected(
+              error(status, code, rejected.error()), status, excerpt, rejected.errorClass());
       case Delivered delivered -> delivered; // 2xx handled above
     };
   }

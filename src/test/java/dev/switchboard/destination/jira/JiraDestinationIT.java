@@ -9,6 +9,7 @@ import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.testing.FakeJira;
 import dev.switchboard.testing.FakeJira.Answer;
@@ -221,7 +222,7 @@ class JiraDestinationIT {
     DeliveryResult first = destination.send(delivery("dlv_d1", OUTPUT));
 
     // only this delivery waits the lag: the destination is not paused for the others
-    assertThat(first).isEqualTo(new RetryLater("timeout", 0, null, null, LAG));
+    assertThat(first).isEqualTo(new RetryLater("timeout", 0, null, null, LAG, ErrorClass.TIMEOUT));
     assertThat(jira.issues()).hasSize(1);
 
     // a retry before the lag has passed neither searches (it would miss) nor creates

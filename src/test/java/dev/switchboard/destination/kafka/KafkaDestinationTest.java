@@ -12,6 +12,7 @@ import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -149,10 +150,18 @@ class KafkaDestinationTest {
                   null));
       assertThat(kafka.outcome(new TimeoutException("Expiring 1 record(s)")))
           .isEqualTo(
-              new RetryLater("timeout: TimeoutException: Expiring 1 record(s)", 0, null, null));
+              RetryLater.noAnswer(
+                  ErrorClass.TIMEOUT,
+                  "timeout: TimeoutException: Expiring 1 record(s)",
+                  null,
+                  null));
       assertThat(kafka.outcome(new BrokerNotAvailableException("gone")))
           .isEqualTo(
-              new RetryLater("connection: BrokerNotAvailableException: gone", 0, null, null));
+              RetryLater.noAnswer(
+                  ErrorClass.CONNECTION,
+                  "connection: BrokerNotAvailableException: gone",
+                  null,
+                  null));
       assertThat(kafka.outcome(new NotEnoughReplicasException("isr 1 < 2")))
           .isInstanceOf(RetryLater.class);
       assertThat(kafka.outcome(new UnknownServerException("broker bug")))
