@@ -44,8 +44,9 @@ final class RouteSection {
     }
     node.required("client_id");
     node.required("client_secret");
-    ConnectorSettings.url(node, "login_url", false);
-    ConnectorSettings.url(node, "api_url", false);
+    SettingsReader urls = new SettingsReader(node);
+    urls.httpUrl("login_url", false);
+    urls.httpUrl("api_url", false);
     boolean overridden = node.has("login_url") && node.has("api_url");
     if (!node.has("region") && !overridden) {
       node.problem(

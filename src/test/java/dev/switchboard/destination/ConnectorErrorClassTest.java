@@ -12,6 +12,7 @@ import dev.switchboard.destination.jira.JiraDestination;
 import dev.switchboard.destination.kafka.KafkaDestination;
 import dev.switchboard.destination.salesforce.SalesforceDestination;
 import dev.switchboard.destination.slack.SlackDestination;
+import dev.switchboard.testing.DestinationConfigs;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -177,8 +178,7 @@ class ConnectorErrorClassTest {
 
   private static DestinationConfig config(
       String type, Map<String, Object> settings, Duration timeout, int concurrency) {
-    return new DestinationConfig(
-        "d", type, settings, DestinationConfig.Retry.DEFAULT, null, concurrency, timeout);
+    return DestinationConfigs.load("d", type, settings, timeout, concurrency);
   }
 
   private static DeliveryResult send(Destination destination) {

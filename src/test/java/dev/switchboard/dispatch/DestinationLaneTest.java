@@ -21,7 +21,7 @@ class DestinationLaneTest {
   DestinationLane lane(int capacity) {
     DestinationConfig config =
         new DestinationConfig(
-            "d", "http", Map.of(), DestinationConfig.Retry.DEFAULT, null, 4, Duration.ofSeconds(5));
+            "d", "http", null, DestinationConfig.Retry.DEFAULT, null, 4, Duration.ofSeconds(5));
     return new DestinationLane(config, null, "test", null, null, capacity, Set.of("ordered"));
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.destination.ConnectorDescriptor;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
@@ -84,7 +85,7 @@ public final class JiraDestination implements Destination {
    */
   public JiraDestination(DestinationConfig config, Clock clock) {
     this.name = config.name();
-    this.settings = JiraDestinationSettings.from(config);
+    this.settings = ConnectorDescriptor.settingsOf(config, JiraDestinationSettings.class);
     this.clock = clock;
     this.transport =
         new HttpTransport(

@@ -95,7 +95,7 @@ public final class KafkaDestination implements Destination {
    */
   public KafkaDestination(DestinationConfig config) {
     this.name = config.name();
-    this.settings = KafkaDestinationSettings.from(config);
+    this.settings = KafkaDestinationSettings.of(config);
     try {
       this.producer =
           new KafkaProducer<>(

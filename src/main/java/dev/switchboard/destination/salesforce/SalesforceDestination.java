@@ -67,7 +67,7 @@ public final class SalesforceDestination implements Destination {
    */
   public SalesforceDestination(DestinationConfig config, Clock clock) {
     this.name = config.name();
-    this.settings = SalesforceSettings.from(config);
+    this.settings = SalesforceSettings.of(config);
     this.outcomes = new SalesforceOutcomes(settings.externalIdField(), clock);
     this.transport =
         new HttpTransport(

@@ -1,0 +1,74 @@
+package dev.switchboard.destination.http;
+
+import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.SettingsReader;
+import dev.switchboard.destination.ConnectorContext;
+import dev.switchboard.destination.ConnectorDescriptor;
+import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.http.HttpDestinationSettings.Preset;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** The {@code http} connector: a request to any URL (docs/connectors.md). */
+public final class HttpConnector implements ConnectorDescriptor<HttpDestinationSettings> {
+  static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
+  static final List<String> SIGN_KEYS = List.of("scheme", "secret");
+
+  @Override
+  public String name() {
+    return "http";
+  }
+
+  @Override
+  public List<String> keys() {
+    return List.of("method", "url", "headers", "preset", "sign");
+  }
+
+  @Override
+  public HttpDestinationSettings read(SettingsReader node, Common common) {
+    String method = node.oneOf("method", "HTTP method", METHODS, "POST");
+    String url = node.httpUrl("url", true);
+    List<String> presets = Arrays.stream(Preset.values()).map(Preset::configName).sorted().toList();
+    String presetName = node.oneOf("preset", "http preset", presets, null);
+    Map<String, String> headers = node.stringMap("headers");
+    String secret = null;
+    boolean signUsable = true;
+    SettingsReader sign = node.mapping("sign");
+    if (sign.present()) {
+      sign.checkKeys(SIGN_KEYS);
+      sign.oneOf("scheme", "signing scheme", List.of("standard-webhooks"), "standard-webhooks");
+      secret = sign.standardWebhooksSecret("secret");
+      signUsable = secret != null;
+    }
+    if (url == null || !signUsable) {
+      return null;
+    }
+    Preset preset = presetName == null ? null : Preset.of(presetName);
+    // the loader's default timeout is read as "not set", so a preset's own timeout applies
+    Duration timeout = common.timeout();
+    if (preset != null && preset.timeout() != null && timeout.equals(DEFAULT_TIMEOUT)) {
+      timeout = preset.timeout();
+    }
+    return new HttpDestinationSettings(
+        method,
+        URI.create(url.trim()),
+        headers,
+        timeout,
+        common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout(),
+        secret,
+        preset);
+  }
+
+  @Override
+  public Destination create(DestinationConfig config, ConnectorContext context) {
+    return new HttpDestination(config, context.clock(), context.signer());
+  }
+
+  /** The loader's default request timeout. */
+  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+}
