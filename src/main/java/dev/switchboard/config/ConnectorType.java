@@ -2,6 +2,7 @@ package dev.switchboard.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * One connector type as the configuration sees it: its {@code type} name, its own keys, and how
@@ -28,13 +29,14 @@ public interface ConnectorType<S extends ConnectorSettings> {
   /**
    * Checks the connector's keys and types them, filling in their defaults.
    *
-   * @param common what every destination has, already read
-   * @return the settings, or null when a problem was reported (the file is then refused)
+   * @return what makes the settings from the keys every destination has, or null when a problem was
+   *     reported (the file is then refused)
    */
-  S read(SettingsReader node, Common common);
+  Function<Common, S> read(SettingsReader node);
 
   /**
-   * The keys every destination has, as the connector's settings may need them.
+   * The keys every destination has, as the connector's settings may need them, read after the
+   * connector's own.
    *
    * @param timeout the destination's {@code timeout} (default 30s)
    * @param concurrency the destination's {@code concurrency} (default 16)

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Reads {@code destinations.<name>}. The keys every connector has are typed into {@link
@@ -49,34 +50,32 @@ final class DestinationSection {
       node.problem("type", "type is required: one of " + String.join(", ", names));
     }
     ConnectorType<?> type = typeName == null ? null : types.get(typeName);
+    // every value is substituted first, so that a variable that is not set is reported wherever
+    // it is used, even under a key the type does not know or in a destination of no known type
+    PlainValues.mapOf(node, TYPED_KEYS);
     if (type != null) {
       List<String> known = new ArrayList<>(TYPED_KEYS);
       known.addAll(SETTINGS_KEYS);
       known.addAll(type.keys());
       node.checkKeys(known);
     }
+    Function<ConnectorType.Common, ? extends ConnectorSettings> finish =
+        type == null ? null : type.read(new SettingsReader(node));
+    Duration connectTimeout = node.duration("connect_timeout", null);
+    RateLimit rateLimit = node.rateLimit("rate_limit");
+    Retry retry = readRetry(node.mapping("retry"));
     int concurrency = node.integer("concurrency", DEFAULT_CONCURRENCY, 1, 10_000);
     Duration timeout = positive(node, "timeout", DEFAULT_TIMEOUT);
-    Duration connectTimeout = node.duration("connect_timeout", null);
+    DestinationConfig.Breaker breaker = readBreaker(node.mapping("circuit_breaker"));
     ConnectorSettings settings =
-        type == null
+        finish == null
             ? null
-            : type.read(
-                new SettingsReader(node),
-                new ConnectorType.Common(name, timeout, concurrency, connectTimeout));
-    RateLimit rateLimit = node.rateLimit("rate_limit");
+            : finish.apply(new ConnectorType.Common(name, timeout, concurrency, connectTimeout));
     if (rateLimit == null && !node.has("rate_limit") && settings != null) {
       rateLimit = settings.defaultRateLimit();
     }
     return new DestinationConfig(
-        name,
-        typeName,
-        settings,
-        readRetry(node.mapping("retry")),
-        rateLimit,
-        concurrency,
-        timeout,
-        readBreaker(node.mapping("circuit_breaker")));
+        name, typeName, settings, retry, rateLimit, concurrency, timeout, breaker);
   }
 
   private static DestinationConfig.Breaker readBreaker(YamlNodeReader breaker) {

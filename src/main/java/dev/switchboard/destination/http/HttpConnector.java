@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** The {@code http} connector: a request to any URL (docs/connectors.md). */
 public final class HttpConnector implements ConnectorDescriptor<HttpDestinationSettings> {
@@ -28,10 +29,10 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
   }
 
   @Override
-  public HttpDestinationSettings read(SettingsReader node, Common common) {
+  public Function<Common, HttpDestinationSettings> read(SettingsReader node) {
     String method = node.oneOf("method", "HTTP method", METHODS, "POST");
     String url = node.httpUrl("url", true);
-    List<String> presets = Arrays.stream(Preset.values()).map(Preset::configName).sorted().toList();
+    List<String> presets = Arrays.stream(Preset.values()).map(Preset::configName).toList();
     String presetName = node.oneOf("preset", "http preset", presets, null);
     Map<String, String> headers = node.stringMap("headers");
     String secret = null;
@@ -46,20 +47,24 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
     if (url == null || !signUsable) {
       return null;
     }
+    URI uri = URI.create(url.trim());
     Preset preset = presetName == null ? null : Preset.of(presetName);
-    // the loader's default timeout is read as "not set", so a preset's own timeout applies
-    Duration timeout = common.timeout();
-    if (preset != null && preset.timeout() != null && timeout.equals(DEFAULT_TIMEOUT)) {
-      timeout = preset.timeout();
-    }
-    return new HttpDestinationSettings(
-        method,
-        URI.create(url.trim()),
-        headers,
-        timeout,
-        common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout(),
-        secret,
-        preset);
+    String signSecret = secret;
+    return common ->
+        new HttpDestinationSettings(
+            method,
+            uri,
+            headers,
+            timeout(preset, common.timeout()),
+            common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout(),
+            signSecret,
+            preset);
+  }
+
+  /** A preset's own timeout applies unless one is written; the default is read as "not set". */
+  private static Duration timeout(Preset preset, Duration written) {
+    boolean unset = written.equals(DEFAULT_TIMEOUT);
+    return preset != null && preset.timeout() != null && unset ? preset.timeout() : written;
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.switchboard.destination.Destination;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /** The {@code jdbc} connector: one upserted row per delivery (docs/connectors.md). */
@@ -32,16 +33,16 @@ public final class JdbcConnector implements ConnectorDescriptor<JdbcDestinationS
   }
 
   @Override
-  public JdbcDestinationSettings read(SettingsReader node, Common common) {
+  public Function<Common, JdbcDestinationSettings> read(SettingsReader node) {
     String url = node.required("url");
-    if (url != null && !url.startsWith("jdbc:")) {
+    boolean urlUsable = url != null && url.startsWith("jdbc:");
+    if (url != null && !urlUsable) {
       node.problem("url", "bad url: expected a JDBC URL starting with jdbc:");
-      url = null;
     }
     String table = node.required("table");
-    if (table != null && !TABLE.matcher(table).matches()) {
+    boolean tableUsable = table != null && TABLE.matcher(table).matches();
+    if (table != null && !tableUsable) {
       node.problem("table", "bad table \"" + table + "\": expected a name such as schema.table");
-      table = null;
     }
     boolean keysUsable = true;
     if (!node.has("key_columns")) {
@@ -61,19 +62,19 @@ public final class JdbcConnector implements ConnectorDescriptor<JdbcDestinationS
     }
     String user = node.string("user");
     String password = node.string("password");
-    if (url == null || table == null || !keysUsable || keyColumns.isEmpty()) {
+    if (!urlUsable || !tableUsable || !keysUsable || keyColumns.isEmpty()) {
       return null;
     }
-    Duration connect = common.connectTimeout();
-    return new JdbcDestinationSettings(
-        url,
-        user,
-        password,
-        table,
-        keyColumns,
-        common.timeout(),
-        connect == null ? DEFAULT_CONNECT_TIMEOUT : connect,
-        Math.max(1, common.concurrency()));
+    return common ->
+        new JdbcDestinationSettings(
+            url,
+            user,
+            password,
+            table,
+            keyColumns,
+            common.timeout(),
+            common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout(),
+            Math.max(1, common.concurrency()));
   }
 
   @Override

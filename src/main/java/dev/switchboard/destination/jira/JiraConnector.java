@@ -8,6 +8,7 @@ import dev.switchboard.destination.Destination;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 
 /** The {@code jira} connector: one issue per delivery in Jira Cloud (docs/connectors.md). */
 public final class JiraConnector implements ConnectorDescriptor<JiraDestinationSettings> {
@@ -24,29 +25,35 @@ public final class JiraConnector implements ConnectorDescriptor<JiraDestinationS
   }
 
   @Override
-  public JiraDestinationSettings read(SettingsReader node, Common common) {
+  public Function<Common, JiraDestinationSettings> read(SettingsReader node) {
     String base = node.httpUrl("base_url", true);
     String email = node.required("email");
     String token = node.required("api_token");
     String project = node.required("project");
     Duration searchLag = node.duration("search_lag", JiraDestinationSettings.DEFAULT_SEARCH_LAG);
+    String issueType = node.string("issue_type", "Task");
     if (base == null || email == null || token == null || project == null) {
       return null;
     }
-    base = base.trim();
-    while (base.endsWith("/")) {
-      base = base.substring(0, base.length() - 1);
+    URI baseUrl = URI.create(withoutTrailingSlash(base.trim()));
+    return common ->
+        new JiraDestinationSettings(
+            baseUrl,
+            email,
+            token,
+            project,
+            issueType,
+            searchLag,
+            common.timeout(),
+            common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout());
+  }
+
+  private static String withoutTrailingSlash(String url) {
+    String stripped = url;
+    while (stripped.endsWith("/")) {
+      stripped = stripped.substring(0, stripped.length() - 1);
     }
-    Duration connect = common.connectTimeout();
-    return new JiraDestinationSettings(
-        URI.create(base),
-        email,
-        token,
-        project,
-        node.string("issue_type", "Task"),
-        searchLag,
-        common.timeout(),
-        connect == null ? DEFAULT_CONNECT_TIMEOUT : connect);
+    return stripped;
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.switchboard.destination.Destination;
 import dev.switchboard.expr.Expression;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** The {@code kafka} connector: one record per delivery, idempotent (docs/connectors.md). */
 public final class KafkaConnector implements ConnectorDescriptor<KafkaDestinationSettings> {
@@ -23,7 +24,7 @@ public final class KafkaConnector implements ConnectorDescriptor<KafkaDestinatio
   }
 
   @Override
-  public KafkaDestinationSettings read(SettingsReader node, Common common) {
+  public Function<Common, KafkaDestinationSettings> read(SettingsReader node) {
     String servers = node.required("bootstrap_servers");
     String topic = node.required("topic");
     Expression key = node.expression("key");
@@ -41,8 +42,9 @@ public final class KafkaConnector implements ConnectorDescriptor<KafkaDestinatio
     if (servers == null || topic == null || !keyUsable || !propertiesUsable) {
       return null;
     }
-    return new KafkaDestinationSettings(
-        servers.trim(), topic.trim(), key, properties, common.timeout());
+    return common ->
+        new KafkaDestinationSettings(
+            servers.trim(), topic.trim(), key, properties, common.timeout());
   }
 
   @Override

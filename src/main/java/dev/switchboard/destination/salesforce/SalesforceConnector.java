@@ -9,6 +9,7 @@ import dev.switchboard.destination.salesforce.SalesforceSettings.Operation;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /** The {@code salesforce} connector: sObject upserts or creates (docs/connectors.md). */
@@ -37,45 +38,52 @@ public final class SalesforceConnector implements ConnectorDescriptor<Salesforce
   }
 
   @Override
-  public SalesforceSettings read(SettingsReader node, Common common) {
+  public Function<Common, SalesforceSettings> read(SettingsReader node) {
     String login = node.httpUrl("login_url", true);
     String clientId = node.required("client_id");
     String clientSecret = node.required("client_secret");
     String object = node.required("object");
     String version = node.string("api_version", DEFAULT_API_VERSION);
-    if (version != null && !API_VERSION.matcher(version).matches()) {
+    boolean versionUsable = version != null && API_VERSION.matcher(version).matches();
+    if (version != null && !versionUsable) {
       node.problem("api_version", "bad api_version: expected a version such as \"62.0\"");
-      version = null;
     }
     String operation = node.oneOf("operation", "operation", OPERATIONS, "upsert");
-    if (operation.equals("upsert") && !node.has("external_id_field")) {
+    boolean upsert = operation.equals("upsert");
+    if (upsert && !node.has("external_id_field")) {
       node.problem("external_id_field", "external_id_field is required for operation upsert");
     }
     int batchSize = node.integer("batch_size", 1, 1, 200);
-    if (login == null || clientId == null || clientSecret == null || object == null) {
-      return null;
-    }
-    login = login.trim();
-    while (login.endsWith("/")) {
-      login = login.substring(0, login.length() - 1);
-    }
-    boolean upsert = operation.equals("upsert");
     String field = upsert ? node.string("external_id_field") : null;
-    if (version == null || (upsert && field == null)) {
+    if (login == null
+        || clientId == null
+        || clientSecret == null
+        || object == null
+        || !versionUsable
+        || (upsert && field == null)) {
       return null;
     }
-    Duration connect = common.connectTimeout();
-    return new SalesforceSettings(
-        URI.create(login),
-        clientId,
-        clientSecret,
-        version,
-        upsert ? Operation.UPSERT : Operation.CREATE,
-        object,
-        field,
-        batchSize,
-        common.timeout(),
-        connect == null ? DEFAULT_CONNECT_TIMEOUT : connect);
+    URI loginUrl = URI.create(withoutTrailingSlash(login.trim()));
+    return common ->
+        new SalesforceSettings(
+            loginUrl,
+            clientId,
+            clientSecret,
+            version,
+            upsert ? Operation.UPSERT : Operation.CREATE,
+            object,
+            field,
+            batchSize,
+            common.timeout(),
+            common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout());
+  }
+
+  private static String withoutTrailingSlash(String url) {
+    String stripped = url;
+    while (stripped.endsWith("/")) {
+      stripped = stripped.substring(0, stripped.length() - 1);
+    }
+    return stripped;
   }
 
   @Override

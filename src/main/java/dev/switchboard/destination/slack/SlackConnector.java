@@ -8,6 +8,7 @@ import dev.switchboard.destination.Destination;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 
 /** The {@code slack} connector: a message to an incoming webhook (docs/connectors.md). */
 public final class SlackConnector implements ConnectorDescriptor<SlackDestinationSettings> {
@@ -24,16 +25,17 @@ public final class SlackConnector implements ConnectorDescriptor<SlackDestinatio
   }
 
   @Override
-  public SlackDestinationSettings read(SettingsReader node, Common common) {
+  public Function<Common, SlackDestinationSettings> read(SettingsReader node) {
     String url = node.httpUrl("url", true);
     if (url == null) {
       return null;
     }
-    Duration connect = common.connectTimeout();
-    return new SlackDestinationSettings(
-        URI.create(url.trim()),
-        common.timeout(),
-        connect == null ? DEFAULT_CONNECT_TIMEOUT : connect);
+    URI uri = URI.create(url.trim());
+    return common ->
+        new SlackDestinationSettings(
+            uri,
+            common.timeout(),
+            common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout());
   }
 
   @Override
