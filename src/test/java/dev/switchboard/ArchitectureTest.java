@@ -1,13 +1,23 @@
 package dev.switchboard;
 
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.switchboard.config.ConnectorSettings;
+import dev.switchboard.destination.ConnectorDescriptor;
+import dev.switchboard.destination.ConnectorTypes;
+import dev.switchboard.destination.Destination;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -138,6 +148,39 @@ class ArchitectureTest {
                 .and(
                     DescribedPredicate.not(
                         JavaClass.Predicates.resideInAPackage("dev.switchboard.tls.."))))
+        .check(classes);
+  }
+
+  /** One connector is one descriptor: nothing else builds a connector or knows its class. */
+  @Test
+  void connectorsAreBuiltOnlyThroughTheirDescriptors() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.switchboard.destination..")
+        .should()
+        .callConstructorWhere(target(owner(assignableTo(Destination.class))))
+        .check(classes);
+  }
+
+  @Test
+  void everyConnectorDescriptorIsInTheOneList() {
+    Set<String> descriptors =
+        classes.stream()
+            .filter(c -> c.isAssignableTo(ConnectorDescriptor.class) && !c.isInterface())
+            .map(JavaClass::getName)
+            .collect(Collectors.toSet());
+    Set<String> listed =
+        ConnectorTypes.ALL.stream().map(d -> d.getClass().getName()).collect(Collectors.toSet());
+    assertThat(listed).hasSameSizeAs(ConnectorTypes.ALL).isEqualTo(descriptors);
+  }
+
+  @Test
+  void connectorSettingsLiveBesideTheirConnectors() {
+    classes()
+        .that()
+        .implement(ConnectorSettings.class)
+        .should()
+        .resideInAPackage("dev.switchboard.destination..")
         .check(classes);
   }
 }
