@@ -13,9 +13,12 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import dev.switchboard.config.ConnectorSettings;
+import dev.switchboard.config.EnricherSettings;
 import dev.switchboard.destination.ConnectorDescriptor;
 import dev.switchboard.destination.ConnectorTypes;
 import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.Enricher;
+import dev.switchboard.destination.EnricherDescriptor;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,12 +161,13 @@ class ArchitectureTest {
         .that()
         .resideOutsideOfPackage("dev.switchboard.destination..")
         .should()
-        .callConstructorWhere(target(owner(assignableTo(Destination.class))))
+        .callConstructorWhere(
+            target(owner(assignableTo(Destination.class).or(assignableTo(Enricher.class)))))
         .check(classes);
   }
 
   @Test
-  void everyConnectorDescriptorIsInTheOneList() {
+  void everyConnectorAndEnricherDescriptorIsInTheOneList() {
     Set<String> descriptors =
         classes.stream()
             .filter(c -> c.isAssignableTo(ConnectorDescriptor.class) && !c.isInterface())
@@ -172,6 +176,14 @@ class ArchitectureTest {
     Set<String> listed =
         ConnectorTypes.ALL.stream().map(d -> d.getClass().getName()).collect(Collectors.toSet());
     assertThat(listed).hasSameSizeAs(ConnectorTypes.ALL).isEqualTo(descriptors);
+    Set<String> enrichers =
+        classes.stream()
+            .filter(c -> c.isAssignableTo(EnricherDescriptor.class) && !c.isInterface())
+            .map(JavaClass::getName)
+            .collect(Collectors.toSet());
+    assertThat(ConnectorTypes.ENRICHERS.stream().map(d -> d.getClass().getName()).toList())
+        .hasSameSizeAs(enrichers)
+        .containsExactlyInAnyOrderElementsOf(enrichers);
   }
 
   @Test
@@ -179,6 +191,8 @@ class ArchitectureTest {
     classes()
         .that()
         .implement(ConnectorSettings.class)
+        .or()
+        .implement(EnricherSettings.class)
         .should()
         .resideInAPackage("dev.switchboard.destination..")
         .check(classes);

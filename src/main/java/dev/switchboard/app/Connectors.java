@@ -6,23 +6,20 @@ import dev.switchboard.destination.ConnectorContext;
 import dev.switchboard.destination.ConnectorTypes;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
-import dev.switchboard.destination.genesys.GenesysEnricher;
 import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * Builds the connector of each destination from its checked configuration, through the descriptor
- * of its type in {@link ConnectorTypes} (the same list the loader checked it with), handing it the
- * clock and the request signer.
+ * Builds the connector of each destination and the client of each enricher from its checked
+ * configuration, through the descriptor of its type in {@link ConnectorTypes} (the same list the
+ * loader checked it with), handing it the clock and the request signer.
  */
 final class Connectors {
-  private final Clock clock;
   private final ConnectorContext context;
 
   Connectors(Clock clock) {
-    this.clock = clock;
     StandardWebhooksVerifier signer = new StandardWebhooksVerifier(List.of(), Duration.ZERO);
     this.context = new ConnectorContext(clock, signer::sign);
   }
@@ -41,9 +38,6 @@ final class Connectors {
    *     accepts only known types)
    */
   Enricher enricher(EnricherConfig config) {
-    return switch (config.type()) {
-      case "genesys-cloud" -> new GenesysEnricher(config, clock);
-      default -> throw new IllegalArgumentException("no enricher of type " + config.type());
-    };
+    return ConnectorTypes.createEnricher(config, context);
   }
 }

@@ -122,7 +122,8 @@ public final class ConfigLoader {
     YamlNodeReader enrichersNode = root.mapping("enrichers");
     YamlNodeReader destinationsNode = root.mapping("destinations");
     Map<String, SourceConfig> sources = new SourceSection(baseDir).read(sourcesNode);
-    Map<String, EnricherConfig> enrichers = RouteSection.readEnrichers(enrichersNode);
+    EnricherSection enricherSection = new EnricherSection(Installed.CATALOG.enricherTypes());
+    Map<String, EnricherConfig> enrichers = enricherSection.read(enrichersNode);
     Map<String, DestinationConfig> destinations =
         new DestinationSection(Installed.CATALOG.destinationTypes()).read(destinationsNode);
     Map<String, RouteConfig> routes =
@@ -131,7 +132,7 @@ public final class ConfigLoader {
             sourcesNode.entries().keySet(),
             destinationsNode.entries().keySet(),
             enrichersNode.entries().keySet(),
-            RouteSection.apiUrls(enrichers));
+            enricherSection.apiUrls());
     return new SwitchboardConfig(
         file.toAbsolutePath().normalize(),
         readServer(root.mapping("server"), baseDir),

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.ServiceLoader;
 
 /**
- * Every connector type this build has, in the order messages list them. The one implementation,
- * beside the connectors ({@code destination.Connectors}), is registered in {@code
+ * Every connector and enricher type this build has, in the order messages list them. The one
+ * implementation, beside the connectors ({@code destination.Connectors}), is registered in {@code
  * META-INF/services} so that the loader finds it without depending on the connectors' packages.
  */
 public interface ConnectorCatalog {
@@ -14,6 +14,9 @@ public interface ConnectorCatalog {
    * The destination connector types, in the order {@code type is required: one of …} names them.
    */
   List<ConnectorType<?>> destinationTypes();
+
+  /** The enricher types, in the order {@code type is required: one of …} names them. */
+  List<EnricherType<?>> enricherTypes();
 
   /**
    * The catalog on the class path.

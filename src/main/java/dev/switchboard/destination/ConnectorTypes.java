@@ -3,6 +3,9 @@ package dev.switchboard.destination;
 import dev.switchboard.config.ConnectorCatalog;
 import dev.switchboard.config.ConnectorType;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.EnricherConfig;
+import dev.switchboard.config.EnricherType;
+import dev.switchboard.destination.genesys.GenesysConnector;
 import dev.switchboard.destination.http.HttpConnector;
 import dev.switchboard.destination.jdbc.JdbcConnector;
 import dev.switchboard.destination.jira.JiraConnector;
@@ -12,11 +15,11 @@ import dev.switchboard.destination.slack.SlackConnector;
 import java.util.List;
 
 /**
- * Every connector this build has: the one list. The configuration loader checks a destination's
- * keys with the entry of its {@code type} (it finds this catalog through {@code META-INF/services},
- * since the configuration may not depend on the connectors); the composition root builds the
- * connector with the same entry. Adding a connector is one descriptor in its package and one line
- * here.
+ * Every connector and enricher this build has: the one list. The configuration loader checks a
+ * destination's keys with the entry of its {@code type} (it finds this catalog through {@code
+ * META-INF/services}, since the configuration may not depend on the connectors); the composition
+ * root builds the connector with the same entry. Adding a connector is one descriptor in its
+ * package and one line here.
  */
 public final class ConnectorTypes implements ConnectorCatalog {
   /** In the order messages list the types. */
@@ -29,9 +32,17 @@ public final class ConnectorTypes implements ConnectorCatalog {
           new KafkaConnector(),
           new JdbcConnector());
 
+  /** The enrichers, in the order messages list the types. */
+  public static final List<EnricherDescriptor<?>> ENRICHERS = List.of(new GenesysConnector());
+
   @Override
   public List<ConnectorType<?>> destinationTypes() {
     return List.copyOf(ALL);
+  }
+
+  @Override
+  public List<EnricherType<?>> enricherTypes() {
+    return List.copyOf(ENRICHERS);
   }
 
   /**
@@ -47,5 +58,20 @@ public final class ConnectorTypes implements ConnectorCatalog {
       }
     }
     return null;
+  }
+
+  /**
+   * Builds the enricher of {@code config}'s type.
+   *
+   * @throws IllegalArgumentException for a type this build has no enricher for (the loader accepts
+   *     only known types)
+   */
+  public static Enricher createEnricher(EnricherConfig config, ConnectorContext context) {
+    for (EnricherDescriptor<?> type : ENRICHERS) {
+      if (type.name().equals(config.type())) {
+        return type.create(config, context);
+      }
+    }
+    throw new IllegalArgumentException("no enricher of type " + config.type());
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.switchboard.config.RouteConfig.Ordering;
 import dev.switchboard.config.RouteConfig.Stale;
 import dev.switchboard.config.SourceConfig.OnInvalid;
+import dev.switchboard.destination.genesys.GenesysEnricher;
 import dev.switchboard.destination.http.HttpDestinationSettings;
 import dev.switchboard.destination.jdbc.JdbcDestinationSettings;
 import dev.switchboard.destination.jira.JiraDestinationSettings;
@@ -157,10 +158,12 @@ class ConfigLoaderTest {
     assertThat(genesys.type()).isEqualTo("genesys-cloud");
     assertThat(genesys.rateLimit()).isEqualTo(new RateLimit(300, Duration.ofMinutes(1)));
     assertThat(genesys.settings())
-        .containsExactly(
-            Map.entry("region", "mypurecloud.com"),
-            Map.entry("client_id", "gc-client"),
-            Map.entry("client_secret", "gc-secret"));
+        .isEqualTo(
+            new GenesysEnricher.Settings(
+                URI.create("https://login.mypurecloud.com"),
+                URI.create("https://api.mypurecloud.com"),
+                "gc-client",
+                "gc-secret"));
 
     RouteConfig acw = config.routes().get("acw-to-kafka");
     assertThat(acw.enrich().using()).isEqualTo("genesys-prod");

@@ -4,6 +4,9 @@ import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.ConfigProblem;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.EnricherConfig;
+import dev.switchboard.config.RateLimit;
+import dev.switchboard.config.SwitchboardConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,8 +20,9 @@ import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * A destination's configuration as the loader reads it: the keys are written to a file and loaded,
- * so a connector under test gets the settings its type's descriptor typed, with its defaults.
+ * A destination's or enricher's configuration as the loader reads it: the keys are written to a
+ * file and loaded, so a connector under test gets the settings its type's descriptor typed, with
+ * its defaults.
  */
 public final class DestinationConfigs {
   private DestinationConfigs() {}
@@ -38,16 +42,20 @@ public final class DestinationConfigs {
     }
     destination.put("concurrency", Integer.toString(concurrency));
     keys.forEach((key, value) -> destination.put(key, literal(value)));
+    return load(Map.of("destinations", Map.of(name, destination))).destinations().get(name);
+  }
+
+  private static SwitchboardConfig load(Map<String, Object> sections) {
     Map<String, Object> file = new LinkedHashMap<>();
     file.put("sources", Map.of("calls", Map.of("verify", Map.of("scheme", "none"))));
-    file.put("destinations", Map.of(name, destination));
+    file.putAll(sections);
     DumperOptions options = new DumperOptions();
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
     try {
-      Path path = Files.createTempFile("destination", ".yaml");
+      Path path = Files.createTempFile("switchboard", ".yaml");
       try {
         Files.writeString(path, new Yaml(options).dump(file));
-        return ConfigLoader.load(path, Map.of()).destinations().get(name);
+        return ConfigLoader.load(path, Map.of());
       } finally {
         Files.deleteIfExists(path);
       }
@@ -57,6 +65,30 @@ public final class DestinationConfigs {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * An enricher's configuration as the loader reads it.
+   *
+   * @param keys the enricher's own keys, as plain values
+   * @param rate its {@code rate_limit}, or null
+   * @throws IllegalArgumentException with the problems' messages when the loader refuses the keys
+   */
+  public static EnricherConfig enricher(
+      String name, String type, Map<String, ?> keys, RateLimit rate) {
+    Map<String, Object> enricher = new LinkedHashMap<>();
+    enricher.put("type", type);
+    if (rate != null) {
+      String unit =
+          switch ((int) rate.per().toSeconds()) {
+            case 1 -> "second";
+            case 60 -> "minute";
+            default -> "hour";
+          };
+      enricher.put("rate_limit", rate.count() + "/" + unit);
+    }
+    keys.forEach((key, value) -> enricher.put(key, literal(value)));
+    return load(Map.of("enrichers", Map.of(name, enricher))).enrichers().get(name);
   }
 
   /** Text as written, never read as a {@code ${…}} reference. */
