@@ -42,5 +42,5 @@ public interface ConnectorType<S extends ConnectorSettings> {
    * @param concurrency the destination's {@code concurrency} (default 16)
    * @param connectTimeout the {@code connect_timeout} written, or null for the connector's default
    */
-  record Common(String name, Duration timeout, int concurrency, Duration connectTimeout) {}
+  record Common(Duration timeout, int concurrency, Duration connectTimeout) {}
 }

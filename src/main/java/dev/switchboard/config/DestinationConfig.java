@@ -24,6 +24,9 @@ public record DestinationConfig(
     Duration timeout,
     Breaker breaker) {
 
+  /** The request timeout of a destination that writes none. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
   public DestinationConfig(
       String name,
       String type,

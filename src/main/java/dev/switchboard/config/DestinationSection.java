@@ -27,7 +27,7 @@ final class DestinationSection {
   static final List<String> BREAKER_KEYS = List.of("failures", "open_for");
 
   static final int DEFAULT_CONCURRENCY = 16;
-  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration DEFAULT_TIMEOUT = DestinationConfig.DEFAULT_TIMEOUT;
 
   private final Map<String, ConnectorType<?>> types = new LinkedHashMap<>();
 
@@ -70,7 +70,7 @@ final class DestinationSection {
     ConnectorSettings settings =
         finish == null
             ? null
-            : finish.apply(new ConnectorType.Common(name, timeout, concurrency, connectTimeout));
+            : finish.apply(new ConnectorType.Common(timeout, concurrency, connectTimeout));
     if (rateLimit == null && !node.has("rate_limit") && settings != null) {
       rateLimit = settings.defaultRateLimit();
     }

@@ -18,6 +18,8 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
   static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
   static final List<String> SIGN_KEYS = List.of("scheme", "secret");
 
+  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
   @Override
   public String name() {
     return "http";
@@ -61,9 +63,12 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
             preset);
   }
 
-  /** A preset's own timeout applies unless one is written; the default is read as "not set". */
+  /**
+   * A preset's own timeout applies unless one is written; as before, a written timeout equal to the
+   * default reads as "not set".
+   */
   private static Duration timeout(Preset preset, Duration written) {
-    boolean unset = written.equals(DEFAULT_TIMEOUT);
+    boolean unset = written.equals(DestinationConfig.DEFAULT_TIMEOUT);
     return preset != null && preset.timeout() != null && unset ? preset.timeout() : written;
   }
 
@@ -71,9 +76,4 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
   public Destination create(DestinationConfig config, ConnectorContext context) {
     return new HttpDestination(config, context.clock(), context.signer());
   }
-
-  /** The loader's default request timeout. */
-  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
-
-  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 }

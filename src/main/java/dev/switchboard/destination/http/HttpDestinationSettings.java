@@ -130,7 +130,7 @@ public record HttpDestinationSettings(
    * written ({@link #defaultRateLimit()}).
    */
   public Optional<RateLimit> presetRateLimit() {
-    return Optional.ofNullable(preset == null ? null : preset.rateLimit);
+    return Optional.ofNullable(defaultRateLimit());
   }
 
   /** The largest body the target accepts, or 0 for no limit. */
