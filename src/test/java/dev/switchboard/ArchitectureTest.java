@@ -1,14 +1,27 @@
 package dev.switchboard;
 
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.fields;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.switchboard.config.ConnectorSettings;
+import dev.switchboard.config.EnricherSettings;
+import dev.switchboard.destination.ConnectorDescriptor;
+import dev.switchboard.destination.ConnectorTypes;
+import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.Enricher;
+import dev.switchboard.destination.EnricherDescriptor;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -277,6 +290,50 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .haveFullyQualifiedName("dev.switchboard.dispatch.Dispatcher")
+        .check(classes);
+  }
+
+  /** One connector is one descriptor: nothing else builds a connector or knows its class. */
+  @Test
+  void connectorsAreBuiltOnlyThroughTheirDescriptors() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.switchboard.destination..")
+        .should()
+        .callConstructorWhere(
+            target(owner(assignableTo(Destination.class).or(assignableTo(Enricher.class)))))
+        .check(classes);
+  }
+
+  @Test
+  void everyConnectorAndEnricherDescriptorIsInTheOneList() {
+    Set<String> descriptors =
+        classes.stream()
+            .filter(c -> c.isAssignableTo(ConnectorDescriptor.class) && !c.isInterface())
+            .map(JavaClass::getName)
+            .collect(Collectors.toSet());
+    Set<String> listed =
+        ConnectorTypes.ALL.stream().map(d -> d.getClass().getName()).collect(Collectors.toSet());
+    assertThat(listed).hasSameSizeAs(ConnectorTypes.ALL).isEqualTo(descriptors);
+    Set<String> enrichers =
+        classes.stream()
+            .filter(c -> c.isAssignableTo(EnricherDescriptor.class) && !c.isInterface())
+            .map(JavaClass::getName)
+            .collect(Collectors.toSet());
+    assertThat(ConnectorTypes.ENRICHERS.stream().map(d -> d.getClass().getName()).toList())
+        .hasSameSizeAs(enrichers)
+        .containsExactlyInAnyOrderElementsOf(enrichers);
+  }
+
+  @Test
+  void connectorSettingsLiveBesideTheirConnectors() {
+    classes()
+        .that()
+        .implement(ConnectorSettings.class)
+        .or()
+        .implement(EnricherSettings.class)
+        .should()
+        .resideInAPackage("dev.switchboard.destination..")
         .check(classes);
   }
 }

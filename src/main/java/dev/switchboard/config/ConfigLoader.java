@@ -66,6 +66,11 @@ public final class ConfigLoader {
 
   private ConfigLoader() {}
 
+  /** Found once, on first use: every load checks the same connector types. */
+  private static final class Installed {
+    static final ConnectorCatalog CATALOG = ConnectorCatalog.installed();
+  }
+
   /** Loads {@code file} with the process environment. */
   public static SwitchboardConfig load(Path file) throws ConfigException {
     return load(file, System.getenv());
@@ -117,15 +122,17 @@ public final class ConfigLoader {
     YamlNodeReader enrichersNode = root.mapping("enrichers");
     YamlNodeReader destinationsNode = root.mapping("destinations");
     Map<String, SourceConfig> sources = new SourceSection(baseDir).read(sourcesNode);
-    Map<String, EnricherConfig> enrichers = RouteSection.readEnrichers(enrichersNode);
-    Map<String, DestinationConfig> destinations = new DestinationSection().read(destinationsNode);
+    EnricherSection enricherSection = new EnricherSection(Installed.CATALOG.enricherTypes());
+    Map<String, EnricherConfig> enrichers = enricherSection.read(enrichersNode);
+    Map<String, DestinationConfig> destinations =
+        new DestinationSection(Installed.CATALOG.destinationTypes()).read(destinationsNode);
     Map<String, RouteConfig> routes =
         RouteSection.readRoutes(
             root.mapping("routes"),
             sourcesNode.entries().keySet(),
             destinationsNode.entries().keySet(),
             enrichersNode.entries().keySet(),
-            RouteSection.apiUrls(enrichers));
+            enricherSection.apiUrls());
     return new SwitchboardConfig(
         file.toAbsolutePath().normalize(),
         readServer(root.mapping("server"), baseDir),

@@ -1,14 +1,15 @@
 package dev.switchboard.config;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 
 /**
  * A delivery target. The keys common to every connector are typed here; the connector's own keys
- * (url, object, topic, …) stay in {@code settings}, already checked against the connector's list of
- * known keys, and are read into a typed record by the connector.
+ * (url, object, topic, …) are in {@code settings}, typed by the connector's {@link ConnectorType}
+ * when the file was loaded.
  *
+ * @param settings the connector's own settings (a record of its package); null only for a type the
+ *     loader refused
  * @param concurrency most attempts in flight at once (default 16)
  * @param timeout request timeout (default 30s)
  * @param breaker when the destination is considered down
@@ -16,17 +17,20 @@ import java.util.Set;
 public record DestinationConfig(
     String name,
     String type,
-    Map<String, Object> settings,
+    ConnectorSettings settings,
     Retry retry,
     RateLimit rateLimit,
     int concurrency,
     Duration timeout,
     Breaker breaker) {
 
+  /** The request timeout of a destination that writes none. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
   public DestinationConfig(
       String name,
       String type,
-      Map<String, Object> settings,
+      ConnectorSettings settings,
       Retry retry,
       RateLimit rateLimit,
       int concurrency,

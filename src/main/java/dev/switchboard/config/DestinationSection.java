@@ -3,71 +3,37 @@ package dev.switchboard.config;
 import dev.switchboard.config.DestinationConfig.Retry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Reads {@code destinations.<name>}. The keys every connector has are typed into {@link
- * DestinationConfig}; the connector's own keys are checked here (required, syntax, defaults) and
- * handed on in {@code settings} as plain values (see {@link PlainValues}), with the defaults below
- * filled in, so a connector only converts text it knows to be well-formed.
+ * DestinationConfig} here; the connector's own keys are read by its {@link ConnectorType} (keys,
+ * checks, defaults) into its typed settings, once.
  */
 final class DestinationSection {
-  static final List<String> TYPES = List.of("http", "salesforce", "slack", "jira", "kafka", "jdbc");
-
-  /** Typed into the record, so left out of {@code settings}. */
+  /** Typed into the record. */
   static final Set<String> TYPED_KEYS =
       Set.of("type", "retry", "rate_limit", "concurrency", "timeout", "circuit_breaker");
 
-  /** Common to every type but kept in {@code settings}. */
+  /** Common to every type, handed to the connector ({@link ConnectorType.Common}). */
   static final List<String> SETTINGS_KEYS = List.of("connect_timeout");
-
-  static final Map<String, List<String>> TYPE_KEYS =
-      Map.of(
-          "http", List.of("method", "url", "headers", "preset", "sign"),
-          "salesforce",
-              List.of(
-                  "login_url",
-                  "client_id",
-                  "client_secret",
-                  "api_version",
-                  "operation",
-                  "object",
-                  "external_id_field",
-                  "batch_size"),
-          "slack", List.of("url"),
-          "jira", List.of("base_url", "email", "api_token", "project", "issue_type", "search_lag"),
-          "kafka", List.of("bootstrap_servers", "topic", "key", "properties"),
-          "jdbc", List.of("url", "user", "password", "table", "key_columns"));
 
   static final List<String> RETRY_KEYS =
       List.of("initial", "max_delay", "max_attempts", "max_age", "retry_on", "max_server_delay");
   static final List<String> BREAKER_KEYS = List.of("failures", "open_for");
 
-  /**
-   * Slack posts about one message a second per incoming webhook and answers 429 beyond a short
-   * burst (docs/connectors.md), so a {@code slack} destination without a {@code rate_limit} keeps
-   * to that instead of learning it from 429s.
-   */
-  static final RateLimit SLACK_DEFAULT_RATE = new RateLimit(1, Duration.ofSeconds(1));
-
-  /**
-   * The request rates the {@code http} presets' targets document (README, examples/http.yaml),
-   * applied when the destination writes no {@code rate_limit}: a Zapier catch hook takes about 30
-   * requests a second; a Power Automate HTTP trigger 4,500 invokes per 5 minutes (15 a second) on
-   * the lowest licence profile and 45,000 on the others, for which {@code rate_limit: 150/second}
-   * may be written.
-   */
-  static final Map<String, RateLimit> HTTP_PRESET_RATES =
-      Map.of(
-          "zapier", new RateLimit(30, Duration.ofSeconds(1)),
-          "power-automate", new RateLimit(15, Duration.ofSeconds(1)));
-
   static final int DEFAULT_CONCURRENCY = 16;
-  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration DEFAULT_TIMEOUT = DestinationConfig.DEFAULT_TIMEOUT;
+
+  private final Map<String, ConnectorType<?>> types = new LinkedHashMap<>();
+
+  DestinationSection(List<ConnectorType<?>> types) {
+    types.forEach(type -> this.types.put(type.name(), type));
+  }
 
   Map<String, DestinationConfig> read(YamlNodeReader destinations) {
     Map<String, DestinationConfig> result = new LinkedHashMap<>();
@@ -78,38 +44,38 @@ final class DestinationSection {
   }
 
   private DestinationConfig readDestination(String name, YamlNodeReader node) {
-    String type = node.has("type") ? node.oneOf("type", "destination type", TYPES, null) : null;
+    List<String> names = List.copyOf(types.keySet());
+    String typeName = node.has("type") ? node.oneOf("type", "destination type", names, null) : null;
     if (!node.has("type")) {
-      node.problem("type", "type is required: one of " + String.join(", ", TYPES));
+      node.problem("type", "type is required: one of " + String.join(", ", names));
     }
-    Map<String, Object> settings = PlainValues.mapOf(node, TYPED_KEYS);
+    ConnectorType<?> type = typeName == null ? null : types.get(typeName);
+    // every value is substituted first, so that a variable that is not set is reported wherever
+    // it is used, even under a key the type does not know or in a destination of no known type
+    PlainValues.mapOf(node, TYPED_KEYS);
     if (type != null) {
       List<String> known = new ArrayList<>(TYPED_KEYS);
       known.addAll(SETTINGS_KEYS);
-      known.addAll(TYPE_KEYS.get(type));
+      known.addAll(type.keys());
       node.checkKeys(known);
-      ConnectorSettings.check(type, node, settings);
     }
-    node.duration("connect_timeout", null);
+    Function<ConnectorType.Common, ? extends ConnectorSettings> finish =
+        type == null ? null : type.read(new SettingsReader(node));
+    Duration connectTimeout = node.duration("connect_timeout", null);
     RateLimit rateLimit = node.rateLimit("rate_limit");
-    if (rateLimit == null && "slack".equals(type) && !node.has("rate_limit")) {
-      rateLimit = SLACK_DEFAULT_RATE;
-    }
-    if (rateLimit == null
-        && "http".equals(type)
-        && !node.has("rate_limit")
-        && settings.get("preset") instanceof String preset) {
-      rateLimit = HTTP_PRESET_RATES.get(preset);
+    Retry retry = readRetry(node.mapping("retry"));
+    int concurrency = node.integer("concurrency", DEFAULT_CONCURRENCY, 1, 10_000);
+    Duration timeout = positive(node, "timeout", DEFAULT_TIMEOUT);
+    DestinationConfig.Breaker breaker = readBreaker(node.mapping("circuit_breaker"));
+    ConnectorSettings settings =
+        finish == null
+            ? null
+            : finish.apply(new ConnectorType.Common(timeout, concurrency, connectTimeout));
+    if (rateLimit == null && !node.has("rate_limit") && settings != null) {
+      rateLimit = settings.defaultRateLimit();
     }
     return new DestinationConfig(
-        name,
-        type,
-        Collections.unmodifiableMap(settings),
-        readRetry(node.mapping("retry")),
-        rateLimit,
-        node.integer("concurrency", DEFAULT_CONCURRENCY, 1, 10_000),
-        positive(node, "timeout", DEFAULT_TIMEOUT),
-        readBreaker(node.mapping("circuit_breaker")));
+        name, typeName, settings, retry, rateLimit, concurrency, timeout, breaker);
   }
 
   private static DestinationConfig.Breaker readBreaker(YamlNodeReader breaker) {

@@ -1,7 +1,10 @@
 package dev.switchboard.config;
 
-import java.util.Map;
-
-/** A named enrichment client (type {@code genesys-cloud}); its keys stay in {@code settings}. */
+/**
+ * A named enrichment client (type {@code genesys-cloud}).
+ *
+ * @param settings the enricher's own settings, typed by its {@link EnricherType}; null only for a
+ *     type the loader refused
+ */
 public record EnricherConfig(
-    String name, String type, Map<String, Object> settings, RateLimit rateLimit) {}
+    String name, String type, EnricherSettings settings, RateLimit rateLimit) {}

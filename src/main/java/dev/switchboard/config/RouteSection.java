@@ -3,7 +3,6 @@ package dev.switchboard.config;
 import dev.switchboard.config.RouteConfig.Enrich;
 import dev.switchboard.config.RouteConfig.Ordering;
 import dev.switchboard.config.RouteConfig.Stale;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,16 +10,13 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Reads {@code enrichers.<name>} and {@code routes.<name>}, and checks that every name a route uses
- * (source, destination, enricher) is declared in the file.
+ * Reads {@code routes.<name>}, and checks that every name a route uses (source, destination,
+ * enricher) is declared in the file.
  */
 final class RouteSection {
   static final List<String> ROUTE_KEYS =
       List.of("from", "when", "transform", "to", "ordering", "stale", "on_dead", "enrich");
   static final List<String> ENRICH_KEYS = List.of("using", "path", "get", "as");
-  static final List<String> ENRICHER_TYPES = List.of("genesys-cloud");
-  static final List<String> ENRICHER_KEYS =
-      List.of("type", "region", "client_id", "client_secret", "rate_limit", "login_url", "api_url");
 
   /** Names the expression bindings already use; an enrichment may not hide them. */
   static final Set<String> RESERVED_BINDINGS =
@@ -29,51 +25,6 @@ final class RouteSection {
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private RouteSection() {}
-
-  static Map<String, EnricherConfig> readEnrichers(YamlNodeReader enrichers) {
-    Map<String, EnricherConfig> result = new LinkedHashMap<>();
-    enrichers.namedMappings().forEach((name, node) -> result.put(name, readEnricher(name, node)));
-    return result;
-  }
-
-  private static EnricherConfig readEnricher(String name, YamlNodeReader node) {
-    node.checkKeys(ENRICHER_KEYS);
-    String type = node.oneOf("type", "enricher type", ENRICHER_TYPES, null);
-    if (!node.has("type")) {
-      node.problem("type", "type is required: one of " + String.join(", ", ENRICHER_TYPES));
-    }
-    node.required("client_id");
-    node.required("client_secret");
-    ConnectorSettings.url(node, "login_url", false);
-    ConnectorSettings.url(node, "api_url", false);
-    boolean overridden = node.has("login_url") && node.has("api_url");
-    if (!node.has("region") && !overridden) {
-      node.problem(
-          "region", "region is required (e.g. mypurecloud.com), or both login_url and api_url");
-    } else if (node.has("login_url") != node.has("api_url")) {
-      node.problem(
-          node.has("login_url") ? "api_url" : "login_url", "give login_url and api_url together");
-    }
-    Map<String, Object> settings = PlainValues.mapOf(node, Set.of("type", "rate_limit"));
-    return new EnricherConfig(
-        name, type, Collections.unmodifiableMap(settings), node.rateLimit("rate_limit"));
-  }
-
-  /** The API URL each enricher calls (its {@code api_url}, or {@code https://api.<region>}). */
-  static Map<String, String> apiUrls(Map<String, EnricherConfig> enrichers) {
-    Map<String, String> urls = new LinkedHashMap<>();
-    enrichers.forEach(
-        (name, e) -> {
-          Object api = e.settings().get("api_url");
-          Object region = e.settings().get("region");
-          if (api != null) {
-            urls.put(name, api.toString());
-          } else if (region != null) {
-            urls.put(name, "https://api." + region);
-          }
-        });
-    return urls;
-  }
 
   /**
    * @param sources, destinations, enrichers the names declared in the file, valid or not, so that

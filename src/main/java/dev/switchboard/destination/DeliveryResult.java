@@ -32,15 +32,59 @@ public sealed interface DeliveryResult {
    *     applies to the whole destination, not only this delivery
    * @param notBefore how long this delivery alone must wait at least (e.g. Jira's search lag after
    *     an ambiguous create), or null; the destination goes on with the others
+   * @param errorClass what kind of failure it was; null is read as {@link ErrorClass#ofStatus(int)}
+   *     of {@code status}
    */
   record RetryLater(
-      String error, int status, Duration retryAfter, String excerpt, Duration notBefore)
+      String error,
+      int status,
+      Duration retryAfter,
+      String excerpt,
+      Duration notBefore,
+      ErrorClass errorClass)
       implements DeliveryResult {
+    public RetryLater {
+      errorClass = errorClass == null ? ErrorClass.ofStatus(status) : errorClass;
+    }
+
+    /** The class follows from {@code status} alone (an HTTP class, or {@code error} for 0). */
+    public RetryLater(
+        String error, int status, Duration retryAfter, String excerpt, Duration notBefore) {
+      this(error, status, retryAfter, excerpt, notBefore, null);
+    }
+
+    /** The class follows from {@code status} alone (an HTTP class, or {@code error} for 0). */
     public RetryLater(String error, int status, Duration retryAfter, String excerpt) {
-      this(error, status, retryAfter, excerpt, null);
+      this(error, status, retryAfter, excerpt, null, null);
+    }
+
+    /** A failure without an answer (status 0) of the given class. */
+    public static RetryLater noAnswer(
+        ErrorClass errorClass, String error, Duration retryAfter, String excerpt) {
+      return new RetryLater(error, 0, retryAfter, excerpt, null, errorClass);
+    }
+
+    /** The same result, this delivery alone waiting at least {@code notBefore}. */
+    public RetryLater withNotBefore(Duration notBefore) {
+      return new RetryLater(error, status, retryAfter, excerpt, notBefore, errorClass);
     }
   }
 
-  /** The destination refused it for good (other 4xx): dead-letter at once. */
-  record Rejected(String error, int status, String excerpt) implements DeliveryResult {}
+  /**
+   * The destination refused it for good (other 4xx): dead-letter at once.
+   *
+   * @param errorClass what kind of failure it was; null is read as {@link ErrorClass#ofStatus(int)}
+   *     of {@code status}
+   */
+  record Rejected(String error, int status, String excerpt, ErrorClass errorClass)
+      implements DeliveryResult {
+    public Rejected {
+      errorClass = errorClass == null ? ErrorClass.ofStatus(status) : errorClass;
+    }
+
+    /** The class follows from {@code status} alone (an HTTP class, or {@code error} for 0). */
+    public Rejected(String error, int status, String excerpt) {
+      this(error, status, excerpt, null);
+    }
+  }
 }

@@ -4,6 +4,7 @@ import dev.switchboard.config.RouteConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.expr.ExpressionException;
 import dev.switchboard.route.RoutePlan;
@@ -162,8 +163,8 @@ final class Attempt {
     } catch (RuntimeException e) {
       LOG.error("connector {} failed on {} delivery(ies)", lane.name(), outbound.size(), e);
       DeliveryResult failed =
-          new DeliveryResult.RetryLater(
-              "connector error: " + e.getClass().getSimpleName(), 0, null, null);
+          DeliveryResult.RetryLater.noAnswer(
+              ErrorClass.ERROR, "connector error: " + e.getClass().getSimpleName(), null, null);
       return Collections.nCopies(outbound.size(), failed);
     }
   }
@@ -210,9 +211,9 @@ final class Attempt {
       return new Attempted(
           Verdicts.retryOrDie(
               tryOf(c, d.attempts() + 1, started, since(t0)),
-              new DeliveryResult.RetryLater(
+              DeliveryResult.RetryLater.noAnswer(
+                  ErrorClass.INTERNAL,
                   Verdicts.INTERNAL + " in " + step + ": " + e.getClass().getSimpleName(),
-                  0,
                   null,
                   null),
               clock.instant()),

@@ -15,9 +15,7 @@ import java.util.List;
  * #signal}).
  */
 final class Verdicts {
-  /**
-   * How an attempt's error starts when something threw that nothing classified (class internal).
-   */
+  /** How an attempt's error starts when something threw that nothing classified. */
   static final String INTERNAL = "internal error";
 
   private static final int MAX_EXCERPT = 500;
@@ -63,7 +61,10 @@ final class Verdicts {
       case DeliveryResult.Rejected no -> {
         if (t.lane().config().retry().retryOn().contains(no.status())) {
           return retryOrDie(
-              t, new DeliveryResult.RetryLater(no.error(), no.status(), null, no.excerpt()), now);
+              t,
+              new DeliveryResult.RetryLater(
+                  no.error(), no.status(), null, no.excerpt(), null, no.errorClass()),
+              now);
         }
         return new Finish.Dead(
             d.id(),
@@ -77,7 +78,7 @@ final class Verdicts {
                 no.error(),
                 cut(no.excerpt())),
             no.error(),
-            errorClass(no.status(), no.error()));
+            no.errorClass().stored());
       }
     }
   }
@@ -90,7 +91,7 @@ final class Verdicts {
     Duration asked = lane.capServerWait(retry.retryAfter());
     RetryPolicy.Decision decision =
         lane.retryPolicy().next(t.number(), firstAttemptAt, now, longest(asked, retry.notBefore()));
-    String errorClass = errorClass(retry.status(), retry.error());
+    String errorClass = retry.errorClass().stored();
     return switch (decision) {
       case RetryPolicy.RetryAt at ->
           new Finish.Retry(d.id(), t.token(), record(t, retry, "retry"), at.at(), errorClass);
@@ -113,26 +114,6 @@ final class Verdicts {
         outcome,
         retry.error(),
         cut(retry.excerpt()));
-  }
-
-  /** Coarse class of an error, for bulk replay by error. */
-  static String errorClass(int status, String error) {
-    if (status == 429) {
-      return "http_429";
-    } else if (status >= 500) {
-      return "http_5xx";
-    } else if (status >= 400) {
-      return "http_4xx";
-    } else if (status > 0) {
-      return "http_other";
-    } else if (error != null && error.startsWith("timeout")) {
-      return "timeout";
-    } else if (error != null && error.startsWith("connection")) {
-      return "connection";
-    } else if (error != null && error.startsWith(INTERNAL)) {
-      return "internal";
-    }
-    return "error";
   }
 
   /**

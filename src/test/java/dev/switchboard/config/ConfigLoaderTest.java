@@ -6,8 +6,16 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.switchboard.config.RouteConfig.Ordering;
 import dev.switchboard.config.RouteConfig.Stale;
 import dev.switchboard.config.SourceConfig.OnInvalid;
+import dev.switchboard.destination.genesys.GenesysEnricher;
+import dev.switchboard.destination.http.HttpDestinationSettings;
+import dev.switchboard.destination.jdbc.JdbcDestinationSettings;
+import dev.switchboard.destination.jira.JiraDestinationSettings;
+import dev.switchboard.destination.kafka.KafkaDestinationSettings;
+import dev.switchboard.destination.salesforce.SalesforceSettings;
+import dev.switchboard.expr.Expression;
 import dev.switchboard.testing.TestCertificates;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,13 +103,17 @@ class ConfigLoaderTest {
     DestinationConfig salesforce = config.destinations().get("salesforce-disposition-log");
     assertThat(salesforce.type()).isEqualTo("salesforce");
     assertThat(salesforce.settings())
-        .containsEntry("batch_size", "200")
-        .containsEntry("object", "Disposition_Log__c")
-        .containsEntry("external_id_field", "Interaction_ID__c")
-        .containsEntry("api_version", "62.0")
-        .containsEntry("operation", "upsert")
-        .containsEntry("login_url", "https://acme.my.salesforce.com")
-        .containsEntry("client_secret", "sf-secret");
+        .isInstanceOfSatisfying(
+            SalesforceSettings.class,
+            s -> {
+              assertThat(s.batchSize()).isEqualTo(200);
+              assertThat(s.object()).isEqualTo("Disposition_Log__c");
+              assertThat(s.externalIdField()).isEqualTo("Interaction_ID__c");
+              assertThat(s.apiVersion()).isEqualTo("62.0");
+              assertThat(s.operation()).isEqualTo(SalesforceSettings.Operation.UPSERT);
+              assertThat(s.loginUrl()).isEqualTo(URI.create("https://acme.my.salesforce.com"));
+              assertThat(s.clientSecret()).isEqualTo("sf-secret");
+            });
     assertThat(salesforce.rateLimit()).isEqualTo(new RateLimit(50, Duration.ofMinutes(1)));
     assertThat(salesforce.retry())
         .isEqualTo(
@@ -111,8 +123,9 @@ class ConfigLoaderTest {
     assertThat(salesforce.timeout()).isEqualTo(Duration.ofSeconds(30));
 
     DestinationConfig crm = config.destinations().get("crm-webhook");
-    assertThat(crm.settings()).containsEntry("method", "POST");
-    assertThat(crm.settings().get("headers")).isEqualTo(Map.of("X-Source", "switchboard"));
+    HttpDestinationSettings crmSettings = (HttpDestinationSettings) crm.settings();
+    assertThat(crmSettings.method()).isEqualTo("POST");
+    assertThat(crmSettings.headers()).isEqualTo(Map.of("X-Source", "switchboard"));
     assertThat(crm.timeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(crm.concurrency()).isEqualTo(8);
     assertThat(crm.retry().maxAttempts()).isEqualTo(12);
@@ -145,10 +158,12 @@ class ConfigLoaderTest {
     assertThat(genesys.type()).isEqualTo("genesys-cloud");
     assertThat(genesys.rateLimit()).isEqualTo(new RateLimit(300, Duration.ofMinutes(1)));
     assertThat(genesys.settings())
-        .containsExactly(
-            Map.entry("region", "mypurecloud.com"),
-            Map.entry("client_id", "gc-client"),
-            Map.entry("client_secret", "gc-secret"));
+        .isEqualTo(
+            new GenesysEnricher.Settings(
+                URI.create("https://login.mypurecloud.com"),
+                URI.create("https://api.mypurecloud.com"),
+                "gc-client",
+                "gc-secret"));
 
     RouteConfig acw = config.routes().get("acw-to-kafka");
     assertThat(acw.enrich().using()).isEqualTo("genesys-prod");
@@ -158,23 +173,28 @@ class ConfigLoaderTest {
     assertThat(config.routes().get("everything-to-partner").when()).isNull();
     assertThat(config.routes().get("dispositions-to-flow-a").transform()).isNull();
 
-    assertThat(config.destinations().get("kafka-acw").settings())
-        .containsEntry("bootstrap_servers", "127.0.0.1:9092")
-        .containsEntry("topic", "genesys.acw")
-        .containsEntry("key", "conversationId")
-        .containsEntry("properties", Map.of("compression.type", "zstd"));
-    assertThat(config.destinations().get("tracking-table").settings())
-        .containsEntry("key_columns", List.of("conversation_id"));
-    assertThat(config.destinations().get("jira-ops").settings())
-        .containsEntry("issue_type", "Task")
-        .containsEntry("search_lag", "60s");
-    assertThat(config.destinations().get("power-automate-flow-a").settings())
-        .containsEntry("preset", "power-automate");
+    KafkaDestinationSettings kafka =
+        (KafkaDestinationSettings) config.destinations().get("kafka-acw").settings();
+    assertThat(kafka.bootstrapServers()).isEqualTo("127.0.0.1:9092");
+    assertThat(kafka.topic()).isEqualTo("genesys.acw");
+    assertThat(kafka.key()).isEqualTo(Expression.compile("conversationId"));
+    assertThat(kafka.properties()).isEqualTo(Map.of("compression.type", "zstd"));
+    assertThat(
+            ((JdbcDestinationSettings) config.destinations().get("tracking-table").settings())
+                .keyColumns())
+        .isEqualTo(List.of("conversation_id"));
+    JiraDestinationSettings jira =
+        (JiraDestinationSettings) config.destinations().get("jira-ops").settings();
+    assertThat(jira.issueType()).isEqualTo("Task");
+    assertThat(jira.searchLag()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(
+            ((HttpDestinationSettings)
+                    config.destinations().get("power-automate-flow-a").settings())
+                .preset())
+        .isEqualTo(HttpDestinationSettings.Preset.POWER_AUTOMATE);
     DestinationConfig partner = config.destinations().get("partner-webhook");
-    assertThat(partner.settings().get("sign"))
-        .isEqualTo(
-            Map.of(
-                "scheme", "standard-webhooks", "secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    assertThat(((HttpDestinationSettings) partner.settings()).signSecret())
+        .isEqualTo("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
     assertThat(partner.retry().maxAge()).isEqualTo(Duration.ofDays(3));
     assertThat(partner.retry().maxDelay()).isEqualTo(Duration.ofHours(10));
     // the longest wait the destination may ask for defaults to max_delay

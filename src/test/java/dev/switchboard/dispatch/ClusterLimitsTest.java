@@ -37,13 +37,7 @@ class ClusterLimitsTest {
   final DestinationLane lane =
       new DestinationLane(
           new DestinationConfig(
-              "crm",
-              "http",
-              Map.of(),
-              DestinationConfig.Retry.DEFAULT,
-              null,
-              4,
-              Duration.ofSeconds(5)),
+              "crm", "http", null, DestinationConfig.Retry.DEFAULT, null, 4, Duration.ofSeconds(5)),
           null,
           "test",
           null,

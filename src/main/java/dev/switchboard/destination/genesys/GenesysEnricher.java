@@ -2,6 +2,7 @@ package dev.switchboard.destination.genesys;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.EnricherConfig;
+import dev.switchboard.config.EnricherSettings;
 import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.http.HttpOutcomes;
@@ -42,23 +43,18 @@ public final class GenesysEnricher implements Enricher {
   private static final Duration TOKEN_MARGIN = Duration.ofMinutes(1);
   private static final int MAX_ANSWER_BYTES = 512 * 1024; // the API's request.bytes.max
 
-  /** The enricher's keys, read from a checked {@link EnricherConfig}. */
-  record Settings(URI loginUrl, URI apiUrl, String clientId, String clientSecret, RateLimit rate) {
-    static Settings from(EnricherConfig config) {
-      Map<String, Object> s = config.settings();
-      String region = (String) s.get("region");
-      String login = (String) s.getOrDefault("login_url", "https://login." + region);
-      String api = (String) s.getOrDefault("api_url", "https://api." + region);
-      return new Settings(
-          URI.create(strip(login)),
-          URI.create(strip(api)),
-          (String) s.get("client_id"),
-          (String) s.get("client_secret"),
-          config.rateLimit());
-    }
-
-    private static String strip(String url) {
-      return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  /**
+   * The enricher's keys, read by {@link GenesysConnector} when the file is loaded.
+   *
+   * @param loginUrl where tokens are asked for, without a trailing slash
+   * @param apiUrl the API the records are read from, without a trailing slash
+   */
+  public record Settings(URI loginUrl, URI apiUrl, String clientId, String clientSecret)
+      implements EnricherSettings {
+    /** Never the client secret: a record's default would print it. */
+    @Override
+    public String toString() {
+      return "Settings[" + loginUrl.getHost() + ", " + apiUrl.getHost() + "]";
     }
   }
 
@@ -71,7 +67,11 @@ public final class GenesysEnricher implements Enricher {
 
   public GenesysEnricher(EnricherConfig config, Clock clock) {
     this.name = config.name();
-    this.settings = Settings.from(config);
+    if (!(config.settings() instanceof Settings read)) {
+      throw new IllegalArgumentException(
+          "enricher " + config.name() + " has no genesys-cloud settings");
+    }
+    this.settings = read;
     this.clock = clock;
     this.transport = new HttpTransport(CONNECT_TIMEOUT, TIMEOUT, 16, MAX_ANSWER_BYTES);
     this.tokens =
@@ -83,7 +83,7 @@ public final class GenesysEnricher implements Enricher {
             OAuthClientCredentials.ClientAuth.BASIC,
             clock,
             TOKEN_MARGIN);
-    RateLimit limit = settings.rate();
+    RateLimit limit = config.rateLimit();
     this.rate =
         limit == null
             ? null

@@ -59,7 +59,7 @@ public final class HttpDestination implements Destination {
    */
   public HttpDestination(DestinationConfig config, Clock clock, Signer signer) {
     this.name = config.name();
-    this.settings = HttpDestinationSettings.from(config);
+    this.settings = HttpDestinationSettings.of(config);
     this.clock = clock;
     this.signer = signer;
     if (settings.signSecret() != null) {

@@ -1,15 +1,14 @@
 package dev.switchboard.destination.http;
 
-import dev.switchboard.config.ConfigValues;
+import dev.switchboard.config.ConnectorSettings;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.RateLimit;
+import dev.switchboard.destination.ConnectorDescriptor;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -17,7 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The {@code http} connector's settings, read from a checked {@link DestinationConfig}.
+ * The {@code http} connector's settings, read by {@link HttpConnector} when the file is loaded.
  *
  * <p>The URL may be a credential (Power Automate's {@code sig=} query parameter, Zapier's hook id):
  * nothing here ever puts {@link #url()} into a message; use {@link #safeTarget()} for logs and
@@ -35,15 +34,8 @@ public record HttpDestinationSettings(
     Duration timeout,
     Duration connectTimeout,
     String signSecret,
-    Preset preset) {
-
-  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-
-  /**
-   * The loader's default request timeout. {@link DestinationConfig} does not say whether a timeout
-   * was written, so a preset treats this value as "not set".
-   */
-  static final Duration LOADER_DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    Preset preset)
+    implements ConnectorSettings {
 
   /** Headers the JDK client sets itself and refuses from callers. */
   private static final Set<String> RESTRICTED_HEADERS =
@@ -90,6 +82,11 @@ public record HttpDestinationSettings(
       return maxBodyBytes;
     }
 
+    /** The target's own answer time, or null when the destination's timeout applies. */
+    Duration timeout() {
+      return timeout;
+    }
+
     static Preset of(String name) {
       for (Preset preset : values()) {
         if (preset.configName.equals(name)) {
@@ -105,43 +102,35 @@ public record HttpDestinationSettings(
   }
 
   /**
-   * Reads the settings the loader checked; also accepts a hand-built config (tests), filling the
-   * same defaults.
+   * The settings of a destination the loader read as {@code http}, refused when a header is one the
+   * HTTP client sets itself (checked when the connector is built, as it always was).
    *
-   * @throws IllegalArgumentException when a setting is malformed; the message never holds the URL
+   * @throws IllegalArgumentException when the settings are unusable; the message never holds the
+   *     URL
    */
-  public static HttpDestinationSettings from(DestinationConfig config) {
-    Map<String, Object> settings = config.settings();
-    Preset preset = settings.get("preset") instanceof String name ? Preset.of(name) : null;
-    Duration timeout = config.timeout();
-    boolean timeoutUnset = timeout == null || timeout.equals(LOADER_DEFAULT_TIMEOUT);
-    if (preset != null && preset.timeout != null && timeoutUnset) {
-      timeout = preset.timeout;
-    } else if (timeout == null) {
-      timeout = LOADER_DEFAULT_TIMEOUT;
+  static HttpDestinationSettings of(DestinationConfig config) {
+    HttpDestinationSettings settings =
+        ConnectorDescriptor.settingsOf(config, HttpDestinationSettings.class);
+    for (String header : settings.headers.keySet()) {
+      if (RESTRICTED_HEADERS.contains(header.toLowerCase(Locale.ROOT))) {
+        throw new IllegalArgumentException(
+            "header " + header + " is set by the HTTP client and cannot be configured");
+      }
     }
-    Duration connectTimeout =
-        settings.get("connect_timeout") instanceof String text
-            ? ConfigValues.duration(text)
-            : DEFAULT_CONNECT_TIMEOUT;
-    String method =
-        settings.get("method") instanceof String m ? m.toUpperCase(Locale.ROOT) : "POST";
-    return new HttpDestinationSettings(
-        method,
-        url(settings.get("url")),
-        headers(settings.get("headers")),
-        timeout,
-        connectTimeout,
-        signSecret(settings.get("sign")),
-        preset);
+    return settings;
+  }
+
+  @Override
+  public RateLimit defaultRateLimit() {
+    return preset == null ? null : preset.rateLimit;
   }
 
   /**
-   * The rate limit the preset's target documents. The configuration loader applies the same value
-   * as the destination's {@code rate_limit} when none is written (checked by a test).
+   * The rate limit the preset's target documents, the destination's {@code rate_limit} when none is
+   * written ({@link #defaultRateLimit()}).
    */
   public Optional<RateLimit> presetRateLimit() {
-    return Optional.ofNullable(preset == null ? null : preset.rateLimit);
+    return Optional.ofNullable(defaultRateLimit());
   }
 
   /** The largest body the target accepts, or 0 for no limit. */
@@ -193,47 +182,5 @@ public record HttpDestinationSettings(
   @Override
   public String toString() {
     return "HttpDestinationSettings[" + method + " " + safeTarget() + ", preset=" + preset + "]";
-  }
-
-  private static URI url(Object value) {
-    if (!(value instanceof String text)) {
-      throw new IllegalArgumentException("url is required");
-    }
-    ConfigValues.checkHttpUrl(text);
-    try {
-      return new URI(text.trim());
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("url: expected an http:// or https:// URL with a host");
-    }
-  }
-
-  private static Map<String, String> headers(Object value) {
-    Map<String, String> headers = new LinkedHashMap<>();
-    if (value instanceof Map<?, ?> map) {
-      map.forEach(
-          (name, headerValue) -> {
-            String key = String.valueOf(name);
-            if (RESTRICTED_HEADERS.contains(key.toLowerCase(Locale.ROOT))) {
-              throw new IllegalArgumentException(
-                  "header " + key + " is set by the HTTP client and cannot be configured");
-            }
-            headers.put(key, String.valueOf(headerValue));
-          });
-    }
-    return headers;
-  }
-
-  private static String signSecret(Object value) {
-    if (!(value instanceof Map<?, ?> sign)) {
-      return null;
-    }
-    Object scheme = sign.get("scheme");
-    if (scheme != null && !"standard-webhooks".equals(scheme)) {
-      throw new IllegalArgumentException("sign.scheme: only standard-webhooks is supported");
-    }
-    if (!(sign.get("secret") instanceof String secret) || !secret.startsWith("whsec_")) {
-      throw new IllegalArgumentException("sign.secret: a standard-webhooks secret starts whsec_");
-    }
-    return secret;
   }
 }

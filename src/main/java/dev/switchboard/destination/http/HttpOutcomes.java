@@ -4,6 +4,7 @@ import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -60,7 +61,13 @@ public final class HttpOutcomes {
       return new Delivered(status, bodyExcerpt, quotaReset(headers, now));
     }
     if (status == 408 || status == 425 || status == 429 || (status >= 500 && status < 600)) {
-      return new RetryLater("http " + status, status, retryAfter(headers, now), bodyExcerpt);
+      return new RetryLater(
+          "http " + status,
+          status,
+          retryAfter(headers, now),
+          bodyExcerpt,
+          null,
+          ErrorClass.ofStatus(status));
     }
     if (status == 410) {
       return new Rejected(GONE, status, bodyExcerpt);
@@ -122,13 +129,15 @@ public final class HttpOutcomes {
     if (cause instanceof HttpTimeoutException // HttpConnectTimeoutException included
         || cause instanceof SocketTimeoutException
         || cause instanceof org.apache.hc.client5.http.ConnectTimeoutException) {
-      return new RetryLater("timeout", 0, null, null);
+      return RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout", null, null);
     }
     if (cause instanceof IOException) { // ConnectException, SSLException, EOF, reset …
-      return new RetryLater("connection error: " + typeName(cause), 0, null, null);
+      return RetryLater.noAnswer(
+          ErrorClass.CONNECTION, "connection error: " + typeName(cause), null, null);
     }
     // a bug or an interrupted worker says nothing about the event: try again, bounded by max age
-    return new RetryLater("unexpected error: " + typeName(cause), 0, null, null);
+    return RetryLater.noAnswer(
+        ErrorClass.ERROR, "unexpected error: " + typeName(cause), null, null);
   }
 
   /** At most {@code maxChars} characters on one line, with "…" when cut; null stays null. */

@@ -74,7 +74,7 @@ public final class JdbcDestination implements Destination {
    */
   public JdbcDestination(DestinationConfig config) {
     this.name = config.name();
-    this.settings = JdbcDestinationSettings.from(config);
+    this.settings = JdbcDestinationSettings.of(config);
     this.timeoutSeconds = (int) Math.max(1, Math.ceilDiv(settings.timeout().toMillis(), 1000));
     try {
       this.pool = new HikariDataSource(poolConfig(name, settings));

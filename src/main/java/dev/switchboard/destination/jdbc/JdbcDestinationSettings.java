@@ -1,13 +1,14 @@
 package dev.switchboard.destination.jdbc;
 
-import dev.switchboard.config.ConfigValues;
+import dev.switchboard.config.ConnectorSettings;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.destination.ConnectorDescriptor;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The {@code jdbc} connector's settings, read from a checked {@link DestinationConfig}.
+ * The {@code jdbc} connector's settings, read by {@link JdbcConnector} when the file is loaded.
  *
  * <p>The URL may carry a password ({@code ?password=}); nothing here puts {@link #url()} or {@link
  * #password()} into a message: use {@link #safeTarget()}.
@@ -28,52 +29,33 @@ public record JdbcDestinationSettings(
     List<String> keyColumns,
     Duration timeout,
     Duration connectTimeout,
-    int poolSize) {
-
-  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    int poolSize)
+    implements ConnectorSettings {
 
   /**
-   * SQL identifiers are written into the statement, not bound: only plain names pass (the same rule
-   * the loader applies to {@code table} and {@code key_columns}), and they are quoted.
+   * SQL identifiers are written into the statement, not bound: only plain names pass (the loader
+   * checks {@code table} and {@code key_columns} by it), and they are quoted.
    */
   static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-
-  private static final Pattern TABLE =
-      Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
   public JdbcDestinationSettings {
     keyColumns = List.copyOf(keyColumns);
   }
 
   /**
-   * Reads the settings the loader checked; also accepts a hand-built config (tests), checking the
-   * same rules.
+   * The settings of a destination the loader read as {@code jdbc}, refused when a key column is
+   * named twice (checked when the connector is built, as it always was).
    *
-   * @throws IllegalArgumentException when a setting is missing or malformed; the message never
-   *     holds the URL or the password
+   * @throws IllegalArgumentException when the settings are unusable; the message never holds the
+   *     URL or the password
    */
-  public static JdbcDestinationSettings from(DestinationConfig config) {
-    var settings = config.settings();
-    if (!(settings.get("url") instanceof String url) || !url.startsWith("jdbc:")) {
-      throw new IllegalArgumentException("url: expected a JDBC URL starting with jdbc:");
+  static JdbcDestinationSettings of(DestinationConfig config) {
+    JdbcDestinationSettings settings =
+        ConnectorDescriptor.settingsOf(config, JdbcDestinationSettings.class);
+    if (settings.keyColumns.stream().distinct().count() != settings.keyColumns.size()) {
+      throw new IllegalArgumentException("key_columns names a column twice");
     }
-    if (!(settings.get("table") instanceof String table) || !TABLE.matcher(table).matches()) {
-      throw new IllegalArgumentException("table: expected a name such as schema.table");
-    }
-    List<String> keyColumns = keyColumns(settings.get("key_columns"));
-    Duration connectTimeout =
-        settings.get("connect_timeout") instanceof String text
-            ? ConfigValues.duration(text)
-            : DEFAULT_CONNECT_TIMEOUT;
-    return new JdbcDestinationSettings(
-        url,
-        settings.get("user") instanceof String user ? user : null,
-        settings.get("password") instanceof String password ? password : null,
-        table,
-        keyColumns,
-        config.timeout() == null ? Duration.ofSeconds(30) : config.timeout(),
-        connectTimeout,
-        Math.max(1, config.concurrency()));
+    return settings;
   }
 
   /** {@code jdbc:postgresql} or {@code jdbc:sqlite}: the only part of the URL fit for a log. */
@@ -96,27 +78,5 @@ public record JdbcDestinationSettings(
         + ", key="
         + keyColumns
         + "]";
-  }
-
-  private static List<String> keyColumns(Object value) {
-    List<String> columns =
-        switch (value) {
-          case List<?> list -> list.stream().map(String::valueOf).toList();
-          case String one -> List.of(one);
-          case null, default -> List.of();
-        };
-    if (columns.isEmpty()) {
-      throw new IllegalArgumentException("key_columns must name at least one column");
-    }
-    for (String column : columns) {
-      if (!PLAIN_NAME.matcher(column).matches()) {
-        throw new IllegalArgumentException(
-            "key_columns: \"" + column + "\" is not a plain column name");
-      }
-    }
-    if (columns.stream().distinct().count() != columns.size()) {
-      throw new IllegalArgumentException("key_columns names a column twice");
-    }
-    return columns;
   }
 }

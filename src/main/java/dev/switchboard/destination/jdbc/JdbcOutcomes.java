@@ -3,6 +3,7 @@ package dev.switchboard.destination.jdbc;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import java.sql.SQLDataException;
 import java.sql.SQLException;
 import java.sql.SQLIntegrityConstraintViolationException;
@@ -102,10 +103,11 @@ final class JdbcOutcomes {
       return new Rejected("rejected by the database: " + what, 0, statement);
     }
     if (CONNECTION_CLASSES.contains(sqlClass) || state.startsWith("57P")) {
-      return new RetryLater("connection error: " + what, 0, null, statement);
+      return RetryLater.noAnswer(
+          ErrorClass.CONNECTION, "connection error: " + what, null, statement);
     }
     if (state.equals("57014")) {
-      return new RetryLater("timeout: " + what, 0, null, statement);
+      return RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout: " + what, null, statement);
     }
     return new RetryLater("database unavailable: " + what, 0, null, statement);
   }
@@ -117,12 +119,13 @@ final class JdbcOutcomes {
   private static DeliveryResult withoutState(SQLException failure, String statement) {
     String type = failure.getClass().getSimpleName();
     if (failure instanceof SQLTimeoutException) {
-      return new RetryLater("timeout: " + type, 0, null, statement);
+      return RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout: " + type, null, statement);
     }
     if (failure instanceof SQLRecoverableException
         || failure instanceof SQLNonTransientConnectionException
         || failure instanceof SQLTransientConnectionException) {
-      return new RetryLater("connection error: " + type, 0, null, statement);
+      return RetryLater.noAnswer(
+          ErrorClass.CONNECTION, "connection error: " + type, null, statement);
     }
     if (failure instanceof SQLTransientException) {
       return new RetryLater("database unavailable: " + type, 0, null, statement);

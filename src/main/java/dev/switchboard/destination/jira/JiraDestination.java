@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.destination.ConnectorDescriptor;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
@@ -84,7 +85,7 @@ public final class JiraDestination implements Destination {
    */
   public JiraDestination(DestinationConfig config, Clock clock) {
     this.name = config.name();
-    this.settings = JiraDestinationSettings.from(config);
+    this.settings = ConnectorDescriptor.settingsOf(config, JiraDestinationSettings.class);
     this.clock = clock;
     this.transport =
         new HttpTransport(
@@ -223,12 +224,7 @@ public final class JiraDestination implements Destination {
    */
   private DeliveryResult ambiguous(String key, RetryLater failure) {
     known.put(key, new Known(null, clock.instant()));
-    return new RetryLater(
-        failure.error(),
-        failure.status(),
-        failure.retryAfter(),
-        failure.excerpt(),
-        settings.searchLag());
+    return failure.withNotBefore(settings.searchLag());
   }
 
   private HttpTransport.Answer exchange(String method, String path, byte[] body)
@@ -254,10 +250,15 @@ public final class JiraDestination implements Destination {
               "jira " + answer.status(),
               retry.status(),
               retry.retryAfter() != null ? retry.retryAfter() : isoReset(answer.headers(), now),
-              excerpt);
+              excerpt,
+              null,
+              retry.errorClass());
       case Rejected no ->
           new Rejected(
-              "jira " + answer.status() + fieldErrors(answer.body()), no.status(), excerpt);
+              "jira " + answer.status() + fieldErrors(answer.body()),
+              no.status(),
+              excerpt,
+              no.errorClass());
       case Delivered ok -> ok;
     };
   }

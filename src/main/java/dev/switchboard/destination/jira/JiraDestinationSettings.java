@@ -4,8 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.config.ConfigValues;
-import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.ConnectorSettings;
 import dev.switchboard.destination.OutboundDelivery;
 import java.io.IOException;
 import java.net.URI;
@@ -15,11 +14,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The {@code jira} connector's settings, read from a checked {@link DestinationConfig}.
+ * The {@code jira} connector's settings, read by {@link JiraConnector} when the file is loaded.
  *
  * <p>Also shapes the create request from a route's output: what the configuration adds to it
  * (project, issue type, the idempotency label, an ADF description).
@@ -40,7 +38,8 @@ public record JiraDestinationSettings(
     String issueType,
     Duration searchLag,
     Duration timeout,
-    Duration connectTimeout) {
+    Duration connectTimeout)
+    implements ConnectorSettings {
 
   /** Atlassian: "from a few seconds to minutes"; a minute covers the common case. */
   static final Duration DEFAULT_SEARCH_LAG = Duration.ofSeconds(60);
@@ -48,39 +47,6 @@ public record JiraDestinationSettings(
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern LABEL_SAFE = Pattern.compile("[A-Za-z0-9_.-]{1,200}");
   private static final Pattern PARAGRAPH_BREAK = Pattern.compile("\\R\\s*\\R");
-
-  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
-  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-
-  /**
-   * Reads the settings the loader checked; also accepts a hand-built config (tests).
-   *
-   * @throws IllegalArgumentException when a required setting is missing or malformed
-   */
-  public static JiraDestinationSettings from(DestinationConfig config) {
-    Map<String, Object> s = config.settings();
-    String base = required(s, "base_url");
-    ConfigValues.checkHttpUrl(base);
-    base = base.trim();
-    while (base.endsWith("/")) {
-      base = base.substring(0, base.length() - 1);
-    }
-    Duration searchLag =
-        s.get("search_lag") instanceof String lag ? ConfigValues.duration(lag) : DEFAULT_SEARCH_LAG;
-    Duration connectTimeout =
-        s.get("connect_timeout") instanceof String value
-            ? ConfigValues.duration(value)
-            : DEFAULT_CONNECT_TIMEOUT;
-    return new JiraDestinationSettings(
-        URI.create(base),
-        required(s, "email"),
-        required(s, "api_token"),
-        required(s, "project"),
-        s.get("issue_type") instanceof String type ? type : "Task",
-        searchLag,
-        config.timeout() == null ? DEFAULT_TIMEOUT : config.timeout(),
-        connectTimeout);
-  }
 
   /** The {@code Authorization} header: basic auth with the account's e-mail and API token. */
   String authorization() {
@@ -191,12 +157,5 @@ public record JiraDestinationSettings(
         + ", searchLag="
         + searchLag
         + "]";
-  }
-
-  private static String required(Map<String, Object> settings, String key) {
-    if (settings.get(key) instanceof String value && !value.isBlank()) {
-      return value;
-    }
-    throw new IllegalArgumentException(key + " is required");
   }
 }

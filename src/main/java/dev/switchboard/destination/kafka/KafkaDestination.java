@@ -7,6 +7,7 @@ import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.expr.Expression;
 import dev.switchboard.expr.ExpressionException;
@@ -94,7 +95,7 @@ public final class KafkaDestination implements Destination {
    */
   public KafkaDestination(DestinationConfig config) {
     this.name = config.name();
-    this.settings = KafkaDestinationSettings.from(config);
+    this.settings = KafkaDestinationSettings.of(config);
     try {
       this.producer =
           new KafkaProducer<>(
@@ -144,9 +145,9 @@ public final class KafkaDestination implements Destination {
       return outcome(e);
     } catch (java.util.concurrent.TimeoutException e) {
       // The record may still be written later: consumers drop the duplicate by its header.
-      return new RetryLater(
+      return RetryLater.noAnswer(
+          ErrorClass.TIMEOUT,
           "timeout: no acknowledgement within " + settings.timeout().toMillis() + " ms",
-          0,
           null,
           null);
     } catch (InterruptedException e) {
@@ -171,9 +172,12 @@ public final class KafkaDestination implements Destination {
       case ThrottlingQuotaExceededException throttled ->
           new RetryLater(
               "throttled: " + what, 0, Duration.ofMillis(throttled.throttleTimeMs()), null);
-      case TimeoutException timeout -> new RetryLater("timeout: " + what, 0, null, null);
-      case NetworkException broken -> new RetryLater("connection: " + what, 0, null, null);
-      case BrokerNotAvailableException down -> new RetryLater("connection: " + what, 0, null, null);
+      case TimeoutException timeout ->
+          RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout: " + what, null, null);
+      case NetworkException broken ->
+          RetryLater.noAnswer(ErrorClass.CONNECTION, "connection: " + what, null, null);
+      case BrokerNotAvailableException down ->
+          RetryLater.noAnswer(ErrorClass.CONNECTION, "connection: " + what, null, null);
       case RetriableException retriable -> new RetryLater("kafka: " + what, 0, null, null);
       case InterruptException interrupted -> new RetryLater("interrupted: " + what, 0, null, null);
       default ->

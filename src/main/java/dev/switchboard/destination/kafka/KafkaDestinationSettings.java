@@ -1,9 +1,9 @@
 package dev.switchboard.destination.kafka;
 
+import dev.switchboard.config.ConnectorSettings;
 import dev.switchboard.config.DestinationConfig;
-import dev.switchboard.config.KafkaProducerRules;
+import dev.switchboard.destination.ConnectorDescriptor;
 import dev.switchboard.expr.Expression;
-import dev.switchboard.expr.ExpressionException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,13 +16,13 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 
 /**
- * The {@code kafka} connector's settings, read from a checked {@link DestinationConfig}.
+ * The {@code kafka} connector's settings, read by {@link KafkaConnector} when the file is loaded.
  *
  * <p>{@code properties} go to the producer as they are, except the settings the connector's
  * guarantees rest on: the producer is always idempotent with {@code acks=all}, and its timeouts
  * follow the destination's {@code timeout}. A property that contradicts them is refused when the
- * destination is built, rather than silently overridden: someone who wrote {@code acks: 1} expects
- * it to hold, and should learn that it does not.
+ * file is loaded ({@link KafkaProducerRules}), rather than silently overridden: someone who wrote
+ * {@code acks: 1} expects it to hold, and should learn that it does not.
  *
  * @param key JSONata over the outbound body giving the record key, or null for the event's
  *     partition key
@@ -35,7 +35,8 @@ public record KafkaDestinationSettings(
     String topic,
     Expression key,
     Map<String, String> properties,
-    Duration timeout) {
+    Duration timeout)
+    implements ConnectorSettings {
 
   /** Kafka's own default {@code linger.ms} (since 4.0). */
   private static final long DEFAULT_LINGER_MS = 5;
@@ -58,35 +59,21 @@ public record KafkaDestinationSettings(
   }
 
   /**
-   * Reads the settings the loader checked; also accepts a hand-built config (tests).
+   * The settings of a destination the loader read as {@code kafka}, refused when its timeout is no
+   * longer than {@code linger.ms} (checked when the connector is built, as it always was).
    *
-   * @throws IllegalArgumentException when a setting is missing, malformed or contradicts the
-   *     connector's guarantees; the message never holds a property value
+   * @throws IllegalArgumentException when the settings are unusable; the message never holds a
+   *     property value
    */
-  public static KafkaDestinationSettings from(DestinationConfig config) {
-    Map<String, Object> settings = config.settings();
-    String servers = text(settings, "bootstrap_servers");
-    String topic = text(settings, "topic");
-    Expression key = null;
-    if (settings.get("key") instanceof String text) {
-      try {
-        key = Expression.compile(text);
-      } catch (ExpressionException e) {
-        throw new IllegalArgumentException("key: JSONata syntax error: " + e.getMessage());
-      }
-    }
-    Map<String, String> properties = new LinkedHashMap<>();
-    if (settings.get("properties") instanceof Map<?, ?> map) {
-      map.forEach((name, value) -> properties.put(String.valueOf(name), String.valueOf(value)));
-    }
-    properties.forEach(KafkaDestinationSettings::refuseContradiction);
-    Duration timeout = config.timeout() == null ? Duration.ofSeconds(30) : config.timeout();
-    long lingerMs = lingerMs(properties);
-    if (timeout.toMillis() <= lingerMs) {
+  static KafkaDestinationSettings of(DestinationConfig config) {
+    KafkaDestinationSettings settings =
+        ConnectorDescriptor.settingsOf(config, KafkaDestinationSettings.class);
+    long lingerMs = lingerMs(settings.properties);
+    if (settings.timeout.toMillis() <= lingerMs) {
       throw new IllegalArgumentException(
           "timeout must be longer than linger.ms (" + lingerMs + " ms)");
     }
-    return new KafkaDestinationSettings(servers, topic, key, properties, timeout);
+    return settings;
   }
 
   /**
@@ -160,13 +147,6 @@ public record KafkaDestinationSettings(
         || SECRET_NAME.matcher(name.toLowerCase(Locale.ROOT)).matches();
   }
 
-  private static void refuseContradiction(String name, String value) {
-    String why = KafkaProducerRules.contradiction(name, value);
-    if (why != null) {
-      throw new IllegalArgumentException(why);
-    }
-  }
-
   private static long lingerMs(Map<String, String> properties) {
     String linger = properties.get(ProducerConfig.LINGER_MS_CONFIG);
     if (linger == null) {
@@ -177,12 +157,5 @@ public record KafkaDestinationSettings(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("properties: linger.ms must be a whole number of ms");
     }
-  }
-
-  private static String text(Map<String, Object> settings, String key) {
-    if (!(settings.get(key) instanceof String value) || value.isBlank()) {
-      throw new IllegalArgumentException(key + " is required");
-    }
-    return value.trim();
   }
 }

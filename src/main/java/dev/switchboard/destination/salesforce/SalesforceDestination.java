@@ -9,6 +9,7 @@ import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
@@ -66,7 +67,7 @@ public final class SalesforceDestination implements Destination {
    */
   public SalesforceDestination(DestinationConfig config, Clock clock) {
     this.name = config.name();
-    this.settings = SalesforceSettings.from(config);
+    this.settings = SalesforceSettings.of(config);
     this.outcomes = new SalesforceOutcomes(settings.externalIdField(), clock);
     this.transport =
         new HttpTransport(
@@ -253,7 +254,8 @@ public final class SalesforceDestination implements Destination {
     DeliveryResult failure = HttpOutcomes.ofFailure(e);
     LOG.debug("salesforce destination {}: {}", name, failure);
     return failure instanceof RetryLater r
-        ? new RetryLater("salesforce " + r.error(), 0, null, null)
+        // classed "error", as it always was: the token and data calls share this path
+        ? RetryLater.noAnswer(ErrorClass.ERROR, "salesforce " + r.error(), null, null)
         : failure;
   }
 

@@ -1,6 +1,7 @@
 package dev.switchboard.destination.slack;
 
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.destination.ConnectorDescriptor;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
@@ -56,7 +57,7 @@ public final class SlackDestination implements Destination {
    */
   public SlackDestination(DestinationConfig config, Clock clock) {
     this.name = config.name();
-    this.settings = SlackDestinationSettings.from(config);
+    this.settings = ConnectorDescriptor.settingsOf(config, SlackDestinationSettings.class);
     this.clock = clock;
     this.transport =
         new HttpTransport(
@@ -104,9 +105,16 @@ public final class SlackDestination implements Destination {
     DeliveryResult outcome = HttpOutcomes.of(status, headers, excerpt, clock.instant());
     return switch (outcome) {
       case RetryLater retry ->
-          new RetryLater(error(status, code, retry.error()), status, retry.retryAfter(), excerpt);
+          new RetryLater(
+              error(status, code, retry.error()),
+              status,
+              retry.retryAfter(),
+              excerpt,
+              null,
+              retry.errorClass());
       case Rejected rejected ->
-          new Rejected(error(status, code, rejected.error()), status, excerpt);
+          new Rejected(
+              error(status, code, rejected.error()), status, excerpt, rejected.errorClass());
       case Delivered delivered -> delivered; // 2xx handled above
     };
   }

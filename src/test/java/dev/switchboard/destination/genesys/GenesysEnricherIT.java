@@ -5,13 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.Enricher.Lookup;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.DeliveryRecord;
+import dev.switchboard.testing.DestinationConfigs;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.FakeGenesys;
 import dev.switchboard.testing.GatewayFixture;
@@ -63,7 +63,7 @@ class GenesysEnricherIT {
     settings.put("client_secret", secret);
     enricher =
         new GenesysEnricher(
-            new EnricherConfig("genesys-prod", "genesys-cloud", settings, rate), clock);
+            DestinationConfigs.enricher("genesys-prod", "genesys-cloud", settings, rate), clock);
     return enricher;
   }
 

@@ -12,6 +12,7 @@ import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.ingest.verify.StandardWebhooksVerifier;
 import dev.switchboard.ingest.verify.Verdict;
+import dev.switchboard.testing.DestinationConfigs;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.FakeDestination.Answer;
 import dev.switchboard.testing.FakeDestination.Request;
@@ -353,9 +354,7 @@ class HttpDestinationIT {
   private HttpDestination destination(URI url, Map<String, Object> settings, Duration timeout) {
     Map<String, Object> all = new HashMap<>(settings);
     all.put("url", url.toString());
-    DestinationConfig config =
-        new DestinationConfig(
-            "crm-webhook", "http", all, DestinationConfig.Retry.DEFAULT, null, 16, timeout);
+    DestinationConfig config = DestinationConfigs.load("crm-webhook", "http", all, timeout, 16);
     HttpDestination destination = new HttpDestination(config, clock, SIGNER::sign);
     destinations.add(destination);
     return destination;

@@ -6,6 +6,7 @@ import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -226,45 +227,59 @@ class HttpOutcomesTest {
   @Test
   void timeoutsAreRetried() {
     assertThat(HttpOutcomes.ofFailure(new HttpTimeoutException("request timed out")))
-        .isEqualTo(new RetryLater("timeout", 0, null, null));
+        .isEqualTo(RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout", null, null));
     assertThat(HttpOutcomes.ofFailure(new SocketTimeoutException("Read timed out")))
-        .isEqualTo(new RetryLater("timeout", 0, null, null));
+        .isEqualTo(RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout", null, null));
     assertThat(
             HttpOutcomes.ofFailure(
                 new org.apache.hc.client5.http.ConnectTimeoutException("Connect timed out")))
-        .isEqualTo(new RetryLater("timeout", 0, null, null));
+        .isEqualTo(RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout", null, null));
     assertThat(HttpOutcomes.ofFailure(new HttpConnectTimeoutException("HTTP connect timed out")))
-        .isEqualTo(new RetryLater("timeout", 0, null, null));
+        .isEqualTo(RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout", null, null));
   }
 
   @Test
   void connectionFailuresAreRetriedWithTheirKind() {
     assertThat(HttpOutcomes.ofFailure(new ConnectException("Connection refused")))
-        .isEqualTo(new RetryLater("connection error: ConnectException", 0, null, null));
+        .isEqualTo(
+            RetryLater.noAnswer(
+                ErrorClass.CONNECTION, "connection error: ConnectException", null, null));
     assertThat(HttpOutcomes.ofFailure(new UnknownHostException("hooks.example")))
-        .isEqualTo(new RetryLater("connection error: UnknownHostException", 0, null, null));
+        .isEqualTo(
+            RetryLater.noAnswer(
+                ErrorClass.CONNECTION, "connection error: UnknownHostException", null, null));
     assertThat(HttpOutcomes.ofFailure(new SSLHandshakeException("PKIX path building failed")))
-        .isEqualTo(new RetryLater("connection error: SSLHandshakeException", 0, null, null));
+        .isEqualTo(
+            RetryLater.noAnswer(
+                ErrorClass.CONNECTION, "connection error: SSLHandshakeException", null, null));
     assertThat(HttpOutcomes.ofFailure(new IOException("HTTP/1.1 header parser received no bytes")))
-        .isEqualTo(new RetryLater("connection error: IOException", 0, null, null));
+        .isEqualTo(
+            RetryLater.noAnswer(
+                ErrorClass.CONNECTION, "connection error: IOException", null, null));
   }
 
   @Test
   void asyncWrappersAreSeenThrough() {
     assertThat(HttpOutcomes.ofFailure(new CompletionException(new ConnectException("refused"))))
-        .isEqualTo(new RetryLater("connection error: ConnectException", 0, null, null));
+        .isEqualTo(
+            RetryLater.noAnswer(
+                ErrorClass.CONNECTION, "connection error: ConnectException", null, null));
     assertThat(
             HttpOutcomes.ofFailure(
                 new ExecutionException(new HttpConnectTimeoutException("timed out"))))
-        .isEqualTo(new RetryLater("timeout", 0, null, null));
+        .isEqualTo(RetryLater.noAnswer(ErrorClass.TIMEOUT, "timeout", null, null));
     assertThat(HttpOutcomes.ofFailure(new UncheckedIOException(new EOFException())))
-        .isEqualTo(new RetryLater("connection error: EOFException", 0, null, null));
+        .isEqualTo(
+            RetryLater.noAnswer(
+                ErrorClass.CONNECTION, "connection error: EOFException", null, null));
   }
 
   @Test
   void anythingElseIsRetriedAsUnexpected() {
     assertThat(HttpOutcomes.ofFailure(new IllegalStateException("boom")))
-        .isEqualTo(new RetryLater("unexpected error: IllegalStateException", 0, null, null));
+        .isEqualTo(
+            RetryLater.noAnswer(
+                ErrorClass.ERROR, "unexpected error: IllegalStateException", null, null));
   }
 
   @Test

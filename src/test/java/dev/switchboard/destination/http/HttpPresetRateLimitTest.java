@@ -41,7 +41,7 @@ class HttpPresetRateLimitTest {
       assertThat(Optional.ofNullable(config.rateLimit()))
           .as(preset.configName())
           .isPresent()
-          .isEqualTo(HttpDestinationSettings.from(config).presetRateLimit());
+          .isEqualTo(((HttpDestinationSettings) config.settings()).presetRateLimit());
     }
     assertThat(destinations.get("zapier").rateLimit())
         .isEqualTo(new RateLimit(30, Duration.ofSeconds(1)));

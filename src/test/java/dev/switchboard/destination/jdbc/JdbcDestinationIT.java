@@ -3,12 +3,12 @@ package dev.switchboard.destination.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.testing.DestinationConfigs;
 import dev.switchboard.testing.EmbeddedPostgres;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -93,14 +93,7 @@ class JdbcDestinationIT {
     settings.putAll(extra);
     JdbcDestination destination =
         new JdbcDestination(
-            new DestinationConfig(
-                "tracking",
-                "jdbc",
-                settings,
-                DestinationConfig.Retry.DEFAULT,
-                null,
-                4,
-                Duration.ofSeconds(1)));
+            DestinationConfigs.load("tracking", "jdbc", settings, Duration.ofSeconds(1), 4));
     opened.add(destination);
     return destination;
   }

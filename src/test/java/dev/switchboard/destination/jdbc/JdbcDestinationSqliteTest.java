@@ -8,6 +8,7 @@ import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.testing.DestinationConfigs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -51,14 +52,12 @@ class JdbcDestinationSqliteTest {
   }
 
   DestinationConfig configFor(String table, List<String> keys) {
-    return new DestinationConfig(
+    return DestinationConfigs.load(
         "tracking",
         "jdbc",
         Map.of("url", url, "table", table, "key_columns", keys),
-        DestinationConfig.Retry.DEFAULT,
-        null,
-        4,
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        4);
   }
 
   static OutboundDelivery delivery(String json) {
@@ -220,22 +219,23 @@ class JdbcDestinationSqliteTest {
   void settingsThatCannotWorkFailAtStartWithoutTheUrl() {
     assertThatThrownBy(() -> new JdbcDestination(configFor("t", List.of("a b"))))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("not a plain column name");
+        .hasMessageContaining("bad column \"a b\": expected a plain column name");
     assertThatThrownBy(() -> new JdbcDestination(configFor("t", List.of())))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("at least one column");
+    assertThatThrownBy(() -> new JdbcDestination(configFor("t", List.of("id", "id"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("key_columns names a column twice");
     DestinationConfig unknownDriver =
-        new DestinationConfig(
+        DestinationConfigs.load(
             "tracking",
             "jdbc",
             Map.of(
                 "url", "jdbc:nosuchdb://db/crm?password=hunter2",
                 "table", "t",
                 "key_columns", List.of("id")),
-            DestinationConfig.Retry.DEFAULT,
-            null,
-            4,
-            Duration.ofSeconds(5));
+            Duration.ofSeconds(5),
+            4);
     assertThatThrownBy(() -> new JdbcDestination(unknownDriver))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("destination tracking: no JDBC driver for jdbc:nosuchdb URLs")

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import java.sql.SQLException;
 import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.SQLTimeoutException;
@@ -72,6 +73,15 @@ class JdbcOutcomesTest {
           .endsWith("(SQLState " + state + ")");
     }
     assertThat(result.excerpt()).isEqualTo(STATEMENT);
+    ErrorClass errorClass =
+        result instanceof Rejected r ? r.errorClass() : ((RetryLater) result).errorClass();
+    assertThat(errorClass)
+        .isEqualTo(
+            switch (prefix) {
+              case "connection error" -> ErrorClass.CONNECTION;
+              case "timeout" -> ErrorClass.TIMEOUT;
+              default -> ErrorClass.ERROR;
+            });
   }
 
   @Test
@@ -104,9 +114,18 @@ class JdbcOutcomesTest {
   void withoutAStateTheExceptionTypeDecides() {
     assertThat(JdbcOutcomes.of(new SQLTransientConnectionException("pool exhausted"), STATEMENT))
         .isInstanceOfSatisfying(
-            RetryLater.class, r -> assertThat(r.error()).startsWith("connection error"));
+            RetryLater.class,
+            r -> {
+              assertThat(r.error()).startsWith("connection error");
+              assertThat(r.errorClass()).isEqualTo(ErrorClass.CONNECTION);
+            });
     assertThat(JdbcOutcomes.of(new SQLTimeoutException("slow"), STATEMENT))
-        .isInstanceOfSatisfying(RetryLater.class, r -> assertThat(r.error()).startsWith("timeout"));
+        .isInstanceOfSatisfying(
+            RetryLater.class,
+            r -> {
+              assertThat(r.error()).startsWith("timeout");
+              assertThat(r.errorClass()).isEqualTo(ErrorClass.TIMEOUT);
+            });
     assertThat(JdbcOutcomes.of(new SQLTransactionRollbackException("rolled back"), STATEMENT))
         .isInstanceOf(RetryLater.class);
     assertThat(JdbcOutcomes.of(new SQLIntegrityConstraintViolationException("dup x"), STATEMENT))

@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.testing.DestinationConfigs;
 import dev.switchboard.testing.FakeJira;
 import dev.switchboard.testing.FakeJira.Answer;
 import dev.switchboard.testing.MutableClock;
@@ -54,9 +55,7 @@ class JiraDestinationIT {
     settings.putAll(overrides);
     JiraDestination destination =
         new JiraDestination(
-            new DestinationConfig(
-                "jira-ops", "jira", settings, DestinationConfig.Retry.DEFAULT, null, 4, timeout),
-            clock);
+            DestinationConfigs.load("jira-ops", "jira", settings, timeout, 4), clock);
     destinations.add(destination);
     return destination;
   }
@@ -146,23 +145,22 @@ class JiraDestinationIT {
     assertThat(((Rejected) result).status()).isEqualTo(401);
     assertThat(result.toString()).doesNotContain("wrong-token");
     assertThat(
-            JiraDestinationSettings.from(
-                    new DestinationConfig(
-                        "j",
-                        "jira",
-                        Map.of(
-                            "base_url",
-                            "https://x.atlassian.net",
-                            "email",
-                            EMAIL,
-                            "api_token",
-                            TOKEN,
-                            "project",
-                            "OPS"),
-                        DestinationConfig.Retry.DEFAULT,
-                        null,
-                        1,
-                        Duration.ofSeconds(1)))
+            ((JiraDestinationSettings)
+                    DestinationConfigs.load(
+                            "j",
+                            "jira",
+                            Map.of(
+                                "base_url",
+                                "https://x.atlassian.net",
+                                "email",
+                                EMAIL,
+                                "api_token",
+                                TOKEN,
+                                "project",
+                                "OPS"),
+                            Duration.ofSeconds(1),
+                            1)
+                        .settings())
                 .toString())
         .doesNotContain(TOKEN)
         .doesNotContain(EMAIL);
@@ -221,7 +219,7 @@ class JiraDestinationIT {
     DeliveryResult first = destination.send(delivery("dlv_d1", OUTPUT));
 
     // only this delivery waits the lag: the destination is not paused for the others
-    assertThat(first).isEqualTo(new RetryLater("timeout", 0, null, null, LAG));
+    assertThat(first).isEqualTo(new RetryLater("timeout", 0, null, null, LAG, ErrorClass.TIMEOUT));
     assertThat(jira.issues()).hasSize(1);
 
     // a retry before the lag has passed neither searches (it would miss) nor creates

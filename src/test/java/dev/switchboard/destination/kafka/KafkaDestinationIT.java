@@ -3,12 +3,12 @@ package dev.switchboard.destination.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.testing.DestinationConfigs;
 import dev.switchboard.testing.KafkaBroker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -79,9 +79,7 @@ class KafkaDestinationIT {
     }
     settings.put("properties", properties);
     KafkaDestination destination =
-        new KafkaDestination(
-            new DestinationConfig(
-                "events", "kafka", settings, DestinationConfig.Retry.DEFAULT, null, 4, timeout));
+        new KafkaDestination(DestinationConfigs.load("events", "kafka", settings, timeout, 4));
     opened.add(destination);
     return destination;
   }

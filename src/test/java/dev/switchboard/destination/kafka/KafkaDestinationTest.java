@@ -12,7 +12,9 @@ import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.testing.DestinationConfigs;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -43,8 +45,7 @@ class KafkaDestinationTest {
     settings.put("topic", "genesys.acw");
     settings.put("key", "conversationId");
     settings.put("properties", properties);
-    return new DestinationConfig(
-        "kafka-acw", "kafka", settings, DestinationConfig.Retry.DEFAULT, null, 4, timeout);
+    return DestinationConfigs.load("kafka-acw", "kafka", settings, timeout, 4);
   }
 
   static int closedPort() {
@@ -58,8 +59,9 @@ class KafkaDestinationTest {
   @Test
   void propertiesGoToTheProducerWithTheSafetySettingsAndTimeoutsOnTop() {
     KafkaDestinationSettings settings =
-        KafkaDestinationSettings.from(
-            config(Map.of("compression.type", "zstd", "linger.ms", "20"), Duration.ofSeconds(10)));
+        ((KafkaDestinationSettings)
+            config(Map.of("compression.type", "zstd", "linger.ms", "20"), Duration.ofSeconds(10))
+                .settings());
 
     Map<String, Object> producer = settings.producerProperties("switchboard-kafka-acw");
 
@@ -78,7 +80,7 @@ class KafkaDestinationTest {
   @Test
   void aLongTimeoutKeepsKafkasRequestTimeout() {
     Map<String, Object> producer =
-        KafkaDestinationSettings.from(config(Map.of(), Duration.ofMinutes(2)))
+        ((KafkaDestinationSettings) config(Map.of(), Duration.ofMinutes(2)).settings())
             .producerProperties("c");
 
     assertThat(producer)
@@ -90,7 +92,9 @@ class KafkaDestinationTest {
   void explicitlySafeValuesAreAccepted() {
     Map<String, String> safe = Map.of("acks", "-1", "enable.idempotence", "true");
 
-    assertThat(KafkaDestinationSettings.from(config(safe, Duration.ofSeconds(5))).properties())
+    assertThat(
+            ((KafkaDestinationSettings) config(safe, Duration.ofSeconds(5)).settings())
+                .properties())
         .containsAllEntriesOf(safe);
   }
 
@@ -110,9 +114,9 @@ class KafkaDestinationTest {
         "linger.ms|soon|linger.ms must be a whole number"
       })
   void aPropertyThatContradictsTheConnectorIsRefused(String name, String value, String message) {
-    DestinationConfig config = config(Map.of(name, value), Duration.ofSeconds(5));
-
-    assertThatThrownBy(() -> new KafkaDestination(config))
+    // refused by the loader (with its line and key), or when the connector is built (linger.ms)
+    assertThatThrownBy(
+            () -> new KafkaDestination(config(Map.of(name, value), Duration.ofSeconds(5))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(message)
         .hasMessageNotContaining(value.length() > 3 ? value : "\u0000");
@@ -149,10 +153,18 @@ class KafkaDestinationTest {
                   null));
       assertThat(kafka.outcome(new TimeoutException("Expiring 1 record(s)")))
           .isEqualTo(
-              new RetryLater("timeout: TimeoutException: Expiring 1 record(s)", 0, null, null));
+              RetryLater.noAnswer(
+                  ErrorClass.TIMEOUT,
+                  "timeout: TimeoutException: Expiring 1 record(s)",
+                  null,
+                  null));
       assertThat(kafka.outcome(new BrokerNotAvailableException("gone")))
           .isEqualTo(
-              new RetryLater("connection: BrokerNotAvailableException: gone", 0, null, null));
+              RetryLater.noAnswer(
+                  ErrorClass.CONNECTION,
+                  "connection: BrokerNotAvailableException: gone",
+                  null,
+                  null));
       assertThat(kafka.outcome(new NotEnoughReplicasException("isr 1 < 2")))
           .isInstanceOf(RetryLater.class);
       assertThat(kafka.outcome(new UnknownServerException("broker bug")))
@@ -232,10 +244,12 @@ class KafkaDestinationTest {
   @Test
   void messagesAreRedactedOfSecretPropertyValues() {
     KafkaDestinationSettings settings =
-        KafkaDestinationSettings.from(
+        ((KafkaDestinationSettings)
             config(
-                Map.of("sasl.jaas.config", "x password=\"hunter22\";", "client.rack", "rack-one"),
-                Duration.ofSeconds(5)));
+                    Map.of(
+                        "sasl.jaas.config", "x password=\"hunter22\";", "client.rack", "rack-one"),
+                    Duration.ofSeconds(5))
+                .settings());
 
     assertThat(settings.redact("parse error in x password=\"hunter22\"; near rack-one"))
         .isEqualTo("parse error in [redacted] near rack-one");

@@ -3,12 +3,12 @@ package dev.switchboard.destination.salesforce;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.testing.DestinationConfigs;
 import dev.switchboard.testing.FakeSalesforce;
 import dev.switchboard.testing.FakeSalesforce.Call;
 import dev.switchboard.testing.FakeSalesforce.LoginMode;
@@ -74,14 +74,7 @@ class SalesforceDestinationIT {
     settings.putAll(extra);
     SalesforceDestination d =
         new SalesforceDestination(
-            new DestinationConfig(
-                "sf",
-                "salesforce",
-                settings,
-                DestinationConfig.Retry.DEFAULT,
-                null,
-                4,
-                Duration.ofSeconds(5)),
+            DestinationConfigs.load("sf", "salesforce", settings, Duration.ofSeconds(5), 4),
             Clock.systemUTC());
     opened.add(d);
     return d;

@@ -9,6 +9,7 @@ import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.http.HttpTransport.Answer;
+import dev.switchboard.testing.DestinationConfigs;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -117,19 +118,18 @@ class SalesforceOutcomesTest {
     s.put("client_secret", "s3cr3t-value");
     s.put("object", "Disposition_Log__c");
     s.put("external_id_field", "Interaction_ID__c");
-    SalesforceSettings settings = SalesforceSettings.from(config(s));
+    SalesforceSettings settings = ((SalesforceSettings) config(s).settings());
     assertThat(settings.loginUrl().toString()).isEqualTo("https://acme.my.salesforce.com");
     assertThat(settings.apiVersion()).isEqualTo("62.0");
     assertThat(settings.batchSize()).isEqualTo(1);
     assertThat(settings.toString()).doesNotContain("s3cr3t-value");
     s.put("object", "../limits");
-    assertThatThrownBy(() -> SalesforceSettings.from(config(s)))
+    assertThatThrownBy(() -> new SalesforceDestination(config(s), Clock.systemUTC()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("object:");
   }
 
   static DestinationConfig config(Map<String, Object> settings) {
-    return new DestinationConfig(
-        "sf", "salesforce", settings, DestinationConfig.Retry.DEFAULT, null, 1, null);
+    return DestinationConfigs.load("sf", "salesforce", settings, null, 1);
   }
 }

@@ -9,6 +9,7 @@ import dev.switchboard.destination.DeliveryResult.Delivered;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.testing.DestinationConfigs;
 import dev.switchboard.testing.FakeSlack;
 import dev.switchboard.testing.MutableClock;
 import java.nio.charset.StandardCharsets;
@@ -34,14 +35,8 @@ class SlackDestinationIT {
 
   private SlackDestination destination(FakeSlack.Hook hook, Duration timeout) {
     DestinationConfig config =
-        new DestinationConfig(
-            "alerts",
-            "slack",
-            Map.of("url", hook.uri().toString()),
-            DestinationConfig.Retry.DEFAULT,
-            null,
-            4,
-            timeout);
+        DestinationConfigs.load(
+            "alerts", "slack", Map.of("url", hook.uri().toString()), timeout, 4);
     SlackDestination destination = new SlackDestination(config, clock);
     destinations.add(destination);
     return destination;
@@ -216,32 +211,26 @@ class SlackDestinationIT {
 
     assertThat(result.toString()).doesNotContain(secretPart).doesNotContain("XsecretX");
     SlackDestinationSettings settings =
-        SlackDestinationSettings.from(
-            new DestinationConfig(
-                "alerts",
-                "slack",
-                Map.of("url", hook.uri().toString()),
-                DestinationConfig.Retry.DEFAULT,
-                null,
-                1,
-                Duration.ofSeconds(1)));
+        ((SlackDestinationSettings)
+            DestinationConfigs.load(
+                    "alerts",
+                    "slack",
+                    Map.of("url", hook.uri().toString()),
+                    Duration.ofSeconds(1),
+                    1)
+                .settings());
     assertThat(settings.toString()).doesNotContain("XsecretX").doesNotContain("services");
     assertThat(settings.safeTarget()).isEqualTo("http://127.0.0.1:" + hook.uri().getPort() + "/…");
   }
 
   @Test
   void aMissingUrlFailsAtStartWithoutEchoingSettings() {
-    DestinationConfig config =
-        new DestinationConfig(
-            "alerts",
-            "slack",
-            Map.of(),
-            DestinationConfig.Retry.DEFAULT,
-            null,
-            1,
-            Duration.ofSeconds(1));
-
-    assertThatThrownBy(() -> new SlackDestination(config, clock))
+    // refused by the loader now, before any connector is built
+    assertThatThrownBy(
+            () ->
+                new SlackDestination(
+                    DestinationConfigs.load("alerts", "slack", Map.of(), Duration.ofSeconds(1), 1),
+                    clock))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("url is required");
   }

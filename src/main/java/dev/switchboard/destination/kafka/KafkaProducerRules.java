@@ -1,4 +1,4 @@
-package dev.switchboard.config;
+package dev.switchboard.destination.kafka;
 
 import java.util.Locale;
 import java.util.Map;
@@ -6,9 +6,9 @@ import java.util.Map;
 /**
  * What a {@code kafka} destination's {@code properties} may not say: the connector's guarantees
  * ({@code enable.idempotence=true}, {@code acks=all}) and the settings it derives itself. Checked
- * by {@code validate} (with the file, line and key) and again by the connector.
+ * when the file is loaded ({@link KafkaConnector}), with the file, line and key.
  */
-public final class KafkaProducerRules {
+final class KafkaProducerRules {
   private static final Map<String, String> OWNED =
       Map.of(
           "bootstrap.servers", "bootstrap_servers",
@@ -22,7 +22,7 @@ public final class KafkaProducerRules {
   private KafkaProducerRules() {}
 
   /** Why the property may not be set so, or null when it may. */
-  public static String contradiction(String name, String value) {
+  static String contradiction(String name, String value) {
     String normalised = value == null ? "" : value.trim().toLowerCase(Locale.ROOT);
     if (name.equals("enable.idempotence") && !normalised.equals("true")) {
       return "properties: enable.idempotence must stay true: without it a retried send may write"

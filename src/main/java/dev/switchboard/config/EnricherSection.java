@@ -1,0 +1,61 @@
+package dev.switchboard.config;
+
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads {@code enrichers.<name>}: {@code type} and {@code rate_limit} here, the enricher's own keys
+ * by its {@link EnricherType}. Also gives the API URL of each enricher, which the routes'
+ * enrichment paths are checked against.
+ */
+final class EnricherSection {
+  static final List<String> COMMON_KEYS = List.of("type", "rate_limit");
+
+  private final List<EnricherType<?>> types;
+  private final Map<String, String> apiUrls = new LinkedHashMap<>();
+
+  EnricherSection(List<EnricherType<?>> types) {
+    this.types = List.copyOf(types);
+  }
+
+  Map<String, EnricherConfig> read(YamlNodeReader enrichers) {
+    Map<String, EnricherConfig> result = new LinkedHashMap<>();
+    enrichers.namedMappings().forEach((name, node) -> result.put(name, readEnricher(name, node)));
+    return result;
+  }
+
+  /**
+   * The API URL each enricher read so far calls, by name (an enricher that says none is left out).
+   */
+  Map<String, String> apiUrls() {
+    return apiUrls;
+  }
+
+  private EnricherConfig readEnricher(String name, YamlNodeReader node) {
+    Set<String> known = new LinkedHashSet<>(COMMON_KEYS);
+    types.forEach(t -> known.addAll(t.keys()));
+    node.checkKeys(known);
+    List<String> names = types.stream().map(EnricherType::name).toList();
+    String typeName = node.oneOf("type", "enricher type", names, null);
+    if (!node.has("type")) {
+      node.problem("type", "type is required: one of " + String.join(", ", names));
+    }
+    EnricherType<?> type =
+        types.stream().filter(t -> t.name().equals(typeName)).findFirst().orElse(null);
+    // a missing or unknown type is checked as the first (today the only) type, so that the
+    // enricher's other problems, and its routes' paths, are reported in the same run
+    EnricherType<?> checkedAs = type != null ? type : types.get(0);
+    SettingsReader reader = new SettingsReader(node);
+    EnricherSettings settings = checkedAs.read(reader);
+    String apiUrl = checkedAs.apiUrl(reader);
+    if (apiUrl != null) {
+      apiUrls.put(name, apiUrl);
+    }
+    PlainValues.mapOf(node, Set.copyOf(COMMON_KEYS)); // every value substituted, as before
+    return new EnricherConfig(
+        name, typeName, type == null ? null : settings, node.rateLimit("rate_limit"));
+  }
+}
