@@ -6,10 +6,6 @@ import static dev.switchboard.dispatch.CoreFixtures.T0;
 import static dev.switchboard.dispatch.CoreFixtures.pending;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.store.QueuedDelivery;
 import dev.switchboard.testing.FakeDeliveryQueue;
@@ -21,7 +17,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The single node's intake against a store in memory: the back-off while the store refuses claims
@@ -148,24 +143,16 @@ class LocalIntakeTest {
 
   @Test
   void theOperatorIsToldOnceThatClaimsAreRefusedAndWhenTheyAreTakenAgain() throws Exception {
-    Logger log = (Logger) LoggerFactory.getLogger(Dispatcher.class);
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Level level = log.getLevel();
-    logs.start();
-    log.addAppender(logs);
-    log.setLevel(Level.DEBUG);
-    try {
+    List<String> lines;
+    try (DispatcherLog log = new DispatcherLog()) {
       start(100);
       queue.claims.thenRefuse(3);
       claim(stored("d1"));
       claim(stored("d2"));
       claim(stored("d3"));
       claim(stored("d4"));
-    } finally {
-      log.detachAppender(logs);
-      log.setLevel(level);
+      lines = log.messages();
     }
-    List<String> lines = logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
     assertThat(lines.stream().filter(m -> m.startsWith("claim refused (")))
         .containsExactly(
             "claim refused (1 in a row); attempts start again in 100 ms",
