@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +44,7 @@ class OutcomesTest {
   final List<DestinationLane> finished = new ArrayList<>();
   long nanos = 5_000_000_000L;
   boolean stopping;
+  final GatewayMetrics metrics = new GatewayMetrics(clock);
   final Outcomes outcomes;
 
   OutcomesTest() {
@@ -56,11 +58,27 @@ class OutcomesTest {
             Duration.ofSeconds(1),
             loop::add,
             () -> stopping,
-            new GatewayMetrics(clock),
+            metrics,
             new Watermarks(queue),
             () -> new FinishedOnly(finished),
             () -> nanos,
             (millis, task) -> later.add(new Later(millis, task)));
+  }
+
+  @AfterEach
+  void closeMetrics() {
+    metrics.close();
+  }
+
+  /** How many outcomes of {@code kind} were counted for {@code crm}. */
+  double counted(String kind) {
+    var counter =
+        metrics
+            .registry()
+            .find("switchboard_deliveries")
+            .tags("destination", "crm", "outcome", kind)
+            .counter();
+    return counter == null ? 0 : counter.count();
   }
 
   /** A delivery claimed with {@code token} and running in the lane; its claim committed. */
@@ -131,6 +149,7 @@ class OutcomesTest {
     runLoop();
     assertThat(lane.memory().holds(d.id())).isFalse();
     assertThat(finished).containsExactly(lane);
+    assertThat(counted("delivered")).isEqualTo(1);
     assertThat(lines)
         .anyMatch(m -> m.contains("outcome not written, writing it again until the store takes it"))
         .anyMatch(m -> m.endsWith("outcome still not written (try 3)"))
@@ -169,6 +188,7 @@ class OutcomesTest {
     assertThat(lane.memory().holds(d.id())).isFalse();
     assertThat(lane.workWanted()).as("read from the store again later").isTrue();
     assertThat(finished).as("not finished: given back").isEmpty();
+    assertThat(counted("delivered")).isZero();
   }
 
   @Test
@@ -230,6 +250,7 @@ class OutcomesTest {
     assertThat(lane.workWanted()).isTrue();
     assertThat(finished).containsExactly(lane);
     assertThat(queue.state(d.id())).isEqualTo(DeliveryState.IN_FLIGHT);
+    assertThat(counted("delivered")).as("not counted: another holds it").isZero();
   }
 
   @Test
