@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,10 @@ final class LocalIntake implements Intake {
   private final Supplier<Map<String, DestinationLane>> lanes;
   private final Supplier<RouteTable> table;
   private final Leases leases;
+
+  /** {@link System#nanoTime}, which the back-off is measured on (a test moves its own). */
+  private final LongSupplier nanoTime;
+
   private final Map<DestinationLane, Cursor> cursors = new IdentityHashMap<>();
 
   /**
@@ -62,7 +67,7 @@ final class LocalIntake implements Intake {
    */
   private volatile boolean refused;
 
-  /** System.nanoTime() before which no attempt starts while claims are refused. */
+  /** The {@link #nanoTime} before which no attempt starts while claims are refused. */
   private volatile long resumeAt;
 
   /** Claims refused in a row, for the wait before the next attempt. */
@@ -79,6 +84,19 @@ final class LocalIntake implements Intake {
       Supplier<Map<String, DestinationLane>> lanes,
       Supplier<RouteTable> table,
       Leases leases) {
+    this(queue, clock, scanBatch, workers, post, lanes, table, leases, System::nanoTime);
+  }
+
+  LocalIntake(
+      DeliveryQueue queue,
+      Clock clock,
+      int scanBatch,
+      Executor workers,
+      Consumer<Runnable> post,
+      Supplier<Map<String, DestinationLane>> lanes,
+      Supplier<RouteTable> table,
+      Leases leases,
+      LongSupplier nanoTime) {
     this.queue = queue;
     this.clock = clock;
     this.scanBatch = scanBatch;
@@ -87,6 +105,7 @@ final class LocalIntake implements Intake {
     this.lanes = lanes;
     this.table = table;
     this.leases = leases;
+    this.nanoTime = nanoTime;
   }
 
   @Override
@@ -231,7 +250,7 @@ final class LocalIntake implements Intake {
     if (!refused) {
       return 0;
     }
-    return Math.max(0, resumeAt - System.nanoTime());
+    return Math.max(0, resumeAt - nanoTime.getAsLong());
   }
 
   /**
@@ -310,7 +329,7 @@ final class LocalIntake implements Intake {
   private void refused(DestinationLane lane, Throwable error) {
     int inARow = refusals.getAndIncrement();
     long waitMillis = Math.min(CLAIM_RETRY_MAX_MS, CLAIM_RETRY_FIRST_MS << Math.min(inARow, 10));
-    resumeAt = System.nanoTime() + waitMillis * 1_000_000L;
+    resumeAt = nanoTime.getAsLong() + waitMillis * 1_000_000L;
     refused = true;
     LOG.debug("claim refused ({} in a row); attempts start again in {} ms", inARow + 1, waitMillis);
     refusedLog.log(

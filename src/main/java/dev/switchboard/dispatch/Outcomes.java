@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,15 @@ final class Outcomes {
 
   private static final long RETRY_MAX_MS = 2_000;
 
+  /** Runs a task after a wait (a test runs it when it chooses). */
+  interface Later {
+    Later DELAYED =
+        (millis, task) ->
+            CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS).execute(task);
+
+    void run(long millis, Runnable task);
+  }
+
   private final DeliveryQueue queue;
   private final Clock clock;
   private final Leases leases;
@@ -40,6 +50,11 @@ final class Outcomes {
   private final GatewayMetrics metrics;
   private final Watermarks watermarks;
   private final Supplier<Intake> intake;
+
+  /** {@link System#nanoTime}, which how long the failures have lasted is measured on. */
+  private final LongSupplier nanoTime;
+
+  private final Later later;
 
   Outcomes(
       DeliveryQueue queue,
@@ -51,6 +66,32 @@ final class Outcomes {
       GatewayMetrics metrics,
       Watermarks watermarks,
       Supplier<Intake> intake) {
+    this(
+        queue,
+        clock,
+        leases,
+        heartbeat,
+        post,
+        stopping,
+        metrics,
+        watermarks,
+        intake,
+        System::nanoTime,
+        Later.DELAYED);
+  }
+
+  Outcomes(
+      DeliveryQueue queue,
+      Clock clock,
+      Leases leases,
+      Duration heartbeat,
+      Consumer<Runnable> post,
+      BooleanSupplier stopping,
+      GatewayMetrics metrics,
+      Watermarks watermarks,
+      Supplier<Intake> intake,
+      LongSupplier nanoTime,
+      Later later) {
     this.queue = queue;
     this.clock = clock;
     this.leases = leases;
@@ -60,6 +101,8 @@ final class Outcomes {
     this.metrics = metrics;
     this.watermarks = watermarks;
     this.intake = intake;
+    this.nanoTime = nanoTime;
+    this.later = later;
   }
 
   /**
@@ -78,7 +121,7 @@ final class Outcomes {
    * attempt made is recorded rather than made again.
    */
   void write(DestinationLane lane, Claimed c, Finish finish) {
-    write(lane, c, finish, 0, System.nanoTime());
+    write(lane, c, finish, 0, nanoTime.getAsLong());
   }
 
   private void write(
@@ -106,7 +149,7 @@ final class Outcomes {
     write.whenComplete(
         (written, error) -> {
           if (error != null) {
-            long failingNanos = System.nanoTime() - firstTryNanos;
+            long failingNanos = nanoTime.getAsLong() - firstTryNanos;
             if (!stopping.getAsBoolean() && failingNanos < term.toNanos()) {
               if (failures == 0) {
                 LOG.warn(
@@ -123,8 +166,7 @@ final class Outcomes {
                     failures + 1);
               }
               long wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS << Math.min(failures, 10));
-              CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS)
-                  .execute(() -> write(lane, c, finish, failures + 1, firstTryNanos));
+              later.run(wait, () -> write(lane, c, finish, failures + 1, firstTryNanos));
               return;
             }
             leases.drop(d.id());
