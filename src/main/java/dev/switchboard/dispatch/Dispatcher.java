@@ -2,7 +2,6 @@ package dev.switchboard.dispatch;
 
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.RouteConfig;
-import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.observability.GatewayMetrics;
@@ -61,6 +60,7 @@ public final class Dispatcher implements AutoCloseable {
   private final Watermarks watermarks;
   private final Intake intake;
   private final Outcomes outcomes;
+  private final Requests requests;
   private final Thread loop;
 
   /** Cluster mode (ADR 0008): lanes are filled by claims from the shared store. */
@@ -133,6 +133,7 @@ public final class Dispatcher implements AutoCloseable {
             metrics,
             watermarks,
             () -> intake);
+    this.requests = new Requests(intake, leases, outcomes, this::post, clock, () -> cluster);
     this.held = new HeldDeliveries(queue, metrics, sharedStore, this::post);
     lanes.match(
         destinationConfigs, destinations, unavailable, table, Set.of(), lane -> {}, List.of());
@@ -326,7 +327,7 @@ public final class Dispatcher implements AutoCloseable {
       workers.execute(
           () -> {
             try {
-              attempt(lane, attempt, batch);
+              requests.run(lane, attempt, batch);
             } finally {
               attemptsRunning.decrementAndGet();
               started.leave();
@@ -334,66 +335,6 @@ public final class Dispatcher implements AutoCloseable {
           });
     }
     return Long.MAX_VALUE;
-  }
-
-  /**
-   * Runs on a virtual thread: claims the batch's deliveries, makes at most one request for them
-   * all, and reports back to the loop through the mailbox. The batch holds one concurrency slot.
-   */
-  private void attempt(DestinationLane lane, Attempt attempt, List<QueuedDelivery> batch) {
-    List<QueuedDelivery> open = new ArrayList<>(batch); // not yet handed back to the loop
-    boolean slotReturned = false;
-    try {
-      List<Claimed> claimed = intake.claim(lane, batch, open);
-      List<Attempted> attempted;
-      try {
-        attempted = attempt.run(claimed);
-      } catch (RuntimeException e) {
-        claimed.forEach(c -> leases.drop(c.d().id()));
-        throw e;
-      }
-      slotReturned = true;
-      DeliveryResult signal = Verdicts.signal(attempted);
-      post(() -> answered(lane, signal));
-      for (int i = 0; i < claimed.size(); i++) {
-        Claimed c = claimed.get(i);
-        open.remove(c.d());
-        // the worker does not wait: the outcome's commit (or failure) reports to the loop itself
-        outcomes.write(lane, c, attempted.get(i).finish());
-      }
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      LOG.warn(
-          "{} delivery(ies) to {} not completed, left in the store for later: {}",
-          open.size(),
-          lane.name(),
-          e.toString());
-      open.forEach(d -> leases.drop(d.id())); // no heartbeat for what this worker gave up
-      boolean returnSlot = !slotReturned;
-      post(
-          () -> {
-            if (returnSlot) {
-              lane.noAttempt(cluster != null);
-            }
-            open.forEach(d -> lane.release(d, false));
-            lane.wantWork();
-          });
-    }
-  }
-
-  /** On the loop: what the request's answer means for the lane, shared with a cluster. */
-  private void answered(DestinationLane lane, DeliveryResult result) {
-    if (result == null) {
-      // no request went out (another node claimed it first): a shared rate keeps its token
-      lane.noAttempt(cluster != null);
-      return;
-    }
-    DestinationLane.Before before = lane.answered(result, clock.instant());
-    if (cluster != null) {
-      cluster.afterResult(lane, before);
-    }
   }
 
   // ---------------------------------------------------------------- operator actions
