@@ -125,7 +125,9 @@ final class HeldDeliveries {
                       error.toString());
                 } else if (n > 0) {
                   LOG.info("{} held retry(ies) of {} due now", n, lane.name());
-                  post.accept(lane::wantWork);
+                  if (claims) {
+                    post.accept(lane::wantWork); // a single node's poll reads due retries
+                  }
                 }
               });
     } catch (RuntimeException e) {
