@@ -37,4 +37,13 @@ public interface ConnectorDescriptor<S extends ConnectorSettings> extends Connec
     }
     return type.cast(config.settings());
   }
+
+  /** A base URL as configured, without the slashes it may end with (paths are appended to it). */
+  static String withoutTrailingSlash(String url) {
+    String stripped = url;
+    while (stripped.endsWith("/")) {
+      stripped = stripped.substring(0, stripped.length() - 1);
+    }
+    return stripped;
+  }
 }

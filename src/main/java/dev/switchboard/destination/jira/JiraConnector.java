@@ -35,7 +35,7 @@ public final class JiraConnector implements ConnectorDescriptor<JiraDestinationS
     if (base == null || email == null || token == null || project == null) {
       return null;
     }
-    URI baseUrl = URI.create(withoutTrailingSlash(base.trim()));
+    URI baseUrl = URI.create(ConnectorDescriptor.withoutTrailingSlash(base.trim()));
     return common ->
         new JiraDestinationSettings(
             baseUrl,
@@ -46,14 +46,6 @@ public final class JiraConnector implements ConnectorDescriptor<JiraDestinationS
             searchLag,
             common.timeout(),
             common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout());
-  }
-
-  private static String withoutTrailingSlash(String url) {
-    String stripped = url;
-    while (stripped.endsWith("/")) {
-      stripped = stripped.substring(0, stripped.length() - 1);
-    }
-    return stripped;
   }
 
   @Override

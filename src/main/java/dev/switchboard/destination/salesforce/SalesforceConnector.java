@@ -63,7 +63,7 @@ public final class SalesforceConnector implements ConnectorDescriptor<Salesforce
         || (upsert && field == null)) {
       return null;
     }
-    URI loginUrl = URI.create(withoutTrailingSlash(login.trim()));
+    URI loginUrl = URI.create(ConnectorDescriptor.withoutTrailingSlash(login.trim()));
     return common ->
         new SalesforceSettings(
             loginUrl,
@@ -76,14 +76,6 @@ public final class SalesforceConnector implements ConnectorDescriptor<Salesforce
             batchSize,
             common.timeout(),
             common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout());
-  }
-
-  private static String withoutTrailingSlash(String url) {
-    String stripped = url;
-    while (stripped.endsWith("/")) {
-      stripped = stripped.substring(0, stripped.length() - 1);
-    }
-    return stripped;
   }
 
   @Override
