@@ -121,7 +121,8 @@ public final class Dispatcher implements AutoCloseable {
                 this::post,
                 lanesNow,
                 () -> table,
-                leases);
+                leases,
+                System::nanoTime);
     this.outcomes =
         new Outcomes(
             queue,
@@ -132,7 +133,9 @@ public final class Dispatcher implements AutoCloseable {
             () -> stopping,
             metrics,
             watermarks,
-            () -> intake);
+            () -> intake,
+            System::nanoTime,
+            Outcomes.Later.DELAYED);
     this.requests = new Requests(intake, leases, outcomes, this::post, clock, () -> cluster);
     this.held = new HeldDeliveries(queue, metrics, sharedStore, this::post);
     lanes.match(

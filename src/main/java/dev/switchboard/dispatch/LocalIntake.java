@@ -83,18 +83,6 @@ final class LocalIntake implements Intake {
       Consumer<Runnable> post,
       Supplier<Map<String, DestinationLane>> lanes,
       Supplier<RouteTable> table,
-      Leases leases) {
-    this(queue, clock, scanBatch, workers, post, lanes, table, leases, System::nanoTime);
-  }
-
-  LocalIntake(
-      DeliveryQueue queue,
-      Clock clock,
-      int scanBatch,
-      Executor workers,
-      Consumer<Runnable> post,
-      Supplier<Map<String, DestinationLane>> lanes,
-      Supplier<RouteTable> table,
       Leases leases,
       LongSupplier nanoTime) {
     this.queue = queue;

@@ -65,30 +65,6 @@ final class Outcomes {
       BooleanSupplier stopping,
       GatewayMetrics metrics,
       Watermarks watermarks,
-      Supplier<Intake> intake) {
-    this(
-        queue,
-        clock,
-        leases,
-        heartbeat,
-        post,
-        stopping,
-        metrics,
-        watermarks,
-        intake,
-        System::nanoTime,
-        Later.DELAYED);
-  }
-
-  Outcomes(
-      DeliveryQueue queue,
-      Clock clock,
-      Leases leases,
-      Duration heartbeat,
-      Consumer<Runnable> post,
-      BooleanSupplier stopping,
-      GatewayMetrics metrics,
-      Watermarks watermarks,
       Supplier<Intake> intake,
       LongSupplier nanoTime,
       Later later) {

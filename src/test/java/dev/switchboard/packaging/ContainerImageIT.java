@@ -8,9 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.ChildGateway;
 import dev.switchboard.testing.FakeDestination;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -220,18 +218,10 @@ class ContainerImageIT {
     assertThat(started.exit()).as(started.output()).isZero();
   }
 
+  /** Waits for {@code /readyz} 200; fails with the container's log if it does not come. */
   static void awaitReady(HttpClient client, int port, String name) throws Exception {
-    HttpRequest ready =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-            .timeout(Duration.ofSeconds(2))
-            .build();
     try {
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .pollInterval(Duration.ofMillis(100))
-          .ignoreExceptions()
-          .until(
-              () -> client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+      ChildGateway.awaitReady(client, port);
     } catch (RuntimeException e) {
       throw new AssertionError(
           "container " + name + " not ready; its log:\n" + run(podman("logs", name)).output(), e);
