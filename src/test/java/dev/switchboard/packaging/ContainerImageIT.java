@@ -13,29 +13,32 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The container image, as an operator runs it: built from the server tarball with {@code
- * packaging/container/Containerfile} on a base made from Debian packages (no registry is reached),
- * started by podman with a mounted configuration and a data volume, serving a signed event that is
- * delivered to a receiver on the host, stopped with SIGTERM, and started again on the same volume
- * with the event still there. Skipped, saying why, where podman cannot run containers.
+ * The container image, as an operator runs it, in both of its forms: the OCI archive Maven writes
+ * with Jib ({@code ./mvnw -Pimage package}, no container engine), loaded with {@code podman load};
+ * and {@code packaging/container/Containerfile} built by podman from the server tarball. Both on a
+ * base made from Debian packages (no registry is reached), started by podman with a mounted
+ * configuration and a fresh named volume on {@code /data}, serving a signed event that is delivered
+ * to a receiver on the host, stopped with SIGTERM, and started again on the same volume with the
+ * event still there. Skipped, saying why, where podman cannot run containers.
  */
-@Timeout(600)
+@Timeout(900)
 class ContainerImageIT {
   static final String SECRET = "container-secret";
   static final String BASE = "localhost/switchboard-base:bookworm";
-  static final String IMAGE = "localhost/switchboard:it";
+  static final String JIB_IMAGE = "localhost/switchboard:it-jib";
+  static final String CONTAINERFILE_IMAGE = "localhost/switchboard:it-containerfile";
 
   /** How podman runs here: as root, without systemd or a container network (docs/deployment.md). */
   static final List<String> PODMAN =
@@ -48,7 +51,7 @@ class ContainerImageIT {
   static String whyNot;
 
   @BeforeAll
-  static void buildImage() throws Exception {
+  static void buildImages() throws Exception {
     if (Boolean.getBoolean("switchboard.tarball.skip")) {
       whyNot = "the tarball was not built (-Dswitchboard.tarball.skip=true)";
       return;
@@ -69,6 +72,39 @@ class ContainerImageIT {
       whyNot = "podman cannot run a container here: " + probe.output();
       return;
     }
+    buildWithJib();
+    buildWithContainerfile();
+  }
+
+  /**
+   * The image as Maven writes it: {@code ./mvnw -Pimage jib:buildTar} (what {@code -Pimage package}
+   * runs after the tarball), with the base from a {@code docker save} archive of the Debian base
+   * instead of a registry; then {@code podman load}.
+   */
+  static void buildWithJib() throws Exception {
+    Path base = dir.resolve("base.tar");
+    Result saved = run(podman("save", "--format", "docker-archive", "-o", base, BASE));
+    assertThat(saved.exit()).as(saved.output()).isZero();
+    Path archive = dir.resolve("switchboard-image.tar");
+    Result built =
+        run(
+            List.of(
+                Path.of("mvnw").toAbsolutePath().toString(),
+                "-B",
+                "-q",
+                "-Pimage",
+                "jib:buildTar",
+                "-Dswitchboard.image.base=tar://" + base,
+                "-Dswitchboard.image.name=" + JIB_IMAGE,
+                "-Djib.outputPaths.tar=" + archive));
+    assertThat(built.exit()).as(tail(built.output())).isZero();
+    System.out.printf("image archive written by Jib: %,d bytes%n", Files.size(archive));
+    Result loaded = run(podman("load", "-i", archive));
+    assertThat(loaded.exit()).as(loaded.output()).isZero();
+    assertThat(loaded.output()).contains(JIB_IMAGE);
+  }
+
+  static void buildWithContainerfile() throws Exception {
     Path tarball = Path.of(System.getProperty("switchboard.tarball"));
     String name = tarball.getFileName().toString();
     String version =
@@ -88,7 +124,7 @@ class ContainerImageIT {
                 "-f",
                 Path.of("packaging/container/Containerfile").toAbsolutePath().toString(),
                 "-t",
-                IMAGE,
+                CONTAINERFILE_IMAGE,
                 context.toString()));
     assertThat(build.exit()).as(build.output()).isZero();
   }
@@ -125,19 +161,40 @@ class ContainerImageIT {
   }
 
   @AfterAll
-  static void removeImage() throws Exception {
+  static void removeImages() throws Exception {
     if (whyNot == null) {
-      run(podman("rmi", "-f", IMAGE)); // the base stays: the next run reuses it
+      // the base stays: the next run reuses it
+      run(podman("rmi", "-f", JIB_IMAGE, CONTAINERFILE_IMAGE));
     }
   }
 
-  @Test
-  void theImageDeliversAStoredEventStopsOnSigtermAndKeepsItsStoreOnTheVolume() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {JIB_IMAGE, CONTAINERFILE_IMAGE})
+  void theImageDeliversAStoredEventStopsOnSigtermAndKeepsItsStoreOnTheVolume(String image)
+      throws Exception {
     assumeTrue(whyNot == null, whyNot);
+    String tag = image.substring(image.lastIndexOf(':') + 1);
+    String first = "sb-first-" + tag;
+    String second = "sb-second-" + tag;
+    String volume = "sb-data-" + tag;
     try (FakeDestination receiver = new FakeDestination();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+      Result inspected =
+          run(
+              podman(
+                  "image",
+                  "inspect",
+                  image,
+                  "--format",
+                  "{{.Config.User}}|{{json .Config.Env}}|{{.Size}}"));
+      assertThat(inspected.exit()).as(inspected.output()).isZero();
+      String[] config = inspected.output().trim().split("\\|");
+      assertThat(config[0]).as("runs as a non-root user").startsWith("10001");
+      assertThat(config[1]).as("no secret in the image").doesNotContain(SECRET, "SECRET");
+      System.out.printf("image %s: %,d bytes%n", image, Long.parseLong(config[2]));
+
       int port = ChildGateway.freePort();
-      Path conf = Files.createDirectory(dir.resolve("conf"));
+      Path conf = Files.createDirectory(dir.resolve("conf-" + tag));
       Files.writeString(
           conf.resolve("switchboard.yaml"),
           """
@@ -153,12 +210,12 @@ class ContainerImageIT {
             crm: { type: http, url: "%s" }
           """
               .formatted(port, receiver.uri("/in")));
-      // the image's user (uid 10001) owns what it writes on the volume
-      Path data = Files.createDirectory(dir.resolve("data"));
-      Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxrwxrwx"));
+      // a fresh named volume starts as a copy of the image's /data: the user 10001 must be able
+      // to write its store there
+      run(podman("volume", "rm", "-f", volume));
 
-      start("sb-first", conf, data);
-      awaitReady(client, port, "sb-first");
+      start(image, first, conf, volume);
+      awaitReady(client, port, first);
       byte[] body =
           "{\"interactionId\":\"ctr-1\",\"timestamp\":\"2026-10-27T14:30:00Z\"}"
               .getBytes(StandardCharsets.UTF_8);
@@ -170,18 +227,19 @@ class ContainerImageIT {
       assertThat(receiver.requests().get(0).bodyText()).contains("ctr-1");
 
       long stopping = System.nanoTime();
-      Result stop = run(podman("stop", "-t", "30", "sb-first"));
+      Result stop = run(podman("stop", "-t", "30", first));
       assertThat(stop.exit()).as(stop.output()).isZero();
       assertThat(Duration.ofNanos(System.nanoTime() - stopping))
           .as("stopped on SIGTERM, not killed at the end of the grace")
           .isLessThan(Duration.ofSeconds(20));
-      Result exit = run(podman("inspect", "sb-first", "--format", "{{.State.ExitCode}}"));
+      Result exit = run(podman("inspect", first, "--format", "{{.State.ExitCode}}"));
       assertThat(exit.output().trim()).as("exit code after SIGTERM").isIn("0", "143");
-      assertThat(run(podman("logs", "sb-first")).output()).contains("switchboard stopped");
-      assertThat(data.resolve("switchboard.db")).isRegularFile();
+      assertThat(run(podman("logs", first)).output()).contains("switchboard stopped");
+      Result mountpoint = run(podman("volume", "inspect", volume, "--format", "{{.Mountpoint}}"));
+      assertThat(Path.of(mountpoint.output().trim()).resolve("switchboard.db")).isRegularFile();
 
-      start("sb-second", conf, data);
-      awaitReady(client, port, "sb-second");
+      start(image, second, conf, volume);
+      awaitReady(client, port, second);
       HttpResponse<String> again =
           ChildGateway.postSigned(client, port, "dispositions", SECRET, body);
       assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
@@ -194,11 +252,12 @@ class ContainerImageIT {
           .atMost(Duration.ofSeconds(5))
           .until(() -> receiver.requests().size() == 1);
     } finally {
-      run(podman("rm", "-f", "sb-first", "sb-second"));
+      run(podman("rm", "-f", first, second));
+      run(podman("volume", "rm", "-f", volume));
     }
   }
 
-  static void start(String name, Path conf, Path data) throws Exception {
+  static void start(String image, String name, Path conf, String volume) throws Exception {
     Result started =
         run(
             podman(
@@ -213,8 +272,8 @@ class ContainerImageIT {
                 "-v",
                 conf + ":/etc/switchboard:ro",
                 "-v",
-                data + ":/data",
-                IMAGE));
+                volume + ":/data",
+                image));
     assertThat(started.exit()).as(started.output()).isZero();
   }
 
