@@ -57,6 +57,14 @@ final class DemoCommand implements Callable<Integer> {
       description = "the gateway's port (default 8080, or the next free one; 0 = any free port)")
   Integer port;
 
+  @Option(
+      names = "--host",
+      defaultValue = "127.0.0.1",
+      description =
+          "the address the gateway listens on (default 127.0.0.1; 0.0.0.0 in a container, whose"
+              + " port is published)")
+  String host;
+
   @Option(names = "--duration", description = "stop after this long, e.g. 30s (default: Ctrl-C)")
   String duration;
 
@@ -93,13 +101,22 @@ final class DemoCommand implements Callable<Integer> {
       }
       Map<String, String> env =
           Map.of(
-              "DEMO_PORT", Integer.toString(choosePort()),
-              "DEMO_DATA", data.toString(),
-              "DEMO_ADMIN_TOKEN", token,
-              "DEMO_WEBHOOK_SECRET", secret,
-              "DEMO_SALESFORCE_URL", salesforce.url(),
-              "DEMO_SALESFORCE_SECRET", sfSecret,
-              "DEMO_SLACK_URL", slack.url());
+              "DEMO_HOST",
+              host,
+              "DEMO_PORT",
+              Integer.toString(choosePort()),
+              "DEMO_DATA",
+              data.toString(),
+              "DEMO_ADMIN_TOKEN",
+              token,
+              "DEMO_WEBHOOK_SECRET",
+              secret,
+              "DEMO_SALESFORCE_URL",
+              salesforce.url(),
+              "DEMO_SALESFORCE_SECRET",
+              sfSecret,
+              "DEMO_SLACK_URL",
+              slack.url());
       SwitchboardConfig loaded;
       try {
         loaded = ConfigLoader.load(config, env);

@@ -16,13 +16,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * The container image, as an operator runs it, in both of its forms: the OCI archive Maven writes
@@ -255,6 +258,71 @@ class ContainerImageIT {
       run(podman("rm", "-f", first, second));
       run(podman("volume", "rm", "-f", volume));
     }
+  }
+
+  /**
+   * The demo compose file's service (packaging/compose/compose.yaml) on the Maven-written image:
+   * its command serves the demo on 0.0.0.0, its health check (bash asking /readyz, the image has no
+   * curl) passes inside the container, and the emulator's events reach the fake destinations.
+   */
+  @Test
+  void theDemoComposeServiceRunsOnTheImageAndItsHealthCheckPasses() throws Exception {
+    assumeTrue(whyNot == null, whyNot);
+    Map<String, Object> compose;
+    try (var in = Files.newInputStream(Path.of("packaging/compose/compose.yaml"))) {
+      compose = new Yaml().load(in);
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> service =
+        (Map<String, Object>) ((Map<String, Object>) compose.get("services")).get("switchboard");
+    int port = ChildGateway.freePort();
+    List<String> command = withPort(service.get("command"), port);
+    assertThat(command).startsWith("demo").contains("0.0.0.0");
+    @SuppressWarnings("unchecked")
+    List<String> check =
+        withPort(((Map<String, Object>) service.get("healthcheck")).get("test"), port);
+    assertThat(check.get(0)).isEqualTo("CMD");
+    String name = "sb-demo";
+    try (HttpClient client =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+      Result started =
+          run(podman("run", "-d", "--name", name, "--network=host", LIMITS, JIB_IMAGE, command));
+      assertThat(started.exit()).as(started.output()).isZero();
+      awaitReady(client, port, name);
+      Result healthy = run(podman("exec", name, check.subList(1, check.size())));
+      assertThat(healthy.exit()).as("the compose health check: " + healthy.output()).isZero();
+      assertThat(run(podman("logs", name)).output()).contains("Switchboard demo", "token:");
+      await().atMost(Duration.ofSeconds(60)).until(() -> deliveredPerMetrics(client, port) >= 10);
+      run(podman("stop", "-t", "30", name));
+      Result down = run(podman("exec", name, check.subList(1, check.size())));
+      assertThat(down.exit()).as("the health check fails once the gateway is gone").isNotZero();
+    } finally {
+      run(podman("rm", "-f", name));
+    }
+  }
+
+  static List<String> withPort(Object list, int port) {
+    return ((List<?>) list)
+        .stream().map(a -> a.toString().replace("8080", Integer.toString(port))).toList();
+  }
+
+  /** Deliveries the gateway counts as delivered, over all destinations, from /metrics. */
+  static double deliveredPerMetrics(HttpClient client, int port) throws Exception {
+    HttpResponse<String> metrics =
+        client.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return metrics
+        .body()
+        .lines()
+        .filter(
+            l ->
+                l.startsWith("switchboard_deliveries_total{")
+                    && l.contains("outcome=\"delivered\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   static void start(String image, String name, Path conf, String volume) throws Exception {
