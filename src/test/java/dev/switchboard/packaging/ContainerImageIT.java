@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.ChildGateway;
+import dev.switchboard.testing.EmbeddedPostgres;
 import dev.switchboard.testing.FakeDestination;
+import dev.switchboard.testing.Hmac;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -301,6 +305,97 @@ class ContainerImageIT {
     }
   }
 
+  /**
+   * The cluster compose file's node (packaging/compose/cluster) on the Maven-written image: two
+   * containers with its configuration and its secrets as files mounted under /run/secrets (as
+   * compose mounts them, written by packaging/make-secrets.sh), on one PostgreSQL; an event posted
+   * to both is stored once and delivered once, and the admin token from its file is the one asked.
+   */
+  @Test
+  void twoClusterNodesRunOnTheImageWithTheirSecretsFromFiles() throws Exception {
+    assumeTrue(whyNot == null, whyNot);
+    Path secrets = dir.resolve("cluster-secrets");
+    Result made = run(List.of("sh", "packaging/make-secrets.sh", secrets.toString()));
+    assertThat(made.exit()).as(made.output()).isZero();
+    String pgPassword = Files.readString(secrets.resolve("postgres_password"));
+    String hookSecret = Files.readString(secrets.resolve("hook_secret"));
+    String adminToken = Files.readString(secrets.resolve("admin_token"));
+    int[] ports = {ChildGateway.freePort(), ChildGateway.freePort()};
+    List<String> names = List.of("sb-node-a", "sb-node-b");
+    try (EmbeddedPostgres pg = EmbeddedPostgres.start();
+        FakeDestination receiver = new FakeDestination();
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+      pg.execute(
+          "postgres",
+          "CREATE ROLE switchboard LOGIN PASSWORD '" + pgPassword + "'",
+          "CREATE DATABASE switchboard OWNER switchboard");
+      String config =
+          Files.readString(Path.of("packaging/compose/cluster/switchboard.yaml"))
+              .replace("//postgres:5432/", "//127.0.0.1:" + pg.port() + "/");
+      for (int i = 0; i < 2; i++) {
+        Path conf = Files.createDirectory(dir.resolve("cluster-conf-" + i));
+        Files.writeString(
+            conf.resolve("switchboard.yaml"), config.replace("port: 8080", "port: " + ports[i]));
+        List<String> mounts = new ArrayList<>(List.of("-v", conf + ":/etc/switchboard:ro"));
+        for (String secret : List.of("postgres_password", "admin_token", "hook_secret")) {
+          mounts.addAll(List.of("-v", secrets.resolve(secret) + ":/run/secrets/" + secret + ":ro"));
+        }
+        Result started =
+            run(
+                podman(
+                    "run",
+                    "-d",
+                    "--name",
+                    names.get(i),
+                    "--network=host",
+                    LIMITS,
+                    "-e",
+                    "DESTINATION_URL=" + receiver.uri("/in"),
+                    mounts,
+                    JIB_IMAGE));
+        assertThat(started.exit()).as(started.output()).isZero();
+      }
+      for (int i = 0; i < 2; i++) {
+        awaitReady(client, ports[i], names.get(i));
+      }
+      byte[] body =
+          "{\"interactionId\":\"ctr-9\",\"timestamp\":\"2026-10-27T14:30:00Z\"}"
+              .getBytes(StandardCharsets.UTF_8);
+      List<String> eventIds = new ArrayList<>();
+      for (int port : ports) {
+        HttpResponse<String> answer =
+            client.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/hooks/dispositions"))
+                    .header("Content-Type", "application/json")
+                    .header("X-Signature", Hmac.sha256Hex(hookSecret, body))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isIn(200, 202);
+        eventIds.add(eventIdOf(answer.body()));
+      }
+      assertThat(eventIds.get(1)).as("stored once across the nodes").isEqualTo(eventIds.get(0));
+      await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() == 1);
+      await()
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> receiver.requests().size() == 1);
+      for (String token : List.of(adminToken, "not-" + adminToken)) {
+        HttpResponse<String> admin =
+            client.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + ports[1] + "/api/v1/destinations"))
+                    .header("Authorization", "Bearer " + token)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(admin.statusCode()).isEqualTo(token.equals(adminToken) ? 200 : 401);
+      }
+    } finally {
+      run(podman("rm", "-f", names.get(0), names.get(1)));
+    }
+  }
+
   static List<String> withPort(Object list, int port) {
     return ((List<?>) list)
         .stream().map(a -> a.toString().replace("8080", Integer.toString(port))).toList();
@@ -310,9 +405,7 @@ class ContainerImageIT {
   static double deliveredPerMetrics(HttpClient client, int port) throws Exception {
     HttpResponse<String> metrics =
         client.send(
-            java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
-                .build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString());
     return metrics
         .body()
