@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       DlqCommand.class,
       DestinationsCommand.class,
       ReloadCommand.class,
+      BackupCommand.class,
       EmulateCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class

@@ -233,6 +233,21 @@ class ContainerImageIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() == 1);
       assertThat(receiver.requests().get(0).bodyText()).contains("ctr-1");
 
+      // a backup taken in the running container, as docs/deployment.md says to
+      Result backup =
+          run(
+              podman(
+                  "exec",
+                  first,
+                  "/opt/switchboard/bin/switchboard",
+                  "backup",
+                  "--store",
+                  "/data/switchboard.db",
+                  "--to",
+                  "/data/backup.db"));
+      assertThat(backup.exit()).as(backup.output()).isZero();
+      assertThat(backup.output()).contains("1 events, 1 deliveries");
+
       long stopping = System.nanoTime();
       Result stop = run(podman("stop", "-t", "30", first));
       assertThat(stop.exit()).as(stop.output()).isZero();
