@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.packaging.Commands.Result;
 import dev.switchboard.testing.ChildGateway;
 import dev.switchboard.testing.EmbeddedPostgres;
 import dev.switchboard.testing.FakeDestination;
@@ -21,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -479,25 +479,8 @@ class ContainerImageIT {
     return command;
   }
 
-  record Result(int exit, String output) {}
-
   static Result run(List<String> command) throws IOException, InterruptedException {
-    Path out = Files.createTempFile(dir, "cmd", ".out");
-    Process p;
-    try {
-      p =
-          new ProcessBuilder(command)
-              .redirectErrorStream(true)
-              .redirectOutput(out.toFile())
-              .start();
-    } catch (IOException notFound) {
-      return new Result(127, notFound.getMessage());
-    }
-    if (!p.waitFor(300, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return new Result(124, "timed out: " + String.join(" ", command));
-    }
-    return new Result(p.exitValue(), Files.readString(out));
+    return Commands.run(dir, command, 300);
   }
 
   static String tail(String output) {

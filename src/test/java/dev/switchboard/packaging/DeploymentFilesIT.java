@@ -9,6 +9,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.packaging.Commands.Result;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1Namespace;
@@ -27,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -396,24 +396,7 @@ class DeploymentFilesIT {
         .reduce("", (a, b) -> a + b + "\n");
   }
 
-  record Result(int exit, String output) {}
-
   Result run(List<String> command) throws IOException, InterruptedException {
-    Path out = Files.createTempFile(dir, "cmd", ".out");
-    Process p;
-    try {
-      p =
-          new ProcessBuilder(command)
-              .redirectErrorStream(true)
-              .redirectOutput(out.toFile())
-              .start();
-    } catch (IOException notFound) {
-      return new Result(127, notFound.getMessage());
-    }
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return new Result(124, "timed out: " + String.join(" ", command));
-    }
-    return new Result(p.exitValue(), Files.readString(out));
+    return Commands.run(dir, command, 120);
   }
 }
