@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One inbound endpoint, {@code POST /hooks/{name}}.
+ * One source of events: an inbound endpoint, {@code POST /hooks/{name}}, or a service the gateway
+ * pulls from ({@code pull} set: it has no endpoint).
  *
  * @param allowIps CIDRs allowed to call (default: everyone)
  * @param maxBodyBytes largest body accepted (default 1 MiB)
@@ -20,6 +21,7 @@ import java.util.Map;
  * @param keepHeaders request headers stored with the event (lower-case; signature headers never)
  * @param coerce lenient type conversions applied after the aliases, before anything else reads the
  *     body (dotted path → target type), in file order
+ * @param pull where the gateway fetches this source's events, or null for a webhook source
  */
 public record SourceConfig(
     String name,
@@ -37,7 +39,13 @@ public record SourceConfig(
     int acceptedStatus,
     int duplicateStatus,
     List<String> keepHeaders,
-    Map<String, Coerce> coerce) {
+    Map<String, Coerce> coerce,
+    PullConfig pull) {
+
+  /** Whether the gateway pulls this source's events (it has no {@code /hooks/} endpoint). */
+  public boolean pulled() {
+    return pull != null;
+  }
 
   /**
    * @param key expression over the payload (and $headers)

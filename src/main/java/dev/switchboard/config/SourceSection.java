@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 final class SourceSection {
   static final List<String> KEYS =
       List.of(
+          "type",
           "verify",
           "allow_ips",
           "max_body",
@@ -37,6 +38,33 @@ final class SourceSection {
           "duplicate_status",
           "keep_headers",
           "coerce");
+
+  /** What a pulled source shares with webhook sources: the rules applied to each event. */
+  static final List<String> PULLED_KEYS =
+      java.util.stream.Stream.concat(
+              PullSection.KEYS.stream(),
+              java.util.stream.Stream.of(
+                  "idempotency",
+                  "event_time",
+                  "partition_key",
+                  "redact",
+                  "schema",
+                  "on_invalid",
+                  "aliases",
+                  "coerce"))
+          .toList();
+
+  static final List<String> TYPES = List.of("http", PullSection.GENESYS_NOTIFICATIONS);
+
+  /**
+   * A pulled event's headers: what the source computes for each message, so that a source written
+   * without {@code idempotency:} or {@code event_time:} still de-duplicates overlapping channels
+   * and backfills, and orders by the time Genesys gives (docs/sources.md).
+   */
+  public static final String PULL_KEY_HEADER = "x-switchboard-pull-key";
+
+  public static final String PULL_TIME_HEADER = "x-switchboard-pull-time";
+
   static final List<String> VERIFY_KEYS =
       List.of("scheme", "preset", "header", "prefix", "secrets", "tolerance");
   static final List<String> IDEMPOTENCY_KEYS = List.of("key", "ttl", "required");
@@ -75,6 +103,10 @@ final class SourceSection {
               + name
               + ")");
     }
+    String type = source.oneOf("type", "source type", TYPES, "http");
+    if (PullSection.GENESYS_NOTIFICATIONS.equals(type)) {
+      return readPulled(name, source);
+    }
     source.checkKeys(KEYS);
     return new SourceConfig(
         name,
@@ -92,7 +124,49 @@ final class SourceSection {
         status(source, "accepted_status", 202),
         status(source, "duplicate_status", 200),
         source.strings("keep_headers").stream().map(h -> h.toLowerCase(Locale.ROOT)).toList(),
-        readCoerce(source.mapping("coerce")));
+        readCoerce(source.mapping("coerce")),
+        null);
+  }
+
+  /**
+   * A source the gateway pulls from: no endpoint, so none of the request's checks (signature,
+   * allow-list, body size, answers); the event's rules as for any source. Without {@code
+   * idempotency:} the key is the one the source computes for each message, without {@code
+   * event_time:} the time it reads from the message.
+   */
+  private SourceConfig readPulled(String name, YamlNodeReader source) {
+    source.checkKeys(PULLED_KEYS);
+    PullConfig pull = PullSection.read(source);
+    Idempotency idempotency = readIdempotency(source.mapping("idempotency"));
+    if (idempotency == null) {
+      idempotency =
+          new Idempotency(
+              dev.switchboard.expr.Expression.compile("$headers.'" + PULL_KEY_HEADER + "'"),
+              DEFAULT_IDEMPOTENCY_TTL,
+              true);
+    }
+    dev.switchboard.expr.Expression eventTime = source.expression("event_time");
+    if (eventTime == null && !source.has("event_time")) {
+      eventTime = dev.switchboard.expr.Expression.compile("$headers.'" + PULL_TIME_HEADER + "'");
+    }
+    return new SourceConfig(
+        name,
+        new VerifyConfig("none", null, null, null, List.of(), VerifyConfig.DEFAULT_TOLERANCE),
+        List.of(),
+        DEFAULT_MAX_BODY_BYTES * 8,
+        idempotency,
+        eventTime,
+        source.expression("partition_key"),
+        readRedact(source.mapping("redact")),
+        readSchema(source),
+        readOnInvalid(source),
+        null,
+        source.stringMap("aliases"),
+        202,
+        200,
+        List.of(),
+        readCoerce(source.mapping("coerce")),
+        pull);
   }
 
   static final List<String> COERCE_TYPES =

@@ -214,8 +214,52 @@ public final class IngestService {
     return inFlight.get();
   }
 
+  /**
+   * One message of a pulled source (docs/sources.md): the same rules, store and answers as a
+   * webhook's from JSON parsing on, without the request's checks (the gateway fetched it itself
+   * over an authenticated connection). A 2xx means committed; anything else is for the source to
+   * retry or report, as a sender would.
+   */
+  public IngestResponse ingestPulled(String sourceName, byte[] json, Map<String, String> headers) {
+    long started = System.nanoTime();
+    Intake now = intake;
+    SourceIntake source = now.sources().get(sourceName);
+    if (source == null || !source.config.pulled()) {
+      return IngestResponse.reject(
+          Rejection.UNKNOWN_SOURCE, "no pulled source named " + quote(sourceName));
+    }
+    MDC.put("source", sourceName);
+    inFlight.incrementAndGet();
+    try {
+      IngestResponse response;
+      try {
+        response = parsed(now, source, json, headers);
+      } catch (RuntimeException e) {
+        StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
+        LOG.error("ingest failed unexpectedly: {} at {}", e.getClass().getName(), at);
+        response = IngestResponse.reject(Rejection.INTERNAL_ERROR, "internal error; retry later");
+      }
+      metrics.ingestRequest(sourceName, outcomeOf(response));
+      if (response.status() / 100 == 2) {
+        metrics.ackLatency(sourceName, System.nanoTime() - started);
+      }
+      return response;
+    } finally {
+      inFlight.decrementAndGet();
+      MDC.remove("source");
+      MDC.remove("eventId");
+    }
+  }
+
   private IngestResponse check(Intake intake, SourceIntake source, IngestRequest request) {
     SourceConfig config = source.config;
+    if (config.pulled()) {
+      return IngestResponse.reject(
+          Rejection.UNKNOWN_SOURCE,
+          "source "
+              + quote(config.name())
+              + " is pulled by the gateway; it has no webhook endpoint");
+    }
     if (!"POST".equalsIgnoreCase(request.method())) {
       return IngestResponse.reject(Rejection.METHOD_NOT_ALLOWED, "only POST is accepted here");
     }
@@ -256,6 +300,14 @@ public final class IngestService {
       return IngestResponse.reject(
           Rejection.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
+    return parsed(intake, source, raw, request.headers());
+  }
+
+  /** From the body's bytes on: parse, shape, then {@link #admit}. */
+  private IngestResponse parsed(
+      Intake intake, SourceIntake source, byte[] raw, Map<String, String> headers) {
+    SourceConfig config = source.config;
+    Instant now = clock.instant();
     JsonBody.Parsed parsed;
     try {
       parsed = JsonBody.parse(raw);
@@ -269,10 +321,9 @@ public final class IngestService {
       reshaped = true;
       countCoerced(config.name(), coerced);
     }
-    Map<String, Object> bindings = Bindings.ofRequest(config.name(), request.headers(), now);
+    Map<String, Object> bindings = Bindings.ofRequest(config.name(), headers, now);
     return admit(
-        intake,
-        new Received(source, parsed.text(), body, reshaped, bindings, request.headers(), now));
+        intake, new Received(source, parsed.text(), body, reshaped, bindings, headers, now));
   }
 
   /** A request that passed the checks up to JSON parsing, with what they produced. */

@@ -29,6 +29,18 @@ public interface EventStore extends AutoCloseable {
 
   Optional<Event> findEvent(EventId id);
 
+  /**
+   * Until when a pulled source is known to hold every event (docs/sources.md, "Genesys Cloud
+   * notifications"); empty before its first connection.
+   */
+  Optional<java.time.Instant> pullCoverage(String source);
+
+  /**
+   * Records that {@code source} holds every event up to {@code coveredUntil}, in order with the
+   * events stored before it; an earlier time than the one stored changes nothing.
+   */
+  void savePullCoverage(String source, java.time.Instant coveredUntil);
+
   /** Newest first, up to {@code limit}; {@code source} may be null for every source. */
   List<Event> findEvents(String source, EventStatus status, int limit);
 

@@ -295,6 +295,16 @@ class IngestFuzzTest {
     }
 
     @Override
+    public Optional<java.time.Instant> pullCoverage(String source) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void savePullCoverage(String source, java.time.Instant coveredUntil) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public List<Event> findEvents(String source, EventStatus status, int limit) {
       throw new UnsupportedOperationException();
     }

@@ -198,6 +198,35 @@ public final class SqlEventStore implements EventStore {
   }
 
   @Override
+  public Optional<Instant> pullCoverage(String source) {
+    return readers.read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(SqlText.PULL_COVERAGE)) {
+            ps.setString(1, source);
+            try (var rows = ps.executeQuery()) {
+              return rows.next()
+                  ? Optional.of(Instant.ofEpochMilli(rows.getLong(1)))
+                  : Optional.<Instant>empty();
+            }
+          }
+        });
+  }
+
+  @Override
+  public void savePullCoverage(String source, Instant coveredUntil) {
+    await(
+        writer.submit(
+            ctx -> {
+              PreparedStatement save = ctx.statement(SqlText.SAVE_PULL_COVERAGE);
+              save.setString(1, source);
+              save.setLong(2, coveredUntil.toEpochMilli());
+              save.setLong(3, clock.instant().toEpochMilli());
+              save.executeUpdate();
+              return null;
+            }));
+  }
+
+  @Override
   public Optional<Event> findEvent(EventId id) {
     return readers.read(
         c -> {

@@ -52,6 +52,16 @@ final class SqlText {
 
   static final String HEARTBEAT = "UPDATE store_heartbeat SET beat_at = ? WHERE id = 1";
 
+  /** A pulled source's coverage only moves forward (docs/sources.md). */
+  static final String SAVE_PULL_COVERAGE =
+      "INSERT INTO pull_sources (source, covered_until, updated_at) VALUES (?, ?, ?)"
+          + " ON CONFLICT (source) DO UPDATE SET"
+          + " covered_until = CASE WHEN excluded.covered_until > pull_sources.covered_until"
+          + " THEN excluded.covered_until ELSE pull_sources.covered_until END,"
+          + " updated_at = excluded.updated_at";
+
+  static final String PULL_COVERAGE = "SELECT covered_until FROM pull_sources WHERE source = ?";
+
   static final String PROBE_SPACE =
       "INSERT INTO store_heartbeat (id, beat_at, padding) VALUES (2, ?, ?)";
 
