@@ -40,6 +40,7 @@ public final class AdminRoutes {
   private final Runnable sampleQueues;
   private final byte[] openApi;
   private List<ApiRouter.Declared> declared = List.of();
+  private Supplier<List<dev.switchboard.pull.PullStatus>> pullStatus = List::of;
 
   /**
    * @param token the configured admin token, or null when the admin API is disabled
@@ -80,12 +81,18 @@ public final class AdminRoutes {
     this.openApi = readOpenApi();
   }
 
+  /** Where {@code GET /api/v1/sources} reads the pulled sources' state (docs/sources.md). */
+  public AdminRoutes withPullSources(Supplier<List<dev.switchboard.pull.PullStatus>> status) {
+    this.pullStatus = status;
+    return this;
+  }
+
   public void register(RoutesConfig routes) {
     routes.before(BASE + "/*", this::guard);
     routes.get(
         OPENAPI_PATH, ctx -> ctx.contentType("application/yaml; charset=utf-8").result(openApi));
     ApiRouter api = new ApiRouter(routes);
-    new ConfigEndpoints(config, metrics).register(api);
+    new ConfigEndpoints(config, metrics, pullStatus).register(api);
     new DestinationEndpoints(deliveries, () -> config.get().destinations(), metrics.stats())
         .register(api);
     new ReloadEndpoint(reloader).register(api);

@@ -5,6 +5,7 @@ import dev.switchboard.config.SourceConfig;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.expr.Expression;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.pull.PullStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,10 +23,15 @@ final class ConfigEndpoints {
 
   private final Supplier<SwitchboardConfig> config;
   private final GatewayMetrics metrics;
+  private final Supplier<List<PullStatus>> pulls;
 
-  ConfigEndpoints(Supplier<SwitchboardConfig> config, GatewayMetrics metrics) {
+  ConfigEndpoints(
+      Supplier<SwitchboardConfig> config,
+      GatewayMetrics metrics,
+      Supplier<List<PullStatus>> pulls) {
     this.config = config;
     this.metrics = metrics;
+    this.pulls = pulls;
   }
 
   void register(ApiRouter api) {
@@ -36,6 +42,8 @@ final class ConfigEndpoints {
   private Object sources() {
     Map<String, Map<String, Long>> counts = metrics.ingestCounts();
     List<Views.Obj> items = new ArrayList<>();
+    Map<String, PullStatus> pulled = new java.util.HashMap<>();
+    pulls.get().forEach(p -> pulled.put(p.source(), p));
     for (SourceConfig s : config.get().sources().values()) {
       Map<String, Long> requests = new TreeMap<>();
       STORED.forEach(outcome -> requests.put(outcome, 0L));
@@ -47,7 +55,9 @@ final class ConfigEndpoints {
       items.add(
           Views.obj()
               .with("name", s.name())
-              .with("path", "/hooks/" + s.name())
+              .with("type", s.pulled() ? "genesys-notifications" : "http")
+              .with("path", s.pulled() ? null : "/hooks/" + s.name())
+              .with("pull", s.pulled() ? pullView(pulled.get(s.name()), s) : null)
               .with(
                   "verify",
                   Views.obj()
@@ -80,6 +90,39 @@ final class ConfigEndpoints {
               .with("rejections", rejections));
     }
     return Views.obj().with("countedSince", metrics.since()).with("items", items);
+  }
+
+  /** A pulled source's live state; never its client secret or a token. */
+  private static Views.Obj pullView(PullStatus p, SourceConfig s) {
+    Views.Obj view =
+        Views.obj()
+            .with("apiHost", s.pull().apiUrl().getHost())
+            .with("topics", s.pull().topics().size());
+    if (p == null) {
+      return view.with("state", "stopped");
+    }
+    List<Views.Obj> channels = new ArrayList<>();
+    for (PullStatus.ChannelStatus c : p.channels()) {
+      channels.add(
+          Views.obj()
+              .with("id", c.id())
+              .with("topics", c.topics())
+              .with("connectedSince", c.connectedSince())
+              .with("expires", c.expires()));
+    }
+    return view.with("state", p.state())
+        .with("channels", channels)
+        .with("lastMessageAt", p.lastMessageAt())
+        .with("coveredUntil", p.coveredUntil())
+        .with("backfilling", p.backfilling())
+        .with("events", p.events())
+        .with("duplicates", p.duplicates())
+        .with("heartbeats", p.heartbeats())
+        .with("reconnects", p.reconnects())
+        .with("backfilledEvents", p.backfilledEvents())
+        .with("errors", p.errors())
+        .with("lastError", p.lastError())
+        .with("lastErrorAt", p.lastErrorAt());
   }
 
   private Object routes() {

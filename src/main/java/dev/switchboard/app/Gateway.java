@@ -23,6 +23,7 @@ import dev.switchboard.ingest.QuarantineService;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.observability.StatsSeries;
+import dev.switchboard.pull.PullSources;
 import dev.switchboard.store.Purged;
 import dev.switchboard.store.sql.PostgresDialect;
 import dev.switchboard.store.sql.SqlEventStore;
@@ -70,6 +71,7 @@ public final class Gateway implements AutoCloseable {
   private final StoreLock storeLock; // null on PostgreSQL, where several nodes share by design
   private final SqlEventStore store;
   private final IngestService ingest;
+  private final PullSources pulls;
   private final Dispatcher dispatcher;
   private final DeliveryService deliveries;
   private final QueueSampler queueSampler;
@@ -118,6 +120,7 @@ public final class Gateway implements AutoCloseable {
     this.queueSampler = new QueueSampler(deliveries, metrics);
     metrics.beforeScrape(queueSampler);
     this.ingest = new IngestService(config, store, clock, metrics);
+    this.pulls = new PullSources(ingest::ingestPulled, store, clock, metrics);
     IngestHandler intake = new IngestHandler(ingest);
     HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
     this.http =
@@ -153,6 +156,7 @@ public final class Gateway implements AutoCloseable {
                       metrics,
                       queueSampler,
                       this::reload)
+                  .withPullSources(pulls::status)
                   .register(cfg.routes);
               new UiRoutes().register(cfg.routes);
             });
@@ -205,8 +209,10 @@ public final class Gateway implements AutoCloseable {
     try {
       gateway.dispatcher.start();
       gateway.http.start(config.server().host(), config.server().port());
+      gateway.pulls.apply(config);
     } catch (RuntimeException e) {
       try {
+        gateway.pulls.close();
         gateway.dispatcher.close(Duration.ZERO);
         gateway.store.close();
         gateway.metrics.close();
@@ -354,6 +360,7 @@ public final class Gateway implements AutoCloseable {
         throw new ConfigException(
             List.of(new ConfigProblem(file.toString(), 0, "sources", e.getMessage())));
       }
+      pulls.apply(next);
       dispatcher.reconfigure(
           next.routes(),
           next.destinations(),
@@ -499,6 +506,11 @@ public final class Gateway implements AutoCloseable {
     return deliveries;
   }
 
+  /** The pulled sources' state (docs/sources.md). */
+  public List<dev.switchboard.pull.PullStatus> pullStatus() {
+    return pulls.status();
+  }
+
   public GatewayMetrics metrics() {
     return metrics;
   }
@@ -531,6 +543,7 @@ public final class Gateway implements AutoCloseable {
     LOG.info("switchboard shutting down (grace {} s)", grace.toSeconds());
     // one deadline for the whole stop, so the process exits within the grace and a few seconds
     long deadline = System.nanoTime() + grace.toNanos();
+    pulls.close(); // each finishes storing the message in hand; the next start backfills the rest
     ingest.stopAccepting();
     awaitIngestIdle(grace);
     housekeeping.shutdownNow();

@@ -30,6 +30,15 @@ public record PullConfig(
     Duration quietAfter,
     Duration deadAfter) {
 
+  /**
+   * A pulled event's headers: what the source computes for each message, so that a source written
+   * without {@code idempotency:} or {@code event_time:} still de-duplicates overlapping channels
+   * and backfills, and orders by the time Genesys gives (docs/sources.md).
+   */
+  public static final String KEY_HEADER = "x-switchboard-pull-key";
+
+  public static final String TIME_HEADER = "x-switchboard-pull-time";
+
   /** Genesys accepts at most this many topics on one channel (more is a 400). */
   public static final int TOPICS_PER_CHANNEL = 1_000;
 

@@ -56,15 +56,6 @@ final class SourceSection {
 
   static final List<String> TYPES = List.of("http", PullSection.GENESYS_NOTIFICATIONS);
 
-  /**
-   * A pulled event's headers: what the source computes for each message, so that a source written
-   * without {@code idempotency:} or {@code event_time:} still de-duplicates overlapping channels
-   * and backfills, and orders by the time Genesys gives (docs/sources.md).
-   */
-  public static final String PULL_KEY_HEADER = "x-switchboard-pull-key";
-
-  public static final String PULL_TIME_HEADER = "x-switchboard-pull-time";
-
   static final List<String> VERIFY_KEYS =
       List.of("scheme", "preset", "header", "prefix", "secrets", "tolerance");
   static final List<String> IDEMPOTENCY_KEYS = List.of("key", "ttl", "required");
@@ -141,13 +132,14 @@ final class SourceSection {
     if (idempotency == null) {
       idempotency =
           new Idempotency(
-              dev.switchboard.expr.Expression.compile("$headers.'" + PULL_KEY_HEADER + "'"),
+              dev.switchboard.expr.Expression.compile("$headers.'" + PullConfig.KEY_HEADER + "'"),
               DEFAULT_IDEMPOTENCY_TTL,
               true);
     }
     dev.switchboard.expr.Expression eventTime = source.expression("event_time");
     if (eventTime == null && !source.has("event_time")) {
-      eventTime = dev.switchboard.expr.Expression.compile("$headers.'" + PULL_TIME_HEADER + "'");
+      eventTime =
+          dev.switchboard.expr.Expression.compile("$headers.'" + PullConfig.TIME_HEADER + "'");
     }
     return new SourceConfig(
         name,

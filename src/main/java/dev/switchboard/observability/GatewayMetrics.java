@@ -292,6 +292,22 @@ public final class GatewayMetrics implements AutoCloseable {
     return batchSize.count() == 0 ? 0 : batchSize.totalAmount() / batchSize.count();
   }
 
+  /**
+   * A pulled source's figure (docs/deployment.md, "Metrics"), read at each scrape: a gauge, or a
+   * counter when {@code counter} (its name then ends in {@code _total}).
+   */
+  public void pullSource(
+      String name, String description, String source, boolean counter, Supplier<Number> value) {
+    if (counter) {
+      io.micrometer.core.instrument.FunctionCounter.builder(name, value, v -> v.get().doubleValue())
+          .description(description)
+          .tag("source", source)
+          .register(registry);
+    } else {
+      Gauge.builder(name, value).description(description).tag("source", source).register(registry);
+    }
+  }
+
   public void backlogGauge(Supplier<Number> backlog) {
     Gauge.builder("switchboard_backlog", backlog)
         .description("Deliveries not yet in a final state")
