@@ -639,7 +639,8 @@ public final class FakeGenesysCloud implements AutoCloseable {
         }
         synchronized (this) {
           Channel channel = channels.get(ctx.pathParam("id"));
-          if (channel != null && channel.socket == ctx) {
+          if (channel != null
+              && ctx.equals(channel.socket)) { // contexts differ per call; equal per session
             Set<String> next = new HashSet<>(channel.topics);
             next.addAll(topics);
             if (next.size() <= MAX_TOPICS) {

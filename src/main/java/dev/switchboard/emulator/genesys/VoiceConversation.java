@@ -23,6 +23,8 @@ record VoiceConversation(
   private static final DateTimeFormatter MILLIS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+  private static final String NOTE = "Customer asked for a callback next week.";
+
   /** The random ids one conversation needs. */
   record Ids(
       String customer,
@@ -113,7 +115,7 @@ record VoiceConversation(
 
     Map<String, Object> wrapup = new LinkedHashMap<>();
     wrapup.put("code", wrapupCode);
-    wrapup.put("notes", "");
+    wrapup.put("notes", NOTE);
     wrapup.put("tags", List.of());
     wrapup.put("durationSeconds", Duration.between(talkEnd(), end).toSeconds());
     wrapup.put("endTime", format(end));
@@ -176,6 +178,7 @@ record VoiceConversation(
     wrap.put("segmentType", "wrapup");
     wrap.put("queueId", queueId);
     wrap.put("wrapUpCode", wrapupCode);
+    wrap.put("wrapUpNote", NOTE);
     List<Map<String, Object>> metrics =
         List.of(
             metric("tTalk", Duration.between(agentConnected(), talkEnd()).toMillis(), talkEnd),
