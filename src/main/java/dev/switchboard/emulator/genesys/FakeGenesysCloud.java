@@ -581,7 +581,9 @@ public final class FakeGenesysCloud implements AutoCloseable {
   }
 
   private void connected(WsConnectContext ctx) {
-    ctx.session.setIdleTimeout(Duration.ZERO);
+    ctx.session.setIdleTimeout(Duration.ZERO); // heartbeats keep it open, as on Genesys
+    // a subscribe message naming 1,000 topics is larger than Jetty's 64 KiB default
+    ctx.session.setMaxTextMessageSize(1 << 20);
     WsContext previous = null;
     boolean known;
     synchronized (this) {

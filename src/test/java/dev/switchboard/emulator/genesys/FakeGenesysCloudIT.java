@@ -24,6 +24,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -86,6 +87,19 @@ class FakeGenesysCloudIT {
     assertThat(client.send(wrongGrant, HttpResponse.BodyHandlers.ofString()).statusCode())
         .isEqualTo(400);
     assertThat(genesys.tokensIssued()).isEqualTo(1);
+  }
+
+  @Test
+  void anExpiredTokenGets401() throws Exception {
+    genesys.tokenLifetime(Duration.ofSeconds(1));
+    String shortLived = bearer(token("client-id", "client-secret"));
+    assertThat(api("POST", "/api/v2/notifications/channels", "", shortLived).status())
+        .isEqualTo(200);
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> api("POST", "/api/v2/notifications/channels", "", shortLived).status() == 401);
+    assertThat(api("POST", "/api/v2/notifications/channels", "", token).status()).isEqualTo(200);
   }
 
   @Test
@@ -166,6 +180,26 @@ class FakeGenesysCloudIT {
         .atMost(Duration.ofSeconds(5))
         .until(() -> genesys.topicsOf(channel.get("id").asText()).contains(QUEUE_TOPIC));
     assertThat(genesys.publish(QUEUE_TOPIC, Map.of())).isEqualTo(1);
+  }
+
+  @Test
+  void aSubscribeMessageMayNameAThousandTopics() throws Exception {
+    JsonNode channel = createChannel();
+    Socket socket = connect(channel);
+    List<String> topics =
+        IntStream.range(0, 1_000)
+            .mapToObj(i -> "v2.routing.queues." + UUID.randomUUID() + ".conversations")
+            .toList();
+
+    socket
+        .ws
+        .sendText(JSON.writeValueAsString(Map.of("message", "subscribe", "topics", topics)), true)
+        .join();
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> genesys.topicsOf(channel.get("id").asText()).size() == 1_000);
+    assertThat(socket.closed).isNotDone();
   }
 
   @Test
