@@ -16,10 +16,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -61,9 +59,6 @@ public final class FakeGenesysCloud implements AutoCloseable {
 
   /** Topics one channel may subscribe to. */
   static final int MAX_TOPICS = 1_000;
-
-  /** The analytics query's largest page. */
-  static final int MAX_PAGE_SIZE = 100;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern KNOWN_TOPIC =
@@ -345,7 +340,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
   // --- HTTP ---
 
   private void register(RoutesConfig routes) {
-    routes.exception(Halt.class, (halt, ctx) -> {});
+    routes.exception(ApiError.class, (error, ctx) -> json(ctx, error.status, error.body()));
     routes.post("/oauth/token", this::token);
     routes.before("/api/v2/*", this::gate);
     routes.post(CHANNEL_PATH, this::createChannel);
@@ -394,8 +389,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
     if (retryAfter != null) {
       ctx.header("Retry-After", Integer.toString(retryAfter));
       ctx.header("ININ-Correlation-Id", UUID.randomUUID().toString());
-      throw answer(
-          ctx,
+      throw new ApiError(
           429,
           "too.many.requests.retry.after",
           "Rate limit exceeded the maximum. Retry the request in [" + retryAfter + "] seconds");
@@ -406,7 +400,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
             ? tokens.get(auth.substring(7))
             : null;
     if (token == null || !Instant.now().isBefore(token.expires())) {
-      throw answer(ctx, 401, "bad.credentials", "Invalid login credentials.");
+      throw new ApiError(401, "bad.credentials", "Invalid login credentials.");
     }
     ctx.attribute("clientId", token.clientId());
   }
@@ -421,7 +415,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
 
   private void createChannel(Context ctx) {
     if (denied.contains("notifications")) {
-      throw forbidden(ctx, "notification:channel:add");
+      throw ApiError.forbidden("notification:channel:add");
     }
     String owner = ctx.attribute("clientId");
     Instant expires = Instant.now().plus(channelLifetime);
@@ -461,13 +455,13 @@ public final class FakeGenesysCloud implements AutoCloseable {
       List<String> topics = new ArrayList<>();
       for (Map<String, Object> entry : entries) {
         if (!(entry.get("id") instanceof String topic)) {
-          throw answer(ctx, 400, "bad.request", "Each subscription needs a topic id.");
+          throw ApiError.badRequest("Each subscription needs a topic id.");
         }
         topics.add(topic);
       }
       return topics;
     } catch (JsonProcessingException e) {
-      throw answer(ctx, 400, "bad.request", "The request body is not a list of topics.");
+      throw ApiError.badRequest("The request body is not a list of topics.");
     }
   }
 
@@ -475,20 +469,19 @@ public final class FakeGenesysCloud implements AutoCloseable {
   private void subscriptions(Context ctx, List<String> topics, boolean replace) {
     String problem = topics == null ? null : invalid(topics);
     if (problem != null) {
-      throw answer(ctx, 400, "bad.request", problem);
+      throw ApiError.badRequest(problem);
     }
     List<Map<String, String>> entities;
     synchronized (this) {
       Channel channel = channels.get(ctx.pathParam("id"));
       if (channel == null || !channel.clientId.equals(ctx.attribute("clientId"))) {
-        throw answer(ctx, 404, "not.found", "Channel " + ctx.pathParam("id") + " not found.");
+        throw new ApiError(404, "not.found", "Channel " + ctx.pathParam("id") + " not found.");
       }
       if (topics != null) {
         Set<String> next = new LinkedHashSet<>(replace ? List.of() : channel.topics);
         next.addAll(topics);
         if (next.size() > MAX_TOPICS) {
-          throw answer(
-              ctx,
+          throw new ApiError(
               400,
               "bad.request",
               "A channel may subscribe to at most "
@@ -517,54 +510,10 @@ public final class FakeGenesysCloud implements AutoCloseable {
 
   private void analyticsQuery(Context ctx) {
     if (denied.contains("analytics")) {
-      throw forbidden(ctx, "analytics:conversationDetail:view");
+      throw ApiError.forbidden("analytics:conversationDetail:view");
     }
     analyticsQueries.incrementAndGet();
-    JsonNode query;
-    Instant from;
-    Instant to;
-    try {
-      query = JSON.readTree(ctx.body());
-      String[] interval = query.path("interval").asText("").split("/", -1);
-      if (interval.length != 2) {
-        throw answer(ctx, 400, "bad.request", "The interval must be <start>/<end>.");
-      }
-      from = Instant.parse(interval[0]);
-      to = Instant.parse(interval[1]);
-    } catch (JsonProcessingException | DateTimeParseException e) {
-      throw answer(ctx, 400, "bad.request", "The query is not valid: " + e.getMessage());
-    }
-    int pageSize = query.path("paging").path("pageSize").asInt(25);
-    int pageNumber = query.path("paging").path("pageNumber").asInt(1);
-    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE || pageNumber < 1) {
-      throw answer(
-          ctx,
-          400,
-          "bad.request",
-          "pageSize must be 1 to " + MAX_PAGE_SIZE + " and pageNumber at least 1.");
-    }
-    Comparator<VoiceConversation> order =
-        Comparator.comparing(VoiceConversation::start).thenComparing(VoiceConversation::id);
-    if ("desc".equalsIgnoreCase(query.path("order").asText("asc"))) {
-      order = order.reversed();
-    }
-    List<VoiceConversation> hits =
-        conversations.values().stream()
-            .filter(c -> !c.start().isBefore(from) && c.start().isBefore(to))
-            .sorted(order)
-            .toList();
-    List<Map<String, Object>> page =
-        hits.stream()
-            .skip((long) (pageNumber - 1) * pageSize)
-            .limit(pageSize)
-            .map(VoiceConversation::analyticsRecord)
-            .toList();
-    Map<String, Object> answer = new LinkedHashMap<>();
-    if (!page.isEmpty()) {
-      answer.put("conversations", page); // Genesys leaves empty arrays out
-    }
-    answer.put("totalHits", hits.size());
-    json(ctx, 200, answer);
+    json(ctx, 200, AnalyticsQuery.parse(JSON, ctx.body()).answer(conversations.values()));
   }
 
   // --- WebSocket ---
@@ -733,40 +682,6 @@ public final class FakeGenesysCloud implements AutoCloseable {
 
   private static String newChannelId() {
     return "streaming-0-" + UUID.randomUUID().toString().replace("-", "").substring(0, 26);
-  }
-
-  private static Halt forbidden(Context ctx, String permission) {
-    return answer(
-        ctx,
-        403,
-        "missing.any.permissions",
-        "Unable to perform the requested action. You must have at least one of the following"
-            + " permissions assigned: ["
-            + permission
-            + "]");
-  }
-
-  /**
-   * Writes Genesys's error body and returns an exception that ends the request with it; Javalin
-   * would otherwise render the exception itself.
-   */
-  private static Halt answer(Context ctx, int status, String code, String message) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("message", message);
-    body.put("code", code);
-    body.put("status", status);
-    body.put("contextId", UUID.randomUUID().toString());
-    body.put("details", List.of());
-    body.put("errors", List.of());
-    json(ctx, status, body);
-    return new Halt();
-  }
-
-  /** Ends a request whose answer is already written. */
-  private static final class Halt extends RuntimeException {
-    Halt() {
-      super(null, null, false, false);
-    }
   }
 
   private static void json(Context ctx, int status, Object body) {
