@@ -481,9 +481,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
         Set<String> next = new LinkedHashSet<>(replace ? List.of() : channel.topics);
         next.addAll(topics);
         if (next.size() > MAX_TOPICS) {
-          throw new ApiError(
-              400,
-              "bad.request",
+          throw ApiError.badRequest(
               "A channel may subscribe to at most "
                   + MAX_TOPICS
                   + " topics; asked for "
