@@ -298,6 +298,7 @@ public final class GatewayMetrics implements AutoCloseable {
    */
   public void pullSource(
       String name, String description, String source, boolean counter, Supplier<Number> value) {
+    pullFigures.add(value); // meters hold their functions weakly
     if (counter) {
       io.micrometer.core.instrument.FunctionCounter.builder(name, value, v -> v.get().doubleValue())
           .description(description)
@@ -307,6 +308,9 @@ public final class GatewayMetrics implements AutoCloseable {
       Gauge.builder(name, value).description(description).tag("source", source).register(registry);
     }
   }
+
+  private final java.util.List<Supplier<Number>> pullFigures =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public void backlogGauge(Supplier<Number> backlog) {
     Gauge.builder("switchboard_backlog", backlog)

@@ -62,6 +62,9 @@ public final class NotificationSource implements AutoCloseable {
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
 
+  /** How long a replaced channel's socket stays open beside its successor. */
+  static final Duration OVERLAP = Duration.ofSeconds(2);
+
   private final String name;
   private final PullConfig config;
   private final PulledIngest ingest;
@@ -212,7 +215,9 @@ public final class NotificationSource implements AutoCloseable {
     slice.current = fresh;
     if (old != null) {
       reconnects.incrementAndGet();
-      old.retire();
+      // both sockets stay open a moment: what the old one was still sending arrives, and what
+      // comes on both is one event (the key)
+      keeper.schedule(old::retire, OVERLAP.toMillis(), TimeUnit.MILLISECONDS);
       LOG.info(
           "genesys-notifications source {}: channel {} replaced by {} ({})",
           name,
@@ -576,7 +581,14 @@ public final class NotificationSource implements AutoCloseable {
       return closing
           || lost(now, config.deadAfter())
           || Duration.between(created, now).compareTo(rotateAfter) >= 0
-          || !now.isBefore(channel.expires().minus(Duration.ofMinutes(5)));
+          || !now.isBefore(channel.expires().minus(expiryMargin()));
+    }
+
+    /** Replaced this long before Genesys would close it: five minutes, or a fifth of its life. */
+    Duration expiryMargin() {
+      Duration life = Duration.between(created, channel.expires());
+      Duration fifth = life.dividedBy(5);
+      return fifth.compareTo(Duration.ofMinutes(5)) < 0 ? fifth : Duration.ofMinutes(5);
     }
 
     String why(Instant now, Duration deadAfter, Duration rotateAfter) {

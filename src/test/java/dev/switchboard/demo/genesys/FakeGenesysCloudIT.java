@@ -1,4 +1,4 @@
-package dev.switchboard.emulator.genesys;
+package dev.switchboard.demo.genesys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;

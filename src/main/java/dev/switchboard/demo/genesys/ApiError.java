@@ -1,4 +1,4 @@
-package dev.switchboard.emulator.genesys;
+package dev.switchboard.demo.genesys;
 
 import java.util.LinkedHashMap;
 import java.util.List;

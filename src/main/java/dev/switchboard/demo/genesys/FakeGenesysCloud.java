@@ -1,4 +1,4 @@
-package dev.switchboard.emulator.genesys;
+package dev.switchboard.demo.genesys;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;

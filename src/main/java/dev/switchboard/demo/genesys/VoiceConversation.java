@@ -1,4 +1,4 @@
-package dev.switchboard.emulator.genesys;
+package dev.switchboard.demo.genesys;
 
 import java.time.Duration;
 import java.time.Instant;
