@@ -7,9 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.demo.genesys.FakeGenesysCloud;
 import dev.switchboard.pull.PullStatus;
+import dev.switchboard.testing.ChildGateway;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.GatewayFixture;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -319,5 +325,115 @@ class GenesysNotificationsIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> status().lastError() != null);
     assertThat(status().lastError())
         .contains("does not accept the topic v2.routing.queues." + QUEUE + ".conversationz");
+  }
+
+  @Test
+  void aGatewayKilledWithSigkillBackfillsTheTimeItWasDown() throws Exception {
+    int port = ChildGateway.freePort();
+    Path config = dir.resolve("switchboard.yaml");
+    Files.writeString(
+        config,
+        """
+        server:
+          host: 127.0.0.1
+          port: ${PORT}
+        store: { path: %s }
+        admin: { token: admin-token-for-it }
+        sources:
+          genesys:
+            type: genesys-notifications
+            login_url: %s
+            api_url: %s
+            client_id: %s
+            client_secret: ${SECRET}
+            queues: ["%s"]
+            topics:
+              - v2.routing.queues.{id}.conversations
+        routes:
+          to-crm: { from: genesys, to: crm }
+        destinations:
+          crm: { type: http, url: "%s" }
+        """
+            .formatted(
+                dir.resolve("switchboard.db"),
+                genesys.baseUrl(),
+                genesys.baseUrl(),
+                CLIENT,
+                QUEUE,
+                receiver.uri("/in")));
+    try (HttpClient client = HttpClient.newHttpClient()) {
+      Process first = ChildGateway.start(dir, config, port, SECRET, "first");
+      List<String> sent = new ArrayList<>();
+      try {
+        ChildGateway.awaitReady(client, port);
+        awaitChildConnected(client, port);
+        for (int i = 0; i < 3; i++) {
+          sent.add(conversation());
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> delivered().size() == 3);
+        // every delivery's outcome written, so that nothing is sent again for the kill's sake
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> metric(client, port, "switchboard_backlog") == 0);
+      } finally {
+        first.destroyForcibly().waitFor(); // SIGKILL
+      }
+      // the fake sees the dead process's socket close
+      await().atMost(Duration.ofSeconds(10)).until(() -> genesys.connectedSockets() == 0);
+      List<String> whileDown = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        FakeGenesysCloud.Published p =
+            genesys.conversation(QUEUE, Instant.now().minusSeconds(90), Instant.now(), "down");
+        assertThat(p.sockets()).isZero();
+        whileDown.add(p.conversationId());
+      }
+      sent.addAll(whileDown);
+
+      Process second = ChildGateway.start(dir, config, port, SECRET, "second");
+      try {
+        ChildGateway.awaitReady(client, port);
+        await().atMost(Duration.ofSeconds(30)).until(() -> delivered().size() >= sent.size());
+        await()
+            .during(Duration.ofSeconds(2))
+            .atMost(Duration.ofSeconds(5))
+            .until(() -> delivered().size() == sent.size());
+        assertThat(delivered()).containsExactlyInAnyOrderElementsOf(sent).doesNotHaveDuplicates();
+        JsonNode pull = childPull(client, port);
+        assertThat(pull.path("backfilledEvents").asLong()).isGreaterThanOrEqualTo(4);
+      } finally {
+        second.destroy();
+        second.waitFor();
+      }
+    }
+  }
+
+  static JsonNode childPull(HttpClient client, int port) throws Exception {
+    HttpResponse<String> sources =
+        client.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/sources"))
+                .header("Authorization", "Bearer admin-token-for-it")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return JSON.readTree(sources.body()).path("items").get(0).path("pull");
+  }
+
+  static void awaitChildConnected(HttpClient client, int port) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(() -> "connected".equals(childPull(client, port).path("state").asText()));
+  }
+
+  static double metric(HttpClient client, int port, String name) throws Exception {
+    String body =
+        client
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    return body.lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 }
