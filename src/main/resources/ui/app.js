@@ -34,6 +34,20 @@ function when(iso) {
   return d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
 }
 
+// "12 s ago", "in 3 h": for times an operator reads against now (the exact time is in the title)
+function ago(iso) {
+  if (!iso) return "—";
+  const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+  const n = Math.abs(s);
+  const span = n < 60 ? `${n} s` : n < 3600 ? `${Math.floor(n / 60)} min`
+    : n < 86400 ? `${Math.floor(n / 3600)} h` : `${Math.floor(n / 86400)} d`;
+  return s >= 0 ? `${span} ago` : `in ${span}`;
+}
+
+function agoTitled(iso) {
+  return iso ? `<span title="${esc(when(iso))}">${esc(ago(iso))}</span>` : '<span class="muted">—</span>';
+}
+
 function badge(text, cls = text) {
   return `<span class="badge ${esc(cls)}">${esc(text)}</span>`;
 }
@@ -540,10 +554,47 @@ async function destinations() {
 
 // ---------------------------------------------------------------- sources
 
+// a pulled source's state → the badge colour it takes (stopped stays grey)
+const PULL_STATE_CLASS = { connected: "ok", connecting: "warn", failing: "bad", stopped: "stopped" };
+const PULL_TYPES = { "genesys-notifications": "Genesys Cloud notifications" };
+const PULL_COUNTERS = [["events", "Events"], ["duplicates", "Duplicates"], ["heartbeats", "Heartbeats"],
+  ["reconnects", "Reconnects"], ["backfilledEvents", "Backfilled events"], ["errors", "Errors"]];
+
+function pullState(p) {
+  return badge(p.state, PULL_STATE_CLASS[p.state] ?? p.state);
+}
+
+// a pulled source has no endpoint: the gateway holds its channels open, so the card says how they are
+function pullCard(s) {
+  const p = s.pull;
+  const channels = p.channels ?? [];
+  return `<section class="card pull" data-name="${esc(s.name)}">
+    <div class="page-head"><h2>${esc(s.name)} <span class="muted">${esc(PULL_TYPES[s.type] ?? s.type)}</span></h2>
+      <span data-field="state">${pullState(p)}</span></div>
+    <dl class="kv">
+      <dt>API host</dt><dd class="mono">${esc(p.apiHost)}</dd>
+      <dt>Topics</dt><dd data-field="topics">${esc(p.topics)}</dd>
+      <dt>Last message</dt><dd data-field="lastMessageAt">${agoTitled(p.lastMessageAt)}</dd>
+      <dt>Covered until</dt><dd data-field="coveredUntil">${p.coveredUntil ? `${esc(when(p.coveredUntil))} <span class="muted">(${esc(ago(p.coveredUntil))})</span>` : '<span class="muted">not yet: coverage starts at the first connection</span>'}</dd>
+      <dt>Backfilling</dt><dd data-field="backfilling">${p.backfilling ? badge("yes", "warn") : "no"}</dd>
+      <dt>Last error</dt><dd data-field="lastError">${p.lastError ? `<span class="error">${esc(p.lastError)}</span><div class="muted">${esc(when(p.lastErrorAt))}</div>` : '<span class="muted">none</span>'}</dd>
+    </dl>
+    <div class="counters">${PULL_COUNTERS.map(([key, label]) =>
+      `<div class="counter" data-counter="${key}"><div class="muted">${label}</div><div class="value">${esc(p[key] ?? 0)}</div></div>`).join("")}</div>
+    <h3>Channels <span class="muted">(${channels.length})</span></h3>
+    ${channels.length === 0 ? '<p class="muted">No channel is open.</p>' : `
+    <table class="channels"><thead><tr><th>Channel</th><th class="num">Topics</th><th>Connected since</th><th>Expires</th></tr></thead><tbody>
+    ${channels.map((c) => `<tr data-channel="${esc(c.id)}"><td class="mono">${esc(c.id)}</td><td class="num">${esc(c.topics)}</td>
+      <td>${agoTitled(c.connectedSince)}</td><td>${agoTitled(c.expires)}</td></tr>`).join("")}</tbody></table>`}
+  </section>`;
+}
+
 async function sources() {
-  const { countedSince, items } = await api("/sources");
-  main().innerHTML = `
-    <div class="page-head"><h1>Sources</h1><span class="muted">counted since ${esc(when(countedSince))}</span></div>
+  const draw = async () => {
+    const { countedSince, items } = await api("/sources");
+    const pulled = items.filter((s) => s.pull);
+    const html = `
+    <div class="page-head"><h1>Sources</h1><span class="muted">counted since ${esc(when(countedSince))}; refreshed every 5 s</span></div>
     ${items.length === 0 ? empty("No sources", "Add one under sources: in the configuration; it receives at /hooks/<name>.") : `
     <table id="source-table"><thead><tr><th>Source</th><th>Verification</th><th class="num">Accepted</th><th class="num">Duplicate</th>
       <th class="num">Quarantined</th>${REJECTION_COLUMNS.map((s) => `<th class="num">${s}</th>`).join("")}</tr></thead><tbody>
@@ -554,14 +605,29 @@ async function sources() {
         byStatus[status] = (byStatus[status] ?? 0) + n;
       }
       const reasons = Object.entries(s.rejections).filter(([, n]) => n).map(([r, n]) => `${r}: ${n}`).join(", ");
-      return `<tr data-name="${esc(s.name)}"><td><strong>${esc(s.name)}</strong><div class="muted mono">${esc(s.path)}</div></td>
-        <td>${esc(s.verify.scheme)}${s.verify.secrets ? ` <span class="muted">(${esc(s.verify.secrets)} secret${s.verify.secrets > 1 ? "s" : ""})</span>` : ""}</td>
+      const where = s.pull ? `<div class="muted">${esc(PULL_TYPES[s.type] ?? s.type)}</div>`
+        : s.path ? `<div class="muted mono">${esc(s.path)}</div>` : "";
+      const verification = s.pull ? `${pullState(s.pull)} <span class="muted">pulled by the gateway</span>`
+        : `${esc(s.verify.scheme)}${s.verify.secrets ? ` <span class="muted">(${esc(s.verify.secrets)} secret${s.verify.secrets > 1 ? "s" : ""})</span>` : ""}`;
+      return `<tr data-name="${esc(s.name)}" data-type="${esc(s.type)}"><td><strong>${esc(s.name)}</strong>${where}</td>
+        <td>${verification}</td>
         <td class="num">${esc(s.requests.accepted ?? 0)}</td><td class="num">${esc(s.requests.duplicate ?? 0)}</td>
         <td class="num">${esc(s.requests.quarantined ?? 0)}</td>
         ${REJECTION_COLUMNS.map((st) => `<td class="num" data-status="${st}" title="${esc(reasons)}">${byStatus[st] ?? 0}</td>`).join("")}</tr>`;
     }).join("")}</tbody></table>
     <p class="muted">Rejections by the HTTP status the sender saw: 401 signature, 403 address not allowed, 413 too large,
-      415 media type, 400 invalid body or key, 429 rate limited, 503 gateway busy or stopping. Hover a row for the reasons.</p>`}`;
+      415 media type, 400 invalid body or key, 429 rate limited, 503 gateway busy or stopping. Hover a row for the reasons.</p>`}
+    ${pulled.length === 0 ? "" : `<h2 class="section">Pulled sources</h2>
+    <p class="muted">The gateway opens these itself and keeps their channels connected; "covered until" is the time up to which
+      every event is stored, and a gap after it is backfilled when the channels connect again.</p>
+    <div id="pull-sources">${pulled.map(pullCard).join("")}</div>`}`;
+    // redraw only on change, so a refresh does not reset a selection or a hover
+    if (html !== lastSources) main().innerHTML = html;
+    lastSources = html;
+  };
+  let lastSources = null;
+  await draw();
+  every(draw);
 }
 
 // ---------------------------------------------------------------- start

@@ -3,7 +3,9 @@ package dev.switchboard.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.demo.genesys.FakeGenesysCloud;
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventId;
 import dev.switchboard.store.DeliveryRecord;
@@ -17,8 +19,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -39,8 +43,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard at {@code /ui} in a real headless Chromium (Debian's {@code chromium} and {@code
  * chromedriver}) against a real gateway with a fake destination: log in, see the ingest chart with
- * data, search an event and open its attempts, replay a dead letter and see it delivered.
- * Screenshots go to {@code target/screenshots/}.
+ * data, search an event and open its attempts, replay a dead letter and see it delivered, watch a
+ * source pulled from a fake Genesys Cloud. Screenshots go to {@code target/screenshots/}.
  */
 @Timeout(120)
 class DashboardIT {
@@ -371,6 +375,104 @@ class DashboardIT {
 
   static By deliveryBox(String deliveryId) {
     return By.cssSelector("#deliveries .delivery[data-delivery='" + deliveryId + "']");
+  }
+
+  @Test
+  void aPulledSourceShowsItsStateChannelsAndCountersAndNoWebhookPath() throws Exception {
+    gw.close();
+    try (FakeGenesysCloud genesys = FakeGenesysCloud.start("client", "secret")) {
+      String yaml =
+          """
+          admin: { token: "${ADMIN_TOKEN}" }
+          sources:
+            genesys:
+              type: genesys-notifications
+              login_url: %s
+              api_url: %s
+              client_id: client
+              client_secret: ${GENESYS_SECRET}
+              queues: ["q-1"]
+              topics: ["v2.routing.queues.{id}.conversations"]
+          routes: { to-crm: { from: genesys, to: crm } }
+          destinations: { crm: { type: http, url: "%s" } }
+          """
+              .formatted(genesys.baseUrl(), genesys.baseUrl(), crm.uri("/in"));
+      // the source's channel timers and coverage run on real time, not the test's fixed clock
+      gw =
+          GatewayFixture.start(
+              Files.createDirectories(dir.resolve("pulled")),
+              "",
+              "",
+              yaml,
+              Map.of("ADMIN_TOKEN", TOKEN, "GENESYS_SECRET", "secret"),
+              Clock.systemUTC());
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> "connected".equals(pullOf("genesys").path("state").asText()));
+      Instant now = Instant.now();
+      genesys.conversation("q-1", now.minusSeconds(300), now.minusSeconds(10), "resolved");
+      genesys.conversation("q-1", now.minusSeconds(200), now, "sale");
+      await().atMost(Duration.ofSeconds(10)).until(() -> crm.requests().size() == 2);
+
+      browser.get(gw.uri("/ui").toString());
+      visible(By.id("token")).sendKeys(TOKEN);
+      browser.findElement(By.id("login-submit")).click();
+      visible(By.id("chart-ingest"));
+      browser.findElement(By.cssSelector("nav a[data-page=sources]")).click();
+
+      // the table row: its type instead of a /hooks path, its state instead of a signature scheme
+      WebElement row = visible(By.cssSelector("#source-table tr[data-name=genesys]"));
+      assertThat(row.getText())
+          .contains("Genesys Cloud notifications")
+          .contains("connected")
+          .doesNotContain("/hooks/");
+      assertThat(browser.findElement(By.id("main")).getText())
+          .doesNotContain("/hooks/genesys")
+          .doesNotContain("/hooks/null");
+
+      // the card: connected, one channel of one topic, both events counted (the page refreshes)
+      By card = By.cssSelector("#pull-sources .pull[data-name=genesys]");
+      wait.until(d -> "2".equals(d.findElement(card).findElement(counter("events")).getText()));
+      WebElement pull = browser.findElement(card);
+      assertThat(pull.findElement(By.cssSelector("[data-field=state] .badge.ok")).getText())
+          .isEqualTo("connected");
+      assertThat(pull.findElement(By.cssSelector("[data-field=topics]")).getText()).isEqualTo("1");
+      List<WebElement> channels = pull.findElements(By.cssSelector("table.channels tbody tr"));
+      assertThat(channels).hasSize(1);
+      assertThat(channels.getFirst().getDomAttribute("data-channel"))
+          .isEqualTo(pullOf("genesys").path("channels").path(0).path("id").asText())
+          .isNotBlank();
+      assertThat(channels.getFirst().getText()).contains("ago").contains("in ");
+      assertThat(pull.findElement(counter("duplicates")).getText()).isEqualTo("0");
+      assertThat(pull.findElement(counter("errors")).getText()).isEqualTo("0");
+      assertThat(pull.findElement(By.cssSelector("[data-field=lastMessageAt]")).getText())
+          .endsWith("ago");
+      assertThat(pull.findElement(By.cssSelector("[data-field=backfilling]")).getText())
+          .isEqualTo("no");
+      assertThat(pull.findElement(By.cssSelector("[data-field=lastError]")).getText())
+          .isEqualTo("none");
+      screenshot("14-pulled-source");
+    }
+  }
+
+  JsonNode pullOf(String source) throws Exception {
+    HttpResponse<String> r =
+        gw.send(
+            java.net.http.HttpRequest.newBuilder(gw.uri("/api/v1/sources"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .GET()
+                .build());
+    assertThat(r.statusCode()).isEqualTo(200);
+    for (JsonNode s : JSON.readTree(r.body()).path("items")) {
+      if (s.path("name").asText().equals(source)) {
+        return s.path("pull");
+      }
+    }
+    throw new AssertionError("no source " + source + " in " + r.body());
+  }
+
+  static By counter(String name) {
+    return By.cssSelector("[data-counter=" + name + "] .value");
   }
 
   @Test
