@@ -147,14 +147,16 @@ final class PullSection {
                 + " v2.users.{id}.… (from users:); write the id itself here");
       }
     }
-    int most = PullConfig.TOPICS_PER_CHANNEL * PullConfig.CHANNELS_PER_CLIENT;
+    // one channel of the client's 20 stays free: a channel is replaced by a new one first
+    int most = PullConfig.TOPICS_PER_CHANNEL * (PullConfig.CHANNELS_PER_CLIENT - 1);
     if (expanded.size() > most) {
       source.problem(
           "topics",
           expanded.size()
               + " topics: at most "
               + most
-              + " (20 channels of 1,000 topics, Genesys's limits for one client)");
+              + " (19 channels of 1,000 topics: Genesys allows one client 20 channels, and one"
+              + " stays free to replace a channel before closing it)");
     }
     return List.copyOf(expanded);
   }
