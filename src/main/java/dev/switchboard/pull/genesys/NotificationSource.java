@@ -18,7 +18,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -62,6 +61,12 @@ public final class NotificationSource implements AutoCloseable {
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
 
+  /**
+   * Events stored at once, from a socket or a backfill: each waits for its group commit, so one at
+   * a time would leave the writer's batches empty. Order among them is the store's event time.
+   */
+  static final int WINDOW = 64;
+
   /** How long a replaced channel's socket stays open beside its successor. */
   static final Duration OVERLAP = Duration.ofSeconds(2);
 
@@ -99,8 +104,14 @@ public final class NotificationSource implements AutoCloseable {
   private int backfillFailures;
   private Instant lastSave = Instant.MIN;
 
-  /** The message being stored now, if any: coverage never passes its arrival. */
-  private volatile Instant inFlightSince;
+  /**
+   * Messages received and not yet stored, by arrival order: coverage never passes the oldest. At
+   * most {@link #WINDOW} per socket are in flight, the socket asked for one more as each is stored.
+   */
+  private final java.util.concurrent.ConcurrentSkipListMap<Long, Instant> inFlight =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  private final AtomicLong arrivals = new AtomicLong();
 
   /**
    * @param tick how often the channels are looked after (a second; tests shorten it)
@@ -121,7 +132,9 @@ public final class NotificationSource implements AutoCloseable {
     this.api = new PlatformApi(config, clock);
     this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
     this.keeper = Executors.newSingleThreadScheduledExecutor(daemon("pull-" + name));
-    this.reader = Executors.newSingleThreadExecutor(daemon("pull-" + name + "-read"));
+    this.reader =
+        Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("pull-" + name + "-", 0).factory());
     this.backfiller = Executors.newSingleThreadExecutor(daemon("pull-" + name + "-backfill"));
     List<String> topics = config.topics();
     for (int i = 0; i < topics.size(); i += PullConfig.TOPICS_PER_CHANNEL) {
@@ -307,7 +320,8 @@ public final class NotificationSource implements AutoCloseable {
         until = heard == null ? until : heard;
       }
     }
-    Instant busy = inFlightSince;
+    var oldest = inFlight.firstEntry();
+    Instant busy = oldest == null ? null : oldest.getValue();
     return busy != null && busy.isBefore(until) ? busy : until;
   }
 
@@ -367,27 +381,44 @@ public final class NotificationSource implements AutoCloseable {
       return 0;
     }
     Instant queryFrom = from.minus(config.backfill().lookback());
-    long count = 0;
-    for (int page = 1; !closed; page++) {
-      PlatformApi.Page found = api.conversations(queryFrom, to, page, PAGE_SIZE);
-      for (JsonNode conversation : found.conversations()) {
-        if (!Backfill.changedIn(conversation, from, to)) {
-          continue;
-        }
-        for (var envelope : Backfill.envelopes(conversation, backfillTopics)) {
-          String text = envelope.toString();
-          if (store(text, Messages.headers(envelope, text))) {
-            backfilled.incrementAndGet();
-            count++;
+    AtomicLong count = new AtomicLong();
+    java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(WINDOW);
+    try (ExecutorService storing = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int page = 1; !closed; page++) {
+        PlatformApi.Page found = api.conversations(queryFrom, to, page, PAGE_SIZE);
+        for (JsonNode conversation : found.conversations()) {
+          if (!Backfill.changedIn(conversation, from, to)) {
+            continue;
+          }
+          for (var envelope : Backfill.envelopes(conversation, backfillTopics)) {
+            String text = envelope.toString();
+            window.acquireUninterruptibly();
+            storing.execute(
+                () -> {
+                  try {
+                    if (store(text, Messages.headers(envelope, text)) == Stored.NEW) {
+                      backfilled.incrementAndGet();
+                      count.incrementAndGet();
+                    }
+                  } finally {
+                    window.release();
+                  }
+                });
           }
         }
+        if (found.conversations().size() < PAGE_SIZE
+            || (long) page * PAGE_SIZE >= found.totalHits()) {
+          break;
+        }
       }
-      if (found.conversations().size() < PAGE_SIZE
-          || (long) page * PAGE_SIZE >= found.totalHits()) {
-        break;
-      }
-    }
-    return count;
+    } // waits for every store of the backfill
+    return count.get();
+  }
+
+  private enum Stored {
+    NEW,
+    DUPLICATE,
+    REFUSED
   }
 
   // --- messages -------------------------------------------------------------------------------
@@ -420,11 +451,12 @@ public final class NotificationSource implements AutoCloseable {
     if (topic.isEmpty() || !envelope.has("eventBody")) {
       return; // a system message of another kind: not an event
     }
-    inFlightSince = now;
+    long seq = arrivals.incrementAndGet();
+    inFlight.put(seq, now);
     try {
       store(text, Messages.headers(envelope, text));
     } finally {
-      inFlightSince = null;
+      inFlight.remove(seq);
     }
   }
 
@@ -433,7 +465,7 @@ public final class NotificationSource implements AutoCloseable {
    * back-pressure); a refusal (schema, key) is counted and logged, as a sender would drop it.
    * Whether it was stored (or was already there).
    */
-  private boolean store(String text, Map<String, String> headers) {
+  private Stored store(String text, Map<String, String> headers) {
     byte[] body = text.getBytes(StandardCharsets.UTF_8);
     for (int round = 0; !closed; round++) {
       IngestResponse answer = ingest.ingest(body, headers);
@@ -441,23 +473,23 @@ public final class NotificationSource implements AutoCloseable {
       if (status / 100 == 2) {
         if (Boolean.TRUE.equals(answer.body().get("duplicate"))) {
           duplicates.incrementAndGet();
-        } else {
-          events.incrementAndGet();
+          return Stored.DUPLICATE;
         }
-        return true;
+        events.incrementAndGet();
+        return Stored.NEW;
       }
       if (status != 503 && status < 500) {
         failed("an event was refused: HTTP " + status + " " + answer.body().get("error"));
-        return false;
+        return Stored.REFUSED;
       }
       try {
         Thread.sleep(Math.min(5_000, 100L << Math.min(round, 6)));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return false;
+        return Stored.REFUSED;
       }
     }
-    return false;
+    return Stored.REFUSED;
   }
 
   private void failed(String error) {
@@ -632,7 +664,7 @@ public final class NotificationSource implements AutoCloseable {
 
     @Override
     public void onOpen(WebSocket webSocket) {
-      webSocket.request(1);
+      webSocket.request(WINDOW);
     }
 
     @Override
@@ -644,8 +676,9 @@ public final class NotificationSource implements AutoCloseable {
       }
       String text = partial.toString();
       partial.setLength(0);
-      CompletableFuture<Void> stored = new CompletableFuture<>();
       try {
+        // stored on a thread of its own; the socket is asked for one more message once it is,
+        // so that at most WINDOW are received and not yet stored
         reader.execute(
             () -> {
               try {
@@ -653,16 +686,15 @@ public final class NotificationSource implements AutoCloseable {
                   process(this, text);
                 }
               } finally {
-                stored.complete(null);
                 if (!gone) {
                   webSocket.request(1);
                 }
               }
             });
       } catch (java.util.concurrent.RejectedExecutionException stopping) {
-        stored.complete(null);
+        // the source is closing
       }
-      return stored;
+      return null;
     }
 
     @Override
