@@ -59,7 +59,7 @@ class GenesysCheckCommandIT {
     return config(
         secret,
         genesys.baseUrl().toString(),
-        "    queues: [\"" + QUEUE + "\"]\n    topics: [v2.routing.queues.{id}.conversations]");
+        "    queues: [\"" + QUEUE + "\"]\n    topics: [\"v2.routing.queues.{id}.conversations\"]");
   }
 
   static Run check(Path file) {
@@ -77,7 +77,7 @@ class GenesysCheckCommandIT {
         config(
             SECRET,
             genesys.baseUrl().toString(),
-            "    queues: " + queues + "\n    topics: [v2.routing.queues.{id}.conversations]");
+            "    queues: " + queues + "\n    topics: [\"v2.routing.queues.{id}.conversations\"]");
 
     Run run = check(file);
 
@@ -171,7 +171,9 @@ class GenesysCheckCommandIT {
         config(
             SECRET,
             genesys.baseUrl() + "/elsewhere",
-            "    queues: [\"" + QUEUE + "\"]\n    topics: [v2.routing.queues.{id}.conversations]");
+            "    queues: [\""
+                + QUEUE
+                + "\"]\n    topics: [\"v2.routing.queues.{id}.conversations\"]");
 
     Run run = check(file);
 
@@ -214,7 +216,7 @@ class GenesysCheckCommandIT {
                 type: genesys-notifications
                 region: mypurecloud.com
                 client_id: someone
-                topics: [v2.routing.queues.{id}.conversations]
+                topics: [\"v2.routing.queues.{id}.conversations\"]
             """);
 
     Run run = check(file);
