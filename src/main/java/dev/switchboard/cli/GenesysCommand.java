@@ -73,12 +73,17 @@ final class GenesysCommand implements Runnable {
         return 1;
       }
       PullConfig pull = found.pull();
+      int channels =
+          (pull.topics().size() + PullConfig.TOPICS_PER_CHANNEL - 1)
+              / PullConfig.TOPICS_PER_CHANNEL;
       System.out.printf(
-          "%s: checking %s and %s (%d topic(s))%n",
+          "%s: checking %s and %s (%s, %d %s)%n",
           source,
           pull.loginUrl().getAuthority(),
           pull.apiUrl().getAuthority(),
-          pull.topics().size());
+          GenesysCheck.topics(pull.topics().size()),
+          channels,
+          channels == 1 ? "channel" : "channels");
       List<GenesysCheck.Result> results = GenesysCheck.run(pull, Clock.systemUTC());
       for (GenesysCheck.Result result : results) {
         System.out.printf(

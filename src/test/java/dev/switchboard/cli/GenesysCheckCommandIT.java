@@ -84,11 +84,12 @@ class GenesysCheckCommandIT {
     assertThat(run.exit()).as(run.out() + run.err()).isZero();
     assertThat(run.out())
         .contains("genesys-queues: checking 127.0.0.1:")
-        .contains("(1500 topic(s))")
+        .contains("(1500 topics, 2 channels)")
         .containsPattern("OK +token from 127\\.0\\.0\\.1:\\d+: the OAuth client got a token")
-        .contains("OK      channel 1 of 2 (1000 topics): channel created, 1000 topic(s) subscribed")
-        .contains("OK      channel 2 of 2 (500 topics): channel created, 500 topic(s) subscribed")
-        .contains("OK      analytics conversation-details query (last 5 minutes): ")
+        .contains("OK      channel 1 of 2 (1000 topics): created and subscribed")
+        .contains("OK      channel 2 of 2 (500 topics): created and subscribed")
+        .contains(
+            "OK      analytics conversation-details query (last 5 minutes): allowed (0 conversations found)")
         .contains("genesys-queues: every check passed");
     assertThat(genesys.channelsCreated()).isEqualTo(2);
     assertThat(genesys.analyticsQueries()).isEqualTo(1);
@@ -105,7 +106,7 @@ class GenesysCheckCommandIT {
             "FAILED +token from 127\\.0\\.0\\.1:\\d+: the OAuth client was refused \\(HTTP 401\\):"
                 + " check client_id and client_secret \\(and the region: a client exists in one"
                 + " region only\\)")
-        .contains("SKIPPED channel 1 of 1 (1 topics): no token")
+        .contains("SKIPPED channel 1 of 1 (1 topic): no token")
         .contains("SKIPPED analytics conversation-details query (last 5 minutes): no token")
         .contains("genesys-queues: 1 check(s) failed");
     assertThat(genesys.channelsCreated()).isZero();
@@ -120,7 +121,7 @@ class GenesysCheckCommandIT {
 
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.out())
-        .contains("OK      channel 1 of 1 (1 topics)")
+        .contains("OK      channel 1 of 1 (1 topic)")
         .contains(
             "FAILED  analytics conversation-details query (last 5 minutes): the OAuth client"
                 + " lacks the permission Analytics > Conversation Detail > View"
@@ -137,7 +138,7 @@ class GenesysCheckCommandIT {
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.out())
         .contains(
-            "FAILED  channel 1 of 1 (1 topics): cannot create a channel: the OAuth client may not"
+            "FAILED  channel 1 of 1 (1 topic): cannot create a channel: the OAuth client may not"
                 + " create notification channels (HTTP 403)")
         .contains("OK      analytics conversation-details query");
   }
@@ -181,7 +182,7 @@ class GenesysCheckCommandIT {
     assertThat(run.out())
         .containsPattern("OK +token from")
         .containsPattern(
-            "FAILED +channel 1 of 1 \\(1 topics\\): cannot create a channel: not found at"
+            "FAILED +channel 1 of 1 \\(1 topic\\): cannot create a channel: not found at"
                 + " 127\\.0\\.0\\.1:\\d+ \\(HTTP 404\\): wrong region or api_url")
         .containsPattern(
             "FAILED +analytics conversation-details query \\(last 5 minutes\\): not found at"

@@ -69,8 +69,8 @@ public final class GenesysCheck {
                 + " of "
                 + slices.size()
                 + " ("
-                + slices.get(i).size()
-                + " topics)";
+                + topics(slices.get(i).size())
+                + ")";
         results.add(
             authenticated
                 ? channel(api, name, slices.get(i), config)
@@ -127,20 +127,17 @@ public final class GenesysCheck {
       }
       return new Result(name, Outcome.FAILED, "cannot subscribe: " + words);
     }
-    return new Result(
-        name, Outcome.OK, "channel created, " + topics.size() + " topic(s) subscribed");
+    return new Result(name, Outcome.OK, "created and subscribed");
   }
 
   private static Result query(PlatformApi api, String name, Instant now, PullConfig config) {
     try {
       PlatformApi.Page page = api.conversations(now.minus(QUERY_WINDOW), now, 1, 1);
+      long found = page.totalHits();
       return new Result(
           name,
           Outcome.OK,
-          page.totalHits()
-              + " conversation(s) started in the last "
-              + QUERY_WINDOW.toMinutes()
-              + " minutes");
+          "allowed (" + found + (found == 1 ? " conversation" : " conversations") + " found)");
     } catch (PlatformApi.Refused refused) {
       String words =
           switch (refused.status) {
@@ -152,6 +149,11 @@ public final class GenesysCheck {
           };
       return new Result(name, Outcome.FAILED, words);
     }
+  }
+
+  /** {@code 1 topic}, {@code 1000 topics}. */
+  public static String topics(int n) {
+    return n + (n == 1 ? " topic" : " topics");
   }
 
   private static String tokenWords(PlatformApi.Refused refused, PullConfig config) {
