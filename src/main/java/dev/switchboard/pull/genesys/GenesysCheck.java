@@ -13,8 +13,10 @@ import java.util.List;
  * token, a channel subscribed to each slice of at most 1,000 topics, and one Analytics query.
  *
  * <p>The channels it creates are never connected: Genesys drops them after 24 hours, and sooner
- * when the client needs room (it replaces the oldest unconnected channel first). Nothing here
- * prints a secret, a token or Genesys's own error text.
+ * when the client needs room (it replaces the oldest unconnected channel first). A client already
+ * holding 20 connected channels (a gateway pulling 20,000 topics) loses its oldest one to the
+ * check, which that gateway replaces and backfills. Nothing here prints a secret, a token or
+ * Genesys's own error text.
  */
 public final class GenesysCheck {
   /** How far back the Analytics query looks: short, so the check costs Genesys little. */
