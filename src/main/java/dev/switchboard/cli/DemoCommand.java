@@ -21,12 +21,14 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +76,13 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "where the store goes (default: a temp folder)")
   Path dataDir;
 
+  @Option(
+      names = "--genesys-pull",
+      description =
+          "also pull from a fake Genesys Cloud (source genesys-queues): a conversation a second,"
+              + " its sockets dropped every 30 s to show reconnects and backfill")
+  boolean genesysPull;
+
   private volatile boolean interrupted;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -93,30 +102,29 @@ final class DemoCommand implements Callable<Integer> {
 
     DemoSalesforce salesforce = new DemoSalesforce("demo-client-id", sfSecret);
     DemoSlack slack = new DemoSlack();
+    String genesysSecret = hex.formatHex(bytes(random, 16));
+    DemoGenesysPull genesys = genesysPull ? new DemoGenesysPull(genesysSecret) : null;
     Gateway gateway = null;
     try {
       Path config = data.resolve("demo.yaml");
+      String yaml;
       try (InputStream in = DemoCommand.class.getResourceAsStream("/demo/demo.yaml")) {
-        Files.write(config, in.readAllBytes());
+        yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
-      Map<String, String> env =
-          Map.of(
-              "DEMO_HOST",
-              host,
-              "DEMO_PORT",
-              Integer.toString(choosePort()),
-              "DEMO_DATA",
-              data.toString(),
-              "DEMO_ADMIN_TOKEN",
-              token,
-              "DEMO_WEBHOOK_SECRET",
-              secret,
-              "DEMO_SALESFORCE_URL",
-              salesforce.url(),
-              "DEMO_SALESFORCE_SECRET",
-              sfSecret,
-              "DEMO_SLACK_URL",
-              slack.url());
+      Files.writeString(config, genesys == null ? yaml : DemoGenesysPull.withPulledSource(yaml));
+      Map<String, String> env = new HashMap<>();
+      env.put("DEMO_HOST", host);
+      env.put("DEMO_PORT", Integer.toString(choosePort()));
+      env.put("DEMO_DATA", data.toString());
+      env.put("DEMO_ADMIN_TOKEN", token);
+      env.put("DEMO_WEBHOOK_SECRET", secret);
+      env.put("DEMO_SALESFORCE_URL", salesforce.url());
+      env.put("DEMO_SALESFORCE_SECRET", sfSecret);
+      env.put("DEMO_SLACK_URL", slack.url());
+      if (genesys != null) {
+        env.put("DEMO_GENESYS_URL", genesys.url());
+        env.put("DEMO_GENESYS_SECRET", genesysSecret);
+      }
       SwitchboardConfig loaded;
       try {
         loaded = ConfigLoader.load(config, env);
@@ -138,13 +146,29 @@ final class DemoCommand implements Callable<Integer> {
       out.println("  webhook:    " + base + "/hooks/" + SOURCE + " (hmac-sha256-hex)");
       out.println("  config:     " + config);
       out.println("  fakes:      Salesforce " + salesforce.url() + ", Slack on 127.0.0.1");
+      if (genesys != null) {
+        out.println(
+            "  genesys:    a fake Genesys Cloud at "
+                + genesys.url()
+                + "; source "
+                + DemoGenesysPull.SOURCE
+                + " pulls a conversation a second, its sockets dropped every 30 s"
+                + " (reconnects and backfill: the dashboard's Sources page)");
+        genesys.startTraffic();
+      }
       out.println("Sending " + rate + " Genesys dispositions/s. Ctrl-C stops.");
       out.flush();
       run(loaded, gateway, salesforce, slack, URI.create(base + "/hooks/" + SOURCE), out);
       return 0;
     } finally {
+      if (genesys != null) {
+        genesys.stopTraffic(); // nothing published or dropped while the gateway closes
+      }
       if (gateway != null) {
         gateway.close();
+      }
+      if (genesys != null) {
+        genesys.close();
       }
       slack.close();
       salesforce.close();
@@ -231,19 +255,24 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** One line: the gateway's own counts (ingest metrics, the delivery store) and the fakes'. */
-  static String summary(Gateway gateway, DemoSalesforce salesforce, DemoSlack slack) {
+  /**
+   * One line: the gateway's own counts (ingest metrics, the delivery store) and the fakes', then
+   * the pulled source's with {@code --genesys-pull}.
+   */
+  private String summary(Gateway gateway, DemoSalesforce salesforce, DemoSlack slack) {
     Map<String, Long> ingest = gateway.metrics().ingestCounts().getOrDefault(SOURCE, Map.of());
+    String pulled = genesysPull ? DemoGenesysPull.summary(gateway) : "";
     return String.format(
-        "events %d accepted, %d duplicates | deliveries %d delivered, %d retrying, %d dead"
-            + " letters | salesforce %d records, slack %d messages",
-        ingest.getOrDefault("accepted", 0L),
-        ingest.getOrDefault("duplicate", 0L),
-        count(gateway, DeliveryState.DELIVERED),
-        count(gateway, DeliveryState.RETRY_SCHEDULED),
-        count(gateway, DeliveryState.DEAD),
-        salesforce.recordCount(),
-        slack.posted());
+            "events %d accepted, %d duplicates | deliveries %d delivered, %d retrying, %d dead"
+                + " letters | salesforce %d records, slack %d messages",
+            ingest.getOrDefault("accepted", 0L),
+            ingest.getOrDefault("duplicate", 0L),
+            count(gateway, DeliveryState.DELIVERED),
+            count(gateway, DeliveryState.RETRY_SCHEDULED),
+            count(gateway, DeliveryState.DEAD),
+            salesforce.recordCount(),
+            slack.posted())
+        + pulled;
   }
 
   private static long count(Gateway gateway, DeliveryState state) {

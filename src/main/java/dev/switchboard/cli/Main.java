@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       BackupCommand.class,
       EmulateCommand.class,
       DemoCommand.class,
+      GenesysCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -31,12 +31,17 @@ final class ValidateCommand implements Callable<Integer> {
       LiteralSecrets.find(file).forEach(w -> System.err.println("warning: " + w));
       return 0;
     } catch (ConfigException e) {
-      for (ConfigProblem problem : e.problems()) {
-        System.err.println(problem);
-      }
-      System.err.printf("%s: %d problem(s)%n", file, e.problems().size());
+      printProblems(file, e);
       return 1;
     }
+  }
+
+  /** Every problem on its own line (file:line: key: message), then how many; on stderr. */
+  static void printProblems(Path file, ConfigException e) {
+    for (ConfigProblem problem : e.problems()) {
+      System.err.println(problem);
+    }
+    System.err.printf("%s: %d problem(s)%n", file, e.problems().size());
   }
 
   /** An expired HTTPS certificate is valid configuration, but senders will refuse it. */

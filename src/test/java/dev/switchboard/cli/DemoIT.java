@@ -3,6 +3,8 @@ package dev.switchboard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -101,6 +103,104 @@ class DemoIT {
       assertThat(Long.parseLong(last.group(6))).as("records in the fake Salesforce").isPositive();
     } finally {
       process.destroyForcibly();
+    }
+  }
+
+  private static final Pattern PULL_SUMMARY =
+      Pattern.compile(
+          "slack (\\d+) messages \\| genesys-queues (\\d+) pulled, (\\d+) duplicates, (\\d+)"
+              + " reconnects, (\\d+) backfilled");
+
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void withGenesysPullThePulledSourceStoresTheFakesConversationsAndRoutesThemToSlack()
+      throws Exception {
+    String jar = System.getProperty("switchboard.jar", "target/switchboard.jar");
+    assertThat(Path.of(jar)).as("the packaged jar (failsafe runs after package)").exists();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process process =
+        new ProcessBuilder(
+                java,
+                "-Xmx512m",
+                "-jar",
+                jar,
+                "demo",
+                "--genesys-pull",
+                "--rate",
+                "5",
+                "--duration",
+                "20s",
+                "--port",
+                "0")
+            .redirectErrorStream(true)
+            .start();
+    StringBuffer output = new StringBuffer();
+    Thread reader = Thread.ofPlatform().daemon().start(() -> copy(process, output));
+    try {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> URL.matcher(output).find() && TOKEN.matcher(output).find());
+      assertThat(output.toString())
+          .containsPattern(
+              "genesys: +a fake Genesys Cloud at http://127\\.0\\.0\\.1:\\d+; source"
+                  + " genesys-queues pulls a conversation a second");
+      Matcher url = URL.matcher(output);
+      url.find();
+      Matcher token = TOKEN.matcher(output);
+      token.find();
+      HttpClient client = HttpClient.newHttpClient();
+      HttpRequest sources =
+          HttpRequest.newBuilder(URI.create(url.group(1) + "/api/v1/sources"))
+              .header("Authorization", "Bearer " + token.group(1))
+              .build();
+      ObjectMapper json = new ObjectMapper();
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .untilAsserted(
+              () -> {
+                JsonNode answer =
+                    json.readTree(
+                        client.send(sources, HttpResponse.BodyHandlers.ofString()).body());
+                JsonNode pulled = null;
+                for (JsonNode source : answer.path("items")) {
+                  if (source.path("name").asText().equals("genesys-queues")) {
+                    pulled = source;
+                  }
+                }
+                assertThat(pulled).as(answer.toString()).isNotNull();
+                assertThat(pulled.path("type").asText()).isEqualTo("genesys-notifications");
+                assertThat(pulled.path("pull").path("state").asText()).isEqualTo("connected");
+                assertThat(pulled.path("pull").path("events").asLong()).isPositive();
+              });
+
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("stops by itself").isTrue();
+      reader.join(5_000);
+      assertThat(process.exitValue()).as(output.toString()).isZero();
+      String lastLine = null;
+      Matcher m = PULL_SUMMARY.matcher(output);
+      while (m.find()) {
+        lastLine = m.group();
+      }
+      assertThat(lastLine).as(output.toString()).isNotNull();
+      Matcher last = PULL_SUMMARY.matcher(lastLine);
+      assertThat(last.find()).isTrue();
+      assertThat(Long.parseLong(last.group(2))).as("events pulled").isGreaterThanOrEqualTo(5);
+      assertThat(Long.parseLong(last.group(1))).as("slack messages").isPositive();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  private static void copy(Process process, StringBuffer into) {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      int c;
+      while ((c = in.read()) >= 0) {
+        into.append((char) c);
+      }
+    } catch (java.io.IOException e) {
+      // the process ended
     }
   }
 }

@@ -29,15 +29,24 @@ final class PlatformApi implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration TOKEN_MARGIN = Duration.ofMinutes(1);
 
-  /** The API refused a call, or could not be reached; {@code retryAfter} when it asked to wait. */
+  /**
+   * The API refused a call, or could not be reached (status 0); {@code retryAfter} when it asked to
+   * wait; {@code topic} when a 400 named one of the topics sent.
+   */
   static final class Refused extends Exception {
     final int status;
     final Duration retryAfter;
+    final String topic;
 
     Refused(String message, int status, Duration retryAfter) {
+      this(message, status, retryAfter, null);
+    }
+
+    Refused(String message, int status, Duration retryAfter, String topic) {
       super(message);
       this.status = status;
       this.retryAfter = retryAfter;
+      this.topic = topic;
     }
   }
 
@@ -66,6 +75,27 @@ final class PlatformApi implements AutoCloseable {
             OAuthClientCredentials.ClientAuth.BASIC,
             clock,
             TOKEN_MARGIN);
+  }
+
+  /** A token from the login host, kept for the calls that follow (what a check tries first). */
+  void authenticate() throws Refused {
+    token();
+  }
+
+  private OAuthClientCredentials.Token token() throws Refused {
+    try {
+      return tokens.token();
+    } catch (OAuthClientCredentials.Refused refused) {
+      throw new Refused(
+          "Genesys refused the OAuth client (HTTP "
+              + refused.status()
+              + "): check client_id and client_secret, and that the client has the"
+              + " client-credentials grant in this region",
+          refused.status(),
+          null);
+    } catch (IOException e) {
+      throw new Refused("cannot reach " + config.loginUrl().getHost() + ": " + e, 0, null);
+    }
   }
 
   /** {@code POST /api/v2/notifications/channels}. */
@@ -139,20 +169,7 @@ final class PlatformApi implements AutoCloseable {
       throw new IllegalStateException(e);
     }
     for (int round = 0; ; round++) {
-      OAuthClientCredentials.Token token;
-      try {
-        token = tokens.token();
-      } catch (OAuthClientCredentials.Refused refused) {
-        throw new Refused(
-            "Genesys refused the OAuth client (HTTP "
-                + refused.status()
-                + "): check client_id and client_secret, and that the client has the"
-                + " client-credentials grant in this region",
-            refused.status(),
-            null);
-      } catch (IOException e) {
-        throw new Refused("cannot reach " + config.loginUrl().getHost() + ": " + e, 0, null);
-      }
+      OAuthClientCredentials.Token token = token();
       HttpTransport.Answer answer;
       try {
         answer =
@@ -191,7 +208,8 @@ final class PlatformApi implements AutoCloseable {
                     + topic
                     + " (unknown, misspelt, or not allowed for this client)",
                 status,
-                null);
+                null,
+                topic);
           }
         }
       }
