@@ -181,8 +181,9 @@ class PullSectionTest {
                 file.toString(),
                 8,
                 SOURCE + "topics",
-                "20002 topics: at most 20000 (20 channels of 1,000 topics, Genesys's limits for"
-                    + " one client)"));
+                "20002 topics: at most 19000 (19 channels of 1,000 topics: Genesys allows one"
+                    + " client 20 channels, and one stays free to replace a channel before closing"
+                    + " it)"));
   }
 
   @Test
