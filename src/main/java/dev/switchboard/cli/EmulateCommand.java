@@ -25,14 +25,16 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code switchboard emulate}: Genesys Cloud in a box — a generated, signed, at-least-once event
- * stream against one source of a configuration.
+ * stream against one source of a configuration; for a {@code genesys-notifications} source, a fake
+ * Genesys Cloud the gateway pulls from ({@link EmulateGenesys}).
  */
 @Command(
     name = "emulate",
     description =
         "Send a generated Genesys event stream to a source, signed as the configuration expects,"
             + " retried like an at-least-once sender; print sent/accepted/duplicate/rejected/retried"
-            + " and ack latency percentiles.")
+            + " and ack latency percentiles. For a genesys-notifications source, serve a fake"
+            + " Genesys Cloud at its api_url and stream conversations for the gateway to pull.")
 final class EmulateCommand implements Callable<Integer> {
 
   @Option(names = "--config", required = true, description = "the gateway's configuration file")
@@ -96,6 +98,12 @@ final class EmulateCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "random seed, for a reproducible stream")
   Long seed;
 
+  @Option(
+      names = "--drop-every",
+      description =
+          "a genesys-notifications source only: drop the fake's sockets this often, e.g. 30s")
+  String dropEvery;
+
   @Option(names = "--json", description = "print the final statistics as JSON")
   boolean json;
 
@@ -120,6 +128,16 @@ final class EmulateCommand implements Callable<Integer> {
               + "; sources: "
               + cfg.sources().keySet());
       return 2;
+    }
+    if (src.pulled()) {
+      return EmulateGenesys.run(
+          src,
+          parseRate(rate),
+          count,
+          duration != null ? Durations.parse(duration) : count > 0 ? null : Duration.ofSeconds(10),
+          dropEvery == null ? null : Durations.parse(dropEvery),
+          System.out,
+          System.err);
     }
     SSLContext ssl;
     try {

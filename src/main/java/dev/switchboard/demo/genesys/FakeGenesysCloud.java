@@ -127,11 +127,19 @@ public final class FakeGenesysCloud implements AutoCloseable {
             });
   }
 
+  /**
+   * Starts on 127.0.0.1 and {@code port} ({@code switchboard emulate} on a pulled source: the port
+   * of the source's {@code api_url}), or a free port when 0.
+   */
+  public static FakeGenesysCloud start(int port, String clientId, String clientSecret) {
+    FakeGenesysCloud fake = new FakeGenesysCloud(clientId, clientSecret);
+    fake.http.start("127.0.0.1", port);
+    return fake;
+  }
+
   /** Starts on 127.0.0.1 and a free port. */
   public static FakeGenesysCloud start(String clientId, String clientSecret) {
-    FakeGenesysCloud fake = new FakeGenesysCloud(clientId, clientSecret);
-    fake.http.start("127.0.0.1", 0);
-    return fake;
+    return start(0, clientId, clientSecret);
   }
 
   /**
