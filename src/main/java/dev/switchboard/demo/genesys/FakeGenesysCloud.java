@@ -218,7 +218,9 @@ public final class FakeGenesysCloud implements AutoCloseable {
     int sent = 0;
     synchronized (this) {
       for (Channel channel : channels.values()) {
-        if (channel.socket != null && channel.topics.contains(topic)) {
+        if (channel.socket != null
+            && channel.topics.contains(topic)
+            && !silenced.contains(channel.socket)) {
           send(channel.socket, text);
           sent++;
         }
@@ -296,6 +298,24 @@ public final class FakeGenesysCloud implements AutoCloseable {
     }
     dropping.forEach(s -> s.session.disconnect());
   }
+
+  /**
+   * Every socket open now goes silent without closing: no more heartbeats, pongs or events (a
+   * connection a middlebox stopped forwarding). Sockets opened later are not affected.
+   */
+  public void silenceSockets() {
+    synchronized (this) {
+      for (Channel channel : channels.values()) {
+        if (channel.socket != null) {
+          silenced.add(channel.socket);
+        }
+      }
+    }
+  }
+
+  /** Sockets {@link #silenceSockets} muted. */
+  private final java.util.Set<WsContext> silenced =
+      java.util.Collections.newSetFromMap(new java.util.concurrent.ConcurrentHashMap<>());
 
   /** While true, new WebSocket connections are refused with 503 at the upgrade: an outage. */
   public void refuseConnections(boolean refuse) {
@@ -674,8 +694,8 @@ public final class FakeGenesysCloud implements AutoCloseable {
     return write(Map.of("topicName", "channel.metadata", "eventBody", Map.of("message", message)));
   }
 
-  private static void send(WsContext socket, String text) {
-    if (socket.session.isOpen()) {
+  private void send(WsContext socket, String text) {
+    if (socket.session.isOpen() && !silenced.contains(socket)) {
       socket.send(text);
     }
   }

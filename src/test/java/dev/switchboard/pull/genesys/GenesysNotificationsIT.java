@@ -328,6 +328,32 @@ class GenesysNotificationsIT {
   }
 
   @Test
+  void aSocketThatGoesSilentIsDeclaredDeadReplacedAndItsGapBackfilled() throws Exception {
+    genesys.heartbeatEvery(Duration.ofMillis(300));
+    startGateway("    channel:\n      ping_after: 1s\n      dead_after: 3s\n");
+    awaitConnected(1);
+    List<String> sent = new ArrayList<>(List.of(conversation(), conversation()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> delivered().size() == 2);
+
+    genesys.silenceSockets(); // open, but nothing comes: no heartbeat, no pong, no event
+    for (int i = 0; i < 3; i++) {
+      FakeGenesysCloud.Published p =
+          genesys.conversation(QUEUE, Instant.now().minusSeconds(60), Instant.now(), "quiet");
+      assertThat(p.sockets()).isZero();
+      sent.add(p.conversationId());
+    }
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> status().reconnects() >= 1);
+    await().atMost(Duration.ofSeconds(20)).until(() -> delivered().size() >= sent.size());
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> delivered().size() == sent.size());
+    assertThat(delivered()).containsExactlyInAnyOrderElementsOf(sent).doesNotHaveDuplicates();
+    assertThat(status().backfilledEvents()).isEqualTo(3);
+  }
+
+  @Test
   void aGatewayKilledWithSigkillBackfillsTheTimeItWasDown() throws Exception {
     int port = ChildGateway.freePort();
     Path config = dir.resolve("switchboard.yaml");
