@@ -148,19 +148,28 @@ public final class IngestService {
   }
 
   public IngestResponse handle(String sourceName, IngestRequest request) {
-    long started = System.nanoTime();
     Intake now = intake;
     SourceIntake source = now.sources().get(sourceName);
     if (source == null) {
       return IngestResponse.reject(
           Rejection.UNKNOWN_SOURCE, "no source named " + quote(sourceName));
     }
+    return counted(sourceName, () -> check(now, source, request));
+  }
+
+  /**
+   * Runs one ingest of {@code sourceName} with its bookkeeping: the log context, the count of
+   * requests inside, the metrics; and a bug still answers JSON, a 5xx (so the sender retries), and
+   * echoes nothing.
+   */
+  private IngestResponse counted(
+      String sourceName, java.util.function.Supplier<IngestResponse> work) {
+    long started = System.nanoTime();
     MDC.put("source", sourceName);
     inFlight.incrementAndGet();
     try {
-      IngestResponse response = checkSafely(now, source, request);
-      String outcome = outcomeOf(response);
-      metrics.ingestRequest(sourceName, outcome);
+      IngestResponse response = safely(work);
+      metrics.ingestRequest(sourceName, outcomeOf(response));
       if (response.status() / 100 == 2) {
         metrics.ackLatency(sourceName, System.nanoTime() - started);
       }
@@ -172,10 +181,9 @@ public final class IngestService {
     }
   }
 
-  /** A bug must still answer JSON, a 5xx (so the sender retries), and echo nothing. */
-  private IngestResponse checkSafely(Intake now, SourceIntake source, IngestRequest request) {
+  private static IngestResponse safely(java.util.function.Supplier<IngestResponse> work) {
     try {
-      return check(now, source, request);
+      return work.get();
     } catch (RuntimeException e) {
       // the exception's message may quote the payload: log where it happened, not what it says
       StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
@@ -221,34 +229,13 @@ public final class IngestService {
    * retry or report, as a sender would.
    */
   public IngestResponse ingestPulled(String sourceName, byte[] json, Map<String, String> headers) {
-    long started = System.nanoTime();
     Intake now = intake;
     SourceIntake source = now.sources().get(sourceName);
     if (source == null || !source.config.pulled()) {
       return IngestResponse.reject(
           Rejection.UNKNOWN_SOURCE, "no pulled source named " + quote(sourceName));
     }
-    MDC.put("source", sourceName);
-    inFlight.incrementAndGet();
-    try {
-      IngestResponse response;
-      try {
-        response = parsed(now, source, json, headers);
-      } catch (RuntimeException e) {
-        StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
-        LOG.error("ingest failed unexpectedly: {} at {}", e.getClass().getName(), at);
-        response = IngestResponse.reject(Rejection.INTERNAL_ERROR, "internal error; retry later");
-      }
-      metrics.ingestRequest(sourceName, outcomeOf(response));
-      if (response.status() / 100 == 2) {
-        metrics.ackLatency(sourceName, System.nanoTime() - started);
-      }
-      return response;
-    } finally {
-      inFlight.decrementAndGet();
-      MDC.remove("source");
-      MDC.remove("eventId");
-    }
+    return counted(sourceName, () -> parsed(now, source, json, headers));
   }
 
   private IngestResponse check(Intake intake, SourceIntake source, IngestRequest request) {

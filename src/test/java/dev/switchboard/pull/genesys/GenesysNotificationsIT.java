@@ -72,6 +72,11 @@ class GenesysNotificationsIT {
   }
 
   void startGateway(String sourceExtras, String queues, String secret) throws Exception {
+    startGateway("v2.routing.queues.{id}.conversations", sourceExtras, queues, secret);
+  }
+
+  void startGateway(String topic, String sourceExtras, String queues, String secret)
+      throws Exception {
     String yaml =
         """
         sources:
@@ -82,7 +87,7 @@ class GenesysNotificationsIT {
             client_id: %s
             client_secret: ${GENESYS_SECRET}
             topics:
-              - v2.routing.queues.{id}.conversations
+              - %s
         %s%s
         routes:
           to-crm: { from: genesys, to: crm }
@@ -93,6 +98,7 @@ class GenesysNotificationsIT {
                 genesys.baseUrl(),
                 genesys.baseUrl(),
                 CLIENT,
+                topic,
                 queues,
                 sourceExtras,
                 receiver.uri("/in"));
@@ -266,6 +272,26 @@ class GenesysNotificationsIT {
   }
 
   @Test
+  void aThrottledApiIsWaitedForAndARevokedTokenReplacedOnce() throws Exception {
+    genesys.throttleNext(2, 1); // the channel's creation: 429, Retry-After: 1, twice
+    startGateway("");
+    await().atMost(Duration.ofSeconds(15)).until(() -> "connected".equals(status().state()));
+    assertThat(status().lastError()).contains("HTTP 429").contains("rate limited");
+    assertThat(status().errors()).isEqualTo(2);
+
+    int tokens = genesys.tokensIssued();
+    genesys.revokeTokens();
+    genesys.closingSoon(Duration.ofSeconds(5)); // the replacement's calls meet the 401 first
+    await().atMost(Duration.ofSeconds(15)).until(() -> status().reconnects() == 1);
+    assertThat(genesys.tokensIssued()).as("one new token").isEqualTo(tokens + 1);
+    assertThat(status().errors())
+        .as("the 401 was answered with a new token, not an error")
+        .isEqualTo(2);
+    String id = conversation();
+    await().atMost(Duration.ofSeconds(10)).until(() -> delivered().contains(id));
+  }
+
+  @Test
   void aWrongSecretIsReportedInWords() throws Exception {
     startGateway("", "    queues: [\"" + QUEUE + "\"]\n", "not-the-secret");
     await().atMost(Duration.ofSeconds(10)).until(() -> status().lastError() != null);
@@ -287,41 +313,8 @@ class GenesysNotificationsIT {
 
   @Test
   void anUnknownTopicIsNamed() throws Exception {
-    String yamlTopic = "    topics:\n      - v2.routing.queues." + QUEUE + ".conversationz\n";
-    startGateway("", "    queues: [\"" + QUEUE + "\"]\n", SECRET);
-    gateway.close();
-    gateway = null;
     // a topic Genesys does not know passes the configuration's syntax check, and Genesys names it
-    String yaml =
-        """
-        sources:
-          genesys:
-            type: genesys-notifications
-            login_url: %s
-            api_url: %s
-            client_id: %s
-            client_secret: %s
-        %s
-        routes:
-          to-crm: { from: genesys, to: crm }
-        destinations:
-          crm: { type: http, url: "%s" }
-        """
-            .formatted(
-                genesys.baseUrl(),
-                genesys.baseUrl(),
-                CLIENT,
-                "${GENESYS_SECRET}",
-                yamlTopic,
-                receiver.uri("/in"));
-    gateway =
-        GatewayFixture.start(
-            dir.resolve("second").toFile().mkdirs() ? dir.resolve("second") : dir,
-            "",
-            "",
-            yaml,
-            Map.of("GENESYS_SECRET", SECRET),
-            Clock.systemUTC());
+    startGateway("v2.routing.queues." + QUEUE + ".conversationz", "", "", SECRET);
     await().atMost(Duration.ofSeconds(10)).until(() -> status().lastError() != null);
     assertThat(status().lastError())
         .contains("does not accept the topic v2.routing.queues." + QUEUE + ".conversationz");
