@@ -1,37 +1,12 @@
 package dev.switchboard.demo.genesys;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
-import io.javalin.config.RoutesConfig;
-import io.javalin.http.Context;
-import io.javalin.http.HttpResponseException;
-import io.javalin.websocket.WsCloseContext;
-import io.javalin.websocket.WsConnectContext;
-import io.javalin.websocket.WsContext;
-import io.javalin.websocket.WsMessageContext;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 
 /**
  * A local Genesys Cloud for the Notification API pull source (docs/connectors.md, "Genesys Cloud"):
@@ -46,6 +21,10 @@ import java.util.regex.Pattern;
  * <p>Like the real service it buffers nothing: an event published while no socket subscribes to its
  * topic is lost, which is what the source's analytics backfill exists for.
  *
+ * <p>This class is the facade; {@link Tokens} owns the OAuth tokens, {@link Channels} the channels
+ * and their subscriptions, {@link ChannelSockets} the channels' WebSockets, and {@link Routes} the
+ * HTTP and WebSocket routes with the throttling and permissions in front of the Platform API.
+ *
  * <p>Shapes this fake guesses, because Genesys does not document them (a tolerant client relies
  * only on the status): the login host's 401 body {@code {"error":"invalid_client",...}}; the 403
  * code {@code missing.any.permissions}; the 400 bodies for too many or unknown topics ({@code
@@ -54,76 +33,24 @@ import java.util.regex.Pattern;
  * message sent over the socket with a bad topic is ignored, as nothing says what Genesys answers.
  */
 public final class FakeGenesysCloud implements AutoCloseable {
-  /** Channels one OAuth client may hold at once. */
-  static final int MAX_CHANNELS = 20;
-
-  /** Topics one channel may subscribe to. */
-  static final int MAX_TOPICS = 1_000;
-
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern KNOWN_TOPIC =
-      Pattern.compile(
-          "v2\\.routing\\.queues\\.[A-Za-z0-9-]+\\.conversations"
-              + "|v2\\.users\\.[A-Za-z0-9-]+\\.(conversations|presence)"
-              + "|v2\\.detail\\.events\\.conversation\\.[A-Za-z0-9-]+"
-              + "\\.(acw|customer\\.end|acd\\.end|user\\.end)");
-  private static final String CHANNEL_PATH = "/api/v2/notifications/channels";
-  private static final String SUBSCRIPTIONS_PATH = CHANNEL_PATH + "/{id}/subscriptions";
-  private static final String ANALYTICS_PATH = "/api/v2/analytics/conversations/details/query";
-
-  /** An issued token: whose it is and until when it works. */
-  private record Token(String clientId, Instant expires) {}
-
-  /** A notification channel; guarded by the fake's lock. */
-  private static final class Channel {
-    final String id;
-    final String clientId;
-    final Instant expires;
-    final Set<String> topics = new LinkedHashSet<>();
-    WsContext socket;
-    ScheduledFuture<?> heartbeat;
-    ScheduledFuture<?> expiry;
-
-    Channel(String id, String clientId, Instant expires) {
-      this.id = id;
-      this.clientId = clientId;
-      this.expires = expires;
-    }
-  }
-
-  private final String clientId;
-  private final String clientSecret;
-  private final Javalin http;
-  private final ScheduledExecutorService timers =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> Thread.ofPlatform().daemon().name("fake-genesys-timer").unstarted(r));
-  private final Map<String, Token> tokens = new ConcurrentHashMap<>();
-  // creation order: the 20-channel limit removes the oldest first
-  private final Map<String, Channel> channels = new LinkedHashMap<>();
+  private final Tokens tokens;
+  private final Channels channels = new Channels();
+  private final ChannelSockets sockets;
   private final Map<String, VoiceConversation> conversations = new ConcurrentHashMap<>();
-  private final Set<String> denied = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger tokensIssued = new AtomicInteger();
-  private final AtomicInteger channelsCreated = new AtomicInteger();
-  private final AtomicInteger socketsOpened = new AtomicInteger();
-  private final AtomicInteger analyticsQueries = new AtomicInteger();
-  private final AtomicInteger pingsAnswered = new AtomicInteger();
-  private volatile Duration heartbeatEvery = Duration.ofSeconds(30);
-  private volatile Duration channelLifetime = Duration.ofHours(24);
-  private volatile Duration tokenLifetime = Duration.ofHours(24);
-  private volatile boolean refuseConnections;
-  private int throttledCalls; // guarded by this
-  private int retryAfterSeconds; // guarded by this
+  private final Routes routes;
+  private final Javalin http;
 
   private FakeGenesysCloud(String clientId, String clientSecret) {
-    this.clientId = clientId;
-    this.clientSecret = clientSecret;
+    this.tokens = new Tokens(clientId, clientSecret);
+    this.sockets = new ChannelSockets(channels, clientId);
+    this.routes = new Routes(tokens, channels, sockets, conversations, this::port);
     this.http =
         Javalin.create(
             cfg -> {
               cfg.startup.showJavalinBanner = false;
               cfg.startup.showOldJavalinVersionWarning = false;
               cfg.concurrency.useVirtualThreads = true;
-              register(cfg.routes);
+              routes.register(cfg.routes);
             });
   }
 
@@ -147,14 +74,18 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * ({@code /api/v2/...}).
    */
   public URI baseUrl() {
-    return URI.create("http://127.0.0.1:" + http.port());
+    return URI.create("http://127.0.0.1:" + port());
+  }
+
+  private int port() {
+    return http.port();
   }
 
   // --- behaviour knobs ---
 
   /** How often each socket opened from now on gets a heartbeat; 30 s by default, as on Genesys. */
   public void heartbeatEvery(Duration every) {
-    heartbeatEvery = positive(every);
+    sockets.heartbeatEvery(positive(every));
   }
 
   /**
@@ -162,26 +93,25 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * channel's socket (1000, "channel expired") and forgets the channel: later calls on it get 404.
    */
   public void channelLifetime(Duration lifetime) {
-    channelLifetime = positive(lifetime);
+    channels.lifetime(positive(lifetime));
   }
 
   /** The lifetime ({@code expires_in}) of tokens issued from now on; 24 h by default. */
   public void tokenLifetime(Duration lifetime) {
-    tokenLifetime = positive(lifetime);
+    tokens.lifetime(positive(lifetime));
   }
 
   /** Every token issued so far gets 401 from now on. */
   public void revokeTokens() {
-    tokens.clear();
+    tokens.revokeAll();
   }
 
   /**
    * The next {@code calls} Platform API calls (anything under {@code /api/v2}, not the token
    * endpoint) are answered 429 with {@code Retry-After: retryAfterSeconds} and Genesys's body.
    */
-  public synchronized void throttleNext(int calls, int retryAfterSeconds) {
-    this.throttledCalls = calls;
-    this.retryAfterSeconds = retryAfterSeconds;
+  public void throttleNext(int calls, int retryAfterSeconds) {
+    routes.throttleNext(calls, retryAfterSeconds);
   }
 
   /**
@@ -189,15 +119,12 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * {@code "analytics"} the analytics query.
    */
   public void deny(String permission) {
-    if (!permission.equals("notifications") && !permission.equals("analytics")) {
-      throw new IllegalArgumentException("unknown permission: " + permission);
-    }
-    denied.add(permission);
+    routes.deny(permission);
   }
 
   /** Gives back a permission {@link #deny} took. */
   public void allow(String permission) {
-    denied.remove(permission);
+    routes.allow(permission);
   }
 
   // --- traffic ---
@@ -209,24 +136,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * @return how many sockets it went to; 0 means the event is lost, as on the real service
    */
   public int publish(String topic, Object eventBody) {
-    Map<String, Object> envelope = new LinkedHashMap<>();
-    envelope.put("topicName", topic);
-    envelope.put("version", "2");
-    envelope.put("eventBody", eventBody);
-    envelope.put("metadata", Map.of("CorrelationId", UUID.randomUUID().toString()));
-    String text = write(envelope);
-    int sent = 0;
-    synchronized (this) {
-      for (Channel channel : channels.values()) {
-        if (channel.socket != null
-            && channel.topics.contains(topic)
-            && !silenced.contains(channel.socket)) {
-          send(channel.socket, text);
-          sent++;
-        }
-      }
-    }
-    return sent;
+    return sockets.publish(topic, Envelopes.event(topic, eventBody));
   }
 
   /** What {@link #conversation} did. */
@@ -247,20 +157,20 @@ public final class FakeGenesysCloud implements AutoCloseable {
 
   /** The queue-conversation event body the fake publishes for a stored conversation. */
   public Map<String, Object> conversationEvent(String conversationId) {
-    VoiceConversation conversation = conversations.get(conversationId);
-    if (conversation == null) {
-      throw new IllegalArgumentException("no such conversation: " + conversationId);
-    }
-    return conversation.eventBody();
+    return stored(conversationId).eventBody();
   }
 
   /** The analytics record of a stored conversation, as the analytics query answers it. */
   public Map<String, Object> analyticsRecord(String conversationId) {
+    return stored(conversationId).analyticsRecord();
+  }
+
+  private VoiceConversation stored(String conversationId) {
     VoiceConversation conversation = conversations.get(conversationId);
     if (conversation == null) {
       throw new IllegalArgumentException("no such conversation: " + conversationId);
     }
-    return conversation.analyticsRecord();
+    return conversation;
   }
 
   /**
@@ -268,19 +178,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * (1000) after {@code after}. Their channels stay valid.
    */
   public void closingSoon(Duration after) {
-    List<WsContext> closing = new ArrayList<>();
-    synchronized (this) {
-      for (Channel channel : channels.values()) {
-        if (channel.socket != null) {
-          send(channel.socket, write(socketClosing(channel.id)));
-          closing.add(channel.socket);
-        }
-      }
-    }
-    timers.schedule(
-        () -> closing.forEach(s -> close(s, "socket closing")),
-        after.toMillis(),
-        TimeUnit.MILLISECONDS);
+    sockets.closingSoon(after);
   }
 
   /**
@@ -288,15 +186,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * stay valid until they expire, so a client may reconnect to the same {@code connectUri}.
    */
   public void dropSockets() {
-    List<WsContext> dropping = new ArrayList<>();
-    synchronized (this) {
-      for (Channel channel : channels.values()) {
-        if (channel.socket != null) {
-          dropping.add(channel.socket);
-        }
-      }
-    }
-    dropping.forEach(s -> s.session.disconnect());
+    sockets.drop();
   }
 
   /**
@@ -304,422 +194,54 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * connection a middlebox stopped forwarding). Sockets opened later are not affected.
    */
   public void silenceSockets() {
-    synchronized (this) {
-      for (Channel channel : channels.values()) {
-        if (channel.socket != null) {
-          silenced.add(channel.socket);
-        }
-      }
-    }
+    sockets.silence();
   }
-
-  /** Sockets {@link #silenceSockets} muted. */
-  private final java.util.Set<WsContext> silenced =
-      java.util.Collections.newSetFromMap(new java.util.concurrent.ConcurrentHashMap<>());
 
   /** While true, new WebSocket connections are refused with 503 at the upgrade: an outage. */
   public void refuseConnections(boolean refuse) {
-    refuseConnections = refuse;
+    sockets.refuseConnections(refuse);
   }
 
   // --- what happened ---
 
   public int tokensIssued() {
-    return tokensIssued.get();
+    return tokens.issued();
   }
 
   public int channelsCreated() {
-    return channelsCreated.get();
+    return channels.created();
   }
 
   public int socketsOpened() {
-    return socketsOpened.get();
+    return sockets.opened();
   }
 
-  public synchronized int connectedSockets() {
-    return (int) channels.values().stream().filter(c -> c.socket != null).count();
+  public int connectedSockets() {
+    return channels.connectedSockets();
   }
 
   /** The channel's current subscriptions; empty for an unknown channel. */
-  public synchronized List<String> topicsOf(String channelId) {
-    Channel channel = channels.get(channelId);
-    return channel == null ? List.of() : List.copyOf(channel.topics);
+  public List<String> topicsOf(String channelId) {
+    return channels.topicsOf(channelId);
   }
 
   /** Live channels, oldest first. */
-  public synchronized List<String> channelIds() {
-    return List.copyOf(channels.keySet());
+  public List<String> channelIds() {
+    return channels.ids();
   }
 
   public int analyticsQueries() {
-    return analyticsQueries.get();
+    return routes.analyticsQueries();
   }
 
   public int pingsAnswered() {
-    return pingsAnswered.get();
+    return sockets.pingsAnswered();
   }
 
   @Override
   public void close() {
-    timers.shutdownNow();
+    channels.close();
     http.stop();
-  }
-
-  // --- HTTP ---
-
-  private void register(RoutesConfig routes) {
-    routes.exception(ApiError.class, (error, ctx) -> json(ctx, error.status, error.body()));
-    routes.post("/oauth/token", this::token);
-    routes.before("/api/v2/*", this::gate);
-    routes.post(CHANNEL_PATH, this::createChannel);
-    routes.get(SUBSCRIPTIONS_PATH, ctx -> subscriptions(ctx, null, false));
-    routes.put(SUBSCRIPTIONS_PATH, ctx -> subscriptions(ctx, topicsIn(ctx), true));
-    routes.post(SUBSCRIPTIONS_PATH, ctx -> subscriptions(ctx, topicsIn(ctx), false));
-    routes.delete(SUBSCRIPTIONS_PATH, ctx -> subscriptions(ctx, List.of(), true));
-    routes.post(ANALYTICS_PATH, this::analyticsQuery);
-    routes.wsBeforeUpgrade("/channels/{id}", this::upgrade);
-    routes.ws(
-        "/channels/{id}",
-        ws -> {
-          ws.onConnect(this::connected);
-          ws.onMessage(this::message);
-          ws.onClose(this::closed);
-        });
-  }
-
-  private void token(Context ctx) {
-    String expected =
-        "Basic "
-            + Base64.getEncoder()
-                .encodeToString((clientId + ":" + clientSecret).getBytes(StandardCharsets.UTF_8));
-    if (!expected.equals(ctx.header("Authorization"))) {
-      json(ctx, 401, Map.of("error", "invalid_client", "description", "client not found"));
-    } else if (!"client_credentials".equals(ctx.formParam("grant_type"))) {
-      json(
-          ctx,
-          400,
-          Map.of("error", "unsupported_grant_type", "description", "grant type not supported"));
-    } else {
-      String token = UUID.randomUUID().toString().replace("-", "") + tokensIssued.incrementAndGet();
-      Duration lifetime = tokenLifetime;
-      tokens.put(token, new Token(clientId, Instant.now().plus(lifetime)));
-      Map<String, Object> answer = new LinkedHashMap<>();
-      answer.put("access_token", token);
-      answer.put("token_type", "bearer");
-      answer.put("expires_in", lifetime.toSeconds());
-      json(ctx, 200, answer);
-    }
-  }
-
-  /** Throttling, then the bearer token, for every Platform API call. */
-  private void gate(Context ctx) {
-    Integer retryAfter = nextThrottle();
-    if (retryAfter != null) {
-      ctx.header("Retry-After", Integer.toString(retryAfter));
-      ctx.header("ININ-Correlation-Id", UUID.randomUUID().toString());
-      throw new ApiError(
-          429,
-          "too.many.requests.retry.after",
-          "Rate limit exceeded the maximum. Retry the request in [" + retryAfter + "] seconds");
-    }
-    String auth = ctx.header("Authorization");
-    Token token =
-        auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
-            ? tokens.get(auth.substring(7))
-            : null;
-    if (token == null || !Instant.now().isBefore(token.expires())) {
-      throw new ApiError(401, "bad.credentials", "Invalid login credentials.");
-    }
-    ctx.attribute("clientId", token.clientId());
-  }
-
-  private synchronized Integer nextThrottle() {
-    if (throttledCalls <= 0) {
-      return null;
-    }
-    throttledCalls--;
-    return retryAfterSeconds;
-  }
-
-  private void createChannel(Context ctx) {
-    if (denied.contains("notifications")) {
-      throw ApiError.forbidden("notification:channel:add");
-    }
-    String owner = ctx.attribute("clientId");
-    Instant expires = Instant.now().plus(channelLifetime);
-    Channel channel = new Channel(newChannelId(), owner, expires);
-    WsContext displaced = null;
-    synchronized (this) {
-      List<Channel> owned =
-          channels.values().stream().filter(c -> owner.equals(c.clientId)).toList();
-      if (owned.size() >= MAX_CHANNELS) {
-        // the oldest unconnected one goes; if every one is connected, the oldest anyway
-        Channel oldest =
-            owned.stream().filter(c -> c.socket == null).findFirst().orElse(owned.getFirst());
-        displaced = forget(oldest);
-      }
-      channels.put(channel.id, channel);
-      channel.expiry =
-          timers.schedule(
-              () -> expire(channel),
-              Math.max(0, expires.toEpochMilli() - Instant.now().toEpochMilli()),
-              TimeUnit.MILLISECONDS);
-    }
-    if (displaced != null) {
-      close(displaced, "channel removed: too many channels");
-    }
-    channelsCreated.incrementAndGet();
-    Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("connectUri", "ws://127.0.0.1:" + http.port() + "/channels/" + channel.id);
-    answer.put("id", channel.id);
-    answer.put("expires", VoiceConversation.format(expires));
-    json(ctx, 200, answer);
-  }
-
-  private List<String> topicsIn(Context ctx) {
-    try {
-      List<Map<String, Object>> entries =
-          JSON.readValue(ctx.body(), new TypeReference<List<Map<String, Object>>>() {});
-      List<String> topics = new ArrayList<>();
-      for (Map<String, Object> entry : entries) {
-        if (!(entry.get("id") instanceof String topic)) {
-          throw ApiError.badRequest("Each subscription needs a topic id.");
-        }
-        topics.add(topic);
-      }
-      return topics;
-    } catch (JsonProcessingException e) {
-      throw ApiError.badRequest("The request body is not a list of topics.");
-    }
-  }
-
-  /** GET ({@code topics} null), PUT ({@code replace}) or POST (add) on a channel's topics. */
-  private void subscriptions(Context ctx, List<String> topics, boolean replace) {
-    String problem = topics == null ? null : invalid(topics);
-    if (problem != null) {
-      throw ApiError.badRequest(problem);
-    }
-    List<Map<String, String>> entities;
-    synchronized (this) {
-      Channel channel = channels.get(ctx.pathParam("id"));
-      if (channel == null || !channel.clientId.equals(ctx.attribute("clientId"))) {
-        throw new ApiError(404, "not.found", "Channel " + ctx.pathParam("id") + " not found.");
-      }
-      if (topics != null) {
-        Set<String> next = new LinkedHashSet<>(replace ? List.of() : channel.topics);
-        next.addAll(topics);
-        if (next.size() > MAX_TOPICS) {
-          throw ApiError.badRequest(
-              "A channel may subscribe to at most "
-                  + MAX_TOPICS
-                  + " topics; asked for "
-                  + next.size()
-                  + ".");
-        }
-        channel.topics.clear();
-        channel.topics.addAll(next);
-      }
-      entities = channel.topics.stream().map(t -> Map.of("id", t)).toList();
-    }
-    json(ctx, 200, Map.of("entities", entities));
-  }
-
-  /** Null when every topic is one Genesys knows, else the message naming the first that is not. */
-  private static String invalid(List<String> topics) {
-    for (String topic : topics) {
-      if (!KNOWN_TOPIC.matcher(topic).matches()) {
-        return "Topic " + topic + " is not a valid topic.";
-      }
-    }
-    return null;
-  }
-
-  private void analyticsQuery(Context ctx) {
-    if (denied.contains("analytics")) {
-      throw ApiError.forbidden("analytics:conversationDetail:view");
-    }
-    analyticsQueries.incrementAndGet();
-    json(ctx, 200, AnalyticsQuery.parse(JSON, ctx.body()).answer(conversations.values()));
-  }
-
-  // --- WebSocket ---
-
-  private void upgrade(Context ctx) {
-    if (refuseConnections) {
-      throw new HttpResponseException(503, "Service Unavailable", Map.of());
-    }
-    synchronized (this) {
-      if (!channels.containsKey(ctx.pathParam("id"))) {
-        throw new HttpResponseException(404, "Not Found", Map.of());
-      }
-    }
-  }
-
-  private void connected(WsConnectContext ctx) {
-    ctx.session.setIdleTimeout(Duration.ZERO); // heartbeats keep it open, as on Genesys
-    // a subscribe message naming 1,000 topics is larger than Jetty's 64 KiB default
-    ctx.session.setMaxTextMessageSize(1 << 20);
-    WsContext previous = null;
-    boolean known;
-    synchronized (this) {
-      Channel channel = channels.get(ctx.pathParam("id"));
-      known = channel != null;
-      if (known) {
-        previous = channel.socket;
-        if (channel.heartbeat != null) {
-          channel.heartbeat.cancel(false);
-        }
-        channel.socket = ctx;
-        long every = heartbeatEvery.toMillis();
-        channel.heartbeat =
-            timers.scheduleAtFixedRate(
-                () -> heartbeat(channel, ctx), every, every, TimeUnit.MILLISECONDS);
-      }
-    }
-    if (!known) { // expired between the upgrade and now
-      close(ctx, "channel expired");
-      return;
-    }
-    socketsOpened.incrementAndGet();
-    if (previous != null) {
-      close(previous, "another socket connected to this channel");
-    }
-  }
-
-  private void heartbeat(Channel channel, WsContext socket) {
-    synchronized (this) {
-      if (channel.socket == socket) {
-        send(socket, metadata("WebSocket Heartbeat"));
-      }
-    }
-  }
-
-  private void message(WsMessageContext ctx) {
-    JsonNode message;
-    try {
-      message = JSON.readTree(ctx.message());
-    } catch (JsonProcessingException e) {
-      return; // Genesys's answer to garbage is undocumented; ignoring it is the tolerant guess
-    }
-    switch (message.path("message").asText("")) {
-      case "ping" -> {
-        synchronized (this) {
-          send(ctx, metadata("pong"));
-        }
-        pingsAnswered.incrementAndGet();
-      }
-      case "subscribe" -> {
-        List<String> topics = new ArrayList<>();
-        message.path("topics").forEach(t -> topics.add(t.asText()));
-        if (invalid(topics) != null) {
-          return;
-        }
-        synchronized (this) {
-          Channel channel = channels.get(ctx.pathParam("id"));
-          if (channel != null
-              && ctx.equals(channel.socket)) { // contexts differ per call; equal per session
-            Set<String> next = new HashSet<>(channel.topics);
-            next.addAll(topics);
-            if (next.size() <= MAX_TOPICS) {
-              channel.topics.addAll(topics);
-            }
-          }
-        }
-      }
-      default -> {}
-    }
-  }
-
-  private void closed(WsCloseContext ctx) {
-    synchronized (this) {
-      Channel channel = channels.get(ctx.pathParam("id"));
-      if (channel != null && ctx.equals(channel.socket)) {
-        channel.socket = null;
-        channel.heartbeat.cancel(false);
-        channel.heartbeat = null;
-      }
-    }
-  }
-
-  private void expire(Channel channel) {
-    WsContext socket;
-    synchronized (this) {
-      if (channels.get(channel.id) != channel) {
-        return;
-      }
-      socket = forget(channel);
-    }
-    if (socket != null) {
-      close(socket, "channel expired");
-    }
-  }
-
-  /** Removes a channel and stops its timers; returns its socket for the caller to close. */
-  private WsContext forget(Channel channel) {
-    channels.remove(channel.id);
-    if (channel.heartbeat != null) {
-      channel.heartbeat.cancel(false);
-    }
-    if (channel.expiry != null) {
-      channel.expiry.cancel(false);
-    }
-    WsContext socket = channel.socket;
-    channel.socket = null;
-    return socket;
-  }
-
-  // --- helpers ---
-
-  private Map<String, Object> socketClosing(String channelId) {
-    String correlation = UUID.randomUUID().toString();
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("channelId", channelId);
-    body.put("systemTopicType", "socket_closing");
-    body.put("correlationId", correlation);
-    body.put("organizationId", "0b7e4c12-5d3a-4f8e-9a61-2c7d8e9f0a11");
-    body.put("userId", "3c5e7a9b-1d2f-4a6b-8c0d-2e4f6a8b0c1d");
-    body.put("oauthClientId", clientId);
-    body.put("reason", "maintenance");
-    body.put("message", "This socket will close soon; open a new one.");
-    body.put("data", Map.of());
-    Map<String, Object> envelope = new LinkedHashMap<>();
-    envelope.put("topicName", "v2.system.socket_closing");
-    envelope.put("version", "2");
-    envelope.put("eventBody", body);
-    envelope.put("metadata", Map.of("CorrelationId", correlation));
-    return envelope;
-  }
-
-  private static String metadata(String message) {
-    return write(Map.of("topicName", "channel.metadata", "eventBody", Map.of("message", message)));
-  }
-
-  private void send(WsContext socket, String text) {
-    if (socket.session.isOpen() && !silenced.contains(socket)) {
-      socket.send(text);
-    }
-  }
-
-  private static void close(WsContext socket, String reason) {
-    if (socket.session.isOpen()) {
-      socket.closeSession(1000, reason);
-    }
-  }
-
-  private static String newChannelId() {
-    return "streaming-0-" + UUID.randomUUID().toString().replace("-", "").substring(0, 26);
-  }
-
-  private static void json(Context ctx, int status, Object body) {
-    ctx.status(status).contentType("application/json").result(write(body));
-  }
-
-  private static String write(Object value) {
-    try {
-      return JSON.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not serialisable as JSON", e);
-    }
   }
 
   private static Duration positive(Duration duration) {
