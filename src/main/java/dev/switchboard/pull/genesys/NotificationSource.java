@@ -65,7 +65,6 @@ public final class NotificationSource implements AutoCloseable {
   private final Ingester ingester;
   private final Backfiller backfiller;
   private final Coverage coverage;
-
   private final MessageReader messages;
   private final AtomicLong reconnects = new AtomicLong();
   private volatile boolean closed;
