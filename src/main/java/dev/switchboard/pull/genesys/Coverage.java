@@ -212,7 +212,8 @@ final class Coverage {
   private void backfillDone(Instant to) {
     backfillFailures = 0;
     save(to);
-    gapFrom = null;
+    // a break and a reconnection while it ran opened a gap after `to`: filled next, from here
+    gapFrom = to.equals(continuousSince) ? null : coveredUntil.minus(config.backfill().overlap());
     backfilling = false;
   }
 }
