@@ -543,7 +543,7 @@ public final class Gateway implements AutoCloseable {
     LOG.info("switchboard shutting down (grace {} s)", grace.toSeconds());
     // one deadline for the whole stop, so the process exits within the grace and a few seconds
     long deadline = System.nanoTime() + grace.toNanos();
-    pulls.close(); // each finishes storing the message in hand; the next start backfills the rest
+    pulls.close(); // what a pulled source holds unstored stays a gap: the next start backfills it
     ingest.stopAccepting();
     awaitIngestIdle(grace);
     housekeeping.shutdownNow();

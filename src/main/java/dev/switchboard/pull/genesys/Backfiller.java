@@ -56,6 +56,8 @@ final class Backfiller {
     }
     Instant queryFrom = from.minus(config.backfill().lookback());
     AtomicLong count = new AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean abandoned =
+        new java.util.concurrent.atomic.AtomicBoolean();
     Semaphore window = new Semaphore(Ingester.WINDOW);
     try (ExecutorService storing = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int page = 1; !closed.getAsBoolean(); page++) {
@@ -70,10 +72,12 @@ final class Backfiller {
             storing.execute(
                 () -> {
                   try {
-                    if (ingester.store(text, Messages.headers(envelope, text))
-                        == Ingester.Stored.NEW) {
+                    Ingester.Stored stored = ingester.store(text, Messages.headers(envelope, text));
+                    if (stored == Ingester.Stored.NEW) {
                       backfilled.incrementAndGet();
                       count.incrementAndGet();
+                    } else if (stored == Ingester.Stored.ABANDONED) {
+                      abandoned.set(true);
                     }
                   } finally {
                     window.release();
@@ -87,6 +91,16 @@ final class Backfiller {
         }
       }
     } // waits for every store of the backfill
+    if (closed.getAsBoolean() || abandoned.get()) {
+      throw new Abandoned(); // a part of the gap is not stored: it stays a gap
+    }
     return count.get();
+  }
+
+  /** The source stopped before the backfill ended: the gap stays open for the next start. */
+  static final class Abandoned extends RuntimeException {
+    Abandoned() {
+      super("the source stopped during a backfill", null, false, false);
+    }
   }
 }

@@ -10,7 +10,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +30,20 @@ final class ChannelSocket implements WebSocket.Listener {
   final Instant created;
   private final String source;
   private final Executor reader;
-  private final BiConsumer<ChannelSocket, String> received;
+  private final Reading received;
+  private final Clock clock;
+  private final Coverage coverage;
+
+  /** Messages received and not yet settled: at most {@link Ingester#WINDOW}. */
+  private final java.util.concurrent.atomic.AtomicInteger pending =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** What reads one message: whether it is settled (stored, or not an event). */
+  @FunctionalInterface
+  interface Reading {
+    boolean read(ChannelSocket from, String text);
+  }
+
   private final Runnable lookAfter;
   private final BooleanSupplier closed;
   private volatile WebSocket socket;
@@ -51,23 +63,25 @@ final class ChannelSocket implements WebSocket.Listener {
       String source,
       PlatformApi.Channel channel,
       int topics,
-      Instant created,
+      Clock clock,
+      Coverage coverage,
       Executor reader,
-      BiConsumer<ChannelSocket, String> received,
+      Reading received,
       Runnable lookAfter,
       BooleanSupplier closed) {
     this.source = source;
     this.channel = channel;
     this.topics = topics;
-    this.created = created;
+    this.clock = clock;
+    this.created = clock.instant();
+    this.coverage = coverage;
     this.reader = reader;
     this.received = received;
     this.lookAfter = lookAfter;
     this.closed = closed;
   }
 
-  /** Opens the socket; the quiet is counted from when it is open. */
-  void connect(HttpClient http, Clock clock) throws PlatformApi.Refused {
+  void connect(HttpClient http) throws PlatformApi.Refused {
     try {
       socket =
           http.newWebSocketBuilder()
@@ -91,18 +105,24 @@ final class ChannelSocket implements WebSocket.Listener {
   }
 
   /** Anything arrived, a heartbeat included. */
-  void heard(Instant now) {
-    lastMessage = now;
-  }
-
   /** Genesys announced {@code v2.system.socket_closing}. */
   void closing() {
     closing = true;
   }
 
+  /**
+   * Closed, or silent for {@code deadAfter} while it could have sent: a socket whose window is full
+   * (every message it may send is still being stored: a slow store) is waiting on us, not dead.
+   */
   boolean lost(Instant now, Duration deadAfter) {
     return gone
-        || (lastMessage != null && Duration.between(lastMessage, now).compareTo(deadAfter) > 0);
+        || (pending.get() < Ingester.WINDOW
+            && lastMessage != null
+            && Duration.between(lastMessage, now).compareTo(deadAfter) > 0);
+  }
+
+  boolean gone() {
+    return gone;
   }
 
   boolean replaceWanted(Instant now, Duration deadAfter, Duration rotateAfter) {
@@ -155,13 +175,26 @@ final class ChannelSocket implements WebSocket.Listener {
   }
 
   /** Closed by us: replaced, or the source stops. Not a gap. */
+  /**
+   * Closed by us: replaced, or the source stops. Not a gap: the close handshake lets what Genesys
+   * already sent on it arrive first (the socket counts for the coverage until it is gone).
+   */
   void retire() {
     retired = true;
     WebSocket s = socket;
     if (s != null) {
       s.sendClose(WebSocket.NORMAL_CLOSURE, "replaced").exceptionally(e -> null);
+    }
+  }
+
+  /** Drops the connection at once (the source stops, or a retired socket did not close). */
+  void abort() {
+    retired = true;
+    WebSocket s = socket;
+    if (s != null) {
       s.abort();
     }
+    gone = true;
   }
 
   @Override
@@ -178,23 +211,32 @@ final class ChannelSocket implements WebSocket.Listener {
     }
     String text = partial.toString();
     partial.setLength(0);
+    // registered here, on the listener's thread and in the socket's order, before anything else
+    // can save the coverage past it
+    Instant at = clock.instant();
+    lastMessage = at;
+    pending.incrementAndGet();
+    long seq = coverage.arrived(at);
     try {
       // stored on a thread of its own; the socket is asked for one more message once it is,
       // so that at most WINDOW are received and not yet stored
       reader.execute(
           () -> {
+            boolean settled = false;
             try {
-              if (!closed.getAsBoolean()) {
-                received.accept(this, text);
-              }
+              settled = !closed.getAsBoolean() && received.read(this, text);
             } finally {
+              if (settled) {
+                coverage.stored(seq);
+              }
+              pending.decrementAndGet();
               if (!gone) {
                 webSocket.request(1);
               }
             }
           });
     } catch (RejectedExecutionException stopping) {
-      // the source is closing
+      // the source is closing: the message stays unsettled
     }
     return null;
   }

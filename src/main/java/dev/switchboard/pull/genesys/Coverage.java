@@ -200,6 +200,8 @@ final class Coverage {
       backfillRetryAt =
           clock.instant().plus(NotificationSource.backoff(refused, ++backfillFailures));
       backfilling = false;
+    } catch (Backfiller.Abandoned stopping) {
+      backfilling = false; // the coverage stays where the gap began
     } catch (RuntimeException e) {
       ingester.failed("backfill failed: " + e.getClass().getSimpleName());
       backfillRetryAt = clock.instant().plus(Duration.ofSeconds(5));

@@ -29,7 +29,9 @@ final class Ingester {
   enum Stored {
     NEW,
     DUPLICATE,
-    REFUSED
+    REFUSED,
+    /** Not stored: the source stopped first. Coverage must not pass it. */
+    ABANDONED
   }
 
   private final String source;
@@ -75,10 +77,10 @@ final class Ingester {
         Thread.sleep(Math.min(5_000, 100L << Math.min(round, 6)));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return Stored.REFUSED;
+        return Stored.ABANDONED;
       }
     }
-    return Stored.REFUSED;
+    return Stored.ABANDONED;
   }
 
   /** Counts an error of the source and keeps its words for the status. */

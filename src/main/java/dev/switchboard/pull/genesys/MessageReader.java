@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What a {@link NotificationSource} does with each message its sockets bring, on the reader thread:
  * a heartbeat is counted, a {@code v2.system.socket_closing} has its channel replaced, an event is
- * stored (and coverage held before it until it is); anything heard keeps its socket alive.
+ * stored.
  */
 final class MessageReader {
   // one logger for all a source says, whichever of its parts says it
@@ -21,7 +21,6 @@ final class MessageReader {
   private final String source;
   private final Clock clock;
   private final Ingester ingester;
-  private final Coverage coverage;
   private final Runnable lookAfter;
   private final AtomicLong heartbeats = new AtomicLong();
   private volatile Instant lastMessageAt;
@@ -29,12 +28,10 @@ final class MessageReader {
   /**
    * @param lookAfter asks the source to look after its channels now (one is closing)
    */
-  MessageReader(
-      String source, Clock clock, Ingester ingester, Coverage coverage, Runnable lookAfter) {
+  MessageReader(String source, Clock clock, Ingester ingester, Runnable lookAfter) {
     this.source = source;
     this.clock = clock;
     this.ingester = ingester;
-    this.coverage = coverage;
     this.lookAfter = lookAfter;
   }
 
@@ -46,22 +43,24 @@ final class MessageReader {
     return lastMessageAt;
   }
 
-  /** One complete message; returns once it is stored, or is not an event. */
-  void read(ChannelSocket from, String text) {
-    Instant now = clock.instant();
-    from.heard(now);
-    lastMessageAt = now;
+  /**
+   * One complete message, registered with the coverage on arrival ({@link ChannelSocket#onText});
+   * returns once it is stored, or is not an event: whether it is settled (false when the source
+   * stopped before it was stored, so that coverage never passes it).
+   */
+  boolean read(ChannelSocket from, String text) {
+    lastMessageAt = clock.instant();
     JsonNode envelope;
     try {
       envelope = JSON.readTree(text);
     } catch (Exception e) {
       ingester.failed("a message from Genesys is not JSON");
-      return;
+      return true;
     }
     String topic = envelope.path("topicName").asText("");
     if (Messages.HEARTBEAT_TOPIC.equals(topic)) {
       heartbeats.incrementAndGet();
-      return;
+      return true;
     }
     if (Messages.SOCKET_CLOSING_TOPIC.equals(topic)) {
       LOG.info(
@@ -70,16 +69,11 @@ final class MessageReader {
           from.channel.id());
       from.closing();
       lookAfter.run();
-      return;
+      return true;
     }
     if (topic.isEmpty() || !envelope.has("eventBody")) {
-      return; // a system message of another kind: not an event
+      return true; // a system message of another kind: not an event
     }
-    long seq = coverage.arrived(now);
-    try {
-      ingester.store(text, Messages.headers(envelope, text));
-    } finally {
-      coverage.stored(seq);
-    }
+    return ingester.store(text, Messages.headers(envelope, text)) != Ingester.Stored.ABANDONED;
   }
 }

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,6 +50,9 @@ public final class NotificationSource implements AutoCloseable {
 
   /** How long a replaced channel's socket stays open beside its successor. */
   static final Duration OVERLAP = Duration.ofSeconds(2);
+
+  /** How long a replaced socket's close handshake may take before it is dropped. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   private final String name;
   private final PullConfig config;
@@ -103,9 +105,9 @@ public final class NotificationSource implements AutoCloseable {
             backfiller,
             backfillThread,
             keeper,
-            () -> slices.stream().map(slice -> slice.current).filter(Objects::nonNull).toList());
+            () -> sockets(false));
     this.messages =
-        new MessageReader(name, clock, ingester, coverage, () -> keeper.execute(this::keepSafely));
+        new MessageReader(name, clock, ingester, () -> keeper.execute(this::keepSafely));
   }
 
   /** Reads the stored coverage and starts keeping the channels. */
@@ -145,10 +147,28 @@ public final class NotificationSource implements AutoCloseable {
     }
   }
 
+  /** Every channel's current socket and those replaced and still closing (or all, gone too). */
+  private List<ChannelSocket> sockets(boolean withGone) {
+    List<ChannelSocket> all = new ArrayList<>();
+    for (Slice slice : slices) {
+      ChannelSocket current = slice.current;
+      if (current != null) {
+        all.add(current);
+      }
+      for (ChannelSocket old : slice.retiring) {
+        if (withGone || !old.gone()) {
+          all.add(old);
+        }
+      }
+    }
+    return all;
+  }
+
   private void keep() {
     Instant now = clock.instant();
     boolean allLive = true;
     for (Slice slice : slices) {
+      slice.retiring.removeIf(ChannelSocket::gone);
       ChannelSocket current = slice.current;
       if (current != null && current.lost(now, config.deadAfter())) {
         coverage.broken("channel " + current.channel.id() + " lost");
@@ -177,13 +197,36 @@ public final class NotificationSource implements AutoCloseable {
       slice.refused(now, refused);
       ingester.failed(refused.getMessage());
       return;
+    } catch (RuntimeException e) {
+      // e.g. a connectUri that is not a URI: backed off like a refusal, not retried every tick
+      PlatformApi.Refused refused =
+          new PlatformApi.Refused(
+              "cannot open a channel: " + e.getClass().getSimpleName(), 0, null);
+      slice.refused(now, refused);
+      ingester.failed(refused.getMessage());
+      return;
+    }
+    if (closed) {
+      fresh.abort();
+      return;
     }
     slice.replaced(fresh);
     if (old != null) {
       reconnects.incrementAndGet();
+      slice.retiring.add(old);
       // both sockets stay open a moment: what the old one was still sending arrives, and what
-      // comes on both is one event (the key)
+      // comes on both is one event (the key); then its close handshake, bounded in time: a socket
+      // that does not close is dropped, and what it may have held becomes a gap to backfill
       keeper.schedule(old::retire, OVERLAP.toMillis(), TimeUnit.MILLISECONDS);
+      keeper.schedule(
+          () -> {
+            if (!old.gone()) {
+              old.abort();
+              coverage.broken("replaced channel " + old.channel.id() + " did not close in time");
+            }
+          },
+          OVERLAP.plus(CLOSE_WAIT).toMillis(),
+          TimeUnit.MILLISECONDS);
       LOG.info(
           "genesys-notifications source {}: channel {} replaced by {} ({})",
           name,
@@ -208,12 +251,13 @@ public final class NotificationSource implements AutoCloseable {
             name,
             channel,
             slice.topics.size(),
-            clock.instant(),
+            clock,
+            coverage,
             reader,
             messages::read,
             () -> keeper.execute(this::keepSafely),
             () -> closed);
-    socket.connect(http, clock);
+    socket.connect(http);
     return socket;
   }
 
@@ -261,13 +305,15 @@ public final class NotificationSource implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    // the keeper first: it moves the coverage, and must not save it past what is left unstored
     keeper.shutdownNow();
-    backfillThread.shutdownNow();
-    for (Slice slice : slices) {
-      if (slice.current != null) {
-        slice.current.retire();
-      }
+    try {
+      keeper.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+    backfillThread.shutdownNow();
+    sockets(true).forEach(ChannelSocket::abort);
     reader.shutdown();
     try {
       reader.awaitTermination(10, TimeUnit.SECONDS);

@@ -12,6 +12,10 @@ import java.util.List;
 final class Slice {
   final List<String> topics;
   volatile ChannelSocket current;
+
+  /** Replaced sockets still closing: what they bring still counts (see ChannelSocket#retire). */
+  final List<ChannelSocket> retiring = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   private Instant retryAt = Instant.MIN;
   private int failures;
 
