@@ -51,8 +51,15 @@ public record PullConfig(
    *     started before it and changed during it (the query selects by conversation start)
    * @param overlap the gap starts this long before the last moment the socket was known to be
    *     complete, for events Genesys was still sending; duplicates are absorbed by the key
+   * @param settle the gap is read from the Analytics API this long after the reconnection, for
+   *     records that reach it later than the stream (0: at once)
    */
-  public record Backfill(boolean enabled, Duration lookback, Duration overlap) {}
+  public record Backfill(boolean enabled, Duration lookback, Duration overlap, Duration settle) {
+    /** As before {@code settle} existed: the gap is read at once. */
+    public Backfill(boolean enabled, Duration lookback, Duration overlap) {
+      this(enabled, lookback, overlap, Duration.ZERO);
+    }
+  }
 
   /** Never the client secret: a record's default would print it. */
   @Override

@@ -29,7 +29,7 @@ final class PullSection {
           "users",
           "backfill",
           "channel");
-  static final List<String> BACKFILL_KEYS = List.of("enabled", "lookback", "overlap");
+  static final List<String> BACKFILL_KEYS = List.of("enabled", "lookback", "overlap", "settle");
   static final List<String> CHANNEL_KEYS = List.of("rotate_after", "ping_after", "dead_after");
 
   /** A topic as Genesys writes them: dotted names, {@code {id}} where a list fills it in. */
@@ -76,7 +76,8 @@ final class PullSection {
         new PullConfig.Backfill(
             backfill.bool("enabled", true),
             backfill.duration("lookback", DEFAULT_LOOKBACK),
-            backfill.duration("overlap", DEFAULT_OVERLAP)),
+            backfill.duration("overlap", DEFAULT_OVERLAP),
+            backfill.duration("settle", Duration.ZERO)),
         rotate,
         ping,
         dead);

@@ -99,7 +99,7 @@ class PullSectionTest {
             "topics: [\"v2.users.{id}.conversations\"]",
             "idempotency: { key: \"eventBody.id\", ttl: 2h }",
             "event_time: eventBody.startTime",
-            "backfill: { enabled: false, lookback: 1h, overlap: 30s }",
+            "backfill: { enabled: false, lookback: 1h, overlap: 30s, settle: 45s }",
             "channel: { rotate_after: 23h, ping_after: 20s, dead_after: 50s }");
 
     SourceConfig source = ConfigLoader.load(file, ENV).sources().get("genesys-queues");
@@ -108,7 +108,9 @@ class PullSectionTest {
     assertThat(source.idempotency().ttl()).isEqualTo(Duration.ofHours(2));
     assertThat(source.eventTime().text()).isEqualTo("eventBody.startTime");
     assertThat(source.pull().backfill())
-        .isEqualTo(new PullConfig.Backfill(false, Duration.ofHours(1), Duration.ofSeconds(30)));
+        .isEqualTo(
+            new PullConfig.Backfill(
+                false, Duration.ofHours(1), Duration.ofSeconds(30), Duration.ofSeconds(45)));
     assertThat(source.pull().rotateAfter()).isEqualTo(Duration.ofHours(23));
     assertThat(source.pull().quietAfter()).isEqualTo(Duration.ofSeconds(20));
     assertThat(source.pull().deadAfter()).isEqualTo(Duration.ofSeconds(50));

@@ -138,7 +138,8 @@ final class Coverage {
       }
     }
     if (gapFrom != null) {
-      if (!backfilling && !now.isBefore(backfillRetryAt)) {
+      Instant settled = continuousSince.plus(config.backfill().settle());
+      if (!backfilling && !now.isBefore(backfillRetryAt) && !now.isBefore(settled)) {
         Instant from = gapFrom;
         Instant to = continuousSince;
         backfilling = true;

@@ -292,6 +292,28 @@ class GenesysNotificationsIT {
   }
 
   @Test
+  void aGapIsReadOnlyOnceTheSettleDelayHasPassed() throws Exception {
+    startGateway("    backfill: { settle: 3s }\n");
+    awaitConnected(1);
+    genesys.refuseConnections(true);
+    genesys.dropSockets();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !"connected".equals(status().state()));
+    String missed =
+        genesys
+            .conversation(QUEUE, Instant.now().minusSeconds(60), Instant.now(), "late")
+            .conversationId();
+    int queries = genesys.analyticsQueries();
+    genesys.refuseConnections(false);
+    awaitConnected(1);
+    long reconnected = System.nanoTime();
+    await().atMost(Duration.ofSeconds(15)).until(() -> delivered().contains(missed));
+    assertThat(Duration.ofNanos(System.nanoTime() - reconnected))
+        .as("the gap was read after the settle delay")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    assertThat(genesys.analyticsQueries()).isGreaterThan(queries);
+  }
+
+  @Test
   void aWrongSecretIsReportedInWords() throws Exception {
     startGateway("", "    queues: [\"" + QUEUE + "\"]\n", "not-the-secret");
     await().atMost(Duration.ofSeconds(10)).until(() -> status().lastError() != null);
