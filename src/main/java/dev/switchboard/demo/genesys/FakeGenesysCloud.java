@@ -208,6 +208,11 @@ public final class FakeGenesysCloud implements AutoCloseable {
     return tokens.issued();
   }
 
+  /** Every token the fake issued, revoked ones too (a test looks for them in logs). */
+  public List<String> issuedTokens() {
+    return tokens.everIssued();
+  }
+
   public int channelsCreated() {
     return channels.created();
   }

@@ -22,6 +22,8 @@ final class Tokens {
   private final String expectedAuthorization;
   private final Map<String, Token> tokens = new ConcurrentHashMap<>();
   private final AtomicInteger issued = new AtomicInteger();
+  private final java.util.List<String> everIssued =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Duration lifetime = Duration.ofHours(24);
 
   Tokens(String clientId, String clientSecret) {
@@ -42,6 +44,7 @@ final class Tokens {
     String token = UUID.randomUUID().toString().replace("-", "") + issued.incrementAndGet();
     Duration lifetime = this.lifetime;
     tokens.put(token, new Token(clientId, Instant.now().plus(lifetime)));
+    everIssued.add(token);
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("access_token", token);
     answer.put("token_type", "bearer");
@@ -62,6 +65,11 @@ final class Tokens {
       return null;
     }
     return token.clientId();
+  }
+
+  /** Every token ever issued, revoked ones too. */
+  java.util.List<String> everIssued() {
+    return java.util.List.copyOf(everIssued);
   }
 
   /** Every token issued so far stops working. */
