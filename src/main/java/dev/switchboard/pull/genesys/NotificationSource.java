@@ -321,7 +321,8 @@ public final class NotificationSource implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     api.close();
-    http.close();
+    // not close(): it waits for every operation to end, an unanswered socket's too
+    http.shutdownNow();
   }
 
   private static ThreadFactory daemon(String name) {

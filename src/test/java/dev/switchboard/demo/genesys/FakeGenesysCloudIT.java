@@ -54,7 +54,8 @@ class FakeGenesysCloudIT {
   @AfterEach
   void stop() {
     genesys.close();
-    client.close();
+    // not close(): it waits for every operation to end, and a test may leave a WebSocket open
+    client.shutdownNow();
   }
 
   // --- token ---
