@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.demo.genesys.FakeGenesysCloud;
 import dev.switchboard.testing.ChildGateway;
 import dev.switchboard.testing.FakeDestination;
+import dev.switchboard.testing.PulledSourceConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,28 +52,10 @@ class PulledSourceLogHygieneIT {
             port: ${PORT}
           store: { path: %s }
           admin: { token: %s }
-          sources:
-            genesys:
-              type: genesys-notifications
-              login_url: %s
-              api_url: %s
-              client_id: hygiene-client
-              client_secret: ${SECRET}
-              queues: ["%s"]
-              topics:
-                - v2.routing.queues.{id}.conversations
-          routes:
-            to-crm: { from: genesys, to: crm }
-          destinations:
-            crm: { type: http, url: "%s" }
           """
-              .formatted(
-                  dir.resolve("switchboard.db"),
-                  ADMIN,
-                  genesys.baseUrl(),
-                  genesys.baseUrl(),
-                  QUEUE,
-                  receiver.uri("/in")));
+                  .formatted(dir.resolve("switchboard.db"), ADMIN)
+              + PulledSourceConfig.yaml(
+                  genesys.baseUrl(), "hygiene-client", "${SECRET}", QUEUE, receiver.uri("/in")));
       genesys.throttleNext(1, 1);
       Process child =
           ChildGateway.start(dir, config, port, SECRET, "hygiene", "-DSWITCHBOARD_LOG_LEVEL=DEBUG");

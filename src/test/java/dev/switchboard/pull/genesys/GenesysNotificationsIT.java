@@ -10,6 +10,7 @@ import dev.switchboard.pull.PullStatus;
 import dev.switchboard.testing.ChildGateway;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.GatewayFixture;
+import dev.switchboard.testing.PulledSourceConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,30 +79,14 @@ class GenesysNotificationsIT {
   void startGateway(String topic, String sourceExtras, String queues, String secret)
       throws Exception {
     String yaml =
-        """
-        sources:
-          genesys:
-            type: genesys-notifications
-            login_url: %s
-            api_url: %s
-            client_id: %s
-            client_secret: ${GENESYS_SECRET}
-            topics:
-              - %s
-        %s%s
-        routes:
-          to-crm: { from: genesys, to: crm }
-        destinations:
-          crm: { type: http, url: "%s" }
-        """
-            .formatted(
-                genesys.baseUrl(),
-                genesys.baseUrl(),
-                CLIENT,
-                topic,
-                queues,
-                sourceExtras,
-                receiver.uri("/in"));
+        PulledSourceConfig.yaml(
+            genesys.baseUrl(),
+            CLIENT,
+            "${GENESYS_SECRET}",
+            topic,
+            queues,
+            sourceExtras,
+            receiver.uri("/in"));
     gateway =
         GatewayFixture.start(
             dir, "", "", yaml, Map.of("GENESYS_SECRET", secret), Clock.systemUTC());
@@ -380,28 +365,10 @@ class GenesysNotificationsIT {
           port: ${PORT}
         store: { path: %s }
         admin: { token: admin-token-for-it }
-        sources:
-          genesys:
-            type: genesys-notifications
-            login_url: %s
-            api_url: %s
-            client_id: %s
-            client_secret: ${SECRET}
-            queues: ["%s"]
-            topics:
-              - v2.routing.queues.{id}.conversations
-        routes:
-          to-crm: { from: genesys, to: crm }
-        destinations:
-          crm: { type: http, url: "%s" }
         """
-            .formatted(
-                dir.resolve("switchboard.db"),
-                genesys.baseUrl(),
-                genesys.baseUrl(),
-                CLIENT,
-                QUEUE,
-                receiver.uri("/in")));
+                .formatted(dir.resolve("switchboard.db"))
+            + PulledSourceConfig.yaml(
+                genesys.baseUrl(), CLIENT, "${SECRET}", QUEUE, receiver.uri("/in")));
     try (HttpClient client = HttpClient.newHttpClient()) {
       Process first = ChildGateway.start(dir, config, port, SECRET, "first");
       List<String> sent = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.demo.genesys.FakeGenesysCloud;
 import dev.switchboard.pull.PullStatus;
 import dev.switchboard.testing.FakeDestination;
+import dev.switchboard.testing.PulledSourceConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,30 +37,11 @@ public final class PullBench {
       Path config = dir.resolve("switchboard.yaml");
       Files.writeString(
           config,
-          """
-          server: { host: 127.0.0.1, port: 0 }
-          store: { path: %s }
-          sources:
-            genesys:
-              type: genesys-notifications
-              login_url: %s
-              api_url: %s
-              client_id: bench
-              client_secret: bench-secret
-              queues: ["%s"]
-              topics:
-                - v2.routing.queues.{id}.conversations
-          routes:
-            to-crm: { from: genesys, to: crm }
-          destinations:
-            crm: { type: http, url: "%s" }
-          """
-              .formatted(
-                  dir.resolve("switchboard.db"),
-                  genesys.baseUrl(),
-                  genesys.baseUrl(),
-                  queue,
-                  receiver.uri("/in")));
+          "server: { host: 127.0.0.1, port: 0 }\nstore: { path: "
+              + dir.resolve("switchboard.db")
+              + " }\n"
+              + PulledSourceConfig.yaml(
+                  genesys.baseUrl(), "bench", "bench-secret", queue, receiver.uri("/in")));
       try (Gateway gateway =
           Gateway.start(ConfigLoader.load(config, Map.of()), Clock.systemUTC())) {
         await(() -> "connected".equals(status(gateway).state()), Duration.ofSeconds(30));
