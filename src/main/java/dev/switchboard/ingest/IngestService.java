@@ -1,6 +1,5 @@
 package dev.switchboard.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.config.SourceConfig;
@@ -14,7 +13,6 @@ import dev.switchboard.ingest.verify.Verdict;
 import dev.switchboard.logging.LogThrottle;
 import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
-import dev.switchboard.route.Admission;
 import dev.switchboard.route.Bindings;
 import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.EventStore;
@@ -310,20 +308,11 @@ public final class IngestService {
     }
     Map<String, Object> bindings = Bindings.ofRequest(config.name(), headers, now);
     return admit(
-        intake, new Received(source, parsed.text(), body, reshaped, bindings, headers, now));
+        intake,
+        new NewEvents.Received(source, parsed.text(), body, reshaped, bindings, headers, now));
   }
 
-  /** A request that passed the checks up to JSON parsing, with what they produced. */
-  private record Received(
-      SourceIntake source,
-      String text,
-      Object body,
-      boolean reshaped,
-      Map<String, Object> bindings,
-      Map<String, String> headers,
-      Instant now) {}
-
-  private IngestResponse admit(Intake intake, Received r) {
+  private IngestResponse admit(Intake intake, NewEvents.Received r) {
     SourceConfig config = r.source().config;
     String key = null;
     if (config.idempotency() != null) {
@@ -353,7 +342,7 @@ public final class IngestService {
     if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
-    NewEvent event = toEvent(r, key, partitionKey, violations);
+    NewEvent event = NewEvents.toEvent(r, key, partitionKey, violations);
     if (overHighWater(event, intake.backlogHighWater())) {
       return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
     }
@@ -374,60 +363,6 @@ public final class IngestService {
       }
     }
     return false;
-  }
-
-  private NewEvent toEvent(Received r, String key, String partitionKey, List<String> violations) {
-    SourceConfig config = r.source().config;
-    Instant eventTime = r.now();
-    if (config.eventTime() != null) {
-      Instant parsed = EventTimes.parse(evaluateValue(config.eventTime(), r.body(), r.bindings()));
-      eventTime = parsed == null ? r.now() : parsed;
-    }
-    boolean redacted = r.source().shaper.redact(r.body());
-    // an untouched body is stored as the text received (the bytes, less a byte-order mark),
-    // sparing a re-serialisation
-    String payload = r.reshaped() || redacted ? serialise(r.body()) : r.text();
-    boolean quarantined = !violations.isEmpty();
-    return new NewEvent(
-        config.name(),
-        key,
-        key == null ? null : r.now().plus(config.idempotency().ttl()),
-        eventTime,
-        partitionKey,
-        r.now(),
-        payload,
-        keptHeaders(r.source(), r.headers()),
-        quarantined ? EventStatus.QUARANTINED : EventStatus.ACCEPTED,
-        quarantined ? String.join("; ", violations) : null,
-        quarantined ? List.of() : targets(r, eventTime));
-  }
-
-  /**
-   * One delivery per route from the source, each in the state its filter decides at ingest ({@link
-   * RoutePlan#admitAtIngest}): skipped or dead ones are written in the event's own transaction.
-   */
-  private static List<NewEvent.RouteTarget> targets(Received r, Instant eventTime) {
-    return targets(r.source().routes, r.body(), r.bindings(), eventTime);
-  }
-
-  /**
-   * @param request the request's bindings ({@link Bindings#ofRequest}), to which the filters add
-   *     the event time
-   */
-  private static List<NewEvent.RouteTarget> targets(
-      List<RoutePlan> routes, Object body, Map<String, Object> request, Instant eventTime) {
-    List<NewEvent.RouteTarget> targets = new ArrayList<>(routes.size());
-    Map<String, Object> bindings = null;
-    for (RoutePlan route : routes) {
-      if (bindings == null && route.filtersAtIngest()) {
-        bindings = Bindings.atIngest(request, eventTime);
-      }
-      Admission admission = route.admitAtIngest(body, bindings);
-      targets.add(
-          new NewEvent.RouteTarget(
-              route.name(), route.to(), admission.state(), admission.reason()));
-    }
-    return targets;
   }
 
   /**
@@ -474,10 +409,10 @@ public final class IngestService {
         new QuarantineRelease(
             event.id(),
             null,
-            targets(source.routes, body, bindings, event.eventTime()),
+            NewEvents.targets(source.routes, body, bindings, event.eventTime()),
             by,
             at,
-            reshaped ? serialise(body) : null));
+            reshaped ? NewEvents.serialise(body) : null));
   }
 
   private IngestResponse store(Duration ackTimeout, SourceConfig config, NewEvent event) {
@@ -546,26 +481,6 @@ public final class IngestService {
         Rejection.BODY_TOO_LARGE, "the body is larger than " + config.maxBodyBytes() + " bytes");
   }
 
-  private Map<String, String> keptHeaders(SourceIntake source, Map<String, String> headers) {
-    Map<String, String> kept = new HashMap<>();
-    headers.forEach(
-        (name, value) -> {
-          if (source.keepsHeader(name)) {
-            kept.put(name, value);
-          }
-        });
-    return kept;
-  }
-
-  private static Object evaluateValue(
-      dev.switchboard.expr.Expression expression, Object body, Map<String, Object> bindings) {
-    try {
-      return expression.evaluate(body, bindings);
-    } catch (ExpressionException e) {
-      return null;
-    }
-  }
-
   /** A value for a key, or null when the expression fails or yields nothing usable. */
   private static String evaluateQuietly(
       dev.switchboard.expr.Expression expression,
@@ -583,14 +498,6 @@ public final class IngestService {
           e.getCause() == null ? "ExpressionException" : e.getCause().getClass().getSimpleName(),
           e.position());
       return null;
-    }
-  }
-
-  private String serialise(Object body) {
-    try {
-      return new String(json.writeValueAsBytes(body), java.nio.charset.StandardCharsets.UTF_8);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a parsed body must serialise", e);
     }
   }
 
