@@ -552,6 +552,7 @@ public final class Gateway implements AutoCloseable {
     dispatcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     http.stop();
     slowRequestSweep.shutdownNow();
+    connectors.close();
     try {
       store.close();
       metrics.close();

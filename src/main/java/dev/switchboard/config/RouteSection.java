@@ -3,6 +3,8 @@ package dev.switchboard.config;
 import dev.switchboard.config.RouteConfig.Enrich;
 import dev.switchboard.config.RouteConfig.Ordering;
 import dev.switchboard.config.RouteConfig.Stale;
+import dev.switchboard.expr.Expression;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +17,27 @@ import java.util.regex.Pattern;
  */
 final class RouteSection {
   static final List<String> ROUTE_KEYS =
-      List.of("from", "when", "transform", "to", "ordering", "stale", "on_dead", "enrich");
+      List.of(
+          "from",
+          "when",
+          "when_enriched",
+          "transform",
+          "to",
+          "method",
+          "ordering",
+          "stale",
+          "on_dead",
+          "reorder_window",
+          "delay",
+          "enrich");
+
+  /** The methods a route may set for its deliveries ({@code http} destinations). */
+  static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
+
+  /** A delivery held longer than this is a typo, not a schedule. */
+  static final Duration MAX_DELAY = Duration.ofDays(7);
+
+  static final Duration MAX_REORDER_WINDOW = Duration.ofHours(1);
   static final List<String> ENRICH_KEYS = List.of("using", "path", "get", "as");
 
   /** Names the expression bindings already use; an enrichment may not hide them. */
@@ -46,6 +68,7 @@ final class RouteSection {
               String from = reference(route, "from", "source", sources);
               String to = reference(route, "to", "destination", destinations);
               Ordering ordering = readOrdering(route);
+              Enrich enrich = readEnrich(route.mapping("enrich"), enrichers, apiUrls);
               result.put(
                   name,
                   new RouteConfig(
@@ -57,7 +80,11 @@ final class RouteSection {
                       ordering,
                       readStale(route, ordering),
                       readOnDead(route, ordering),
-                      readEnrich(route.mapping("enrich"), enrichers, apiUrls)));
+                      enrich,
+                      route.oneOf("method", "HTTP method", METHODS, null),
+                      readWhenEnriched(route, enrich),
+                      readHold(route, "delay", MAX_DELAY),
+                      readReorderWindow(route, ordering)));
             });
     return result;
   }
@@ -65,6 +92,30 @@ final class RouteSection {
   private static Ordering readOrdering(YamlNodeReader route) {
     String value = route.oneOf("ordering", "ordering", List.of("none", "per-key"), "none");
     return value.equals("per-key") ? Ordering.PER_KEY : Ordering.NONE;
+  }
+
+  private static Expression readWhenEnriched(YamlNodeReader route, Enrich enrich) {
+    if (route.has("when_enriched") && !route.has("enrich")) {
+      route.problem(
+          "when_enriched",
+          "when_enriched is decided after the enrichment: add enrich: or use when");
+    }
+    return route.expression("when_enriched");
+  }
+
+  private static Duration readHold(YamlNodeReader route, String key, Duration max) {
+    Duration value = route.duration(key, Duration.ZERO);
+    if (value != null && value.compareTo(max) > 0) {
+      route.problem(key, key + " is at most " + max.toHours() + "h");
+    }
+    return value == null ? Duration.ZERO : value;
+  }
+
+  private static Duration readReorderWindow(YamlNodeReader route, Ordering ordering) {
+    if (route.has("reorder_window") && ordering != Ordering.PER_KEY) {
+      route.problem("reorder_window", "reorder_window applies only with ordering: per-key");
+    }
+    return readHold(route, "reorder_window", MAX_REORDER_WINDOW);
   }
 
   private static Stale readStale(YamlNodeReader route, Ordering ordering) {

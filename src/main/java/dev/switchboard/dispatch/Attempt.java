@@ -92,6 +92,7 @@ final class Attempt {
         done[i] = early;
         continue;
       }
+      Prepared body = (Prepared) prepared;
       sending.add(i);
       outbound.add(
           new OutboundDelivery(
@@ -99,9 +100,11 @@ final class Attempt {
               d.eventId().value(),
               d.id().value(),
               d.partitionKey(),
-              (byte[]) prepared,
+              body.body(),
               Map.of(),
-              d.attempts() + 1));
+              d.attempts() + 1,
+              c.route().method(),
+              body.bindings()));
     }
     if (!outbound.isEmpty()) {
       Instant started = clock.instant();
@@ -225,6 +228,9 @@ final class Attempt {
     return Duration.ofNanos(System.nanoTime() - t0);
   }
 
+  /** The body to send and what the route's expressions saw, for the connector's templates. */
+  private record Prepared(byte[] body, Map<String, Object> bindings) {}
+
   /**
    * What threw, and in which step of the attempt; {@code sameEveryTime} for an expression that
    * fails at evaluation or a payload or result that is not JSON, which no retry can cure.
@@ -255,15 +261,15 @@ final class Attempt {
     StoredEvent event =
         new StoredEvent(
             d.payload(), d.headers(), d.source(), d.eventId(), d.eventTime(), d.receivedAt());
+    Map<String, Object> bindings = event.bindings();
     if (route.enrich() == null) {
       try {
-        return plan.body(event);
+        return new Prepared(plan.body(event), bindings);
       } catch (RuntimeException e) {
         throw StepFailed.evaluating("transform", e);
       }
     }
     Object input;
-    Map<String, Object> bindings = event.bindings();
     String path;
     try {
       input = RoutePlan.parsePayload(d.payload());
@@ -316,7 +322,15 @@ final class Attempt {
       throw StepFailed.evaluating("filter", e);
     }
     try {
-      return plan.transform(d.payload(), input, bindings);
+      if (!plan.admitsWhenEnriched(input, bindings)) {
+        return new Attempted(
+            new Finish.Skipped(d.id(), c.token(), RoutePlan.skippedWhenEnriched()), null);
+      }
+    } catch (RuntimeException e) {
+      throw StepFailed.evaluating("when_enriched", e);
+    }
+    try {
+      return new Prepared(plan.transform(d.payload(), input, bindings), bindings);
     } catch (RuntimeException e) {
       throw StepFailed.evaluating("transform", e);
     }

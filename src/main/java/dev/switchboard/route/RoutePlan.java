@@ -23,6 +23,9 @@ public final class RoutePlan {
   /** The error of a delivery its filter skipped. */
   static final String FILTERED = "filtered: when is false";
 
+  /** The error of a delivery its second filter skipped, after the enrichment. */
+  static final String FILTERED_ENRICHED = "filtered: when_enriched is false";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final RouteConfig route;
@@ -82,6 +85,22 @@ public final class RoutePlan {
    */
   public boolean admitsAfterEnrichment(Object input, Map<String, ?> bindings) {
     return !route.whenNeedsEnrichment() || route.when().test(input, bindings);
+  }
+
+  /**
+   * At delivery, after the enrichment's result is bound and {@link #admitsAfterEnrichment}: the
+   * route's {@code when_enriched}, true when it has none; a false answer skips the delivery with
+   * {@link #skippedWhenEnriched()}.
+   *
+   * @throws ExpressionException when the filter fails
+   */
+  public boolean admitsWhenEnriched(Object input, Map<String, ?> bindings) {
+    return route.whenEnriched() == null || route.whenEnriched().test(input, bindings);
+  }
+
+  /** The error a delivery {@code when_enriched} skipped is recorded with. */
+  public static String skippedWhenEnriched() {
+    return FILTERED_ENRICHED;
   }
 
   /** The error a delivery skipped by its filter is recorded with, at ingest or at delivery. */

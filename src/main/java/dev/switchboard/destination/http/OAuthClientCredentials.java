@@ -87,6 +87,7 @@ public final class OAuthClientCredentials {
   private final ClientAuth auth;
   private final Clock clock;
   private final Duration margin;
+  private final Map<String, String> form;
   private final ReentrantLock lock = new ReentrantLock(); // not synchronized: virtual threads wait
   private volatile Token current;
 
@@ -101,6 +102,24 @@ public final class OAuthClientCredentials {
       ClientAuth auth,
       Clock clock,
       Duration margin) {
+    this(transport, tokenUri, clientId, clientSecret, auth, clock, margin, Map.of());
+  }
+
+  /**
+   * @param form fields added to the token request's form after {@code grant_type} and the client's
+   *     credentials, in order: {@code scope} (Entra ID's {@code <app id URI>/.default}), {@code
+   *     audience} (Auth0, Okta), or what else the endpoint asks for
+   */
+  public OAuthClientCredentials(
+      HttpTransport transport,
+      URI tokenUri,
+      String clientId,
+      String clientSecret,
+      ClientAuth auth,
+      Clock clock,
+      Duration margin,
+      Map<String, String> form) {
+    this.form = new LinkedHashMap<>(form);
     this.transport = transport;
     this.tokenUri = tokenUri;
     this.clientId = clientId;
@@ -155,17 +174,20 @@ public final class OAuthClientCredentials {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", "application/x-www-form-urlencoded");
     headers.put("Accept", "application/json");
-    String form = "grant_type=client_credentials";
+    String request = "grant_type=client_credentials";
     if (auth == ClientAuth.BASIC) {
       String pair = clientId + ":" + clientSecret;
       headers.put(
           "Authorization",
           "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));
     } else {
-      form += "&client_id=" + encode(clientId) + "&client_secret=" + encode(clientSecret);
+      request += "&client_id=" + encode(clientId) + "&client_secret=" + encode(clientSecret);
+    }
+    for (Map.Entry<String, String> field : form.entrySet()) {
+      request += "&" + encode(field.getKey()) + "=" + encode(field.getValue());
     }
     HttpTransport.Answer answer =
-        transport.exchange("POST", tokenUri, headers, form.getBytes(StandardCharsets.US_ASCII));
+        transport.exchange("POST", tokenUri, headers, request.getBytes(StandardCharsets.US_ASCII));
     JsonNode body;
     try {
       body = JSON.readTree(answer.body());
