@@ -415,14 +415,15 @@ function skipReason(d) {
 function deliveryView(d) {
   const skipped = d.state === "skipped" ? skipReason(d) : "";
   const attempts = d.attempts.length === 0
-    ? (skipped ? "" : '<p class="muted">Not attempted yet.</p>')
+    ? (skipped ? "" : d.scheduledFor ? `<p class="scheduled"><strong>Scheduled</strong> for ${esc(when(d.scheduledFor))} <span class="muted">(the route's delay or reorder window)</span></p>`
+      : '<p class="muted">Not attempted yet.</p>')
     : `<ol class="timeline attempts">${d.attempts.map((a) => `
         <li class="attempt ${esc(a.outcome)}"><strong>#${esc(a.number)}</strong> ${badge(a.outcome ?? "?", a.outcome)}
         ${a.status ? `HTTP ${esc(a.status)}` : ""} <span class="muted">${esc(when(a.startedAt))} · ${esc(a.durationMs)} ms</span>
         ${a.error ? `<div class="error">${esc(a.error)}</div>` : ""}
         ${a.excerpt ? `<pre>${esc(a.excerpt)}</pre>` : ""}</li>`).join("")}</ol>`;
   return `<div class="delivery" data-delivery="${esc(d.id)}" data-state="${esc(d.state)}">
-    <div class="actions"><strong>${esc(d.route)} → ${esc(d.destination)}</strong> ${badge(d.state, d.state)}
+    <div class="actions"><strong>${esc(d.route)} → ${esc(d.destination)}</strong> ${d.scheduledFor ? badge("scheduled", "pending") : badge(d.state, d.state)}
       ${d.replays ? `<span class="muted">replayed ${esc(d.replays)}×</span>` : ""}
       ${["dead", "delivered"].includes(d.state) ? `<button data-replay="${esc(d.id)}">Replay</button>` : ""}</div>
     <div class="muted mono">${esc(d.id)}</div>

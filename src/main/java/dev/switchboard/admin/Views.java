@@ -104,6 +104,7 @@ final class Views {
         .with("eventTime", d.eventTime())
         .with("attemptsInRound", d.attempts())
         .with("nextAttemptAt", d.state().isFinal() ? null : d.nextAttemptAt())
+        .with("scheduledFor", scheduledFor(d))
         .with("lastError", d.lastError())
         .with("errorClass", d.errorClass())
         .with("replays", d.replays())
@@ -111,6 +112,20 @@ final class Views {
         .with("handledAt", d.handledAt())
         .with("createdAt", d.createdAt())
         .with("updatedAt", d.updatedAt());
+  }
+
+  /**
+   * When a pending delivery that a route's {@code delay} or {@code reorder_window} created for
+   * later becomes due (its due time is past its last change; also a pending delivery a held
+   * destination put off); null for any other.
+   */
+  private static Instant scheduledFor(DeliveryRecord d) {
+    boolean later =
+        d.state() == DeliveryState.PENDING
+            && d.nextAttemptAt() != null
+            && d.updatedAt() != null
+            && d.nextAttemptAt().isAfter(d.updatedAt());
+    return later ? d.nextAttemptAt() : null;
   }
 
   static Obj delivery(DeliveryRecord d, List<AttemptRecord> attempts) {

@@ -59,6 +59,9 @@ final class LocalIntake implements Intake {
 
   private final Map<DestinationLane, Cursor> cursors = new IdentityHashMap<>();
 
+  /** Where each lane's look for scheduled deliveries that came due stands (loop only). */
+  private final Map<DestinationLane, Cursor> scheduled = new IdentityHashMap<>();
+
   /**
    * The store refused the last claim (a full disk, a locked file). While it does, each attempt
    * waits for its claim's commit before it sends, and attempts start again only after {@link
@@ -114,6 +117,14 @@ final class LocalIntake implements Intake {
   @Override
   public void poll(Collection<DestinationLane> all) {
     all.forEach(this::scanRetries);
+    RouteTable routes = table.get();
+    for (DestinationLane lane : all) {
+      if (routes.schedules(lane.name())) {
+        scanScheduled(lane);
+      } else {
+        scheduled.remove(lane);
+      }
+    }
   }
 
   @Override
@@ -164,6 +175,54 @@ final class LocalIntake implements Intake {
             LOG.warn("could not scan retries of {}: {}", lane.name(), e.getMessage());
             post.accept(memory::scanEnded);
           }
+        });
+  }
+
+  /**
+   * Reads the pending deliveries that came due since the last look: those a route's {@code delay}
+   * or {@code reorder_window} created for later, which ingest does not hand over. Ordered by due
+   * time, from where the last look ended, so each is read about once; deliveries created due (read
+   * here too when they fall in the range) are already in memory and not added twice.
+   */
+  private void scanScheduled(DestinationLane lane) {
+    Cursor cursor = scheduled.computeIfAbsent(lane, l -> new Cursor());
+    LaneMemory memory = lane.memory();
+    if (cursor.scanning || memory.capacity() - memory.size() <= 0) {
+      return;
+    }
+    cursor.scanning = true;
+    memory.scanStarted();
+    Instant after = cursor.time;
+    long afterSeq = cursor.seq;
+    Instant now = clock.instant();
+    workers.execute(
+        () -> {
+          List<QueuedDelivery> rows;
+          try {
+            rows = queue.scan(lane.name(), DeliveryState.PENDING, now, after, afterSeq, scanBatch);
+          } catch (RuntimeException e) {
+            LOG.warn("could not scan scheduled deliveries of {}: {}", lane.name(), e.getMessage());
+            rows = null;
+          }
+          List<QueuedDelivery> read = rows;
+          post.accept(
+              () -> {
+                cursor.scanning = false;
+                if (read != null) {
+                  RouteTable routes = table.get();
+                  for (QueuedDelivery d : read) {
+                    if (memory.finishedDuringScan(d.id())) {
+                      continue;
+                    }
+                    if (routes.dispatchable(d) && !memory.add(d)) {
+                      break; // memory is full: the pending scan reads the rest later
+                    }
+                    cursor.time = d.nextAttemptAt();
+                    cursor.seq = d.seq();
+                  }
+                }
+                memory.scanEnded();
+              });
         });
   }
 
@@ -268,10 +327,10 @@ final class LocalIntake implements Intake {
         Optional<QueuedDelivery> earlier = queue.earlierUnfinished(d, block);
         if (earlier.isPresent()) {
           QueuedDelivery e = earlier.get();
+          // a pending delivery may be scheduled for later (a route's delay or reorder window)
           boolean due =
-              e.state() == DeliveryState.PENDING
-                  || (e.state() == DeliveryState.RETRY_SCHEDULED
-                      && !e.nextAttemptAt().isAfter(clock.instant()));
+              (e.state() == DeliveryState.PENDING || e.state() == DeliveryState.RETRY_SCHEDULED)
+                  && !e.nextAttemptAt().isAfter(clock.instant());
           open.remove(d);
           post.accept(() -> lane.memory().blockedBy(d, e, due));
           continue;

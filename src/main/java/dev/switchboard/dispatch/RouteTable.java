@@ -63,6 +63,19 @@ record RouteTable(
     return perKey;
   }
 
+  /**
+   * Whether a route to {@code destination} creates its deliveries due later ({@code delay} or
+   * {@code reorder_window}), so that the dispatcher looks for those that came due.
+   */
+  boolean schedules(String destination) {
+    for (RouteConfig r : routes.values()) {
+      if (r.to().equals(destination) && !r.holdAfterReceipt().isZero()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The routes to {@code destination} whose dead letters block their key. */
   Set<String> blockingRoutes(String destination) {
     Set<String> blocking = new HashSet<>();

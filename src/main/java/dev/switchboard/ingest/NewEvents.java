@@ -82,7 +82,11 @@ final class NewEvents {
       Admission admission = route.admitAtIngest(body, bindings);
       targets.add(
           new NewEvent.RouteTarget(
-              route.name(), route.to(), admission.state(), admission.reason()));
+              route.name(),
+              route.to(),
+              admission.state(),
+              admission.reason(),
+              route.route().holdAfterReceipt()));
     }
     return targets;
   }

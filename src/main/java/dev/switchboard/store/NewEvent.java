@@ -2,6 +2,7 @@ package dev.switchboard.store;
 
 import dev.switchboard.domain.DeliveryState;
 import dev.switchboard.domain.EventStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -32,10 +33,26 @@ public record NewEvent(
    * is created {@code dead} with the expression error.
    *
    * @param reason why it was created final, or null for pending
+   * @param hold how long after the event's receipt a pending delivery becomes due (the route's
+   *     {@code delay} or {@code reorder_window}); zero for at once
    */
-  public record RouteTarget(String route, String destination, DeliveryState state, String reason) {
+  public record RouteTarget(
+      String route, String destination, DeliveryState state, String reason, Duration hold) {
+    public RouteTarget {
+      hold = hold == null ? Duration.ZERO : hold;
+    }
+
+    public RouteTarget(String route, String destination, DeliveryState state, String reason) {
+      this(route, destination, state, reason, Duration.ZERO);
+    }
+
     public RouteTarget(String route, String destination) {
       this(route, destination, DeliveryState.PENDING, null);
+    }
+
+    /** Whether it is created pending but not due yet. */
+    public boolean scheduled() {
+      return state == DeliveryState.PENDING && !hold.isZero();
     }
   }
 }

@@ -301,6 +301,7 @@ final class SqlIngest {
     for (NewEvent.RouteTarget target : e.routes()) {
       DeliveryId deliveryId = DeliveryId.generate(now);
       long seq = nextSeq(now);
+      Instant due = dueAt(target, eventReceivedAt, now);
       insertDelivery.setString(1, deliveryId.value());
       insertDelivery.setString(2, id.value());
       insertDelivery.setString(3, target.route());
@@ -308,13 +309,18 @@ final class SqlIngest {
       insertDelivery.setString(5, target.state().dbValue());
       insertDelivery.setString(6, e.partitionKey());
       insertDelivery.setLong(7, e.eventTime().toEpochMilli());
-      insertDelivery.setLong(8, now.toEpochMilli());
+      insertDelivery.setLong(8, due.toEpochMilli());
       insertDelivery.setLong(9, now.toEpochMilli());
       insertDelivery.setLong(10, now.toEpochMilli());
       insertDelivery.setLong(11, seq);
       insertDelivery.setString(12, target.reason());
       insertDelivery.setString(13, target.state() == DeliveryState.DEAD ? "filter" : null);
       insertDelivery.addBatch();
+      if (due.isAfter(now)) {
+        // not due yet: the dispatcher finds it when it comes due (and other nodes poll for it);
+        // handing it over now would only fill memory with what cannot go
+        continue;
+      }
       if (target.state() == DeliveryState.PENDING) {
         if (!dialect.soleWriter()) {
           // cluster mode: one NOTIFY per batch wakes the other nodes when it commits
@@ -341,6 +347,18 @@ final class SqlIngest {
       }
     }
     return new IngestOutcome.Accepted(id);
+  }
+
+  /**
+   * When a new delivery becomes due: at once, or its route's hold after the event's receipt, but
+   * never before it is created (a quarantined event released late goes at once).
+   */
+  private static Instant dueAt(NewEvent.RouteTarget target, Instant eventReceivedAt, Instant now) {
+    if (!target.scheduled()) {
+      return now;
+    }
+    Instant due = eventReceivedAt.plus(target.hold());
+    return due.isAfter(now) ? due : now;
   }
 
   private static String toJson(Map<String, String> headers) {
