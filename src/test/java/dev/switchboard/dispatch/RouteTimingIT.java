@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Time on a route (docs/routing.md): {@code delay} makes a route's deliveries due that long after
+ * Time on a route (docs/routing.md, "Time on a route"): {@code delay} makes a route's deliveries due that long after
  * the event's receipt, durably (shown scheduled, kept across a SIGKILL); {@code reorder_window}
  * holds a key's deliveries that long so that events arriving a little out of order go out in
  * event-time order instead of being skipped as stale. Over real HTTP; the in-process gateway's
