@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.testing.ChildGateway;
+import dev.switchboard.testing.EmbeddedPostgres;
 import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.GatewayFixture;
 import dev.switchboard.testing.MutableClock;
@@ -25,11 +26,11 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Time on a route (docs/routing.md, "Time on a route"): {@code delay} makes a route's deliveries due that long after
- * the event's receipt, durably (shown scheduled, kept across a SIGKILL); {@code reorder_window}
- * holds a key's deliveries that long so that events arriving a little out of order go out in
- * event-time order instead of being skipped as stale. Over real HTTP; the in-process gateway's
- * clock is a {@link MutableClock}, the child's is the real one.
+ * Time on a route (docs/routing.md, "Time on a route"): {@code delay} makes a route's deliveries
+ * due that long after the event's receipt, durably (shown scheduled, kept across a SIGKILL); {@code
+ * reorder_window} holds a key's deliveries that long so that events arriving a little out of order
+ * go out in event-time order instead of being skipped as stale. Over real HTTP; the in-process
+ * gateway's clock is a {@link MutableClock}, the child's is the real one.
  */
 class RouteTimingIT {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -110,10 +111,21 @@ class RouteTimingIT {
 
   @Test
   void eventsShuffledWithinTheReorderWindowAreSentInEventTimeOrder() throws Exception {
-    gw =
-        GatewayFixture.start(
-            dir,
-            """
+    shuffledUpdates(null);
+  }
+
+  /** The same on PostgreSQL, where claims are the store's (cluster mode). */
+  @Test
+  void eventsShuffledWithinTheReorderWindowAreSentInEventTimeOrderOnPostgres() throws Exception {
+    try (EmbeddedPostgres pg = EmbeddedPostgres.start()) {
+      pg.createDatabase("timing");
+      shuffledUpdates(pg);
+    }
+  }
+
+  private void shuffledUpdates(EmbeddedPostgres pg) throws Exception {
+    String yaml =
+        """
             admin: { token: "${ADMIN_TOKEN}" }
             sources:
               calls:
@@ -131,12 +143,23 @@ class RouteTimingIT {
             destinations:
               crm-later: { type: http, url: "${LATER}" }
               crm-now: { type: http, url: "${NOW}" }
-            """,
-            Map.of(
-                "ADMIN_TOKEN", TOKEN,
-                "NOW", now.uri("/now").toString(),
-                "LATER", later.uri("/later").toString()),
-            clock);
+            """;
+    Map<String, String> env =
+        Map.of(
+            "ADMIN_TOKEN", TOKEN,
+            "NOW", now.uri("/now").toString(),
+            "LATER", later.uri("/later").toString());
+    gw =
+        pg == null
+            ? GatewayFixture.start(dir, yaml, env, clock)
+            : GatewayFixture.startOnPostgres(
+                dir,
+                pg.jdbcUrl("timing"),
+                EmbeddedPostgres.USER,
+                EmbeddedPostgres.PASSWORD,
+                yaml,
+                env,
+                clock);
     // five updates of one conversation, received one second apart, in this order of event time
     int[] order = {3, 1, 5, 2, 4};
     List<String> ids = new ArrayList<>();
@@ -181,6 +204,8 @@ class RouteTimingIT {
     for (String id : ids) {
       assertThat(delivery(id, "ordered").path("state").asText()).isEqualTo("delivered");
     }
+    gw.close();
+    gw = null;
   }
 
   /**
