@@ -15,6 +15,7 @@ import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
 import dev.switchboard.destination.http.OAuthClientCredentials;
+import dev.switchboard.destination.http.OAuthSessions;
 import dev.switchboard.destination.salesforce.SalesforceSettings.Operation;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -59,6 +60,10 @@ public final class SalesforceDestination implements Destination {
   private final SalesforceSettings settings;
   private final HttpTransport transport;
   private final SalesforceDataApi api;
+
+  /** The sessions this destination made for itself (closed with it), or null for shared ones. */
+  private final OAuthSessions ownSessions;
+
   private final SalesforceOutcomes outcomes;
 
   /**
@@ -67,7 +72,7 @@ public final class SalesforceDestination implements Destination {
    * @throws IllegalArgumentException when a setting is malformed
    */
   public SalesforceDestination(DestinationConfig config, Clock clock) {
-    this(config, new ConnectorContext(clock, null));
+    this(config, new ConnectorContext(clock, null), true);
   }
 
   /**
@@ -77,7 +82,13 @@ public final class SalesforceDestination implements Destination {
    * @throws IllegalArgumentException when a setting is malformed
    */
   public SalesforceDestination(DestinationConfig config, ConnectorContext context) {
+    this(config, context, false);
+  }
+
+  private SalesforceDestination(
+      DestinationConfig config, ConnectorContext context, boolean ownsSessions) {
     this.name = config.name();
+    this.ownSessions = ownsSessions ? context.sessions() : null;
     this.settings = SalesforceSettings.of(config);
     this.outcomes = new SalesforceOutcomes(settings.externalIdField(), context.clock());
     this.transport =
@@ -176,6 +187,9 @@ public final class SalesforceDestination implements Destination {
   @Override
   public void close() {
     transport.close();
+    if (ownSessions != null) {
+      ownSessions.close();
+    }
   }
 
   /** The delivery's body as a JSON object, or why it cannot be sent (before any request). */
