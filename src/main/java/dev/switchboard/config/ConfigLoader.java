@@ -132,7 +132,8 @@ public final class ConfigLoader {
             sourcesNode.entries().keySet(),
             destinationsNode.entries().keySet(),
             enrichersNode.entries().keySet(),
-            enricherSection.apiUrls());
+            enricherSection.apiUrls(),
+            enricherSection.types());
     return new SwitchboardConfig(
         file.toAbsolutePath().normalize(),
         readServer(root.mapping("server"), baseDir),

@@ -4,12 +4,14 @@ import dev.switchboard.expr.Expression;
 import dev.switchboard.expr.ExpressionException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The API path a route's enrichment fetches: text written in the configuration, which is trusted,
@@ -22,6 +24,11 @@ import java.util.Set;
  * and the older {@code get:} expression written as a concatenation of quoted text and values
  * ({@code '/api/v2/analytics/conversations/' & detail.eventBody.conversationId & '/details'}),
  * whose quoted parts are the text and whose other parts are the values.
+ *
+ * <p>A third form, {@code query:} for a {@code salesforce} enricher, is a SOQL query whose {@code
+ * {placeholders}} are bound as SOQL literals by {@link SoqlLiteral} (quoted and escaped text,
+ * numbers, booleans, null) instead of path segments; it renders as the data API's {@code
+ * /query?q=…} path.
  */
 public final class EnrichPath {
   private static final Set<String> OPERATOR_WORDS = Set.of("and", "or", "in");
@@ -32,6 +39,11 @@ public final class EnrichPath {
   record Text(String text) implements Part {}
 
   record Value(String source, Expression expression) implements Part {}
+
+  /** A value bound as one SOQL literal; {@code inLike} when it is the pattern of a LIKE. */
+  record Literal(String source, Expression expression, boolean inLike) implements Part {}
+
+  private static final Pattern ENDS_WITH_LIKE = Pattern.compile("(?i)(?:^|[\\s)])LIKE\\s*$");
 
   private final String key;
   private final String text;
@@ -110,7 +122,74 @@ public final class EnrichPath {
     return checked(new EnrichPath("get", text, parts));
   }
 
-  /** The configuration key this came from: {@code path} or {@code get}. */
+  /**
+   * Reads a {@code query:} SOQL template. The text is trusted configuration; each {@code
+   * {placeholder}} must stand where a literal may ({@code WHERE Phone = {phone}}), not inside a
+   * quoted string, since its value is quoted for it.
+   *
+   * @throws IllegalArgumentException with what is wrong
+   */
+  public static EnrichPath query(String text) {
+    if (!text.stripLeading().regionMatches(true, 0, "SELECT", 0, 6)) {
+      throw new IllegalArgumentException("a query starts with SELECT");
+    }
+    List<Part> parts = new ArrayList<>();
+    StringBuilder literal = new StringBuilder();
+    boolean quoted = false;
+    int i = 0;
+    while (i < text.length()) {
+      char c = text.charAt(i);
+      if (quoted) {
+        literal.append(c);
+        if (c == '\\' && i + 1 < text.length()) {
+          literal.append(text.charAt(++i));
+        } else if (c == '\'') {
+          quoted = false;
+        } else if (c == '{') {
+          throw new IllegalArgumentException(
+              "the { at character "
+                  + (i + 1)
+                  + " is inside a quoted string: write the placeholder without quotes"
+                  + " ({phone}, not '{phone}'); its value is quoted for it");
+        }
+        i++;
+        continue;
+      }
+      if (c == '}') {
+        throw new IllegalArgumentException("a } without its { at character " + (i + 1));
+      }
+      if (c != '{') {
+        quoted = c == '\'';
+        literal.append(c);
+        i++;
+        continue;
+      }
+      int end = closing(text, i);
+      if (end < 0) {
+        throw new IllegalArgumentException("the { at character " + (i + 1) + " is not closed");
+      }
+      String source = text.substring(i + 1, end).strip();
+      if (source.isEmpty()) {
+        throw new IllegalArgumentException("an empty {} at character " + (i + 1));
+      }
+      boolean inLike = ENDS_WITH_LIKE.matcher(literal).find();
+      if (!literal.isEmpty()) {
+        parts.add(new Text(literal.toString()));
+        literal.setLength(0);
+      }
+      parts.add(new Literal(source, compile(source), inLike));
+      i = end + 1;
+    }
+    if (quoted) {
+      throw new IllegalArgumentException("a quoted string is not closed");
+    }
+    if (!literal.isEmpty()) {
+      parts.add(new Text(literal.toString()));
+    }
+    return new EnrichPath("query", text, parts);
+  }
+
+  /** The configuration key this came from: {@code path}, {@code get} or {@code query}. */
   public String key() {
     return key;
   }
@@ -171,14 +250,40 @@ public final class EnrichPath {
    *     {@code ..}, or not text, a number or a boolean: nothing a retry could cure
    */
   public String render(Object input, Map<String, ?> bindings) {
+    if (key.equals("query")) {
+      return "/query?q=" + URLEncoder.encode(soql(input, bindings), StandardCharsets.UTF_8);
+    }
+    return expand(input, bindings);
+  }
+
+  /**
+   * A {@code query:}'s SOQL for this event: the text as written, each value one SOQL literal.
+   *
+   * @throws ExpressionException when a value fails at evaluation or is an object or a list
+   */
+  public String soql(Object input, Map<String, ?> bindings) {
+    return expand(input, bindings);
+  }
+
+  private String expand(Object input, Map<String, ?> bindings) {
     StringBuilder out = new StringBuilder();
     for (Part part : parts) {
       switch (part) {
         case Text t -> out.append(t.text());
         case Value v -> out.append(encode(v, v.expression().evaluate(input, bindings)));
+        case Literal l -> out.append(literal(l, l.expression().evaluate(input, bindings)));
       }
     }
     return out.toString();
+  }
+
+  private static String literal(Literal l, Object value) {
+    try {
+      return SoqlLiteral.of(value, l.inLike());
+    } catch (ExpressionException e) {
+      throw new ExpressionException(
+          "{" + l.source() + "} " + e.getMessage() + " in this event", -1, null);
+    }
   }
 
   private static String encode(Value v, Object value) {

@@ -16,6 +16,7 @@ final class EnricherSection {
 
   private final List<EnricherType<?>> types;
   private final Map<String, String> apiUrls = new LinkedHashMap<>();
+  private final Map<String, EnricherType<?>> typesByName = new LinkedHashMap<>();
 
   EnricherSection(List<EnricherType<?>> types) {
     this.types = List.copyOf(types);
@@ -34,6 +35,11 @@ final class EnricherSection {
     return apiUrls;
   }
 
+  /** The type of each enricher read so far whose type is known, by name. */
+  Map<String, EnricherType<?>> types() {
+    return typesByName;
+  }
+
   private EnricherConfig readEnricher(String name, YamlNodeReader node) {
     Set<String> known = new LinkedHashSet<>(COMMON_KEYS);
     types.forEach(t -> known.addAll(t.keys()));
@@ -48,6 +54,9 @@ final class EnricherSection {
     // a missing or unknown type is checked as the first (today the only) type, so that the
     // enricher's other problems, and its routes' paths, are reported in the same run
     EnricherType<?> checkedAs = type != null ? type : types.get(0);
+    if (type != null) {
+      typesByName.put(name, type);
+    }
     SettingsReader reader = new SettingsReader(node);
     EnricherSettings settings = checkedAs.read(reader);
     String apiUrl = checkedAs.apiUrl(reader);

@@ -33,4 +33,12 @@ public interface EnricherType<S extends EnricherSettings> {
    * problems, so that its routes are checked too.
    */
   String apiUrl(SettingsReader node);
+
+  /**
+   * The keys a route's {@code enrich:} may say what to fetch with, for an enricher of this type:
+   * {@code path} or {@code get} (an API path), or {@code query} (a Salesforce SOQL query).
+   */
+  default List<String> lookupKeys() {
+    return List.of("path", "get");
+  }
 }

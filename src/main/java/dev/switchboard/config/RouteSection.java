@@ -38,7 +38,10 @@ final class RouteSection {
   static final Duration MAX_DELAY = Duration.ofDays(7);
 
   static final Duration MAX_REORDER_WINDOW = Duration.ofHours(1);
-  static final List<String> ENRICH_KEYS = List.of("using", "path", "get", "as");
+  static final List<String> ENRICH_KEYS = List.of("using", "path", "get", "query", "as");
+
+  /** The keys that say what an enrichment fetches; which ones apply depends on the enricher. */
+  static final List<String> LOOKUP_KEYS = List.of("path", "get", "query");
 
   /** Names the expression bindings already use; an enrichment may not hide them. */
   static final Set<String> RESERVED_BINDINGS =
@@ -52,13 +55,16 @@ final class RouteSection {
    * @param sources, destinations, enrichers the names declared in the file, valid or not, so that
    *     one broken declaration does not also make every route using it a problem
    * @param apiUrls the API URL of each valid enricher, which an enrichment path may name
+   * @param enricherTypes the type of each enricher whose type is known, which says whether its
+   *     enrichments give a path or a query
    */
   static Map<String, RouteConfig> readRoutes(
       YamlNodeReader routes,
       Set<String> sources,
       Set<String> destinations,
       Set<String> enrichers,
-      Map<String, String> apiUrls) {
+      Map<String, String> apiUrls,
+      Map<String, EnricherType<?>> enricherTypes) {
     Map<String, RouteConfig> result = new LinkedHashMap<>();
     routes
         .namedMappings()
@@ -68,7 +74,8 @@ final class RouteSection {
               String from = reference(route, "from", "source", sources);
               String to = reference(route, "to", "destination", destinations);
               Ordering ordering = readOrdering(route);
-              Enrich enrich = readEnrich(route.mapping("enrich"), enrichers, apiUrls);
+              Enrich enrich =
+                  readEnrich(route.mapping("enrich"), enrichers, apiUrls, enricherTypes);
               result.put(
                   name,
                   new RouteConfig(
@@ -135,22 +142,49 @@ final class RouteSection {
   }
 
   private static Enrich readEnrich(
-      YamlNodeReader enrich, Set<String> enrichers, Map<String, String> apiUrls) {
+      YamlNodeReader enrich,
+      Set<String> enrichers,
+      Map<String, String> apiUrls,
+      Map<String, EnricherType<?>> enricherTypes) {
     if (!enrich.present()) {
       return null;
     }
     enrich.checkKeys(ENRICH_KEYS);
     String using = reference(enrich, "using", "enricher", enrichers);
+    EnricherType<?> type = using == null ? null : enricherTypes.get(using);
+    List<String> allowed = type == null ? LOOKUP_KEYS : type.lookupKeys();
+    List<String> given = LOOKUP_KEYS.stream().filter(enrich::has).toList();
+    for (String key : given) {
+      if (!allowed.contains(key)) {
+        enrich.problem(
+            key,
+            key
+                + " is not for a "
+                + type.name()
+                + " enricher, which takes "
+                + String.join(" or ", allowed));
+      }
+    }
+    List<String> usable = given.stream().filter(allowed::contains).toList();
     EnrichPath path = null;
-    if (enrich.has("path") && enrich.has("get")) {
+    if (usable.equals(List.of("path", "get"))) {
       enrich.problem("get", "give path or get, not both");
-    } else if (!enrich.has("path") && !enrich.has("get")) {
+    } else if (usable.size() > 1) {
+      enrich.problem(usable.get(1), "give one of " + String.join(", ", usable) + ", not several");
+    } else if (given.isEmpty() && allowed.contains("path")) {
       enrich.problem(
           "path",
           "path is required: the API path to fetch, such as"
               + " /api/v2/analytics/conversations/{detail.eventBody.conversationId}/details");
-    } else {
-      path = readPath(enrich, enrich.has("path") ? "path" : "get", apiUrls.get(using));
+    } else if (given.isEmpty()) {
+      enrich.problem(
+          "query",
+          "query is required: the SOQL query to run, such as"
+              + " SELECT Id, Name FROM Contact WHERE Phone = {phone} LIMIT 1");
+    } else if (usable.equals(List.of("query"))) {
+      path = readQuery(enrich);
+    } else if (usable.size() == 1) {
+      path = readPath(enrich, usable.get(0), apiUrls.get(using));
     }
     String as = enrich.required("as");
     if (as != null && !IDENTIFIER.matcher(as).matches()) {
@@ -193,6 +227,20 @@ final class RouteSection {
       return null;
     }
     return path.relativeTo(apiUrl);
+  }
+
+  /** A {@code query:}: SOQL whose placeholders are bound as literals (docs/enrichment.md). */
+  private static EnrichPath readQuery(YamlNodeReader enrich) {
+    String text = enrich.required("query");
+    if (text == null) {
+      return null;
+    }
+    try {
+      return EnrichPath.query(text);
+    } catch (IllegalArgumentException e) {
+      enrich.problem("query", e.getMessage());
+      return null;
+    }
   }
 
   /** A required name that must be declared under {@code declared}. */

@@ -11,6 +11,7 @@ import dev.switchboard.destination.jdbc.JdbcConnector;
 import dev.switchboard.destination.jira.JiraConnector;
 import dev.switchboard.destination.kafka.KafkaConnector;
 import dev.switchboard.destination.salesforce.SalesforceConnector;
+import dev.switchboard.destination.salesforce.SalesforceEnricherDescriptor;
 import dev.switchboard.destination.slack.SlackConnector;
 import java.util.List;
 
@@ -33,7 +34,8 @@ public final class ConnectorTypes implements ConnectorCatalog {
           new JdbcConnector());
 
   /** The enrichers, in the order messages list the types. */
-  public static final List<EnricherDescriptor<?>> ENRICHERS = List.of(new GenesysConnector());
+  public static final List<EnricherDescriptor<?>> ENRICHERS =
+      List.of(new GenesysConnector(), new SalesforceEnricherDescriptor());
 
   @Override
   public List<ConnectorType<?>> destinationTypes() {

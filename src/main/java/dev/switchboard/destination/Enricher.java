@@ -17,7 +17,9 @@ public interface Enricher extends AutoCloseable {
    * Fetches one resource.
    *
    * @param path the API path, starting with {@code /}, as the route's {@code path} (or {@code get})
-   *     made it: each value from the event already percent-encoded as one segment
+   *     made it: each value from the event already percent-encoded as one segment; for a route's
+   *     {@code query:} (a {@code salesforce} enricher), {@code /query?q=} and the URL-encoded SOQL,
+   *     each value from the event already bound as one SOQL literal
    */
   Lookup get(String path);
 

@@ -37,10 +37,11 @@ import java.util.regex.Pattern;
 /**
  * A Salesforce org on 127.0.0.1 that speaks the REST API as docs/connectors.md ("Salesforce")
  * documents it, for the calls the {@code salesforce} connector makes: the client-credentials token
- * endpoint, single-record upsert and create, sObject Collections upsert, with an in-memory record
- * store, a configurable schema, {@code Sforce-Limit-Info} on every data answer, the 403 daily
- * limit, lock errors, expired sessions and scripted faults, and an inspection API for exactly-once
- * assertions.
+ * endpoint, single-record upsert and create, sObject Collections upsert, the SOQL query resource
+ * ({@code GET /query?q=}, paged through {@code nextRecordsUrl}; the SOQL it understands is {@link
+ * FakeSoql}'s), with an in-memory record store, a configurable schema, {@code Sforce-Limit-Info} on
+ * every data answer, the 403 daily limit, lock errors, expired sessions and scripted faults, and an
+ * inspection API for exactly-once assertions.
  *
  * <p>Where the facts say "unconfirmed" (300's body, collections errors for a wrong type, a
  * duplicate id's {@code statusCode}), this fake picks a plausible shape and says so in a comment;
@@ -128,6 +129,9 @@ public final class FakeSalesforce implements AutoCloseable {
   private final Map<String, Integer> locked = new ConcurrentHashMap<>();
   private final AtomicInteger drops = new AtomicInteger();
   private final AtomicInteger sequence = new AtomicInteger();
+  private final Map<String, List<ObjectNode>> cursors = new ConcurrentHashMap<>();
+  private final List<String> queries = new CopyOnWriteArrayList<>();
+  private volatile int queryPageSize = 2000;
   private volatile LoginMode loginMode = LoginMode.OK;
   private long apiUsed;
   private long apiMax = 100_000;
@@ -199,6 +203,14 @@ public final class FakeSalesforce implements AutoCloseable {
     drops.incrementAndGet();
   }
 
+  /**
+   * How many records a query answer holds before it pages ({@code done: false} and a {@code
+   * nextRecordsUrl}); Salesforce's default is 2,000.
+   */
+  public void queryPageSize(int records) {
+    this.queryPageSize = records;
+  }
+
   /** Stores a record directly (e.g. a second one with the same value of a non-unique field). */
   public synchronized String seed(String object, Map<String, Object> fields) {
     SObjectType type = types.get(object.toLowerCase(Locale.ROOT));
@@ -230,6 +242,11 @@ public final class FakeSalesforce implements AutoCloseable {
     return calls.stream().filter(c -> c.path().startsWith("/services/data/")).toList();
   }
 
+  /** The SOQL of each query received ({@code q}, decoded), oldest first. */
+  public List<String> queries() {
+    return List.copyOf(queries);
+  }
+
   /** Access tokens issued so far, oldest first. */
   public List<String> tokensIssued() {
     return List.copyOf(issued);
@@ -248,6 +265,7 @@ public final class FakeSalesforce implements AutoCloseable {
         InputStream in = exchange.getRequestBody()) {
       String body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       String path = exchange.getRequestURI().getRawPath();
+      String rawQuery = exchange.getRequestURI().getRawQuery();
       String method = exchange.getRequestMethod();
       Reply reply;
       if (path.equals("/services/oauth2/token")) {
@@ -259,7 +277,7 @@ public final class FakeSalesforce implements AutoCloseable {
                 200,
                 "[{\"label\":\"Winter '25\",\"url\":\"/services/data/v62.0\",\"version\":\"62.0\"}]");
       } else if (DATA.matcher(path).matches()) {
-        reply = data(exchange, method, path, body);
+        reply = data(exchange, method, path, rawQuery, body);
       } else {
         reply = error(404, "NOT_FOUND", "The requested resource does not exist");
       }
@@ -268,7 +286,8 @@ public final class FakeSalesforce implements AutoCloseable {
         JsonNode records = parse(body).path("records");
         rows = records.isArray() ? records.size() : 0;
       }
-      calls.add(new Call(method, path, reply == null ? 0 : reply.status, rows, body));
+      String called = rawQuery == null ? path : path + "?" + rawQuery;
+      calls.add(new Call(method, called, reply == null ? 0 : reply.status, rows, body));
       if (reply == null) {
         return; // committed, then the connection dropped: closing without an answer
       }
@@ -363,7 +382,8 @@ public final class FakeSalesforce implements AutoCloseable {
   }
 
   /** §2–§5: authenticate, count against the limit, then the call itself. */
-  private Reply data(HttpExchange exchange, String method, String path, String body) {
+  private Reply data(
+      HttpExchange exchange, String method, String path, String rawQuery, String body) {
     Matcher m = DATA.matcher(path);
     m.matches();
     int version = Integer.parseInt(m.group(1));
@@ -379,7 +399,7 @@ public final class FakeSalesforce implements AutoCloseable {
         reply = error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
       } else {
         apiUsed++;
-        reply = call(method, version, rest, body);
+        reply = call(method, version, rest, rawQuery, body);
       }
       if (reply != null) {
         reply.limitInfo = "api-usage=" + apiUsed + "/" + apiMax;
@@ -388,7 +408,7 @@ public final class FakeSalesforce implements AutoCloseable {
     }
   }
 
-  private Reply call(String method, int version, String rest, String body) {
+  private Reply call(String method, int version, String rest, String rawQuery, String body) {
     Fault fault = faults.poll();
     if (fault != null) {
       Reply r = new Reply(fault.status, fault.body);
@@ -398,6 +418,12 @@ public final class FakeSalesforce implements AutoCloseable {
     if (version < 31) {
       // §6: a retired version answers 410 (body shape unconfirmed)
       return error(410, "API_VERSION_RETIRED", "The requested API version has been retired");
+    }
+    if (method.equals("GET") && (rest.equals("/query") || rest.equals("/query/"))) {
+      return query(version, rawQuery);
+    }
+    if (method.equals("GET") && rest.startsWith("/query/")) {
+      return queryMore(version, rest.substring("/query/".length()));
     }
     String[] parts = rest.split("/");
     // "", "sobjects", Obj[, Field, value]  or  "", "composite", "sobjects", Obj, Field
@@ -590,6 +616,107 @@ public final class FakeSalesforce implements AutoCloseable {
       }
     }
     return afterCommit(new Reply(200, results.toString()));
+  }
+
+  /** The query resource: {@code totalSize}, {@code done}, {@code records}, a locator when paged. */
+  private Reply query(int version, String rawQuery) {
+    String soql = null;
+    for (String pair : rawQuery == null ? new String[0] : rawQuery.split("&")) {
+      if (pair.startsWith("q=")) {
+        soql = URLDecoder.decode(pair.substring(2), StandardCharsets.UTF_8);
+      }
+    }
+    if (soql == null || soql.isBlank()) {
+      return error(400, "MALFORMED_QUERY", "A query string has to be specified");
+    }
+    queries.add(soql);
+    FakeSoql.Query q;
+    try {
+      q = FakeSoql.parse(soql);
+    } catch (FakeSoql.Malformed e) {
+      return error(400, "MALFORMED_QUERY", e.getMessage());
+    }
+    SObjectType type = types.get(q.object().toLowerCase(Locale.ROOT));
+    if (type == null) {
+      return error(
+          400,
+          "INVALID_TYPE",
+          "sObject type '"
+              + q.object()
+              + "' is not supported. If you are attempting to use a custom object, be sure to"
+              + " append the '__c' after the entity name.");
+    }
+    List<String> named = new ArrayList<>(q.fields());
+    named.addAll(q.columns());
+    for (String field : named) {
+      if (!field.equalsIgnoreCase("Id") && !type.has(field)) {
+        return error(
+            400,
+            "INVALID_FIELD",
+            "No such column '"
+                + field
+                + "' on entity '"
+                + type.name
+                + "'. If you are attempting to use a custom field, be sure to append the '__c'"
+                + " after the custom field name.");
+      }
+    }
+    String data = "/services/data/v" + version + ".0";
+    List<ObjectNode> rows = new ArrayList<>();
+    for (Map<String, Object> record : store.getOrDefault(type.name, List.of())) {
+      if (q.limit() != null && rows.size() >= q.limit()) {
+        break;
+      }
+      if (!q.where().test(record)) {
+        continue;
+      }
+      ObjectNode row = JSON.createObjectNode();
+      row.putObject("attributes")
+          .put("type", type.name)
+          .put("url", data + "/sobjects/" + type.name + "/" + record.get("Id"));
+      for (String field : q.fields()) {
+        String key = field;
+        for (String k : record.keySet()) {
+          key = k.equalsIgnoreCase(field) ? k : key;
+        }
+        row.putPOJO(key, FakeSoql.valueOf(record, field));
+      }
+      rows.add(row);
+    }
+    return page(data, rows, rows.size(), 0, newLocator());
+  }
+
+  /** {@code /query/{locator}-{offset}}: the next batch of a paged answer. */
+  private Reply queryMore(int version, String locatorAndOffset) {
+    int dash = locatorAndOffset.lastIndexOf('-');
+    List<ObjectNode> rows = dash < 0 ? null : cursors.get(locatorAndOffset.substring(0, dash));
+    if (rows == null || !locatorAndOffset.substring(dash + 1).matches("\\d{1,9}")) {
+      return error(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
+    }
+    int offset = Integer.parseInt(locatorAndOffset.substring(dash + 1));
+    String locator = locatorAndOffset.substring(0, dash);
+    return page("/services/data/v" + version + ".0", rows, rows.size(), offset, locator);
+  }
+
+  private Reply page(String data, List<ObjectNode> rows, int total, int offset, String locator) {
+    int end = Math.min(rows.size(), offset + queryPageSize);
+    ObjectNode answer = JSON.createObjectNode();
+    answer.put("totalSize", total);
+    answer.put("done", end >= rows.size());
+    if (end < rows.size()) {
+      cursors.put(locator, rows);
+      answer.put("nextRecordsUrl", data + "/query/" + locator + "-" + end);
+    } else {
+      cursors.remove(locator);
+    }
+    ArrayNode records = answer.putArray("records");
+    rows.subList(Math.min(offset, rows.size()), end).forEach(records::add);
+    return new Reply(200, answer.toString());
+  }
+
+  /** A query locator: {@code 01g}, the key prefix of query cursors, and 15 more characters. */
+  private String newLocator() {
+    return "01g5g" + String.format("%010d", sequence.incrementAndGet());
   }
 
   /** The first schema problem of a body (§3 codes and texts), or null. */

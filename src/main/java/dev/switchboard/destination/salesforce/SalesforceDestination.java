@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.destination.ConnectorContext;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
@@ -14,18 +15,16 @@ import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
 import dev.switchboard.destination.http.OAuthClientCredentials;
+import dev.switchboard.destination.http.OAuthSessions;
 import dev.switchboard.destination.salesforce.SalesforceSettings.Operation;
 import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * sObject Collections call ({@code allOrNone: false}, so one bad record fails alone). The external
  * id is the idempotency key: a retried upsert updates the record the first attempt wrote.
  *
- * <p>Authentication: an OAuth client-credentials token from {@code login_url}, cached; data calls
+ * <p>Authentication: an OAuth client-credentials token from {@code login_url}, the gateway's one
+ * session of this client (shared with a {@code salesforce} enricher of the same client); data calls
  * go to the answer's {@code instance_url}. Salesforce never says when a session ends, so a 401
  * {@code INVALID_SESSION_ID} fetches one new token and repeats the call inside the same attempt.
  *
@@ -59,28 +59,43 @@ public final class SalesforceDestination implements Destination {
   private final String name;
   private final SalesforceSettings settings;
   private final HttpTransport transport;
-  private final OAuthClientCredentials oauth;
+  private final SalesforceDataApi api;
+
+  /** The sessions this destination made for itself (closed with it), or null for shared ones. */
+  private final OAuthSessions ownSessions;
+
   private final SalesforceOutcomes outcomes;
 
   /**
+   * A destination with its own OAuth sessions (tests, and tools that build one connector).
+   *
    * @throws IllegalArgumentException when a setting is malformed
    */
   public SalesforceDestination(DestinationConfig config, Clock clock) {
+    this(config, new ConnectorContext(clock, null), true);
+  }
+
+  /**
+   * A destination whose token is the gateway's session of its client ({@link
+   * SalesforceClient#session}), shared with a {@code salesforce} enricher of the same client.
+   *
+   * @throws IllegalArgumentException when a setting is malformed
+   */
+  public SalesforceDestination(DestinationConfig config, ConnectorContext context) {
+    this(config, context, false);
+  }
+
+  private SalesforceDestination(
+      DestinationConfig config, ConnectorContext context, boolean ownsSessions) {
     this.name = config.name();
+    this.ownSessions = ownsSessions ? context.sessions() : null;
     this.settings = SalesforceSettings.of(config);
-    this.outcomes = new SalesforceOutcomes(settings.externalIdField(), clock);
+    this.outcomes = new SalesforceOutcomes(settings.externalIdField(), context.clock());
     this.transport =
         new HttpTransport(
             settings.connectTimeout(), settings.timeout(), config.concurrency(), MAX_ANSWER_BYTES);
-    this.oauth =
-        new OAuthClientCredentials(
-            transport,
-            URI.create(settings.loginUrl() + "/services/oauth2/token"),
-            settings.clientId(),
-            settings.clientSecret(),
-            OAuthClientCredentials.ClientAuth.FORM,
-            clock,
-            Duration.ofMinutes(1));
+    SalesforceClient client = settings.client();
+    this.api = new SalesforceDataApi(client, client.session(context.sessions()), transport);
     if (settings.operation() == Operation.CREATE && settings.batchSize() > 1) {
       LOG.warn("salesforce destination {}: batch_size applies to upsert only", name);
     }
@@ -172,6 +187,9 @@ public final class SalesforceDestination implements Destination {
   @Override
   public void close() {
     transport.close();
+    if (ownSessions != null) {
+      ownSessions.close();
+    }
   }
 
   /** The delivery's body as a JSON object, or why it cannot be sent (before any request). */
@@ -196,9 +214,9 @@ public final class SalesforceDestination implements Destination {
   }
 
   /**
-   * Makes one data call with the cached token; on 401 {@code INVALID_SESSION_ID} fetches a new
-   * token and makes it once more. Returns the {@link HttpTransport.Answer} or the {@link
-   * DeliveryResult} that getting none came to.
+   * Makes one data call through {@link SalesforceDataApi} (a new token after 401 {@code
+   * INVALID_SESSION_ID}). Returns the {@link HttpTransport.Answer} or the {@link DeliveryResult}
+   * that getting none came to.
    */
   private Object call(String method, String path, JsonNode body) {
     byte[] bytes;
@@ -207,46 +225,16 @@ public final class SalesforceDestination implements Destination {
     } catch (IOException e) {
       throw new IllegalStateException("cannot serialise a parsed body", e);
     }
-    for (int round = 0; ; round++) {
-      OAuthClientCredentials.Token token;
-      try {
-        token = oauth.token();
-      } catch (OAuthClientCredentials.Refused refused) {
-        // 400 invalid_client_id, invalid_grant (no Run As user, not the My Domain host), …
-        HttpTransport.Answer a = refused.answer();
-        LOG.warn("salesforce destination {}: no token: {}", name, refused.getMessage());
-        return new RetryLater(
-            "salesforce " + refused.getMessage(), a.status(), null, SalesforceOutcomes.excerpt(a));
-      } catch (IOException | RuntimeException e) {
-        return noAnswer(e);
-      }
-      String instance = token.fields().getOrDefault("instance_url", "");
-      URI base =
-          instance.startsWith("https://") || instance.startsWith("http://")
-              ? URI.create(instance.replaceAll("/+$", ""))
-              : settings.loginUrl();
-      HttpTransport.Answer answer;
-      try {
-        answer =
-            transport.exchange(
-                method,
-                URI.create(base + path),
-                Map.of(
-                    "Authorization", "Bearer " + token.value(),
-                    "Content-Type", "application/json",
-                    "Accept", "application/json",
-                    "User-Agent", "switchboard"),
-                bytes);
-      } catch (IOException | RuntimeException e) {
-        return noAnswer(e);
-      }
-      if (answer.status() == 401
-          && round == 0
-          && "INVALID_SESSION_ID".equals(SalesforceOutcomes.code(answer))) {
-        oauth.forget(token); // expired or revoked: one new token, the same attempt
-        continue;
-      }
-      return answer;
+    try {
+      return api.exchange(method, path, bytes);
+    } catch (OAuthClientCredentials.Refused refused) {
+      // 400 invalid_client_id, invalid_grant (no Run As user, not the My Domain host), …
+      HttpTransport.Answer a = refused.answer();
+      LOG.warn("salesforce destination {}: no token: {}", name, refused.getMessage());
+      return new RetryLater(
+          "salesforce " + refused.getMessage(), a.status(), null, SalesforceOutcomes.excerpt(a));
+    } catch (IOException | RuntimeException e) {
+      return noAnswer(e);
     }
   }
 

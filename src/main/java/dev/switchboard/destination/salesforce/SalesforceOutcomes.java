@@ -27,11 +27,12 @@ import java.util.regex.Pattern;
  * REQUEST_LIMIT_EXCEEDED} (docs/connectors.md, "Salesforce"). One per destination: it counts limit
  * refusals in a row.
  *
- * <p>Failure policy: 2xx delivered; 5xx, 401 (still, after a fresh token) and the codes in {@link
- * #RETRYABLE_CODES} are tried again; 300 (several records match the external id), other 4xx (field
- * errors, 404 unknown object or field, 410 retired API version) are dead at once with Salesforce's
- * code and message in the error, {@code salesforce INVALID_FIELD: No such column …}. Salesforce
- * sends no {@code Retry-After}: the waits below are ours.
+ * <p>Failure policy: 2xx delivered; 5xx, 401 (still, after a fresh token), 429 (which Salesforce
+ * does not document, but which always means later) and the codes in {@link #RETRYABLE_CODES} are
+ * tried again; 300 (several records match the external id), other 4xx (field errors, 404 unknown
+ * object or field, 410 retired API version) are dead at once with Salesforce's code and message in
+ * the error, {@code salesforce INVALID_FIELD: No such column …}. Salesforce sends no {@code
+ * Retry-After}: the waits below are ours.
  */
 final class SalesforceOutcomes {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,7 +85,7 @@ final class SalesforceOutcomes {
       String several = "salesforce 300: several records have this " + externalIdField;
       return new Rejected(several, status, excerpt(answer));
     }
-    if (status >= 500 || status == 401 || RETRYABLE_CODES.contains(code)) {
+    if (status >= 500 || status == 401 || status == 429 || RETRYABLE_CODES.contains(code)) {
       return new RetryLater(error, status, slowdown(answer), excerpt(answer));
     }
     if (status >= 400) {

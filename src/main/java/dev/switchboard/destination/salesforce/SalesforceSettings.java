@@ -61,6 +61,11 @@ public record SalesforceSettings(
     return settings;
   }
 
+  /** The org and client these settings name: the key of the shared session. */
+  SalesforceClient client() {
+    return new SalesforceClient(loginUrl, clientId, clientSecret, apiVersion);
+  }
+
   /** {@code /services/data/v62.0}. */
   String dataPath() {
     return "/services/data/v" + apiVersion;
