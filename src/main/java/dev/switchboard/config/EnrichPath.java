@@ -259,7 +259,8 @@ public final class EnrichPath {
   /**
    * A {@code query:}'s SOQL for this event: the text as written, each value one SOQL literal.
    *
-   * @throws ExpressionException when a value fails at evaluation or is an object or a list
+   * @throws ExpressionException when a value fails at evaluation, is missing (or JSON null), or is
+   *     an object or a list
    */
   public String soql(Object input, Map<String, ?> bindings) {
     return expand(input, bindings);
@@ -278,6 +279,10 @@ public final class EnrichPath {
   }
 
   private static String literal(Literal l, Object value) {
+    if (value == null) {
+      // Phone = null would match every record without a phone: "none found" would be wrong
+      throw new ExpressionException("{" + l.source() + "} has no value in this event", -1, null);
+    }
     try {
       return SoqlLiteral.of(value, l.inLike());
     } catch (ExpressionException e) {

@@ -102,8 +102,9 @@ public record RouteConfig(
 
   /**
    * @param using the enricher's name
-   * @param path the API path to fetch ({@code path:} template or {@code get:} expression), relative
-   *     to the enricher's API, each value from the event encoded as one segment
+   * @param path what to fetch: the API path ({@code path:} template or {@code get:} expression),
+   *     relative to the enricher's API, each value from the event encoded as one segment; or a
+   *     {@code salesforce} enricher's SOQL ({@code query:}), each value bound as one literal
    * @param as the binding name the result is available under ({@code $as})
    */
   public record Enrich(String using, EnrichPath path, String as) {}
