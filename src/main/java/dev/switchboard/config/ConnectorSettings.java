@@ -16,4 +16,13 @@ public interface ConnectorSettings {
   default RateLimit defaultRateLimit() {
     return null;
   }
+
+  /**
+   * The {@code $variables} the connector's templates read from a delivery's bindings (an {@code
+   * http} destination's {@code url:} and {@code headers:} placeholders): the loader checks that
+   * every route to the destination gives each of them. Empty for a connector without templates.
+   */
+  default java.util.Set<String> templateVariables() {
+    return java.util.Set.of();
+  }
 }
