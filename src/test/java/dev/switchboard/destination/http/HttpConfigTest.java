@@ -241,4 +241,30 @@ class HttpConfigTest {
         .extracting(ConfigProblem::path)
         .containsExactly("enrichers.crm-api.url", "routes.r.enrich.path");
   }
+
+  @Test
+  void eachEnricherTypeTakesOnlyItsOwnKeys() {
+    String yaml =
+        """
+        enrichers:
+          crm-api:
+            type: http
+            url: https://crm.example.com/api
+            client_id: x
+          genesys:
+            type: genesys-cloud
+            region: mypurecloud.com
+            client_id: a
+            client_secret: b
+            timeout: 5s
+        routes:
+          r: { from: calls, to: crm }
+        destinations:
+          crm: { type: http, url: "https://api.example.com/v1" }
+        """;
+
+    assertThat(problems(yaml))
+        .extracting(ConfigProblem::path)
+        .containsExactly("enrichers.crm-api.client_id", "enrichers.genesys.timeout");
+  }
 }
