@@ -1,11 +1,13 @@
 package dev.switchboard.destination.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.ConnectorContext;
 import dev.switchboard.destination.DeliveryResult;
@@ -21,8 +23,11 @@ import dev.switchboard.testing.FakeDestination;
 import dev.switchboard.testing.FakeDestination.Answer;
 import dev.switchboard.testing.FakeDestination.Request;
 import dev.switchboard.testing.FakeTokenEndpoint;
+import dev.switchboard.testing.GatewayFixture;
 import dev.switchboard.testing.MutableClock;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,6 +39,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -316,6 +322,63 @@ class HttpAuthIT {
         .contains("client_id=" + APP);
     assertThat(new HttpAuth.Bearer("static-token-1").toString()).doesNotContain("static-token-1");
     assertThat(new HttpAuth.Basic("u", "pass-word-1").toString()).doesNotContain("pass-word-1");
+  }
+
+  @Test
+  void throughAGatewayOneTokenServesEveryDeliveryAndNoLineShowsIt(@TempDir Path dir)
+      throws Exception {
+    FakeTokenEndpoint entra = entra();
+    String yaml =
+        """
+        sources:
+          calls:
+            verify: { scheme: none }
+        routes:
+          to-flow:
+            from: calls
+            transform: '{ "ticket": ticket }'
+            to: flow
+        destinations:
+          flow:
+            type: http
+            url: ${API}/flows/{ticket}/invoke?api-version=1&event={$eventId}
+            auth:
+              type: oauth2-client-credentials
+              token_url: ${TOKEN_URL}
+              client_id: %s
+              client_secret: ${FLOW_SECRET}
+              scope: %s
+        """
+            .formatted(APP, SCOPE);
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            dir,
+            yaml,
+            Map.of(
+                "API", api.uri("").toString(),
+                "TOKEN_URL", entra.tokenUrl().toString(),
+                "FLOW_SECRET", SECRET),
+            clock)) {
+      List<String> events = new ArrayList<>();
+      for (String ticket : List.of("T-1", "a/b", "../c?d#e")) {
+        HttpResponse<String> r =
+            gw.post("calls", GatewayFixture.utf8("{\"ticket\":\"" + ticket + "\"}"), Map.of());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        events.add(new ObjectMapper().readTree(r.body()).path("eventId").asText());
+      }
+
+      await().atMost(Duration.ofSeconds(15)).until(() -> api.requests().size() == 3);
+      assertThat(api.requests())
+          .extracting(Request::pathAndQuery)
+          .containsExactlyInAnyOrder(
+              "/flows/T-1/invoke?api-version=1&event=" + events.get(0),
+              "/flows/a%2Fb/invoke?api-version=1&event=" + events.get(1),
+              "/flows/..%2Fc%3Fd%23e/invoke?api-version=1&event=" + events.get(2));
+      assertThat(api.requests())
+          .allSatisfy(r -> assertThat(r.header("Authorization")).isEqualTo("Bearer tok-1"));
+      assertThat(entra.requests()).hasSize(1);
+    }
+    assertThat(messages()).isNotEmpty().noneMatch(m -> m.contains(SECRET) || m.contains("tok-1"));
   }
 
   List<String> messages() {
