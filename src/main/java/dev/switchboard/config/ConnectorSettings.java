@@ -1,5 +1,7 @@
 package dev.switchboard.config;
 
+import java.util.Set;
+
 /**
  * A connector's own settings, typed once by its {@link ConnectorType} when the file is loaded and
  * carried in {@link DestinationConfig#settings()}: a record per connector, beside its connector
@@ -22,7 +24,7 @@ public interface ConnectorSettings {
    * http} destination's {@code url:} and {@code headers:} placeholders): the loader checks that
    * every route to the destination gives each of them. Empty for a connector without templates.
    */
-  default java.util.Set<String> templateVariables() {
-    return java.util.Set.of();
+  default Set<String> templateVariables() {
+    return Set.of();
   }
 }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -239,7 +240,7 @@ public final class EnrichPath {
    * The text with each placeholder replaced by what {@code replacement} makes of its expression as
    * written: the template's shape, for a message or a check, without any event.
    */
-  public String withPlaceholders(java.util.function.UnaryOperator<String> replacement) {
+  public String withPlaceholders(UnaryOperator<String> replacement) {
     StringBuilder out = new StringBuilder();
     for (Part part : parts) {
       switch (part) {

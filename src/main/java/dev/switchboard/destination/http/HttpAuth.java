@@ -5,6 +5,7 @@ import dev.switchboard.destination.http.OAuthClientCredentials.ClientAuth;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,7 @@ public sealed interface HttpAuth {
       Map<String, String> form)
       implements HttpAuth {
     public ClientCredentials {
-      form = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(form));
+      form = Collections.unmodifiableMap(new LinkedHashMap<>(form));
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.switchboard.config.EnrichPath;
 import dev.switchboard.config.SettingsReader;
 import dev.switchboard.expr.ExpressionException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -68,7 +69,7 @@ final class HttpTemplates {
     try {
       ConfigValues.checkHttpUrl(shape);
       return new Url(new URI(shape), template);
-    } catch (IllegalArgumentException | java.net.URISyntaxException e) {
+    } catch (IllegalArgumentException | URISyntaxException e) {
       node.problem(key, "bad " + key + ": expected an http:// or https:// URL with a host");
       return null;
     }

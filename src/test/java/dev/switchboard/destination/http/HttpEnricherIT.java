@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.switchboard.config.EnrichPath;
 import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.Enricher.Lookup;
 import dev.switchboard.domain.DeliveryState;
@@ -91,7 +92,7 @@ class HttpEnricherIT {
   }
 
   static String path(String phone) {
-    return "/contacts/" + dev.switchboard.config.EnrichPath.encodeSegment(phone);
+    return "/contacts/" + EnrichPath.encodeSegment(phone);
   }
 
   @Test
