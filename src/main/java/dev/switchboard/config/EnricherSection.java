@@ -46,7 +46,7 @@ final class EnricherSection {
     Set<String> known = new LinkedHashSet<>(COMMON_KEYS);
     (type != null ? List.<EnricherType<?>>of(type) : types).forEach(t -> known.addAll(t.keys()));
     node.checkKeys(known);
-    // a missing or unknown type is checked as the first (today the only) type, so that the
+    // a missing or unknown type is checked as the first type (genesys-cloud), so that the
     // enricher's other problems, and its routes' paths, are reported in the same run
     EnricherType<?> checkedAs = type != null ? type : types.get(0);
     SettingsReader reader = new SettingsReader(node);
