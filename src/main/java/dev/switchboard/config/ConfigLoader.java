@@ -13,6 +13,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
@@ -126,14 +128,16 @@ public final class ConfigLoader {
     Map<String, EnricherConfig> enrichers = enricherSection.read(enrichersNode);
     Map<String, DestinationConfig> destinations =
         new DestinationSection(Installed.CATALOG.destinationTypes()).read(destinationsNode);
+    YamlNodeReader routesNode = root.mapping("routes");
     Map<String, RouteConfig> routes =
         RouteSection.readRoutes(
-            root.mapping("routes"),
+            routesNode,
             sourcesNode.entries().keySet(),
             destinationsNode.entries().keySet(),
             enrichersNode.entries().keySet(),
             enricherSection.apiUrls(),
             enricherSection.types());
+    checkTemplateBindings(routesNode, routes, destinations);
     return new SwitchboardConfig(
         file.toAbsolutePath().normalize(),
         readServer(root.mapping("server"), baseDir),
@@ -143,6 +147,46 @@ public final class ConfigLoader {
         ordered(enrichers),
         ordered(routes),
         ordered(destinations));
+  }
+
+  /**
+   * Every {@code $variable} a destination's templates read ({@link
+   * ConnectorSettings#templateVariables()}) must be a binding each route to it gives: a built-in
+   * one or the route's enrichment result. Reported at the route's {@code to}, where the two meet.
+   */
+  private static void checkTemplateBindings(
+      YamlNodeReader routesNode,
+      Map<String, RouteConfig> routes,
+      Map<String, DestinationConfig> destinations) {
+    routes.forEach(
+        (name, route) -> {
+          DestinationConfig destination = route.to() == null ? null : destinations.get(route.to());
+          if (destination == null || destination.settings() == null) {
+            return;
+          }
+          Set<String> given = new TreeSet<>(RouteSection.RESERVED_BINDINGS);
+          if (route.enrich() != null && route.enrich().as() != null) {
+            given.add(route.enrich().as());
+          }
+          List<String> missing =
+              destination.settings().templateVariables().stream()
+                  .filter(variable -> !given.contains(variable))
+                  .map(variable -> "$" + variable)
+                  .toList();
+          if (!missing.isEmpty()) {
+            routesNode
+                .mapping(name)
+                .problem(
+                    "to",
+                    "destination "
+                        + route.to()
+                        + "'s templates read "
+                        + String.join(", ", missing)
+                        + ", which this route does not give: a placeholder may read $"
+                        + String.join(", $", given)
+                        + " (an enrichment's as names one more)");
+          }
+        });
   }
 
   /** The composed document, or null (and a problem) when the file cannot be read or parsed. */

@@ -1,5 +1,7 @@
 package dev.switchboard.config;
 
+import java.util.Set;
+
 /**
  * A connector's own settings, typed once by its {@link ConnectorType} when the file is loaded and
  * carried in {@link DestinationConfig#settings()}: a record per connector, beside its connector
@@ -15,5 +17,14 @@ public interface ConnectorSettings {
    */
   default RateLimit defaultRateLimit() {
     return null;
+  }
+
+  /**
+   * The {@code $variables} the connector's templates read from a delivery's bindings (an {@code
+   * http} destination's {@code url:} and {@code headers:} placeholders): the loader checks that
+   * every route to the destination gives each of them. Empty for a connector without templates.
+   */
+  default Set<String> templateVariables() {
+    return Set.of();
   }
 }

@@ -7,10 +7,14 @@ import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -27,12 +31,19 @@ import java.util.regex.Pattern;
  *
  * <p>A third form, {@code query:} for a {@code salesforce} enricher, is a SOQL query whose {@code
  * {placeholders}} are bound as SOQL literals by {@link SoqlLiteral} (quoted and escaped text,
- * numbers, booleans, null) instead of path segments; it renders as the data API's {@code
- * /query?q=…} path.
+ * numbers, booleans) instead of path segments; it renders as the data API's {@code /query?q=…}
+ * path.
+ *
+ * <p>The {@code http} destination's {@code url:} and {@code headers:} templates are the same {@code
+ * {placeholders}} (docs/connectors.md): its URL is rendered with the same one-segment encoding, and
+ * a header value is {@link #fill filled} with the values as they are.
  */
 public final class EnrichPath {
   private static final Set<String> OPERATOR_WORDS = Set.of("and", "or", "in");
   private static final String OPERATORS = "+-*/%=<>!~?:|;,^#@";
+  private static final Pattern VARIABLE = Pattern.compile("(?<![$\\w])\\$([A-Za-z_][A-Za-z0-9_]*)");
+  private static final Pattern ASSIGNED = Pattern.compile("\\$([A-Za-z_][A-Za-z0-9_]*)\\s*:=");
+  private static final Pattern LAMBDA = Pattern.compile("(?:function|λ)\\s*\\(([^)]*)\\)");
 
   sealed interface Part {}
 
@@ -61,6 +72,10 @@ public final class EnrichPath {
    * @throws IllegalArgumentException with what is wrong, for the configuration's problem list
    */
   public static EnrichPath template(String text) {
+    return checked(new EnrichPath("path", text, parse(text)));
+  }
+
+  private static List<Part> parse(String text) {
     List<Part> parts = new ArrayList<>();
     StringBuilder literal = new StringBuilder();
     int i = 0;
@@ -92,7 +107,7 @@ public final class EnrichPath {
     if (!literal.isEmpty()) {
       parts.add(new Text(literal.toString()));
     }
-    return checked(new EnrichPath("path", text, parts));
+    return parts;
   }
 
   /**
@@ -120,6 +135,16 @@ public final class EnrichPath {
       }
     }
     return checked(new EnrichPath("get", text, parts));
+  }
+
+  /**
+   * Reads a header value's template ({@code Bearer {$contact.token}}): the same {@code
+   * {placeholders}}, no URL rules, filled with {@link #fill}.
+   *
+   * @throws IllegalArgumentException with what is wrong
+   */
+  public static EnrichPath text(String text) {
+    return new EnrichPath("header", text, parse(text));
   }
 
   /**
@@ -291,24 +316,103 @@ public final class EnrichPath {
     }
   }
 
-  private static String encode(Value v, Object value) {
-    if (value instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53) {
-      value = d.longValue();
-    }
-    if (value == null) {
-      throw new ExpressionException("{" + v.source() + "} has no value in this event", -1, null);
-    }
-    if (!(value instanceof String || value instanceof Number || value instanceof Boolean)) {
-      throw new ExpressionException(
-          "{" + v.source() + "} is not text or a number in this event", -1, null);
-    }
-    String s = value.toString();
-    if (s.isEmpty() || s.equals(".") || s.equals("..")) {
-      throw new ExpressionException(
-          "{" + v.source() + "} is empty, . or .. in this event: not a path segment", -1, null);
-    }
+  /**
+   * The text for this event with each value as it is, not encoded: a header value's template
+   * ({@link #text}). A value holding a line break (or another control character) is refused, so a
+   * payload can never add a header.
+   *
+   * @throws ExpressionException when a value fails at evaluation, is missing, is not text, a number
+   *     or a boolean, or holds a control character; the message names the placeholder, never the
+   *     value
+   */
+  public String fill(Object input, Map<String, ?> bindings) {
     StringBuilder out = new StringBuilder();
-    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+    for (Part part : parts) {
+      switch (part) {
+        case Text t -> out.append(t.text());
+        case Value v -> {
+          String s = scalar(v, v.expression().evaluate(input, bindings));
+          if (s.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+            throw new ExpressionException(
+                "{" + v.source() + "} holds a line break or control character in this event",
+                -1,
+                null);
+          }
+          out.append(s);
+        }
+        case Literal l -> out.append(literal(l, l.expression().evaluate(input, bindings)));
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * The text with each placeholder replaced by what {@code replacement} makes of its expression as
+   * written: the template's shape, for a message or a check, without any event.
+   */
+  public String withPlaceholders(UnaryOperator<String> replacement) {
+    StringBuilder out = new StringBuilder();
+    for (Part part : parts) {
+      switch (part) {
+        case Text t -> out.append(t.text());
+        case Value v -> out.append(replacement.apply(v.source()));
+        case Literal l -> out.append(replacement.apply(l.source()));
+      }
+    }
+    return out.toString();
+  }
+
+  /** Whether the text has any {@code {placeholder}}. */
+  public boolean hasPlaceholders() {
+    return parts.stream().anyMatch(Value.class::isInstance);
+  }
+
+  /** Each placeholder's expression as written between the braces, in order. */
+  public List<String> placeholders() {
+    return parts.stream().filter(Value.class::isInstance).map(p -> ((Value) p).source()).toList();
+  }
+
+  /**
+   * The {@code $variables} the placeholders read from their bindings: every {@code $name} outside
+   * quotes that is not a function call ({@code $name(}), the root ({@code $$}) or a name the
+   * expression binds itself ({@code $x := …}, a {@code function($x)} parameter). What the
+   * configuration checks against the bindings a route gives.
+   */
+  public Set<String> variables() {
+    Set<String> names = new LinkedHashSet<>();
+    for (String source : placeholders()) {
+      String unquoted = withoutQuotes(source);
+      Set<String> own = new HashSet<>();
+      Matcher assigned = ASSIGNED.matcher(unquoted);
+      while (assigned.find()) {
+        own.add(assigned.group(1));
+      }
+      Matcher parameters = LAMBDA.matcher(unquoted);
+      while (parameters.find()) {
+        Matcher each = VARIABLE.matcher(parameters.group(1));
+        while (each.find()) {
+          own.add(each.group(1));
+        }
+      }
+      Matcher m = VARIABLE.matcher(unquoted);
+      while (m.find()) {
+        String rest = unquoted.substring(m.end()).stripLeading();
+        if (!rest.startsWith("(") && !own.contains(m.group(1))) {
+          names.add(m.group(1));
+        }
+      }
+    }
+    return names;
+  }
+
+  /**
+   * {@code value} percent-encoded as one URL path segment or query value: everything but {@code A-Z
+   * a-z 0-9 - . _ ~} becomes {@code %XX} of its UTF-8 bytes, so {@code /}, {@code ?}, {@code #},
+   * {@code &} and {@code =} stay inside it.
+   */
+  public static String encodeSegment(String value) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
       if (c >= 'a' && c <= 'z'
           || c >= 'A' && c <= 'Z'
@@ -324,6 +428,48 @@ public final class EnrichPath {
       }
     }
     return out.toString();
+  }
+
+  private static String withoutQuotes(String source) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < source.length(); i++) {
+      char c = source.charAt(i);
+      if (c == '\'' || c == '"' || c == '`') {
+        int end = endOfQuote(source, i);
+        if (end < 0) {
+          break;
+        }
+        out.append("''");
+        i = end;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  /** A value that may fill a placeholder, as text: numbers without ".0". */
+  private static String scalar(Value v, Object value) {
+    if (value instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53) {
+      value = d.longValue();
+    }
+    if (value == null) {
+      throw new ExpressionException("{" + v.source() + "} has no value in this event", -1, null);
+    }
+    if (!(value instanceof String || value instanceof Number || value instanceof Boolean)) {
+      throw new ExpressionException(
+          "{" + v.source() + "} is not text or a number in this event", -1, null);
+    }
+    return value.toString();
+  }
+
+  private static String encode(Value v, Object value) {
+    String s = scalar(v, value);
+    if (s.isEmpty() || s.equals(".") || s.equals("..")) {
+      throw new ExpressionException(
+          "{" + v.source() + "} is empty, . or .. in this event: not a path segment", -1, null);
+    }
+    return encodeSegment(s);
   }
 
   /** The text must make a legal path (or URL) whatever the values, starting with one "/". */

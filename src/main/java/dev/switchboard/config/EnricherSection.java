@@ -41,9 +41,6 @@ final class EnricherSection {
   }
 
   private EnricherConfig readEnricher(String name, YamlNodeReader node) {
-    Set<String> known = new LinkedHashSet<>(COMMON_KEYS);
-    types.forEach(t -> known.addAll(t.keys()));
-    node.checkKeys(known);
     List<String> names = types.stream().map(EnricherType::name).toList();
     String typeName = node.oneOf("type", "enricher type", names, null);
     if (!node.has("type")) {
@@ -51,7 +48,11 @@ final class EnricherSection {
     }
     EnricherType<?> type =
         types.stream().filter(t -> t.name().equals(typeName)).findFirst().orElse(null);
-    // a missing or unknown type is checked as the first (today the only) type, so that the
+    // a known type's own keys; without one, any type's, so only true typos are reported
+    Set<String> known = new LinkedHashSet<>(COMMON_KEYS);
+    (type != null ? List.<EnricherType<?>>of(type) : types).forEach(t -> known.addAll(t.keys()));
+    node.checkKeys(known);
+    // a missing or unknown type is checked as the first type (genesys-cloud), so that the
     // enricher's other problems, and its routes' paths, are reported in the same run
     EnricherType<?> checkedAs = type != null ? type : types.get(0);
     if (type != null) {

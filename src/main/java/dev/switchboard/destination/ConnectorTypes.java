@@ -7,6 +7,7 @@ import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.EnricherType;
 import dev.switchboard.destination.genesys.GenesysConnector;
 import dev.switchboard.destination.http.HttpConnector;
+import dev.switchboard.destination.http.HttpEnricherDescriptor;
 import dev.switchboard.destination.jdbc.JdbcConnector;
 import dev.switchboard.destination.jira.JiraConnector;
 import dev.switchboard.destination.kafka.KafkaConnector;
@@ -35,7 +36,8 @@ public final class ConnectorTypes implements ConnectorCatalog {
 
   /** The enrichers, in the order messages list the types. */
   public static final List<EnricherDescriptor<?>> ENRICHERS =
-      List.of(new GenesysConnector(), new SalesforceEnricherDescriptor());
+      List.of(
+          new GenesysConnector(), new SalesforceEnricherDescriptor(), new HttpEnricherDescriptor());
 
   @Override
   public List<ConnectorType<?>> destinationTypes() {

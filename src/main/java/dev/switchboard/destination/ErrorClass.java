@@ -19,6 +19,11 @@ public enum ErrorClass {
   TIMEOUT("timeout"),
   /** The destination could not be reached, or the connection broke. */
   CONNECTION("connection"),
+  /**
+   * The call was never made: the destination's credentials were refused (an OAuth token endpoint
+   * refused the client). Fixed credentials cure it, so it is retried.
+   */
+  AUTH("auth"),
   /** Switchboard's own failure during the attempt (a bug in a step). */
   INTERNAL("internal"),
   /** Anything else that got no HTTP answer. */

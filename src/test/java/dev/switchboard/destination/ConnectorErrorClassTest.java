@@ -59,6 +59,7 @@ class ConnectorErrorClassTest {
             "http_other",
             "timeout",
             "connection",
+            "auth",
             "internal",
             "error");
     assertThat(ErrorClass.ofStatus(429)).isEqualTo(ErrorClass.HTTP_429);

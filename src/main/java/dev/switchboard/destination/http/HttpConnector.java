@@ -1,12 +1,12 @@
 package dev.switchboard.destination.http;
 
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.EnrichPath;
 import dev.switchboard.config.SettingsReader;
 import dev.switchboard.destination.ConnectorContext;
 import dev.switchboard.destination.ConnectorDescriptor;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.http.HttpDestinationSettings.Preset;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -27,40 +27,56 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
 
   @Override
   public List<String> keys() {
-    return List.of("method", "url", "headers", "preset", "sign");
+    return List.of("method", "url", "headers", "preset", "sign", "auth");
   }
 
   @Override
   public Function<Common, HttpDestinationSettings> read(SettingsReader node) {
     String method = node.oneOf("method", "HTTP method", METHODS, "POST");
-    String url = node.httpUrl("url", true);
+    HttpTemplates.Url url = HttpTemplates.url(node, "url");
     List<String> presets = Arrays.stream(Preset.values()).map(Preset::configName).toList();
     String presetName = node.oneOf("preset", "http preset", presets, null);
     Map<String, String> headers = node.stringMap("headers");
+    Map<String, EnrichPath> headerTemplates = HttpTemplates.headers(node, "headers", headers);
     String secret = null;
-    boolean signUsable = true;
+    boolean usable = headerTemplates != null;
     SettingsReader sign = node.mapping("sign");
     if (sign.present()) {
       sign.checkKeys(SIGN_KEYS);
       sign.oneOf("scheme", "signing scheme", List.of("standard-webhooks"), "standard-webhooks");
       secret = sign.standardWebhooksSecret("secret");
-      signUsable = secret != null;
+      usable &= secret != null;
     }
-    if (url == null || !signUsable) {
+    HttpAuth auth = null;
+    SettingsReader authNode = node.mapping("auth");
+    if (authNode.present()) {
+      auth = HttpAuth.read(authNode);
+      usable &= auth != null;
+      if (headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("authorization"))) {
+        node.problem(
+            "auth",
+            "give auth: or an Authorization header, not both: auth sets the Authorization header");
+        usable = false;
+      }
+    }
+    if (url == null || !usable) {
       return null;
     }
-    URI uri = URI.create(url.trim());
     Preset preset = presetName == null ? null : Preset.of(presetName);
     String signSecret = secret;
+    HttpAuth httpAuth = auth;
     return common ->
         new HttpDestinationSettings(
             method,
-            uri,
+            url.uri(),
             headers,
             timeout(preset, common.timeout()),
             common.connectTimeout() == null ? DEFAULT_CONNECT_TIMEOUT : common.connectTimeout(),
             signSecret,
-            preset);
+            preset,
+            httpAuth,
+            url.template(),
+            headerTemplates);
   }
 
   /**
@@ -74,6 +90,6 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
 
   @Override
   public Destination create(DestinationConfig config, ConnectorContext context) {
-    return new HttpDestination(config, context.clock(), context.signer());
+    return new HttpDestination(config, context.clock(), context.signer(), context.sessions());
   }
 }

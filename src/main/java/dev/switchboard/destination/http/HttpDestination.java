@@ -1,11 +1,16 @@
 package dev.switchboard.destination.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.Rejected;
+import dev.switchboard.destination.DeliveryResult.RetryLater;
 import dev.switchboard.destination.Destination;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
+import dev.switchboard.expr.ExpressionException;
 import java.io.IOException;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -24,6 +29,13 @@ import org.slf4j.LoggerFactory;
  * something to chase). The URL is never logged or put in a result, only {@link
  * HttpDestinationSettings#safeTarget()}, and answers are {@link HttpDestinationSettings#redact
  * redacted} of the URL's query before they are kept.
+ *
+ * <p>With {@code auth:}, each request carries the credentials of {@link HttpAuthenticator}; an
+ * OAuth token is renewed once on a 401 inside the attempt, and a token endpoint that refuses the
+ * client makes the attempt a retry of class {@code auth}. A templated URL or header is filled from
+ * the outbound body and the delivery's bindings ({@link HttpTemplates}); a placeholder without a
+ * usable value dead-letters the delivery, since every retry would find the same. A route's {@code
+ * method:} replaces the destination's.
  */
 public final class HttpDestination implements Destination {
   private static final Logger LOG = LoggerFactory.getLogger(HttpDestination.class);
@@ -32,6 +44,7 @@ public final class HttpDestination implements Destination {
   static final int MAX_ANSWER_BYTES = 8 * 1024;
 
   private static final int EXCERPT_CHARS = 500;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * Produces the Standard Webhooks headers for a body. The composition root passes {@code
@@ -51,13 +64,22 @@ public final class HttpDestination implements Destination {
   private final Clock clock;
   private final Signer signer;
   private final HttpTransport transport;
+  private final HttpAuthenticator authenticator;
+  private OAuthSessions ownSessions;
+
+  /** A destination without OAuth sessions: {@code auth: oauth2-client-credentials} gets its own. */
+  public HttpDestination(DestinationConfig config, Clock clock, Signer signer) {
+    this(config, clock, signer, null);
+  }
 
   /**
    * @param clock gives the {@code webhook-timestamp} of signed attempts
    * @param signer signs bodies when {@code sign} is configured; may be null otherwise
+   * @param sessions the gateway's shared OAuth tokens; null for a set of this destination's own
    * @throws IllegalArgumentException when a setting or the signing secret is malformed
    */
-  public HttpDestination(DestinationConfig config, Clock clock, Signer signer) {
+  public HttpDestination(
+      DestinationConfig config, Clock clock, Signer signer, OAuthSessions sessions) {
     this.name = config.name();
     this.settings = HttpDestinationSettings.of(config);
     this.clock = clock;
@@ -72,6 +94,10 @@ public final class HttpDestination implements Destination {
     this.transport =
         new HttpTransport(
             settings.connectTimeout(), settings.timeout(), config.concurrency(), MAX_ANSWER_BYTES);
+    this.authenticator =
+        new HttpAuthenticator(
+            settings.auth(),
+            sessions != null || settings.auth() == null ? sessions : ownSessions());
     LOG.info("http destination {} sends to {}", name, settings.safeTarget());
   }
 
@@ -97,14 +123,33 @@ public final class HttpDestination implements Destination {
           0,
           null);
     }
+    String method = delivery.method() != null ? delivery.method() : settings.method();
+    URI uri;
+    Map<String, String> headers;
+    try {
+      Object input = templated() ? parsed(delivery.body()) : null;
+      Map<String, ?> bindings = delivery.bindings() == null ? Map.of() : delivery.bindings();
+      uri =
+          settings.urlTemplate() == null
+              ? settings.url()
+              : HttpTemplates.fill(settings.urlTemplate(), input, bindings);
+      headers = headers(delivery, input, bindings);
+    } catch (ExpressionException e) {
+      // the same body and bindings fill the template the same way on every retry
+      return new Rejected(e.getMessage(), 0, null, ErrorClass.ERROR);
+    }
     try {
       HttpTransport.Answer answer =
-          transport.exchange(settings.method(), settings.url(), headers(delivery), body(delivery));
+          authenticator.exchange(transport, method, uri, headers, body(method, delivery));
       return HttpOutcomes.of(
           answer.status(),
           answer.headers(),
           HttpOutcomes.excerpt(settings.redact(answer.body()), EXCERPT_CHARS),
           clock.instant());
+    } catch (OAuthClientCredentials.Refused refused) {
+      // the client's credentials, not this delivery: retried, so fixed credentials deliver it
+      LOG.warn("http destination {}: no token: {}", name, refused.getMessage());
+      return RetryLater.noAnswer(ErrorClass.AUTH, "auth: " + refused.getMessage(), null, null);
     } catch (IOException | RuntimeException e) {
       DeliveryResult failure = HttpOutcomes.ofFailure(e);
       LOG.debug("http destination {} ({}): {}", name, settings.safeTarget(), failure);
@@ -115,10 +160,19 @@ public final class HttpDestination implements Destination {
   @Override
   public void close() {
     transport.close();
+    if (ownSessions != null) {
+      ownSessions.close();
+    }
   }
 
-  private Map<String, String> headers(OutboundDelivery delivery) {
+  private Map<String, String> headers(
+      OutboundDelivery delivery, Object input, Map<String, ?> bindings) {
     Map<String, String> headers = new LinkedHashMap<>(settings.headers());
+    settings
+        .headerTemplates()
+        .forEach(
+            (header, template) ->
+                headers.put(header, HttpTemplates.fillHeader(header, template, input, bindings)));
     if (!configures("content-type")) {
       headers.put("Content-Type", "application/json");
     }
@@ -139,9 +193,34 @@ public final class HttpDestination implements Destination {
     return headers;
   }
 
-  private byte[] body(OutboundDelivery delivery) {
-    boolean bodiless = settings.method().equals("GET") || settings.method().equals("HEAD");
+  private byte[] body(String method, OutboundDelivery delivery) {
+    boolean bodiless = method.equals("GET") || method.equals("HEAD");
     return bodiless && delivery.body().length == 0 ? null : delivery.body();
+  }
+
+  private boolean templated() {
+    return settings.urlTemplate() != null || !settings.headerTemplates().isEmpty();
+  }
+
+  /** The outbound body as JSON, the templates' root; null when it is not JSON. */
+  private static Object parsed(byte[] body) {
+    if (body == null || body.length == 0) {
+      return null;
+    }
+    try {
+      return JSON.readValue(body, Object.class);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The OAuth sessions of a destination built without the gateway's (a test, a tool): closed with
+   * it.
+   */
+  private OAuthSessions ownSessions() {
+    ownSessions = new OAuthSessions(clock);
+    return ownSessions;
   }
 
   private boolean configures(String lowerCaseHeader) {

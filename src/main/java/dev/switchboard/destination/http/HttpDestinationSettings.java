@@ -2,6 +2,7 @@ package dev.switchboard.destination.http;
 
 import dev.switchboard.config.ConnectorSettings;
 import dev.switchboard.config.DestinationConfig;
+import dev.switchboard.config.EnrichPath;
 import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.ConnectorDescriptor;
 import java.net.URI;
@@ -9,6 +10,9 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,10 +26,19 @@ import java.util.Set;
  * nothing here ever puts {@link #url()} into a message; use {@link #safeTarget()} for logs and
  * errors, and {@link #redact} on any text the destination sent back.
  *
- * @param headers configured request headers, in configuration order
+ * <p>A templated URL ({@code https://api.example.com/v1/tickets/{ticketId}}) has its scheme, host
+ * and port fixed here; its placeholders are filled at each attempt, each value one encoded path
+ * segment or query value ({@link #urlTemplate}). {@link #url()} is then the template with each
+ * placeholder itself encoded, never a filled-in URL.
+ *
+ * @param url the URL, or a templated URL's shape (see above)
+ * @param headers configured request headers, in configuration order, templates as written
  * @param timeout request timeout: from the sending of the request to the end of the answer
  * @param signSecret the Standard Webhooks {@code whsec_} secret, or null when not signing
  * @param preset the target's documented limits, or null
+ * @param auth how calls authenticate ({@code auth:}), or null for no credentials beyond headers
+ * @param urlTemplate the URL's placeholders, or null when the URL has none
+ * @param headerTemplates the header values that have placeholders, by header name
  */
 public record HttpDestinationSettings(
     String method,
@@ -34,7 +47,10 @@ public record HttpDestinationSettings(
     Duration timeout,
     Duration connectTimeout,
     String signSecret,
-    Preset preset)
+    Preset preset,
+    HttpAuth auth,
+    EnrichPath urlTemplate,
+    Map<String, EnrichPath> headerTemplates)
     implements ConnectorSettings {
 
   /** Headers the JDK client sets itself and refuses from callers. */
@@ -98,7 +114,30 @@ public record HttpDestinationSettings(
   }
 
   public HttpDestinationSettings {
-    headers = Map.copyOf(headers);
+    headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    headerTemplates = Map.copyOf(headerTemplates);
+  }
+
+  /** Settings without auth or templates (tests, and the connector as it was). */
+  public HttpDestinationSettings(
+      String method,
+      URI url,
+      Map<String, String> headers,
+      Duration timeout,
+      Duration connectTimeout,
+      String signSecret,
+      Preset preset) {
+    this(method, url, headers, timeout, connectTimeout, signSecret, preset, null, null, Map.of());
+  }
+
+  @Override
+  public Set<String> templateVariables() {
+    Set<String> variables = new LinkedHashSet<>();
+    if (urlTemplate != null) {
+      variables.addAll(urlTemplate.variables());
+    }
+    headerTemplates.values().forEach(t -> variables.addAll(t.variables()));
+    return variables;
   }
 
   /**
@@ -145,6 +184,9 @@ public record HttpDestinationSettings(
   public String safeTarget() {
     String port = url.getPort() < 0 ? "" : ":" + url.getPort();
     String path = url.getRawPath() == null ? "" : url.getRawPath();
+    if (urlTemplate != null) {
+      path = url.getPath(); // the template's path as written: {placeholders}, never values
+    }
     return url.getScheme() + "://" + url.getHost() + port + path;
   }
 
@@ -181,6 +223,13 @@ public record HttpDestinationSettings(
   /** Never the URL, header values or the secret: a record's default would print all three. */
   @Override
   public String toString() {
-    return "HttpDestinationSettings[" + method + " " + safeTarget() + ", preset=" + preset + "]";
+    return "HttpDestinationSettings["
+        + method
+        + " "
+        + safeTarget()
+        + ", preset="
+        + preset
+        + (auth == null ? "" : ", auth=" + auth)
+        + "]";
   }
 }
