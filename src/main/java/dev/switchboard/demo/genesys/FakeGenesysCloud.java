@@ -25,9 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * callbacks, external contacts, with a knob that answers writes after the client gave up.
  *
  * <p>This class is the facade; {@link Tokens} owns the OAuth tokens, {@link Channels} the channels
- * and their subscriptions, {@link ChannelSockets} the channels' WebSockets, {@link WriteBack} the
- * written records, and {@link Routes} the HTTP and WebSocket routes with the throttling and
- * permissions in front of the Platform API.
+ * and their subscriptions, {@link ChannelSockets} the channels' WebSockets, {@link WriteBack} and
+ * {@link ExternalContactBook} the written records, and {@link Routes} the HTTP and WebSocket routes
+ * with the throttling and permissions in front of the Platform API.
  *
  * <p>Shapes this fake guesses, because Genesys does not document them (a tolerant client relies
  * only on the status): the login host's 401 body {@code {"error":"invalid_client",...}}; the 403
@@ -41,7 +41,9 @@ public final class FakeGenesysCloud implements AutoCloseable {
   private final Channels channels = new Channels();
   private final ChannelSockets sockets;
   private final Map<String, VoiceConversation> conversations = new ConcurrentHashMap<>();
-  private final WriteBack writeBack = new WriteBack(conversations);
+  private final SlowWrites slowWrites = new SlowWrites();
+  private final ExternalContactBook contacts = new ExternalContactBook(slowWrites);
+  private final WriteBack writeBack = new WriteBack(conversations, slowWrites, contacts);
   private final Routes routes;
   private final Javalin http;
 
@@ -138,7 +140,7 @@ public final class FakeGenesysCloud implements AutoCloseable {
    * sees no answer although the write happened.
    */
   public void answerWritesSlowly(int writes, Duration by) {
-    writeBack.answerSlowly(writes, by);
+    slowWrites.answerSlowly(writes, by);
   }
 
   // --- traffic ---
@@ -256,12 +258,12 @@ public final class FakeGenesysCloud implements AutoCloseable {
 
   /** Every external contact stored now, as last written (with its {@code id}). */
   public List<Map<String, Object>> contacts() {
-    return writeBack.contacts();
+    return contacts.contacts();
   }
 
   /** Stores an external contact as if created earlier; returns its id. */
   public String addContact(Map<String, Object> contact) {
-    return writeBack.addContact(contact);
+    return contacts.addContact(contact);
   }
 
   /** A participant's attributes now, on a stored or created conversation. */

@@ -4,12 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,18 +16,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The Platform API's write side, as far as the {@code genesys-cloud} destination uses it
  * (docs/connectors.md, "Genesys Cloud (write-back)"): a conversation and its participants'
- * attributes, callbacks (and finding them again by a participant attribute through the analytics
- * details query), and external contacts with their search, creation and replacement.
+ * attributes, and callbacks (and finding them again by a participant attribute through the
+ * analytics details query); {@link ExternalContactBook} keeps the external contacts.
  *
  * <p>Shapes follow the Platform API's models as the platform-client-sdk-java documents them ({@code
  * Conversation}, {@code ParticipantAttributes}, {@code CreateCallbackCommand}, {@code
- * CreateCallbackResponse}, {@code ExternalContact}, {@code ContactListing}). Guessed, as nothing
- * public says: the success statuses (202 for the attributes PATCH, whose answer has no body; 200
- * for the creates), the 400 and 404 messages, the callback participant's {@code purpose} ({@code
- * customer}), and how {@code q} matches (a substring of names, e-mails and phone digits).
+ * CreateCallbackResponse}). Guessed, as nothing public says: the success statuses (202 for the
+ * attributes PATCH, whose answer has no body; 200 for the create), the 400 and 404 messages and the
+ * callback participant's {@code purpose} ({@code customer}).
  *
- * <p>A "slow" knob makes the next writes happen and then answer late, after a client's timeout:
- * what a retry after a lost answer meets.
+ * <p>Writes go through {@link SlowWrites}, which can make them answer after a client's timeout.
  */
 final class WriteBack {
   /** A participant of a conversation the fake knows: its purpose and attributes. */
@@ -41,12 +37,13 @@ final class WriteBack {
   private final Map<String, VoiceConversation> voice;
   private final Map<String, Conversation> conversations = new ConcurrentHashMap<>();
   private final List<Map<String, Object>> callbacks = new CopyOnWriteArrayList<>();
-  private final Map<String, Map<String, Object>> contacts = new ConcurrentHashMap<>();
-  private int slowWrites; // guarded by this
-  private Duration slowBy = Duration.ZERO; // guarded by this
+  private final SlowWrites slow;
+  private final ExternalContactBook contacts;
 
-  WriteBack(Map<String, VoiceConversation> voice) {
+  WriteBack(Map<String, VoiceConversation> voice, SlowWrites slow, ExternalContactBook contacts) {
     this.voice = voice;
+    this.slow = slow;
+    this.contacts = contacts;
   }
 
   void register(RoutesConfig routes) {
@@ -54,33 +51,11 @@ final class WriteBack {
     routes.patch(
         "/api/v2/conversations/{id}/participants/{participant}/attributes", this::attributes);
     routes.post("/api/v2/conversations/callbacks", this::createCallback);
-    routes.get("/api/v2/externalcontacts/contacts", this::searchContacts);
-    routes.post("/api/v2/externalcontacts/contacts", this::createContact);
-    routes.get("/api/v2/externalcontacts/contacts/{id}", this::contact);
-    routes.put("/api/v2/externalcontacts/contacts/{id}", this::replaceContact);
-  }
-
-  synchronized void answerSlowly(int writes, Duration by) {
-    this.slowWrites = writes;
-    this.slowBy = by;
+    contacts.register(routes);
   }
 
   List<Map<String, Object>> callbacks() {
     return List.copyOf(callbacks);
-  }
-
-  List<Map<String, Object>> contacts() {
-    return List.copyOf(contacts.values());
-  }
-
-  /** Stores a contact as if created earlier; returns its id. */
-  String addContact(Map<String, Object> contact) {
-    Map<String, Object> stored = new LinkedHashMap<>(contact);
-    String id = UUID.randomUUID().toString();
-    stored.put("id", id);
-    stored.put("selfUri", "/api/v2/externalcontacts/contacts/" + id);
-    contacts.put(id, stored);
-    return id;
   }
 
   Map<String, String> attributesOf(String conversationId, String participantId) {
@@ -170,7 +145,7 @@ final class WriteBack {
       throw ApiError.badRequest("attributes is required.");
     }
     Map<String, String> attributes = texts(given, "attributes");
-    write(() -> participant.attributes().putAll(attributes));
+    slow.write(() -> participant.attributes().putAll(attributes));
     ctx.status(202);
   }
 
@@ -187,7 +162,7 @@ final class WriteBack {
     String id = UUID.randomUUID().toString();
     Participant customer =
         new Participant(UUID.randomUUID().toString(), "customer", new ConcurrentHashMap<>(data));
-    write(
+    slow.write(
         () -> {
           conversations.put(id, new Conversation(id, Instant.now(), List.of(customer)));
           callbacks.add(body);
@@ -198,71 +173,7 @@ final class WriteBack {
     json(ctx, 200, answer);
   }
 
-  private void searchContacts(Context ctx) {
-    String q = ctx.queryParam("q") == null ? "" : ctx.queryParam("q").toLowerCase(Locale.ROOT);
-    String digits = q.replaceAll("[^0-9]", "");
-    List<Map<String, Object>> hits =
-        contacts.values().stream()
-            .filter(
-                c ->
-                    q.isEmpty()
-                        || searchable(c).contains(q)
-                        || !digits.isEmpty() && searchable(c).contains(digits))
-            .toList();
-    Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("entities", hits);
-    answer.put("pageSize", 25);
-    answer.put("pageNumber", 1);
-    answer.put("total", hits.size());
-    answer.put("pageCount", hits.isEmpty() ? 0 : 1);
-    json(ctx, 200, answer);
-  }
-
-  private void createContact(Context ctx) {
-    Map<String, Object> body = object(ctx);
-    String[] id = new String[1];
-    write(() -> id[0] = addContact(body));
-    json(ctx, 200, contacts.get(id[0]));
-  }
-
-  private void contact(Context ctx) {
-    Map<String, Object> contact = contacts.get(ctx.pathParam("id"));
-    if (contact == null) {
-      throw notFound("external contact");
-    }
-    json(ctx, 200, contact);
-  }
-
-  private void replaceContact(Context ctx) {
-    String id = ctx.pathParam("id");
-    if (!contacts.containsKey(id)) {
-      throw notFound("external contact");
-    }
-    Map<String, Object> body = new LinkedHashMap<>(object(ctx));
-    body.put("id", id);
-    body.put("selfUri", "/api/v2/externalcontacts/contacts/" + id);
-    write(() -> contacts.put(id, body));
-    json(ctx, 200, body);
-  }
-
   // --- helpers
-
-  /** Performs a write, then, while the slow knob lasts, answers only after the delay. */
-  private void write(Runnable change) {
-    change.run();
-    Duration delay;
-    synchronized (this) {
-      delay = slowWrites > 0 ? slowBy : Duration.ZERO;
-      slowWrites = Math.max(0, slowWrites - 1);
-    }
-    if (!delay.isZero()) {
-      try {
-        Thread.sleep(delay);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
 
   private Conversation known(String id) {
     Conversation c = conversations.get(id);
@@ -285,21 +196,6 @@ final class WriteBack {
                     new Participant(v.ids().agent(), "agent", new ConcurrentHashMap<>()))));
   }
 
-  private static String searchable(Map<String, Object> contact) {
-    StringBuilder text = new StringBuilder();
-    contact.forEach(
-        (k, v) -> {
-          if (v instanceof String s) {
-            text.append(s.toLowerCase(Locale.ROOT)).append('\n');
-          } else if (v instanceof Map<?, ?> phone) {
-            for (Object part : phone.values()) {
-              text.append(String.valueOf(part).replaceAll("[^0-9]", "")).append('\n');
-            }
-          }
-        });
-    return text.toString();
-  }
-
   private static Map<String, String> texts(Map<?, ?> given, String field) {
     Map<String, String> texts = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : given.entrySet()) {
@@ -311,7 +207,7 @@ final class WriteBack {
     return texts;
   }
 
-  private static Map<String, Object> object(Context ctx) {
+  static Map<String, Object> object(Context ctx) {
     try {
       return Envelopes.JSON.readValue(ctx.body(), new TypeReference<Map<String, Object>>() {});
     } catch (JsonProcessingException e) {
@@ -319,11 +215,11 @@ final class WriteBack {
     }
   }
 
-  private static ApiError notFound(String what) {
+  static ApiError notFound(String what) {
     return new ApiError(404, "not.found", "The requested " + what + " could not be found.");
   }
 
-  private static void json(Context ctx, int status, Object body) {
+  static void json(Context ctx, int status, Object body) {
     ctx.status(status).contentType("application/json").result(Envelopes.write(body));
   }
 }

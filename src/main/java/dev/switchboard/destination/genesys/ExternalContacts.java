@@ -55,8 +55,7 @@ final class ExternalContacts {
       return GenesysOutcomes.refused("the contact has no " + matchOn + " to match on");
     }
     String q = URLEncoder.encode(keys.get(0), StandardCharsets.UTF_8).replace("+", "%20");
-    HttpTransport.Answer found =
-        calls.call("GET", PATH + "?pageSize=" + PAGE_SIZE + "&q=" + q, (byte[]) null);
+    HttpTransport.Answer found = calls.get(PATH + "?pageSize=" + PAGE_SIZE + "&q=" + q);
     if (found.status() != 200) {
       return GenesysOutcomes.of(found, clock.instant());
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.DeliveryResult.RetryLater;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
 import dev.switchboard.destination.http.OAuthClientCredentials;
@@ -51,6 +52,11 @@ final class GenesysCalls {
     this.apiUrl = apiUrl;
     this.tokens = tokens;
     this.transport = transport;
+  }
+
+  /** A GET of {@code path}. */
+  HttpTransport.Answer get(String path) throws NoAnswer {
+    return call("GET", path, (byte[]) null);
   }
 
   /** {@code body} as JSON; null for none. */
@@ -109,7 +115,7 @@ final class GenesysCalls {
   private static NoAnswer noAnswer(Exception e, boolean sent) {
     DeliveryResult failure = HttpOutcomes.ofFailure(e);
     if (failure instanceof RetryLater r) {
-      boolean timedOut = sent && r.errorClass() == dev.switchboard.destination.ErrorClass.TIMEOUT;
+      boolean timedOut = sent && r.errorClass() == ErrorClass.TIMEOUT;
       return new NoAnswer(
           RetryLater.noAnswer(r.errorClass(), "genesys " + r.error(), null, null), timedOut);
     }

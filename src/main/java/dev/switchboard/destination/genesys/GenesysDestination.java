@@ -130,36 +130,39 @@ public final class GenesysDestination implements Destination {
       return GenesysOutcomes.refused("the body has no attributes object");
     }
     String participantId = text(body.get("participantId"));
-    if (participantId == null) {
-      HttpTransport.Answer answer =
-          calls.call(
-              "GET", CONVERSATION.render(Map.of("id", conversationId), Map.of()), (byte[]) null);
-      if (answer.status() != 200) {
-        return GenesysOutcomes.of(answer, clock.instant());
-      }
-      participantId = customerOf(GenesysOutcomes.parse(answer.body()));
+    try {
       if (participantId == null) {
-        return GenesysOutcomes.refused("the conversation has no customer or external participant");
+        HttpTransport.Answer answer =
+            calls.get(CONVERSATION.render(Map.of("id", conversationId), Map.of()));
+        if (answer.status() != 200) {
+          return GenesysOutcomes.of(answer, clock.instant());
+        }
+        participantId = customerOf(GenesysOutcomes.parse(answer.body()));
+        if (participantId == null) {
+          return GenesysOutcomes.refused(
+              "the conversation has no customer or external participant");
+        }
       }
+      String path =
+          ATTRIBUTES.render(
+              Map.of("conversationId", conversationId, "participantId", participantId), Map.of());
+      ObjectNode request = JSON.createObjectNode();
+      request.set("attributes", asText(given));
+      return GenesysOutcomes.of(calls.call("PATCH", path, request), clock.instant());
+    } catch (ExpressionException e) {
+      return GenesysOutcomes.refused(e.getMessage()); // an id that is not one path segment
     }
+  }
+
+  /** Genesys keeps attributes as text: numbers and flags as written, structures as JSON. */
+  private static ObjectNode asText(ObjectNode given) {
     ObjectNode attributes = JSON.createObjectNode();
     for (Iterator<Map.Entry<String, JsonNode>> it = given.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      // Genesys keeps attributes as text: numbers and flags as written, structures as JSON
       JsonNode v = e.getValue();
       attributes.put(e.getKey(), v.isNull() ? "" : v.isValueNode() ? v.asText() : v.toString());
     }
-    ObjectNode request = JSON.createObjectNode();
-    request.set("attributes", attributes);
-    String path;
-    try {
-      path =
-          ATTRIBUTES.render(
-              Map.of("conversationId", conversationId, "participantId", participantId), Map.of());
-    } catch (ExpressionException e) {
-      return GenesysOutcomes.refused(e.getMessage());
-    }
-    return GenesysOutcomes.of(calls.call("PATCH", path, request), clock.instant());
+    return attributes;
   }
 
   /**

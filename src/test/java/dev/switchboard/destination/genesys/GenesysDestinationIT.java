@@ -133,6 +133,19 @@ class GenesysDestinationIT {
             });
   }
 
+  @Test
+  void anIdThatIsNotOnePathSegmentIsDeadBeforeAnyCall() throws Exception {
+    Map<String, Object> body = Map.of("conversationId", "..", "attributes", Map.of("a", "b"));
+
+    DeliveryResult result = destination("conversation-attributes").send(delivery(body, 1));
+
+    assertThat(result)
+        .isInstanceOfSatisfying(
+            Rejected.class,
+            r -> assertThat(r.error()).startsWith("genesys: {id} is empty, . or .."));
+    assertThat(genesys.tokensIssued()).isZero();
+  }
+
   // ---- callback
 
   static Map<String, Object> callback() {
