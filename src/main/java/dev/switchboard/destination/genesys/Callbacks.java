@@ -68,8 +68,12 @@ final class Callbacks {
       }
     }
     ObjectNode command = body.deepCopy();
+    // data is a map of text in Genesys: numbers and flags go as written
     ObjectNode withKey =
-        command.get("data") instanceof ObjectNode given ? given : command.putObject("data");
+        data instanceof ObjectNode given
+            ? GenesysDestination.asText(given)
+            : JSON.createObjectNode();
+    command.set("data", withKey);
     withKey.put(KEY_ATTRIBUTE, key);
     try {
       return GenesysOutcomes.of(calls.call("POST", PATH, command), clock.instant());

@@ -155,7 +155,7 @@ public final class GenesysDestination implements Destination {
   }
 
   /** Genesys keeps attributes as text: numbers and flags as written, structures as JSON. */
-  private static ObjectNode asText(ObjectNode given) {
+  static ObjectNode asText(ObjectNode given) {
     ObjectNode attributes = JSON.createObjectNode();
     for (Iterator<Map.Entry<String, JsonNode>> it = given.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();

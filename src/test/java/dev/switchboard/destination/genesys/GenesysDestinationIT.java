@@ -158,13 +158,17 @@ class GenesysDestinationIT {
   }
 
   @Test
-  void aCallbackCarriesTheDeliveryKeyBesideItsOwnData() throws Exception {
-    DeliveryResult result = destination("callback").send(delivery(callback(), 1));
+  void aCallbackCarriesTheDeliveryKeyBesideItsOwnDataAsText() throws Exception {
+    Map<String, Object> body = callback();
+    body.put("data", Map.of("reason", "renewal", "priority", 2));
+
+    DeliveryResult result = destination("callback").send(delivery(body, 1));
 
     assertThat(result).isInstanceOf(Delivered.class);
     assertThat(genesys.callbacks()).hasSize(1);
     assertThat(genesys.callbacks().get(0).get("data"))
-        .isEqualTo(Map.of("reason", "renewal", "switchboardDeliveryId", "key-d-1"));
+        .isEqualTo(
+            Map.of("reason", "renewal", "priority", "2", "switchboardDeliveryId", "key-d-1"));
   }
 
   @Test
