@@ -6,6 +6,7 @@ import dev.switchboard.config.DestinationConfig;
 import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.EnricherType;
 import dev.switchboard.destination.genesys.GenesysConnector;
+import dev.switchboard.destination.genesys.GenesysWriteConnector;
 import dev.switchboard.destination.http.HttpConnector;
 import dev.switchboard.destination.http.HttpEnricherDescriptor;
 import dev.switchboard.destination.jdbc.JdbcConnector;
@@ -32,7 +33,8 @@ public final class ConnectorTypes implements ConnectorCatalog {
           new SlackConnector(),
           new JiraConnector(),
           new KafkaConnector(),
-          new JdbcConnector());
+          new JdbcConnector(),
+          new GenesysWriteConnector());
 
   /** The enrichers, in the order messages list the types. */
   public static final List<EnricherDescriptor<?>> ENRICHERS =

@@ -14,9 +14,19 @@ import java.util.Map;
 /**
  * The part of {@code POST /api/v2/analytics/conversations/details/query} the fake understands: the
  * interval (conversations whose start is in it, start inclusive, end exclusive), the order by
- * conversation start, and paging. Other fields (filters, orderBy) are ignored.
+ * conversation start, paging, and the segment filters' string property predicates ({@code {type:
+ * "property", propertyType: "string", property, value}}: a participant attribute), which only
+ * callbacks answer. Other fields (dimension predicates, orderBy) are ignored.
+ *
+ * @param properties the property predicates, attribute name to value; empty when none
  */
-record AnalyticsQuery(Instant from, Instant to, boolean descending, int pageSize, int pageNumber) {
+record AnalyticsQuery(
+    Instant from,
+    Instant to,
+    boolean descending,
+    int pageSize,
+    int pageNumber,
+    Map<String, String> properties) {
   /** The largest page Genesys serves. */
   static final int MAX_PAGE_SIZE = 100;
 
@@ -48,7 +58,15 @@ record AnalyticsQuery(Instant from, Instant to, boolean descending, int pageSize
           "pageSize must be 1 to " + MAX_PAGE_SIZE + " and pageNumber at least 1.");
     }
     boolean descending = "desc".equalsIgnoreCase(query.path("order").asText("asc"));
-    return new AnalyticsQuery(from, to, descending, pageSize, pageNumber);
+    Map<String, String> properties = new LinkedHashMap<>();
+    for (JsonNode filter : query.path("segmentFilters")) {
+      for (JsonNode predicate : filter.path("predicates")) {
+        if ("property".equals(predicate.path("type").asText())) {
+          properties.put(predicate.path("property").asText(), predicate.path("value").asText());
+        }
+      }
+    }
+    return new AnalyticsQuery(from, to, descending, pageSize, pageNumber, properties);
   }
 
   /** {@code {conversations: [...], totalHits}}, without {@code conversations} on an empty page. */

@@ -21,9 +21,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Like the real service it buffers nothing: an event published while no socket subscribes to its
  * topic is lost, which is what the source's analytics backfill exists for.
  *
+ * <p>It also takes write-back ({@link WriteBack}): a conversation's participant attributes,
+ * callbacks, external contacts, with a knob that answers writes after the client gave up.
+ *
  * <p>This class is the facade; {@link Tokens} owns the OAuth tokens, {@link Channels} the channels
- * and their subscriptions, {@link ChannelSockets} the channels' WebSockets, and {@link Routes} the
- * HTTP and WebSocket routes with the throttling and permissions in front of the Platform API.
+ * and their subscriptions, {@link ChannelSockets} the channels' WebSockets, {@link WriteBack} and
+ * {@link ExternalContactBook} the written records, and {@link Routes} the HTTP and WebSocket routes
+ * with the throttling and permissions in front of the Platform API.
  *
  * <p>Shapes this fake guesses, because Genesys does not document them (a tolerant client relies
  * only on the status): the login host's 401 body {@code {"error":"invalid_client",...}}; the 403
@@ -37,13 +41,16 @@ public final class FakeGenesysCloud implements AutoCloseable {
   private final Channels channels = new Channels();
   private final ChannelSockets sockets;
   private final Map<String, VoiceConversation> conversations = new ConcurrentHashMap<>();
+  private final SlowWrites slowWrites = new SlowWrites();
+  private final ExternalContactBook contacts = new ExternalContactBook(slowWrites);
+  private final WriteBack writeBack = new WriteBack(conversations, slowWrites, contacts);
   private final Routes routes;
   private final Javalin http;
 
   private FakeGenesysCloud(String clientId, String clientSecret) {
     this.tokens = new Tokens(clientId, clientSecret);
     this.sockets = new ChannelSockets(channels, clientId);
-    this.routes = new Routes(tokens, channels, sockets, conversations, this::port);
+    this.routes = new Routes(tokens, channels, sockets, conversations, writeBack, this::port);
     this.http =
         Javalin.create(
             cfg -> {
@@ -125,6 +132,15 @@ public final class FakeGenesysCloud implements AutoCloseable {
   /** Gives back a permission {@link #deny} took. */
   public void allow(String permission) {
     routes.allow(permission);
+  }
+
+  /**
+   * The next {@code writes} writes (attributes PATCH, callback create, contact create or replace)
+   * are performed at once but answered only {@code by} later: a client whose timeout is shorter
+   * sees no answer although the write happened.
+   */
+  public void answerWritesSlowly(int writes, Duration by) {
+    slowWrites.answerSlowly(writes, by);
   }
 
   // --- traffic ---
@@ -233,6 +249,31 @@ public final class FakeGenesysCloud implements AutoCloseable {
   /** Live channels, oldest first. */
   public List<String> channelIds() {
     return channels.ids();
+  }
+
+  /** Every callback created, as its {@code CreateCallbackCommand} body arrived. */
+  public List<Map<String, Object>> callbacks() {
+    return writeBack.callbacks();
+  }
+
+  /** Every external contact stored now, as last written (with its {@code id}). */
+  public List<Map<String, Object>> contacts() {
+    return contacts.contacts();
+  }
+
+  /** Stores an external contact as if created earlier; returns its id. */
+  public String addContact(Map<String, Object> contact) {
+    return contacts.addContact(contact);
+  }
+
+  /** A participant's attributes now, on a stored or created conversation. */
+  public Map<String, String> attributesOf(String conversationId, String participantId) {
+    return writeBack.attributesOf(conversationId, participantId);
+  }
+
+  /** The customer participant's id of a conversation from {@link #conversation}. */
+  public String customerOf(String conversationId) {
+    return stored(conversationId).ids().customer();
   }
 
   public int analyticsQueries() {

@@ -32,6 +32,7 @@ final class Routes {
   private final ChannelSockets sockets;
   private final Map<String, VoiceConversation> conversations;
   private final IntSupplier port;
+  private final WriteBack writeBack;
   private final Set<String> denied = ConcurrentHashMap.newKeySet();
   private final AtomicInteger analyticsQueries = new AtomicInteger();
   private int throttledCalls; // guarded by this
@@ -43,7 +44,9 @@ final class Routes {
       Channels channels,
       ChannelSockets sockets,
       Map<String, VoiceConversation> conversations,
+      WriteBack writeBack,
       IntSupplier port) {
+    this.writeBack = writeBack;
     this.tokens = tokens;
     this.channels = channels;
     this.sockets = sockets;
@@ -81,6 +84,7 @@ final class Routes {
     routes.post(SUBSCRIPTIONS_PATH, ctx -> subscriptions(ctx, topicsIn(ctx), false));
     routes.delete(SUBSCRIPTIONS_PATH, ctx -> subscriptions(ctx, List.of(), true));
     routes.post(ANALYTICS_PATH, this::analyticsQuery);
+    writeBack.register(routes);
     routes.wsBeforeUpgrade("/channels/{id}", this::upgrade);
     routes.ws(
         "/channels/{id}",
@@ -171,7 +175,13 @@ final class Routes {
       throw ApiError.forbidden("analytics:conversationDetail:view");
     }
     analyticsQueries.incrementAndGet();
-    json(ctx, 200, AnalyticsQuery.parse(Envelopes.JSON, ctx.body()).answer(conversations.values()));
+    AnalyticsQuery query = AnalyticsQuery.parse(Envelopes.JSON, ctx.body());
+    json(
+        ctx,
+        200,
+        query.properties().isEmpty()
+            ? query.answer(conversations.values())
+            : writeBack.callbacksWith(query.properties(), query.from(), query.to()));
   }
 
   private void upgrade(Context ctx) {

@@ -8,6 +8,7 @@ import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
 import dev.switchboard.destination.http.OAuthClientCredentials;
+import dev.switchboard.destination.http.OAuthSessions;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import java.io.IOException;
@@ -23,11 +24,12 @@ import org.slf4j.LoggerFactory;
  * OAuth client-credentials token (docs/connectors.md, "Genesys Cloud").
  *
  * <p>Tokens come from {@code POST https://login.<region>/oauth/token} (basic auth with the client
- * id and secret, form {@code grant_type=client_credentials}, through {@link
- * OAuthClientCredentials}) and are kept until a minute before {@code expires_in} runs out; a 401 on
- * a call fetches a new one once. The configured {@code rate_limit} (the API allows 300 requests a
- * minute per token) is kept by waiting, up to the request timeout, for a free slot; waiting longer
- * becomes a retry.
+ * id and secret, form {@code grant_type=client_credentials}) through the gateway's shared session
+ * of the client ({@link GenesysClient#session}), so a {@code genesys-cloud} destination with the
+ * same client uses the same token; they are kept until a minute before {@code expires_in} runs out,
+ * and a 401 on a call forgets the token and fetches a new one once. The configured {@code
+ * rate_limit} (the API allows 300 requests a minute per token) is kept by waiting, up to the
+ * request timeout, for a free slot; waiting longer becomes a retry.
  *
  * <p>Failure policy: 429 (with its {@code Retry-After}), 5xx, timeouts and connection errors are
  * tried again later; so is 404, since an analytics record may not exist yet just after the event,
@@ -40,7 +42,6 @@ public final class GenesysEnricher implements Enricher {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration TIMEOUT = Duration.ofSeconds(15);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-  private static final Duration TOKEN_MARGIN = Duration.ofMinutes(1);
   private static final int MAX_ANSWER_BYTES = 512 * 1024; // the API's request.bytes.max
 
   /**
@@ -51,6 +52,11 @@ public final class GenesysEnricher implements Enricher {
    */
   public record Settings(URI loginUrl, URI apiUrl, String clientId, String clientSecret)
       implements EnricherSettings {
+    /** The OAuth client these keys name, shared with a destination that names the same. */
+    GenesysClient client() {
+      return new GenesysClient(loginUrl, apiUrl, clientId, clientSecret);
+    }
+
     /** Never the client secret: a record's default would print it. */
     @Override
     public String toString() {
@@ -64,8 +70,18 @@ public final class GenesysEnricher implements Enricher {
   private final HttpTransport transport;
   private final Bucket rate;
   private final OAuthClientCredentials tokens;
+  private final OAuthSessions ownSessions; // null when the gateway's are used
 
+  /** An enricher with its own token (tests, tools that build one enricher). */
   public GenesysEnricher(EnricherConfig config, Clock clock) {
+    this(config, clock, null);
+  }
+
+  /**
+   * @param sessions the gateway's OAuth sessions, so that a destination with the same client shares
+   *     this enricher's token; null for a token of its own
+   */
+  public GenesysEnricher(EnricherConfig config, Clock clock, OAuthSessions sessions) {
     this.name = config.name();
     if (!(config.settings() instanceof Settings read)) {
       throw new IllegalArgumentException(
@@ -74,15 +90,8 @@ public final class GenesysEnricher implements Enricher {
     this.settings = read;
     this.clock = clock;
     this.transport = new HttpTransport(CONNECT_TIMEOUT, TIMEOUT, 16, MAX_ANSWER_BYTES);
-    this.tokens =
-        new OAuthClientCredentials(
-            transport,
-            URI.create(settings.loginUrl() + "/oauth/token"),
-            settings.clientId(),
-            settings.clientSecret(),
-            OAuthClientCredentials.ClientAuth.BASIC,
-            clock,
-            TOKEN_MARGIN);
+    this.ownSessions = sessions == null ? new OAuthSessions(clock) : null;
+    this.tokens = settings.client().session(sessions == null ? ownSessions : sessions);
     RateLimit limit = config.rateLimit();
     this.rate =
         limit == null
@@ -153,6 +162,9 @@ public final class GenesysEnricher implements Enricher {
   @Override
   public void close() {
     transport.close();
+    if (ownSessions != null) {
+      ownSessions.close();
+    }
   }
 
   private boolean waitForRate() {
