@@ -150,9 +150,10 @@ public final class ConfigLoader {
   }
 
   /**
-   * Every {@code $variable} a destination's templates read ({@link
-   * ConnectorSettings#templateVariables()}) must be a binding each route to it gives: a built-in
-   * one or the route's enrichment result. Reported at the route's {@code to}, where the two meet.
+   * A route's {@code method:} only on a destination that uses it; every {@code $variable} a
+   * destination's templates read ({@link ConnectorSettings#templateVariables()}) must be a binding
+   * each route to it gives: a built-in one or the route's enrichment result. Reported at the
+   * route's {@code to}, where the two meet.
    */
   private static void checkTemplateBindings(
       YamlNodeReader routesNode,
@@ -163,6 +164,18 @@ public final class ConfigLoader {
           DestinationConfig destination = route.to() == null ? null : destinations.get(route.to());
           if (destination == null || destination.settings() == null) {
             return;
+          }
+          if (route.method() != null && !destination.settings().takesRouteMethod()) {
+            routesNode
+                .mapping(name)
+                .problem(
+                    "method",
+                    "destination "
+                        + route.to()
+                        + " ("
+                        + destination.type()
+                        + ") does not take a route's method: only an http destination and a"
+                        + " genesys-cloud request do");
           }
           Set<String> given = new TreeSet<>(RouteSection.RESERVED_BINDINGS);
           if (route.enrich() != null && route.enrich().as() != null) {

@@ -27,4 +27,13 @@ public interface ConnectorSettings {
   default Set<String> templateVariables() {
     return Set.of();
   }
+
+  /**
+   * Whether a route's {@code method:} changes this destination's requests (an {@code http}
+   * destination, a {@code genesys-cloud} {@code request}); the loader refuses the key on a route to
+   * any other, where it would do nothing.
+   */
+  default boolean takesRouteMethod() {
+    return false;
+  }
 }

@@ -59,6 +59,21 @@ public record GenesysWriteSettings(
     }
   }
 
+  /**
+   * A {@code request}'s path template reads these bindings; the loader checks each route gives
+   * them.
+   */
+  @Override
+  public java.util.Set<String> templateVariables() {
+    return path == null ? java.util.Set.of() : path.variables();
+  }
+
+  /** Only a {@code request} has a method a route can change. */
+  @Override
+  public boolean takesRouteMethod() {
+    return operation == Operation.REQUEST;
+  }
+
   /** Never the client secret. */
   @Override
   public String toString() {

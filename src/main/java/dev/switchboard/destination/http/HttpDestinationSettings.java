@@ -131,6 +131,11 @@ public record HttpDestinationSettings(
   }
 
   @Override
+  public boolean takesRouteMethod() {
+    return true;
+  }
+
+  @Override
   public Set<String> templateVariables() {
     Set<String> variables = new LinkedHashSet<>();
     if (urlTemplate != null) {
