@@ -63,6 +63,12 @@ final class LocalIntake implements Intake {
   private final Map<DestinationLane, Cursor> scheduled = new IdentityHashMap<>();
 
   /**
+   * Until when each lane is looked at for scheduled deliveries: the longest hold of its routes
+   * after the last poll that saw one (loop only).
+   */
+  private final Map<DestinationLane, Instant> scheduleUntil = new IdentityHashMap<>();
+
+  /**
    * The store refused the last claim (a full disk, a locked file). While it does, each attempt
    * waits for its claim's commit before it sends, and attempts start again only after {@link
    * #resumeAt}: a claim that does not commit would otherwise let the request go, and the delivery,
@@ -118,10 +124,18 @@ final class LocalIntake implements Intake {
   public void poll(Collection<DestinationLane> all) {
     all.forEach(this::scanRetries);
     RouteTable routes = table.get();
+    Instant now = clock.instant();
     for (DestinationLane lane : all) {
-      if (routes.schedules(lane.name())) {
+      Duration hold = routes.longestHold(lane.name());
+      if (!hold.isZero()) {
+        scheduleUntil.put(lane, now.plus(hold));
+      }
+      Instant until = scheduleUntil.get(lane);
+      if (until != null && !now.isAfter(until)) {
+        // also after a reload took the delay away: what it scheduled still comes due
         scanScheduled(lane);
       } else {
+        scheduleUntil.remove(lane);
         scheduled.remove(lane);
       }
     }

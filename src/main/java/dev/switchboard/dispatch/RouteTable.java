@@ -4,6 +4,7 @@ import dev.switchboard.config.RouteConfig;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.QueuedDelivery;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -64,16 +65,18 @@ record RouteTable(
   }
 
   /**
-   * Whether a route to {@code destination} creates its deliveries due later ({@code delay} or
-   * {@code reorder_window}), so that the dispatcher looks for those that came due.
+   * The longest a route to {@code destination} holds its deliveries after receipt ({@code delay} or
+   * {@code reorder_window}); zero when none does, and the dispatcher need not look for deliveries
+   * that came due.
    */
-  boolean schedules(String destination) {
+  Duration longestHold(String destination) {
+    Duration longest = Duration.ZERO;
     for (RouteConfig r : routes.values()) {
-      if (r.to().equals(destination) && !r.holdAfterReceipt().isZero()) {
-        return true;
+      if (r.to().equals(destination) && r.holdAfterReceipt().compareTo(longest) > 0) {
+        longest = r.holdAfterReceipt();
       }
     }
-    return false;
+    return longest;
   }
 
   /** The routes to {@code destination} whose dead letters block their key. */

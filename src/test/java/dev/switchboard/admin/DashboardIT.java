@@ -309,6 +309,7 @@ class DashboardIT {
         routes:
           vip-only: { from: calls, when: queue = "vip", to: crm }
           latest: { from: calls, ordering: per-key, stale: skip, to: crm }
+          follow-up: { from: calls, delay: 1h, to: crm }
         destinations:
           crm:
             type: http
@@ -353,6 +354,15 @@ class DashboardIT {
         .contains("already delivered")
         .doesNotContain("Not attempted yet");
     screenshot("13-delivery-stale");
+
+    // the delayed delivery: scheduled for an hour after the event was received
+    browser.get(gw.uri("/ui/#/events/" + newer).toString());
+    WebElement scheduled = visible(deliveryBox(deliveryOf(newer, "follow-up").id().value()));
+    assertThat(scheduled.getDomAttribute("data-state")).isEqualTo("pending");
+    assertThat(scheduled.getText())
+        .contains("scheduled")
+        .contains("Scheduled for")
+        .doesNotContain("Not attempted yet");
   }
 
   String postCallAt(String interactionId, String at) throws Exception {

@@ -22,13 +22,15 @@ import java.time.temporal.ChronoUnit;
  *
  * <p>A callback has no client-chosen id, so the delivery's idempotency key goes into its {@code
  * data} as {@value #KEY_ATTRIBUTE}; Genesys makes {@code data} the callback participant's
- * attributes. A retry (attempt 2 on) first asks the analytics conversation details query for a
- * conversation with a segment carrying that attribute, and creates nothing when it finds one.
+ * attributes. Every attempt (a replay or a crash starts again from attempt 1) first asks the
+ * analytics conversation details query for a conversation with a segment carrying that attribute,
+ * and creates nothing when it finds one.
  *
  * <p>What the check covers (docs/connectors.md): a callback created in the last {@link #LOOKBACK}
  * whose conversation the analytics API already shows. Analytics lags the conversation by seconds,
- * so a create that timed out makes its retry wait at least {@link #INDEX_LAG}; a retry that still
- * comes before the record appears would create a second callback.
+ * so a create that may have happened without its answer (timeout, reset after sending, 5xx) makes
+ * its retry wait at least {@link #INDEX_LAG}; a retry that still comes before the record appears
+ * would create a second callback.
  */
 final class Callbacks {
   static final String KEY_ATTRIBUTE = "switchboardDeliveryId";
@@ -55,17 +57,17 @@ final class Callbacks {
       return GenesysOutcomes.refused("the body's data is not an object");
     }
     String key = delivery.idempotencyKey();
-    if (delivery.attempt() > 1) {
-      HttpTransport.Answer found = calls.call("POST", QUERY, query(key));
-      if (found.status() != 200) {
-        return GenesysOutcomes.of(found, clock.instant());
-      }
-      JsonNode conversation = GenesysOutcomes.parse(found.body()).path("conversations").path(0);
-      if (!conversation.isMissingNode()) {
-        String id = conversation.path("conversationId").asText("?");
-        return new Delivered(
-            200, "callback conversation " + id + " was created by an earlier attempt");
-      }
+    // looked for on every attempt, the first too: a replay, a crash after the request went out
+    // or a lost lease starts again from attempt 1 although a callback may exist
+    HttpTransport.Answer found = calls.call("POST", QUERY, query(key));
+    if (found.status() != 200) {
+      return GenesysOutcomes.of(found, clock.instant());
+    }
+    JsonNode conversation = GenesysOutcomes.parse(found.body()).path("conversations").path(0);
+    if (!conversation.isMissingNode()) {
+      String id = conversation.path("conversationId").asText("?");
+      return new Delivered(
+          200, "callback conversation " + id + " was created by an earlier attempt");
     }
     ObjectNode command = body.deepCopy();
     // data is a map of text in Genesys: numbers and flags go as written
@@ -76,7 +78,8 @@ final class Callbacks {
     command.set("data", withKey);
     withKey.put(KEY_ATTRIBUTE, key);
     try {
-      return GenesysOutcomes.of(calls.call("POST", PATH, command), clock.instant());
+      return Callbacks.afterCreate(
+          GenesysOutcomes.of(calls.call("POST", PATH, command), clock.instant()));
     } catch (NoAnswer e) {
       if (e.timedOut() && e.result() instanceof RetryLater r) {
         // Genesys may have created it: give the analytics record time to appear first
@@ -84,6 +87,17 @@ final class Callbacks {
       }
       throw e;
     }
+  }
+
+  /**
+   * A create answered 5xx may have been done by Genesys behind its edge all the same: its retry
+   * waits for the search to show it, as after a timeout.
+   */
+  static DeliveryResult afterCreate(DeliveryResult result) {
+    if (result instanceof RetryLater r && r.status() >= 500) {
+      return r.withNotBefore(INDEX_LAG);
+    }
+    return result;
   }
 
   /** Conversations of the last week whose segments carry the key attribute, newest first. */

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@code external-contact} operation: the body is an {@code ExternalContact} ({@code
@@ -43,10 +44,16 @@ final class ExternalContacts {
   private final String matchOn;
   private final Clock clock;
 
+  /** Striped by key: bounded, and two keys rarely share one (they then only wait, never fail). */
+  private final ReentrantLock[] stripes = new ReentrantLock[64];
+
   ExternalContacts(GenesysCalls calls, String matchOn, Clock clock) {
     this.calls = calls;
     this.matchOn = matchOn;
     this.clock = clock;
+    for (int i = 0; i < stripes.length; i++) {
+      stripes[i] = new ReentrantLock(); // not synchronized: virtual threads wait on it
+    }
   }
 
   DeliveryResult createOrUpdate(ObjectNode body) throws NoAnswer {
@@ -54,6 +61,18 @@ final class ExternalContacts {
     if (keys.isEmpty()) {
       return GenesysOutcomes.refused("the contact has no " + matchOn + " to match on");
     }
+    // two deliveries of one person at once would both find nobody and both create: one at a
+    // time per key on this node (across nodes, ordering: per-key on the same value does it)
+    ReentrantLock lock = stripes[Math.floorMod(keys.get(0).hashCode(), stripes.length)];
+    lock.lock();
+    try {
+      return lookUpThenWrite(body, keys);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private DeliveryResult lookUpThenWrite(ObjectNode body, List<String> keys) throws NoAnswer {
     String q = URLEncoder.encode(keys.get(0), StandardCharsets.UTF_8).replace("+", "%20");
     HttpTransport.Answer found = calls.get(PATH + "?pageSize=" + PAGE_SIZE + "&q=" + q);
     if (found.status() != 200) {
@@ -70,7 +89,8 @@ final class ExternalContacts {
     }
     if (same.isEmpty()) {
       try {
-        return GenesysOutcomes.of(calls.call("POST", PATH, body), clock.instant());
+        return Callbacks.afterCreate(
+            GenesysOutcomes.of(calls.call("POST", PATH, body), clock.instant()));
       } catch (NoAnswer e) {
         if (e.timedOut() && e.result() instanceof RetryLater r) {
           throw new NoAnswer(r.withNotBefore(Callbacks.INDEX_LAG), true);

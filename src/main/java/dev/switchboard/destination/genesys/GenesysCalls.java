@@ -38,7 +38,10 @@ final class GenesysCalls {
       return result;
     }
 
-    /** The request went out and no answer came in time: Genesys may have done the write. */
+    /**
+     * The request went out and no answer came (a timeout, a reset or a closed connection after
+     * sending): Genesys may have done the write.
+     */
     boolean timedOut() {
       return timedOut;
     }
@@ -82,12 +85,8 @@ final class GenesysCalls {
         // max_age, so that fixed credentials deliver what waited
         HttpTransport.Answer a = refused.answer();
         throw new NoAnswer(
-            new RetryLater(
-                "genesys oauth " + a.status() + code(a),
-                a.status(),
-                null,
-                GenesysOutcomes.excerpt(a)),
-            false);
+            // no excerpt: a token endpoint's answer may hold a credential under another name
+            new RetryLater("genesys oauth " + a.status() + code(a), a.status(), null, null), false);
       } catch (IOException | RuntimeException e) {
         throw noAnswer(e, false);
       }
@@ -115,7 +114,8 @@ final class GenesysCalls {
   private static NoAnswer noAnswer(Exception e, boolean sent) {
     DeliveryResult failure = HttpOutcomes.ofFailure(e);
     if (failure instanceof RetryLater r) {
-      boolean timedOut = sent && r.errorClass() == ErrorClass.TIMEOUT;
+      boolean timedOut =
+          sent && (r.errorClass() == ErrorClass.TIMEOUT || r.errorClass() == ErrorClass.CONNECTION);
       return new NoAnswer(
           RetryLater.noAnswer(r.errorClass(), "genesys " + r.error(), null, null), timedOut);
     }

@@ -26,12 +26,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * sessions end after an idle timeout the client is never told) is kept until forgotten.
  *
  * <p>Failure policy: nothing is retried here. A refusal or an unreadable answer becomes {@link
- * Refused} with the endpoint's answer, for the caller to classify; a broken connection is the
- * transport's {@link IOException}. The client secret and tokens are never logged nor put in a
- * message.
+ * Refused} with the endpoint's answer, for the caller to classify, and is given to every caller for
+ * {@link #REFUSAL_KEPT} without asking again; a broken connection is the transport's {@link
+ * IOException}. The client secret and tokens are never logged nor put in a message.
  */
 public final class OAuthClientCredentials {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How long a refusal is answered from memory before the endpoint is asked again. */
+  static final Duration REFUSAL_KEPT = Duration.ofSeconds(5);
 
   /** How the client authenticates to the token endpoint (RFC 6749 §2.3.1). */
   public enum ClientAuth {
@@ -91,6 +94,11 @@ public final class OAuthClientCredentials {
   private final ReentrantLock lock = new ReentrantLock(); // not synchronized: virtual threads wait
   private volatile Token current;
 
+  /** The endpoint's last refusal, repeated to callers until {@link #refusedUntil}. */
+  private Refused refusal;
+
+  private Instant refusedUntil = Instant.MIN;
+
   /**
    * @param margin how long before {@code expires_in} runs out a token is renewed
    */
@@ -146,7 +154,19 @@ public final class OAuthClientCredentials {
       if (usable(t)) {
         return t; // fetched by another caller meanwhile
       }
-      t = fetch();
+      if (refusal != null && clock.instant().isBefore(refusedUntil)) {
+        // every delivery waiting on a refused client would otherwise ask the endpoint again,
+        // and a login service throttles (or locks) a client that keeps failing
+        throw refusal;
+      }
+      try {
+        t = fetch();
+      } catch (Refused refused) {
+        refusal = refused;
+        refusedUntil = clock.instant().plus(REFUSAL_KEPT);
+        throw refused;
+      }
+      refusal = null;
       current = t;
       return t;
     } finally {

@@ -231,8 +231,12 @@ public final class SalesforceDestination implements Destination {
       // 400 invalid_client_id, invalid_grant (no Run As user, not the My Domain host), …
       HttpTransport.Answer a = refused.answer();
       LOG.warn("salesforce destination {}: no token: {}", name, refused.getMessage());
+      // a 2xx without access_token may hold the credential under another name: no excerpt
       return new RetryLater(
-          "salesforce " + refused.getMessage(), a.status(), null, SalesforceOutcomes.excerpt(a));
+          "salesforce " + refused.getMessage(),
+          a.status(),
+          null,
+          a.status() >= 300 ? SalesforceOutcomes.excerpt(a) : null);
     } catch (IOException | RuntimeException e) {
       return noAnswer(e);
     }

@@ -193,6 +193,21 @@ class GenesysDestinationIT {
   }
 
   @Test
+  void aReplayedOrRestartedDeliveryStartingAgainAtAttemptOneFindsItsCallback() throws Exception {
+    GenesysDestination d = destination("callback");
+
+    DeliveryResult first = d.send(delivery(callback(), 1));
+    // a replay resets the attempts; a crash after the request went out never counted one
+    DeliveryResult again = d.send(delivery(callback(), 1));
+
+    assertThat(first).isInstanceOf(Delivered.class);
+    assertThat(again)
+        .isInstanceOfSatisfying(
+            Delivered.class, r -> assertThat(r.excerpt()).contains("earlier attempt"));
+    assertThat(genesys.callbacks()).hasSize(1);
+  }
+
+  @Test
   void aRetryThatFindsNoEarlierCallbackCreatesIt() throws Exception {
     DeliveryResult result = destination("callback").send(delivery(callback(), 3));
 
@@ -314,6 +329,21 @@ class GenesysDestinationIT {
         .isInstanceOfSatisfying(
             RetryLater.class, r -> assertThat(r.errorClass()).isEqualTo(ErrorClass.TIMEOUT));
     assertThat(second).isInstanceOf(Delivered.class);
+    assertThat(genesys.contacts()).hasSize(1);
+  }
+
+  @Test
+  void twoDeliveriesOfOnePersonAtOnceMakeOneContact() throws Exception {
+    GenesysDestination d = contacts("phone", Duration.ofSeconds(5));
+    genesys.answerWritesSlowly(2, Duration.ofMillis(500));
+
+    List<DeliveryResult> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      threads.submit(() -> results.add(d.send(delivery(contact("First"), 1))));
+      threads.submit(() -> results.add(d.send(delivery(contact("Second"), 1))));
+    }
+
+    assertThat(results).hasSize(2).allMatch(r -> r instanceof Delivered);
     assertThat(genesys.contacts()).hasSize(1);
   }
 
