@@ -3,14 +3,12 @@ package dev.switchboard.destination.genesys;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.EnricherSettings;
-import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.Enricher;
+import dev.switchboard.destination.LookupRate;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
 import dev.switchboard.destination.http.OAuthClientCredentials;
 import dev.switchboard.destination.http.OAuthSessions;
-import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.Bucket;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
@@ -68,7 +66,7 @@ public final class GenesysEnricher implements Enricher {
   private final Settings settings;
   private final Clock clock;
   private final HttpTransport transport;
-  private final Bucket rate;
+  private final LookupRate rate;
   private final OAuthClientCredentials tokens;
   private final OAuthSessions ownSessions; // null when the gateway's are used
 
@@ -92,17 +90,7 @@ public final class GenesysEnricher implements Enricher {
     this.transport = new HttpTransport(CONNECT_TIMEOUT, TIMEOUT, 16, MAX_ANSWER_BYTES);
     this.ownSessions = sessions == null ? new OAuthSessions(clock) : null;
     this.tokens = settings.client().session(sessions == null ? ownSessions : sessions);
-    RateLimit limit = config.rateLimit();
-    this.rate =
-        limit == null
-            ? null
-            : Bucket.builder()
-                .addLimit(
-                    Bandwidth.builder()
-                        .capacity(limit.count())
-                        .refillGreedy(limit.count(), limit.per())
-                        .build())
-                .build();
+    this.rate = LookupRate.of(config.rateLimit());
     LOG.info("genesys-cloud enricher {} reads from {}", name, settings.apiUrl().getHost());
   }
 
@@ -168,15 +156,7 @@ public final class GenesysEnricher implements Enricher {
   }
 
   private boolean waitForRate() {
-    if (rate == null) {
-      return true;
-    }
-    try {
-      return rate.asBlocking().tryConsume(1, TIMEOUT);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return rate.acquire(TIMEOUT);
   }
 
   private Lookup classify(int status, HttpTransport.Answer answer, String error) {

@@ -3,11 +3,9 @@ package dev.switchboard.destination.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.EnricherSettings;
-import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Enricher;
-import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.Bucket;
+import dev.switchboard.destination.LookupRate;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
@@ -64,7 +62,7 @@ public final class HttpEnricher implements Enricher {
   private final Clock clock;
   private final HttpTransport transport;
   private final HttpAuthenticator authenticator;
-  private final Bucket rate;
+  private final LookupRate rate;
 
   /**
    * @param sessions the gateway's shared OAuth tokens
@@ -80,17 +78,7 @@ public final class HttpEnricher implements Enricher {
     this.transport =
         new HttpTransport(CONNECT_TIMEOUT, settings.timeout(), MAX_CONNECTIONS, MAX_ANSWER_BYTES);
     this.authenticator = new HttpAuthenticator(settings.auth(), sessions);
-    RateLimit limit = config.rateLimit();
-    this.rate =
-        limit == null
-            ? null
-            : Bucket.builder()
-                .addLimit(
-                    Bandwidth.builder()
-                        .capacity(limit.count())
-                        .refillGreedy(limit.count(), limit.per())
-                        .build())
-                .build();
+    this.rate = LookupRate.of(config.rateLimit());
     LOG.info("http enricher {} reads from {}", name, settings.url().getHost());
   }
 
@@ -166,14 +154,6 @@ public final class HttpEnricher implements Enricher {
   }
 
   private boolean waitForRate() {
-    if (rate == null) {
-      return true;
-    }
-    try {
-      return rate.asBlocking().tryConsume(1, settings.timeout());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return rate.acquire(settings.timeout());
   }
 }

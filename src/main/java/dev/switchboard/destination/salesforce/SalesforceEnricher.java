@@ -4,15 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.EnricherSettings;
-import dev.switchboard.config.RateLimit;
 import dev.switchboard.destination.ConnectorContext;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Enricher;
+import dev.switchboard.destination.LookupRate;
 import dev.switchboard.destination.http.HttpOutcomes;
 import dev.switchboard.destination.http.HttpTransport;
 import dev.switchboard.destination.http.OAuthClientCredentials;
-import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.Bucket;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,7 +63,7 @@ public final class SalesforceEnricher implements Enricher {
   private final HttpTransport transport;
   private final SalesforceDataApi api;
   private final SalesforceOutcomes outcomes;
-  private final Bucket rate;
+  private final LookupRate rate;
 
   public SalesforceEnricher(EnricherConfig config, ConnectorContext context) {
     this.name = config.name();
@@ -77,17 +75,7 @@ public final class SalesforceEnricher implements Enricher {
     this.transport = new HttpTransport(CONNECT_TIMEOUT, TIMEOUT, 16, MAX_ANSWER_BYTES);
     this.api = new SalesforceDataApi(client, client.session(context.sessions()), transport);
     this.outcomes = new SalesforceOutcomes(null, context.clock());
-    RateLimit limit = config.rateLimit();
-    this.rate =
-        limit == null
-            ? null
-            : Bucket.builder()
-                .addLimit(
-                    Bandwidth.builder()
-                        .capacity(limit.count())
-                        .refillGreedy(limit.count(), limit.per())
-                        .build())
-                .build();
+    this.rate = LookupRate.of(config.rateLimit());
     LOG.info("salesforce enricher {}: {}", name, client);
   }
 
@@ -190,15 +178,7 @@ public final class SalesforceEnricher implements Enricher {
   }
 
   private boolean waitForRate() {
-    if (rate == null) {
-      return true;
-    }
-    try {
-      return rate.asBlocking().tryConsume(1, TIMEOUT);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return rate.acquire(TIMEOUT);
   }
 
   private Lookup noAnswer(Exception e) {
