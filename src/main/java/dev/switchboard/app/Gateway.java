@@ -3,6 +3,7 @@ package dev.switchboard.app;
 import dev.switchboard.admin.AdminRoutes;
 import dev.switchboard.admin.QueueSampler;
 import dev.switchboard.admin.UiRoutes;
+import dev.switchboard.alerts.Alerts;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.ConfigProblem;
@@ -65,6 +66,10 @@ public final class Gateway implements AutoCloseable {
   private volatile SwitchboardConfig config;
   private final Object reloading = new Object();
   private final Connectors connectors;
+
+  /** The operational events (docs/operational-events.md). */
+  private final Alerts alerts;
+
   private Wiring wiring; // guarded by reloading
   private boolean closed; // guarded by reloading
   private final GatewayMetrics metrics;
@@ -120,6 +125,11 @@ public final class Gateway implements AutoCloseable {
     this.queueSampler = new QueueSampler(deliveries, metrics);
     metrics.beforeScrape(queueSampler);
     this.ingest = new IngestService(config, store, clock, metrics);
+    // the gateway's own troubles become events of its built-in source, routed like any other
+    this.alerts =
+        new Alerts(config.alerts(), clock, json -> ingest.ingestOperational(json).status());
+    ingest.reportTo(alerts);
+    dispatcher.reportTo(alerts);
     this.pulls = new PullSources(ingest::ingestPulled, store, clock, metrics);
     IngestHandler intake = new IngestHandler(ingest);
     HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
@@ -361,6 +371,7 @@ public final class Gateway implements AutoCloseable {
             List.of(new ConfigProblem(file.toString(), 0, "sources", e.getMessage())));
       }
       pulls.apply(next);
+      alerts.reconfigure(next.alerts());
       dispatcher.reconfigure(
           next.routes(),
           next.destinations(),
@@ -550,6 +561,7 @@ public final class Gateway implements AutoCloseable {
     // the listener stays up meanwhile: senders get 503 shutting_down (and retry) rather than a
     // refused connection, and /readyz tells a load balancer to drain
     dispatcher.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    alerts.close();
     http.stop();
     slowRequestSweep.shutdownNow();
     connectors.close();

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +38,8 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class ConfigLoader {
   static final List<String> TOP_KEYS =
-      List.of("server", "store", "admin", "sources", "enrichers", "routes", "destinations");
+      List.of(
+          "server", "store", "admin", "sources", "enrichers", "routes", "destinations", "alerts");
   static final List<String> SERVER_KEYS =
       List.of(
           "host",
@@ -124,6 +126,14 @@ public final class ConfigLoader {
     YamlNodeReader enrichersNode = root.mapping("enrichers");
     YamlNodeReader destinationsNode = root.mapping("destinations");
     Map<String, SourceConfig> sources = new SourceSection(baseDir).read(sourcesNode);
+    if (sourcesNode.entries().containsKey(OperationalSource.NAME)) {
+      sourcesNode.problem(
+          OperationalSource.NAME,
+          "\"switchboard\" is the gateway's own source (its operational events,"
+              + " docs/operational-events.md): route from it, and name your source otherwise");
+    }
+    Set<String> sourceNames = new LinkedHashSet<>(sourcesNode.entries().keySet());
+    sourceNames.add(OperationalSource.NAME);
     EnricherSection enricherSection = new EnricherSection(Installed.CATALOG.enricherTypes());
     Map<String, EnricherConfig> enrichers = enricherSection.read(enrichersNode);
     Map<String, DestinationConfig> destinations =
@@ -132,7 +142,7 @@ public final class ConfigLoader {
     Map<String, RouteConfig> routes =
         RouteSection.readRoutes(
             routesNode,
-            sourcesNode.entries().keySet(),
+            sourceNames,
             destinationsNode.entries().keySet(),
             enrichersNode.entries().keySet(),
             enricherSection.apiUrls(),
@@ -146,7 +156,8 @@ public final class ConfigLoader {
         ordered(sources),
         ordered(enrichers),
         ordered(routes),
-        ordered(destinations));
+        ordered(destinations),
+        AlertsConfig.read(root.mapping("alerts")));
   }
 
   /**

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * The whole validated configuration, as loaded from one YAML file by {@link ConfigLoader}. Maps
- * keep the file's order. Every expression in it has compiled; every reference resolves.
+ * keep the file's order. Every expression in it has compiled; every reference resolves. The
+ * built-in source {@code switchboard} ({@link OperationalSource}) is not in {@link #sources()}.
  */
 public record SwitchboardConfig(
     Path file,
@@ -15,4 +16,32 @@ public record SwitchboardConfig(
     Map<String, SourceConfig> sources,
     Map<String, EnricherConfig> enrichers,
     Map<String, RouteConfig> routes,
-    Map<String, DestinationConfig> destinations) {}
+    Map<String, DestinationConfig> destinations,
+    AlertsConfig alerts) {
+
+  public SwitchboardConfig {
+    alerts = alerts == null ? AlertsConfig.defaultConfig() : alerts;
+  }
+
+  /** A configuration with the default {@code alerts:}. */
+  public SwitchboardConfig(
+      Path file,
+      ServerConfig server,
+      StoreConfig store,
+      AdminConfig admin,
+      Map<String, SourceConfig> sources,
+      Map<String, EnricherConfig> enrichers,
+      Map<String, RouteConfig> routes,
+      Map<String, DestinationConfig> destinations) {
+    this(
+        file,
+        server,
+        store,
+        admin,
+        sources,
+        enrichers,
+        routes,
+        destinations,
+        AlertsConfig.defaultConfig());
+  }
+}

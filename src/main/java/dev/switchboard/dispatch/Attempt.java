@@ -1,5 +1,6 @@
 package dev.switchboard.dispatch;
 
+import dev.switchboard.config.OperationalSource;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.destination.DeliveryResult;
 import dev.switchboard.destination.Destination;
@@ -82,6 +83,16 @@ final class Attempt {
                 null);
         continue;
       }
+      if (aboutItself(d)) {
+        done[i] =
+            new Attempted(
+                new Finish.Skipped(
+                    d.id(),
+                    c.token(),
+                    "loop: an operational event about this destination is not sent to it"),
+                null);
+        continue;
+      }
       Attempted stale = stale(c);
       if (stale != null) {
         done[i] = stale;
@@ -122,6 +133,23 @@ final class Attempt {
       }
     }
     return List.of(done);
+  }
+
+  /**
+   * An operational event about this very destination (its breaker, its hold, its dead letters'
+   * batch): sending it there could only fail the same way, and feed itself
+   * (docs/operational-events.md).
+   */
+  private boolean aboutItself(QueuedDelivery d) {
+    if (!OperationalSource.NAME.equals(d.source())) {
+      return false;
+    }
+    try {
+      Object subject = ((Map<?, ?>) RoutePlan.parsePayload(d.payload())).get("subject");
+      return subject instanceof Map<?, ?> m && lane.name().equals(m.get("destination"));
+    } catch (RuntimeException e) {
+      return false; // not an event of ours: the route decides as for any other
+    }
   }
 
   private Verdicts.Try tryOf(Claimed c, int number, Instant started, Duration took) {

@@ -297,6 +297,11 @@ final class DestinationLane {
     return heldUntil;
   }
 
+  /** The last failure's error, as operators see it; null before any. */
+  String lastError() {
+    return lastError;
+  }
+
   boolean held(Instant now) {
     return heldUntil.isAfter(now);
   }

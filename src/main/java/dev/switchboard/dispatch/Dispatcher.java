@@ -82,6 +82,15 @@ public final class Dispatcher implements AutoCloseable {
    *     (its deliveries wait) with {@code unavailable} giving the reason
    * @param enrichers the built enrichers by name, for routes with an {@code enrich} step
    */
+  /**
+   * From now on, dead letters, breaker moves, holds and refused credentials are told to {@code ops}
+   * (docs/operational-events.md).
+   */
+  public void reportTo(dev.switchboard.alerts.OperationalEvents ops) {
+    outcomes.ops = ops;
+    requests.ops = ops;
+  }
+
   public Dispatcher(
       Map<String, RouteConfig> routes,
       Map<String, DestinationConfig> destinationConfigs,

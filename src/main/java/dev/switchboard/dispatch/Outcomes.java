@@ -1,5 +1,6 @@
 package dev.switchboard.dispatch;
 
+import dev.switchboard.alerts.OperationalEvents;
 import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.store.DeliveryQueue;
@@ -25,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * #finished}).
  */
 final class Outcomes {
+  /** Told of every dead letter (docs/operational-events.md); set once the gateway is wired. */
+  volatile OperationalEvents ops = OperationalEvents.NONE;
+
   private static final Logger LOG = LoggerFactory.getLogger(Outcomes.class);
 
   /** The first wait before writing an outcome again, doubled each time up to the next. */
@@ -192,13 +196,18 @@ final class Outcomes {
         };
     metrics.deliveryOutcome(lane.name(), outcome);
     if (finish instanceof Finish.Dead dead) {
+      int attempts = dead.attempt() == null ? d.attempts() : dead.attempt().number();
       DeliveryLog.deadLetter(
-          d.eventId().value(),
-          d.id().value(),
-          d.route(),
+          d.eventId().value(), d.id().value(), d.route(), lane.name(), attempts, dead.errorClass());
+      ops.deliveryDead(
           lane.name(),
-          dead.attempt() == null ? d.attempts() : dead.attempt().number(),
-          dead.errorClass());
+          d.route(),
+          d.source(),
+          d.id().value(),
+          d.eventId().value(),
+          attempts,
+          dead.errorClass(),
+          dead.error());
     }
     if (finish instanceof Finish.Delivered delivered) {
       metrics.endToEnd(lane.name(), Duration.between(d.receivedAt(), clock.instant()));

@@ -1,8 +1,11 @@
 package dev.switchboard.dispatch;
 
+import dev.switchboard.alerts.OperationalEvents;
 import dev.switchboard.destination.DeliveryResult;
+import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.store.QueuedDelivery;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -17,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * lane its slot back.
  */
 final class Requests {
+  /** Told of a breaker's moves, holds and refused credentials; set once the gateway is wired. */
+  volatile OperationalEvents ops = OperationalEvents.NONE;
+
   private static final Logger LOG = LoggerFactory.getLogger(Requests.class);
 
   private final Intake intake;
@@ -98,10 +104,42 @@ final class Requests {
       lane.noAttempt(cluster.get() != null);
       return;
     }
-    DestinationLane.Before before = lane.answered(result, clock.instant());
+    Instant now = clock.instant();
+    DestinationLane.Before before = lane.answered(result, now);
     ClusterLimits shared = cluster.get();
     if (shared != null) {
       shared.afterResult(lane, before);
+    }
+    report(lane, result, before, now);
+  }
+
+  /** What the answer changed that an operator should hear of (docs/operational-events.md). */
+  private void report(
+      DestinationLane lane, DeliveryResult result, DestinationLane.Before before, Instant now) {
+    CircuitBreaker.State after = lane.breakerState();
+    if (after == CircuitBreaker.State.OPEN && before.breaker() != CircuitBreaker.State.OPEN) {
+      ops.breakerOpened(lane.name(), lane.breakerOpenUntil(), lane.lastError());
+    } else if (after == CircuitBreaker.State.CLOSED
+        && before.breaker() != CircuitBreaker.State.CLOSED) {
+      ops.breakerClosed(lane.name());
+    }
+    if (lane.held(now) && !before.heldUntil().isAfter(now)) {
+      ops.held(lane.name(), lane.heldUntil(), lane.holdReason());
+    }
+    int status =
+        switch (result) {
+          case DeliveryResult.Rejected r -> r.status();
+          case DeliveryResult.RetryLater r -> r.status();
+          case DeliveryResult.Delivered d -> 0;
+        };
+    boolean auth =
+        result instanceof DeliveryResult.RetryLater r && r.errorClass() == ErrorClass.AUTH;
+    if (status == 401 || status == 403 || auth) {
+      String error =
+          result instanceof DeliveryResult.Rejected r
+              ? r.error()
+              : ((DeliveryResult.RetryLater) result).error();
+      ops.credentialsRefused(lane.name(), status, error);
     }
   }
 }

@@ -1,6 +1,8 @@
 package dev.switchboard.ingest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.alerts.OperationalEvents;
+import dev.switchboard.config.OperationalSource;
 import dev.switchboard.config.RouteConfig;
 import dev.switchboard.config.SourceConfig;
 import dev.switchboard.config.SwitchboardConfig;
@@ -84,6 +86,18 @@ public final class IngestService {
   private final java.util.concurrent.atomic.AtomicInteger inFlight =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  /** Told what an operator should hear of; set once the gateway is wired. */
+  private volatile OperationalEvents ops = OperationalEvents.NONE;
+
+  /** The sources answered 503 (store, backlog) since their last accepted event. */
+  private final java.util.concurrent.ConcurrentHashMap<String, String> refusing =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** From now on, refusals and quarantined events are told to {@code ops}. */
+  public void reportTo(OperationalEvents ops) {
+    this.ops = ops;
+  }
+
   public IngestService(
       SwitchboardConfig config, EventStore store, Clock clock, GatewayMetrics metrics) {
     this.store = store;
@@ -107,7 +121,9 @@ public final class IngestService {
   private static Intake build(SwitchboardConfig config, Intake previous) {
     List<String> proxies = List.copyOf(config.server().trustedProxies());
     Map<String, SourceIntake> built = new LinkedHashMap<>();
-    for (SourceConfig source : config.sources().values()) {
+    List<SourceConfig> sources = new ArrayList<>(config.sources().values());
+    sources.add(OperationalSource.config()); // the gateway's own events: routed, never posted
+    for (SourceConfig source : sources) {
       List<RoutePlan> routes = new ArrayList<>();
       for (RouteConfig route : config.routes().values()) {
         if (route.from().equals(source.name())) {
@@ -167,7 +183,11 @@ public final class IngestService {
     inFlight.incrementAndGet();
     try {
       IngestResponse response = safely(work);
-      metrics.ingestRequest(sourceName, outcomeOf(response));
+      String outcome = outcomeOf(response);
+      metrics.ingestRequest(sourceName, outcome);
+      if (!OperationalSource.NAME.equals(sourceName)) {
+        report(sourceName, response, outcome);
+      }
       if (response.status() / 100 == 2) {
         metrics.ackLatency(sourceName, System.nanoTime() - started);
       }
@@ -176,6 +196,44 @@ public final class IngestService {
       inFlight.decrementAndGet();
       MDC.remove("source");
       MDC.remove("eventId");
+    }
+  }
+
+  /**
+   * What an answer tells the operator (docs/operational-events.md): refusing a source (store,
+   * backlog) and accepting it again, refusals a sender can fix, quarantined events. The operational
+   * source's own answers are not reported: its events cannot be about storing themselves.
+   */
+  private void report(String source, IngestResponse response, String outcome) {
+    int status = response.status();
+    if (status / 100 == 2) {
+      if (!refusing.isEmpty() && refusing.remove(source) != null) {
+        ops.sourceAccepting(source);
+      }
+      if ("quarantined".equals(outcome)) {
+        Object id = response.body().get("eventId");
+        ops.quarantined(source, String.valueOf(id), "schema violation");
+      }
+      return;
+    }
+    switch (outcome) {
+      case "store_unavailable", "backlog_full" -> {
+        if (refusing.put(source, outcome) == null) {
+          ops.sourceRefusing(
+              source, outcome.equals("backlog_full") ? "backlog_full" : "store_unavailable");
+        }
+      }
+      case "signature_rejected",
+          "ip_not_allowed",
+          "invalid_json",
+          "schema_invalid",
+          "body_too_large",
+          "unsupported_media_type",
+          "idempotency_key_missing",
+          "idempotency_key_invalid",
+          "partition_key_invalid" ->
+          ops.rejected(source, outcome);
+      default -> {}
     }
   }
 
@@ -236,8 +294,25 @@ public final class IngestService {
     return counted(sourceName, () -> parsed(now, source, json, headers));
   }
 
+  /**
+   * One operational event the gateway emits about itself (docs/operational-events.md), stored in
+   * its built-in {@code switchboard} source by the same rules as any event: de-duplicated by its
+   * id, routed by the routes from {@code switchboard}. A 2xx means committed.
+   */
+  public IngestResponse ingestOperational(byte[] json) {
+    Intake now = intake;
+    SourceIntake source = now.sources().get(OperationalSource.NAME);
+    return counted(OperationalSource.NAME, () -> parsed(now, source, json, Map.of()));
+  }
+
   private IngestResponse check(Intake intake, SourceIntake source, IngestRequest request) {
     SourceConfig config = source.config;
+    if (config == OperationalSource.config()) {
+      return IngestResponse.reject(
+          Rejection.UNKNOWN_SOURCE,
+          "source \"switchboard\" holds the gateway's own operational events; it has no webhook"
+              + " endpoint");
+    }
     if (config.pulled()) {
       return IngestResponse.reject(
           Rejection.UNKNOWN_SOURCE,
