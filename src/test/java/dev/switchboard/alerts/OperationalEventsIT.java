@@ -100,6 +100,18 @@ class OperationalEventsIT {
     return JSON.readTree(r.body()).path("eventId").asText();
   }
 
+  /** Every event the sink received is valid against the documented schema. */
+  void allMatchTheDocumentedSchema() throws Exception {
+    com.networknt.schema.JsonSchema schema =
+        com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V202012)
+            .getSchema(JSON.readTree(Path.of("docs/operational-events.schema.json").toFile()));
+    assertThat(sink.requests()).isNotEmpty();
+    for (FakeDestination.Request r : sink.requests()) {
+      assertThat(schema.validate(JSON.readTree(r.bodyText()))).as(r.bodyText()).isEmpty();
+    }
+  }
+
   List<JsonNode> received(String type) throws Exception {
     List<JsonNode> events = new ArrayList<>();
     for (FakeDestination.Request r : sink.requests()) {
@@ -186,6 +198,7 @@ class OperationalEventsIT {
     }
     assertThat(events.stream().map(e -> delivery(e, "to-crm")).map(d -> d.state()).toList())
         .containsOnly(DeliveryState.DEAD);
+    allMatchTheDocumentedSchema();
     long pagerRequests = pager.requests().size();
     await("no growth: dead operational deliveries make no new events")
         .during(Duration.ofSeconds(1))
@@ -219,5 +232,6 @@ class OperationalEventsIT {
         .until(() -> received("destination.breaker_opened").size() <= 1);
     assertThat(received("destination.breaker_opened")).hasSize(1);
     assertThat(received("destination.breaker_closed")).hasSize(1);
+    allMatchTheDocumentedSchema();
   }
 }
