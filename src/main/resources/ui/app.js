@@ -184,15 +184,36 @@ async function overview() {
       <div class="card"><h2>Deliveries by outcome (per step)</h2><div class="chart-box"><canvas id="chart-deliveries"></canvas></div></div>
       <div class="card"><h2>Latency (ms)</h2><div class="chart-box"><canvas id="chart-latency"></canvas></div></div>
       <div class="card"><h2>Queue depth and dead letters</h2><div class="chart-box"><canvas id="chart-queues"></canvas></div></div>
-    </div>`;
+    </div>
+    <div class="card" id="operational"><h2>Operational events</h2><div id="operational-list" class="muted">Loading…</div></div>`;
   const draw = async () => {
     const stats = await api("/stats?window=15m");
     charts.forEach((c) => c.destroy());
     charts = [];
     renderOverview(stats);
+    await renderOperational();
   };
   await draw();
   every(draw);
+}
+
+// the gateway's own events (source `switchboard`, docs/operational-events.md), newest first
+async function renderOperational() {
+  const page = await api(`/events${query({ source: "switchboard", limit: 8 })}`);
+  const list = $("#operational-list");
+  if (!page.items.length) {
+    list.innerHTML = `No operational events: dead letters, breakers, holds and refusals show up here
+      (route them from the <code>switchboard</code> source to Slack or a pager).`;
+    return;
+  }
+  const events = await Promise.all(page.items.map((e) => api(`/events/${encodeURIComponent(e.id)}`)));
+  list.classList.remove("muted");
+  list.innerHTML = `<ul class="operational">${events.map((e) => {
+    const p = e.payload ?? {};
+    return `<li data-type="${esc(p.type)}">${badge(p.severity ?? "?", p.severity === "info" ? "delivered" : p.severity === "warning" ? "warn" : "dead")}
+      <strong>${esc(p.type)}</strong> <span class="muted">${esc(when(p.occurredAt ?? e.receivedAt))}</span>
+      <div>${esc(p.summary ?? "")} <a href="${esc(p.link ?? "#/events/" + e.id)}">show</a></div></li>`;
+  }).join("")}</ul>`;
 }
 
 function renderOverview({ stepSeconds, points }) {

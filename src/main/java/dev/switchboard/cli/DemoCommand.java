@@ -3,6 +3,7 @@ package dev.switchboard.cli;
 import dev.switchboard.app.Gateway;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
+import dev.switchboard.config.OperationalSource;
 import dev.switchboard.config.SourceConfig;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.demo.DemoSalesforce;
@@ -272,7 +273,13 @@ final class DemoCommand implements Callable<Integer> {
             count(gateway, DeliveryState.DEAD),
             salesforce.recordCount(),
             slack.posted())
-        + pulled;
+        + pulled
+        + " | operational events "
+        + gateway
+            .metrics()
+            .ingestCounts()
+            .getOrDefault(OperationalSource.NAME, Map.of())
+            .getOrDefault("accepted", 0L);
   }
 
   private static long count(Gateway gateway, DeliveryState state) {

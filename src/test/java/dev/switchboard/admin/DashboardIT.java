@@ -175,6 +175,12 @@ class DashboardIT {
     wait.until(d -> "2".equals(ingest.getDomAttribute("data-total")));
     assertThat(Integer.parseInt(ingest.getDomAttribute("data-points"))).isPositive();
     assertThat(ingest.getSize().getHeight()).isPositive();
+    // the dead letter is an operational event of the built-in source, listed on the overview
+    WebElement operational =
+        wait.until(
+            ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#operational-list li[data-type='delivery.dead']")));
+    assertThat(operational.getText()).contains("delivery.dead").contains("dead letter");
     screenshot("02-overview");
 
     // events: search the payload text, open the event, see its attempt
