@@ -25,6 +25,7 @@ import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.observability.StatsSeries;
 import dev.switchboard.pull.PullSources;
+import dev.switchboard.pull.PullStatus;
 import dev.switchboard.store.Purged;
 import dev.switchboard.store.sql.PostgresDialect;
 import dev.switchboard.store.sql.SqlEventStore;
@@ -69,6 +70,9 @@ public final class Gateway implements AutoCloseable {
 
   /** The operational events (docs/operational-events.md). */
   private final Alerts alerts;
+
+  /** Whether each pulled source was connected at the last look (housekeeping thread only). */
+  private final Map<String, Boolean> pulledConnected = new java.util.HashMap<>();
 
   private Wiring wiring; // guarded by reloading
   private boolean closed; // guarded by reloading
@@ -242,6 +246,8 @@ public final class Gateway implements AutoCloseable {
     long step = StatsSeries.STEP.toMillis();
     gateway.housekeeping.scheduleAtFixedRate(
         gateway::sampleQueues, step, step, TimeUnit.MILLISECONDS);
+    gateway.housekeeping.scheduleWithFixedDelay(
+        gateway::watchPulledSources, 1, 1, TimeUnit.SECONDS);
     LOG.info(
         "switchboard listening on {}:{} with {} source(s), store {}",
         config.server().host(),
@@ -249,6 +255,27 @@ public final class Gateway implements AutoCloseable {
         config.sources().size(),
         config.store().type());
     return gateway;
+  }
+
+  /**
+   * Tells the operator when a pulled source that was connected loses its connection, and when it is
+   * connected again (docs/operational-events.md). On the housekeeping thread, once a second.
+   */
+  private void watchPulledSources() {
+    try {
+      for (PullStatus status : pulls.status()) {
+        boolean connected = "connected".equals(status.state());
+        Boolean was = pulledConnected.put(status.source(), connected);
+        if (Boolean.TRUE.equals(was) && !connected) {
+          alerts.sourceDisconnected(
+              status.source(), status.lastError() != null ? status.lastError() : status.state());
+        } else if (Boolean.FALSE.equals(was) && connected) {
+          alerts.sourceReconnected(status.source());
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("pulled sources' status: {}", e.toString());
+    }
   }
 
   /**
