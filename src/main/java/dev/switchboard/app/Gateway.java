@@ -247,7 +247,7 @@ public final class Gateway implements AutoCloseable {
     gateway.housekeeping.scheduleAtFixedRate(
         gateway::sampleQueues, step, step, TimeUnit.MILLISECONDS);
     gateway.housekeeping.scheduleWithFixedDelay(
-        gateway::watchPulledSources, 1, 1, TimeUnit.SECONDS);
+        gateway::watchPulledSources, 250, 250, TimeUnit.MILLISECONDS);
     LOG.info(
         "switchboard listening on {}:{} with {} source(s), store {}",
         config.server().host(),
@@ -259,18 +259,22 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Tells the operator when a pulled source that was connected loses its connection, and when it is
-   * connected again (docs/operational-events.md). On the housekeeping thread, once a second.
+   * connected again (docs/operational-events.md); its first connection is no news. On the
+   * housekeeping thread, four times a second.
    */
   private void watchPulledSources() {
     try {
       for (PullStatus status : pulls.status()) {
         boolean connected = "connected".equals(status.state());
-        Boolean was = pulledConnected.put(status.source(), connected);
-        if (Boolean.TRUE.equals(was) && !connected) {
+        Boolean wasUp = pulledConnected.get(status.source()); // null: never connected yet
+        if (connected && Boolean.FALSE.equals(wasUp)) {
+          alerts.sourceReconnected(status.source());
+        } else if (!connected && Boolean.TRUE.equals(wasUp)) {
           alerts.sourceDisconnected(
               status.source(), status.lastError() != null ? status.lastError() : status.state());
-        } else if (Boolean.FALSE.equals(was) && connected) {
-          alerts.sourceReconnected(status.source());
+        }
+        if (connected || wasUp != null) {
+          pulledConnected.put(status.source(), connected);
         }
       }
     } catch (RuntimeException e) {

@@ -92,6 +92,54 @@ class GenesysNotificationsIT {
             dir, "", "", yaml, Map.of("GENESYS_SECRET", secret), Clock.systemUTC());
   }
 
+  @Test
+  void aLostConnectionAndItsReturnAreOperationalEvents() throws Exception {
+    try (FakeDestination ops = new FakeDestination()) {
+      String yaml =
+          PulledSourceConfig.yaml(
+                      genesys.baseUrl(), CLIENT, "${GENESYS_SECRET}", QUEUE, receiver.uri("/in"))
+                  .replace("routes:\n", "routes:\n  ops: { from: switchboard, to: ops }\n")
+              + "  ops: { type: http, url: \""
+              + ops.uri("/ops")
+              + "\" }\n";
+      gateway =
+          GatewayFixture.start(
+              dir, "", "", yaml, Map.of("GENESYS_SECRET", SECRET), Clock.systemUTC());
+      awaitConnected(1);
+      await("connected long enough for the gateway to have seen it")
+          .during(Duration.ofSeconds(1))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> "connected".equals(status().state()));
+      assertThat(operationalTypes(ops)).as("a first connection is no news").isEmpty();
+      genesys.refuseConnections(true);
+      genesys.dropSockets();
+      await("source.disconnected at the operator's sink")
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> operationalTypes(ops).contains("source.disconnected"));
+      genesys.refuseConnections(false);
+      await("source.reconnected at the operator's sink")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> operationalTypes(ops).contains("source.reconnected"));
+      for (FakeDestination.Request r : ops.requests()) {
+        com.fasterxml.jackson.databind.JsonNode e =
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.bodyText());
+        assertThat(e.path("subject").path("source").asText()).isEqualTo("genesys");
+      }
+    }
+  }
+
+  static List<String> operationalTypes(FakeDestination ops) throws Exception {
+    List<String> types = new ArrayList<>();
+    for (FakeDestination.Request r : ops.requests()) {
+      types.add(
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(r.bodyText())
+              .path("type")
+              .asText());
+    }
+    return types;
+  }
+
   PullStatus status() {
     return gateway.gateway().pullStatus().get(0);
   }
