@@ -37,7 +37,15 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class ConfigLoader {
   static final List<String> TOP_KEYS =
-      List.of("server", "store", "admin", "sources", "enrichers", "routes", "destinations");
+      List.of(
+          "server",
+          "store",
+          "admin",
+          "telemetry",
+          "sources",
+          "enrichers",
+          "routes",
+          "destinations");
   static final List<String> SERVER_KEYS =
       List.of(
           "host",
@@ -146,7 +154,8 @@ public final class ConfigLoader {
         ordered(sources),
         ordered(enrichers),
         ordered(routes),
-        ordered(destinations));
+        ordered(destinations),
+        TelemetrySection.read(root.mapping("telemetry")));
   }
 
   /**

@@ -15,4 +15,23 @@ public record SwitchboardConfig(
     Map<String, SourceConfig> sources,
     Map<String, EnricherConfig> enrichers,
     Map<String, RouteConfig> routes,
-    Map<String, DestinationConfig> destinations) {}
+    Map<String, DestinationConfig> destinations,
+    TelemetryConfig telemetry) {
+
+  public SwitchboardConfig {
+    telemetry = telemetry == null ? TelemetryConfig.OFF : telemetry;
+  }
+
+  /** A configuration without a {@code telemetry:} section. */
+  public SwitchboardConfig(
+      Path file,
+      ServerConfig server,
+      StoreConfig store,
+      AdminConfig admin,
+      Map<String, SourceConfig> sources,
+      Map<String, EnricherConfig> enrichers,
+      Map<String, RouteConfig> routes,
+      Map<String, DestinationConfig> destinations) {
+    this(file, server, store, admin, sources, enrichers, routes, destinations, TelemetryConfig.OFF);
+  }
+}

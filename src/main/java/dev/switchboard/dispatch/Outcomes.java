@@ -2,6 +2,7 @@ package dev.switchboard.dispatch;
 
 import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.observability.Tracing;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
@@ -198,7 +199,8 @@ final class Outcomes {
           d.route(),
           lane.name(),
           dead.attempt() == null ? d.attempts() : dead.attempt().number(),
-          dead.errorClass());
+          dead.errorClass(),
+          Tracing.traceIdOf(d.headers() == null ? null : d.headers().get(Tracing.TRACEPARENT)));
     }
     if (finish instanceof Finish.Delivered delivered) {
       metrics.endToEnd(lane.name(), Duration.between(d.receivedAt(), clock.instant()));
