@@ -235,6 +235,44 @@ class TracingIT {
   }
 
   @Test
+  void anAttemptAfterARestartJoinsTheEventsTrace() throws Exception {
+    crm.answer(Answer.status(503));
+    start(TRACING_ON);
+    String eventId = post(Map.of());
+    await().atMost(WAIT).until(() -> only(eventId).state() == DeliveryState.RETRY_SCHEDULED);
+    gw.close(); // sends its spans as it closes
+    gw = null;
+    assertThat(named("attempt")).hasSize(1);
+    String traceId = named("ingest").get(0).traceId();
+    gw =
+        GatewayFixture.start(
+            dir,
+            TRACING_ON
+                + """
+                sources:
+                  calls:
+                    verify: { scheme: none }
+                routes:
+                  to-crm: { from: calls, to: crm }
+                destinations:
+                  crm:
+                    type: http
+                    url: ${CRM}
+                    retry: { initial: 1s, max_delay: 1m }
+                """,
+            Map.of("CRM", crm.uri("/in").toString(), "OTLP", otlp.endpoint().toString()),
+            clock);
+    clock.advance(Duration.ofSeconds(2));
+    await().atMost(WAIT).until(() -> named("attempt").size() == 2);
+    assertThat(named("attempt"))
+        .extracting(ReceivedSpan::traceId, a -> a.attribute("switchboard.attempt"))
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(traceId, "1"),
+            org.assertj.core.groups.Tuple.tuple(traceId, "2"));
+    assertThat(crm.requests().get(1).header("traceparent")).startsWith("00-" + traceId + "-");
+  }
+
+  @Test
   void aSendersTraceparentIsContinued() throws Exception {
     start(TRACING_ON);
     String senderTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
