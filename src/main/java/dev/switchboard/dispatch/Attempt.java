@@ -95,15 +95,16 @@ final class Attempt {
 
   private List<Attempted> runTraced(List<Claimed> claimed) {
     Attempted[] done = new Attempted[claimed.size()];
-    Span[] spans = new Span[claimed.size()];
+    // off, no span array nor list: every span is the shared invalid one
+    Span[] spans = tracing.on() ? new Span[claimed.size()] : null;
     List<Integer> sending = new ArrayList<>(claimed.size());
     List<OutboundDelivery> outbound = new ArrayList<>(claimed.size());
-    List<Span> sends = new ArrayList<>(claimed.size());
+    List<Span> sends = tracing.on() ? new ArrayList<>(claimed.size()) : null;
     for (int i = 0; i < claimed.size(); i++) {
       Claimed c = claimed.get(i);
       QueuedDelivery d = c.d();
       String traceparent = d.headers() == null ? null : d.headers().get(Tracing.TRACEPARENT);
-      spans[i] =
+      Span span =
           tracing.attempt(
               traceparent,
               d.eventId().value(),
@@ -111,7 +112,10 @@ final class Attempt {
               lane.name(),
               d.id().value(),
               d.attempts() + 1);
-      remember(d, lane.name(), spans[i], traceparent);
+      if (spans != null) {
+        spans[i] = span;
+      }
+      remember(d, lane.name(), span, traceparent);
       if (c.route() == null) {
         done[i] =
             new Attempted(
@@ -129,15 +133,17 @@ final class Attempt {
         done[i] = stale;
         continue;
       }
-      Object prepared = prepare(c, spans[i]);
+      Object prepared = prepare(c, spanAt(spans, i));
       if (prepared instanceof Attempted early) {
         done[i] = early;
         continue;
       }
       Prepared body = (Prepared) prepared;
       sending.add(i);
-      Span send = tracing.send(spans[i]);
-      sends.add(send);
+      Span send = tracing.send(spanAt(spans, i));
+      if (sends != null) {
+        sends.add(send);
+      }
       outbound.add(
           new OutboundDelivery(
               d.id().value(),
@@ -159,7 +165,7 @@ final class Attempt {
         remember(
             d,
             lane.name(),
-            spans[sending.get(0)],
+            spanAt(spans, sending.get(0)),
             d.headers() == null ? null : d.headers().get(Tracing.TRACEPARENT));
       }
       Instant started = clock.instant();
@@ -170,7 +176,9 @@ final class Attempt {
         int i = sending.get(j);
         Claimed c = claimed.get(i);
         DeliveryResult result = results.get(j);
-        Tracing.end(sends.get(j), null, statusOf(result), errorClassOf(result));
+        if (sends != null) {
+          Tracing.end(sends.get(j), null, statusOf(result), errorClassOf(result));
+        }
         Verdicts.Try t = tryOf(c, outbound.get(j).attempt(), started, took);
         boolean perKey = lane.memory().keyOf(c.d()) != null;
         done[i] =
@@ -178,9 +186,13 @@ final class Attempt {
       }
     }
     for (int i = 0; i < done.length; i++) {
-      finished(claimed.get(i).d(), done[i].finish(), spans[i]);
+      finished(claimed.get(i).d(), done[i].finish(), spanAt(spans, i));
     }
     return List.of(done);
+  }
+
+  private static Span spanAt(Span[] spans, int i) {
+    return spans == null ? Span.getInvalid() : spans[i];
   }
 
   /** The attempt's span ends with its outcome, and its line is logged. */
@@ -211,6 +223,9 @@ final class Attempt {
     int status = record == null ? 0 : record.status();
     int number = record == null ? d.attempts() + 1 : record.number();
     Tracing.end(span, outcome, status, errorClass);
+    if (!DeliveryLog.logsAttempt(errorClass != null)) {
+      return;
+    }
     String traceId = Tracing.traceId(span);
     if (traceId == null) {
       traceId =

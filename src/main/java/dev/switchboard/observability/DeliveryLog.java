@@ -48,6 +48,11 @@ public final class DeliveryLog {
     log(eventId, deliveryId, route, destination, attempt, errorClass, "dead letter", null, traceId);
   }
 
+  /** Whether {@link #attempted} writes a line for a failed (or a successful) attempt. */
+  public static boolean logsAttempt(boolean failed) {
+    return failed ? LOG.isInfoEnabled() : LOG.isDebugEnabled();
+  }
+
   /**
    * One attempt ended: at INFO when it failed (retry or dead), at DEBUG otherwise, with {@code
    * outcome}, {@code status} (0 without an answer) and {@code traceId} (the event's trace; null
@@ -64,7 +69,7 @@ public final class DeliveryLog {
       String errorClass,
       String traceId) {
     boolean failed = errorClass != null;
-    if (failed ? !LOG.isInfoEnabled() : !LOG.isDebugEnabled()) {
+    if (!logsAttempt(failed)) {
       return;
     }
     Map<String, String> before = MDC.getCopyOfContextMap();

@@ -70,6 +70,23 @@ public final class Tracing implements AutoCloseable {
 
   private static final Tracing OFF = new Tracing(null, null);
 
+  /**
+   * The SDK's own logger (java.util.logging), held so its handler stays: what it says (an export
+   * that failed, a full queue) goes to the JSON log rather than to stderr as plain text.
+   */
+  private static final java.util.logging.Logger SDK_LOG =
+      java.util.logging.Logger.getLogger("io.opentelemetry");
+
+  private static synchronized void logSdkToSlf4j() {
+    for (java.util.logging.Handler handler : SDK_LOG.getHandlers()) {
+      if (handler instanceof org.slf4j.bridge.SLF4JBridgeHandler) {
+        return;
+      }
+    }
+    SDK_LOG.addHandler(new org.slf4j.bridge.SLF4JBridgeHandler());
+    SDK_LOG.setUseParentHandlers(false);
+  }
+
   private final SdkTracerProvider provider; // null when off
   private final Tracer tracer; // null when off
 
@@ -92,6 +109,7 @@ public final class Tracing implements AutoCloseable {
     if (config == null || !config.enabled()) {
       return OFF;
     }
+    logSdkToSlf4j();
     OtlpHttpSpanExporterBuilder exporter =
         OtlpHttpSpanExporter.builder().setEndpoint(tracesUrl(config.otlpEndpoint()));
     config.headers().forEach(exporter::addHeader);

@@ -24,6 +24,43 @@ class TracingTest {
   }
 
   @Test
+  void anUnreachableCollectorIsReportedInTheLogNotOnStderr() throws Exception {
+    ch.qos.logback.classic.Logger sdk =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.opentelemetry");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    sdk.addAppender(lines);
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    Tracing tracing =
+        Tracing.start(
+            new dev.switchboard.config.TelemetryConfig(
+                URI.create("http://127.0.0.1:" + closedPort),
+                "t",
+                1.0,
+                Map.of(),
+                java.time.Duration.ofMillis(50)));
+    try {
+      tracing.ingest("calls", Map.of()).end();
+      tracing.flush(5_000);
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .until(
+              () -> {
+                synchronized (lines) {
+                  return !lines.list.isEmpty();
+                }
+              });
+    } finally {
+      tracing.close();
+      sdk.detachAppender(lines);
+    }
+  }
+
+  @Test
   void theTraceIdOfATraceparent() {
     String id = "4bf92f3577b34da6a3ce929d0e0e4736";
     assertThat(Tracing.traceIdOf("00-" + id + "-00f067aa0ba902b7-01")).isEqualTo(id);
