@@ -73,19 +73,29 @@ class TelemetrySectionTest {
   }
 
   @Test
+  void aReloadKeepsTheRunningTelemetryAndSaysARestartTakesTheNewOne() throws Exception {
+    SwitchboardConfig running = load("", Map.of());
+    SwitchboardConfig loaded =
+        load("telemetry: { otlp_endpoint: \"http://127.0.0.1:4318\" }\n", Map.of());
+    assertThat(ReloadResult.between(running, loaded).warnings())
+        .contains("telemetry changed: takes effect after a restart");
+    assertThat(ReloadResult.applicable(running, loaded).telemetry()).isEqualTo(TelemetryConfig.OFF);
+  }
+
+  @Test
   void aDestinationSendsTraceparentUnlessItSaysNot() throws Exception {
     SwitchboardConfig config =
         load(
             """
             routes:
               a: { from: calls, to: on }
-              b: { from: calls, to: off }
+              b: { from: calls, to: quiet }
             destinations:
               on: { type: http, url: "http://127.0.0.1:9/a" }
-              off: { type: http, url: "http://127.0.0.1:9/b", traceparent: false }
+              quiet: { type: http, url: "http://127.0.0.1:9/b", traceparent: false }
             """,
             Map.of());
     assertThat(config.destinations().get("on").traceparent()).isTrue();
-    assertThat(config.destinations().get("off").traceparent()).isFalse();
+    assertThat(config.destinations().get("quiet").traceparent()).isFalse();
   }
 }
