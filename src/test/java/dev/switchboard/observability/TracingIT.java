@@ -273,6 +273,52 @@ class TracingIT {
   }
 
   @Test
+  void anEnrichedAttemptHasItsLookupTransformAndSend() throws Exception {
+    otlp = new OtlpReceiver();
+    try (FakeDestination api = new FakeDestination()) {
+      api.answerByDefault(Answer.status(200).body("{\"id\":\"c-1\"}"));
+      gw =
+          GatewayFixture.start(
+              dir,
+              TRACING_ON
+                  + """
+                  sources:
+                    calls:
+                      verify: { scheme: none }
+                  enrichers:
+                    crm: { type: http, url: "${API}/api" }
+                  routes:
+                    to-crm:
+                      from: calls
+                      enrich: { using: crm, path: "/contacts/{interactionId}", as: contact }
+                      transform: '{ "contact": $contact.id }'
+                      to: crm
+                  destinations:
+                    crm: { type: http, url: "${CRM}" }
+                  """,
+              Map.of(
+                  "CRM", crm.uri("/in").toString(),
+                  "API", api.uri("").toString(),
+                  "OTLP", otlp.endpoint().toString()),
+              clock);
+      post(Map.of());
+      await().atMost(WAIT).until(() -> named("attempt").size() == 1 && named("send").size() == 1);
+      ReceivedSpan attempt = named("attempt").get(0);
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          otlp.spans().stream()
+                              .filter(s -> attempt.spanId().equals(s.parentSpanId()))
+                              .map(ReceivedSpan::name))
+                      .containsExactlyInAnyOrder("enrich", "transform", "send"));
+      assertThat(attempt.attribute("switchboard.outcome")).isEqualTo("delivered");
+      assertThat(crm.requests().get(0).bodyText()).contains("c-1");
+    }
+  }
+
+  @Test
   void aSendersTraceparentIsContinued() throws Exception {
     start(TRACING_ON);
     String senderTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
