@@ -95,6 +95,42 @@ class ArchitectureTest {
         .check(classes);
   }
 
+  /**
+   * The tracing glue is in observability (docs/telemetry.md): only it builds the OpenTelemetry SDK
+   * and its exporter; ingest and dispatch hold spans through the API; connectors see the trace
+   * context only as a plain header in their delivery.
+   */
+  @Test
+  void onlyObservabilityBuildsTracingAndConnectorsNeverSeeIt() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.switchboard.observability..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.opentelemetry.sdk..", "io.opentelemetry.exporter..", "io.opentelemetry.context..")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "dev.switchboard.destination..", "dev.switchboard.store..", "dev.switchboard.config..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.opentelemetry..")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage("dev.switchboard.observability..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.switchboard.ingest..",
+            "dev.switchboard.dispatch..",
+            "dev.switchboard.destination..",
+            "dev.switchboard.store..")
+        .check(classes);
+  }
+
   @Test
   void loggingDependsOnNoOtherSwitchboardPackage() {
     noClasses()

@@ -24,6 +24,7 @@ import dev.switchboard.ingest.QuarantineService;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.observability.StatsSeries;
+import dev.switchboard.observability.Tracing;
 import dev.switchboard.pull.PullSources;
 import dev.switchboard.pull.PullStatus;
 import dev.switchboard.store.Purged;
@@ -77,6 +78,7 @@ public final class Gateway implements AutoCloseable {
   private Wiring wiring; // guarded by reloading
   private boolean closed; // guarded by reloading
   private final GatewayMetrics metrics;
+  private final Tracing tracing;
   private final StoreLock storeLock; // null on PostgreSQL, where several nodes share by design
   private final SqlEventStore store;
   private final IngestService ingest;
@@ -101,9 +103,11 @@ public final class Gateway implements AutoCloseable {
       StoreLock storeLock,
       ServerCertificate certificate,
       GatewayMetrics metrics,
-      SqlEventStore store)
+      SqlEventStore store,
+      Tracing tracing)
       throws IOException, SQLException {
     this.config = config;
+    this.tracing = tracing;
     this.storeLock = storeLock;
     this.metrics = metrics;
     this.store = store;
@@ -125,10 +129,11 @@ public final class Gateway implements AutoCloseable {
     if (store.cluster() != null) {
       dispatcher.shareLimits(store.cluster());
     }
+    dispatcher.traceWith(tracing);
     this.deliveries = new DeliveryService(store.deliveries(), dispatcher, clock);
     this.queueSampler = new QueueSampler(deliveries, metrics);
     metrics.beforeScrape(queueSampler);
-    this.ingest = new IngestService(config, store, clock, metrics);
+    this.ingest = new IngestService(config, store, clock, metrics, tracing);
     // the gateway's own troubles become events of its built-in source, routed like any other
     this.alerts =
         new Alerts(config.alerts(), clock, json -> ingest.ingestOperational(json).status());
@@ -198,15 +203,19 @@ public final class Gateway implements AutoCloseable {
     Gateway gateway;
     GatewayMetrics metrics = null;
     SqlEventStore store = null;
+    Tracing tracing = Tracing.off();
     try {
       // a certificate that does not load refuses the start before the store is touched
       ServerCertificate certificate = loadCertificate(config.server().tls(), clock);
       metrics = new GatewayMetrics(clock);
       store = openStore(config.store(), clock, metrics);
-      gateway = new Gateway(config, clock, dispatch, storeLock, certificate, metrics, store);
+      tracing = Tracing.start(config.telemetry());
+      gateway =
+          new Gateway(config, clock, dispatch, storeLock, certificate, metrics, store, tracing);
     } catch (IOException | SQLException | RuntimeException e) {
       // the store closed before its lock is given up: another gateway may open it then
       try {
+        tracing.close();
         if (store != null) {
           store.close();
         }
@@ -228,6 +237,7 @@ public final class Gateway implements AutoCloseable {
       try {
         gateway.pulls.close();
         gateway.dispatcher.close(Duration.ZERO);
+        gateway.tracing.close();
         gateway.store.close();
         gateway.metrics.close();
       } finally {
@@ -596,6 +606,7 @@ public final class Gateway implements AutoCloseable {
     http.stop();
     slowRequestSweep.shutdownNow();
     connectors.close();
+    tracing.close(); // the last attempts' spans, sent within a few seconds
     try {
       store.close();
       metrics.close();

@@ -39,7 +39,15 @@ import org.yaml.snakeyaml.nodes.Node;
 public final class ConfigLoader {
   static final List<String> TOP_KEYS =
       List.of(
-          "server", "store", "admin", "sources", "enrichers", "routes", "destinations", "alerts");
+          "server",
+          "store",
+          "admin",
+          "telemetry",
+          "sources",
+          "enrichers",
+          "routes",
+          "destinations",
+          "alerts");
   static final List<String> SERVER_KEYS =
       List.of(
           "host",
@@ -157,6 +165,7 @@ public final class ConfigLoader {
         ordered(enrichers),
         ordered(routes),
         ordered(destinations),
+        TelemetrySection.read(root.mapping("telemetry")),
         AlertsConfig.read(root.mapping("alerts")));
   }
 

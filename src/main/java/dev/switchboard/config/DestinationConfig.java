@@ -13,6 +13,8 @@ import java.util.Set;
  * @param concurrency most attempts in flight at once (default 16)
  * @param timeout request timeout (default 30s)
  * @param breaker when the destination is considered down
+ * @param traceparent whether a connector that sends HTTP requests adds the attempt's W3C {@code
+ *     traceparent} header while tracing is on (docs/telemetry.md; default true)
  */
 public record DestinationConfig(
     String name,
@@ -22,10 +24,23 @@ public record DestinationConfig(
     RateLimit rateLimit,
     int concurrency,
     Duration timeout,
-    Breaker breaker) {
+    Breaker breaker,
+    boolean traceparent) {
 
   /** The request timeout of a destination that writes none. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  public DestinationConfig(
+      String name,
+      String type,
+      ConnectorSettings settings,
+      Retry retry,
+      RateLimit rateLimit,
+      int concurrency,
+      Duration timeout,
+      Breaker breaker) {
+    this(name, type, settings, retry, rateLimit, concurrency, timeout, breaker, true);
+  }
 
   public DestinationConfig(
       String name,

@@ -17,7 +17,14 @@ import java.util.function.Function;
 final class DestinationSection {
   /** Typed into the record. */
   static final Set<String> TYPED_KEYS =
-      Set.of("type", "retry", "rate_limit", "concurrency", "timeout", "circuit_breaker");
+      Set.of(
+          "type",
+          "retry",
+          "rate_limit",
+          "concurrency",
+          "timeout",
+          "circuit_breaker",
+          "traceparent");
 
   /** Common to every type, handed to the connector ({@link ConnectorType.Common}). */
   static final List<String> SETTINGS_KEYS = List.of("connect_timeout");
@@ -67,6 +74,7 @@ final class DestinationSection {
     int concurrency = node.integer("concurrency", DEFAULT_CONCURRENCY, 1, 10_000);
     Duration timeout = positive(node, "timeout", DEFAULT_TIMEOUT);
     DestinationConfig.Breaker breaker = readBreaker(node.mapping("circuit_breaker"));
+    boolean traceparent = node.bool("traceparent", true);
     ConnectorSettings settings =
         finish == null
             ? null
@@ -75,7 +83,7 @@ final class DestinationSection {
       rateLimit = settings.defaultRateLimit();
     }
     return new DestinationConfig(
-        name, typeName, settings, retry, rateLimit, concurrency, timeout, breaker);
+        name, typeName, settings, retry, rateLimit, concurrency, timeout, breaker, traceparent);
   }
 
   private static DestinationConfig.Breaker readBreaker(YamlNodeReader breaker) {

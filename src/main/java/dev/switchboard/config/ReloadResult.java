@@ -61,6 +61,7 @@ public record ReloadResult(
     warnIfChanged(warnings, "server.host", running.server().host(), loaded.server().host());
     warnIfChanged(warnings, "server.port", running.server().port(), loaded.server().port());
     warnIfChanged(warnings, "server.tls", running.server().tls(), loaded.server().tls());
+    warnIfChanged(warnings, "telemetry", running.telemetry(), loaded.telemetry());
     return new ReloadResult(
         Changes.between(running.sources(), loaded.sources()),
         Changes.between(running.routes(), loaded.routes()),
@@ -71,8 +72,9 @@ public record ReloadResult(
   }
 
   /**
-   * The configuration to run after a reload: everything from {@code loaded} but the store and the
-   * listener's address and TLS, which stay as {@code running} has them until a restart.
+   * The configuration to run after a reload: everything from {@code loaded} but the store, the
+   * listener's address and TLS, and the telemetry, which stay as {@code running} has them until a
+   * restart.
    */
   public static SwitchboardConfig applicable(SwitchboardConfig running, SwitchboardConfig loaded) {
     ServerConfig was = running.server();
@@ -95,7 +97,9 @@ public record ReloadResult(
         loaded.sources(),
         loaded.enrichers(),
         loaded.routes(),
-        loaded.destinations());
+        loaded.destinations(),
+        running.telemetry(),
+        loaded.alerts());
   }
 
   /** Whether anything at all changes. */

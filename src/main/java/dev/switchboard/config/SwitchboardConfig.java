@@ -17,13 +17,15 @@ public record SwitchboardConfig(
     Map<String, EnricherConfig> enrichers,
     Map<String, RouteConfig> routes,
     Map<String, DestinationConfig> destinations,
+    TelemetryConfig telemetry,
     AlertsConfig alerts) {
 
   public SwitchboardConfig {
+    telemetry = telemetry == null ? TelemetryConfig.OFF : telemetry;
     alerts = alerts == null ? AlertsConfig.defaultConfig() : alerts;
   }
 
-  /** A configuration with the default {@code alerts:}. */
+  /** A configuration without a {@code telemetry:} or {@code alerts:} section. */
   public SwitchboardConfig(
       Path file,
       ServerConfig server,
@@ -42,6 +44,7 @@ public record SwitchboardConfig(
         enrichers,
         routes,
         destinations,
+        TelemetryConfig.OFF,
         AlertsConfig.defaultConfig());
   }
 }

@@ -8,11 +8,14 @@ import dev.switchboard.destination.Enricher;
 import dev.switchboard.destination.ErrorClass;
 import dev.switchboard.destination.OutboundDelivery;
 import dev.switchboard.expr.ExpressionException;
+import dev.switchboard.observability.DeliveryLog;
+import dev.switchboard.observability.Tracing;
 import dev.switchboard.route.RoutePlan;
 import dev.switchboard.route.StoredEvent;
 import dev.switchboard.store.AttemptRecord;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
+import io.opentelemetry.api.trace.Span;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +26,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One request's worth of claimed deliveries, on a worker thread, from the claims to the outcomes:
@@ -34,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * evaluation fails the same way every time and is dead-lettered at once; anything else that throws
  * (an enricher's bug, an input nothing classified) is tried again like any failure, so the
  * destination's retry limits and the dead-letter queue apply.
+ *
+ * <p>Each delivery's attempt is a span in its event's trace ({@link Tracing}) with enrich,
+ * transform and send under it, and one log line ({@link DeliveryLog#attempted}); while a delivery
+ * is worked on, the log context names its route, destination, delivery id, attempt number and trace
+ * id.
  */
 final class Attempt {
   private static final Logger LOG = LoggerFactory.getLogger(Attempt.class);
@@ -44,6 +53,7 @@ final class Attempt {
   private final boolean sharedStore;
   private final DestinationLane lane;
   private final Destination connector;
+  private final Tracing tracing;
 
   /**
    * @param sharedStore other nodes deliver too, so a watermark memory holds may be behind
@@ -55,22 +65,58 @@ final class Attempt {
       boolean sharedStore,
       DestinationLane lane,
       Destination connector) {
+    this(clock, table, watermarks, sharedStore, lane, connector, Tracing.off());
+  }
+
+  Attempt(
+      Clock clock,
+      Supplier<RouteTable> table,
+      Watermarks watermarks,
+      boolean sharedStore,
+      DestinationLane lane,
+      Destination connector,
+      Tracing tracing) {
     this.clock = clock;
     this.table = table;
     this.watermarks = watermarks;
     this.sharedStore = sharedStore;
     this.lane = lane;
     this.connector = connector;
+    this.tracing = tracing;
   }
 
   /** One result per claimed delivery, in order. */
   List<Attempted> run(List<Claimed> claimed) {
+    try {
+      return runTraced(claimed);
+    } finally {
+      forget();
+    }
+  }
+
+  private List<Attempted> runTraced(List<Claimed> claimed) {
     Attempted[] done = new Attempted[claimed.size()];
+    // off, no span array nor list: every span is the shared invalid one
+    Span[] spans = tracing.on() ? new Span[claimed.size()] : null;
     List<Integer> sending = new ArrayList<>(claimed.size());
     List<OutboundDelivery> outbound = new ArrayList<>(claimed.size());
+    List<Span> sends = tracing.on() ? new ArrayList<>(claimed.size()) : null;
     for (int i = 0; i < claimed.size(); i++) {
       Claimed c = claimed.get(i);
       QueuedDelivery d = c.d();
+      String traceparent = d.headers() == null ? null : d.headers().get(Tracing.TRACEPARENT);
+      Span span =
+          tracing.attempt(
+              traceparent,
+              d.eventId().value(),
+              d.route(),
+              lane.name(),
+              d.id().value(),
+              d.attempts() + 1);
+      if (spans != null) {
+        spans[i] = span;
+      }
+      remember(d, lane.name(), span, traceparent);
       if (c.route() == null) {
         done[i] =
             new Attempted(
@@ -98,13 +144,17 @@ final class Attempt {
         done[i] = stale;
         continue;
       }
-      Object prepared = prepare(c);
+      Object prepared = prepare(c, spanAt(spans, i));
       if (prepared instanceof Attempted early) {
         done[i] = early;
         continue;
       }
       Prepared body = (Prepared) prepared;
       sending.add(i);
+      Span send = tracing.send(spanAt(spans, i));
+      if (sends != null) {
+        sends.add(send);
+      }
       outbound.add(
           new OutboundDelivery(
               d.id().value(),
@@ -112,12 +162,23 @@ final class Attempt {
               d.id().value(),
               d.partitionKey(),
               body.body(),
-              Map.of(),
+              traceHeaders(send),
               d.attempts() + 1,
               c.route().method(),
               body.bindings()));
     }
     if (!outbound.isEmpty()) {
+      if (outbound.size() > 1) {
+        forget(); // one request for several deliveries: the context names the destination only
+        MDC.put("destination", lane.name());
+      } else {
+        QueuedDelivery d = claimed.get(sending.get(0)).d();
+        remember(
+            d,
+            lane.name(),
+            spanAt(spans, sending.get(0)),
+            d.headers() == null ? null : d.headers().get(Tracing.TRACEPARENT));
+      }
       Instant started = clock.instant();
       long t0 = System.nanoTime();
       List<DeliveryResult> results = send(outbound);
@@ -126,11 +187,17 @@ final class Attempt {
         int i = sending.get(j);
         Claimed c = claimed.get(i);
         DeliveryResult result = results.get(j);
+        if (sends != null) {
+          Tracing.end(sends.get(j), null, statusOf(result), errorClassOf(result));
+        }
         Verdicts.Try t = tryOf(c, outbound.get(j).attempt(), started, took);
         boolean perKey = lane.memory().keyOf(c.d()) != null;
         done[i] =
             new Attempted(Verdicts.decide(t, c.route(), perKey, result, clock.instant()), result);
       }
+    }
+    for (int i = 0; i < done.length; i++) {
+      finished(claimed.get(i).d(), done[i].finish(), spanAt(spans, i));
     }
     return List.of(done);
   }
@@ -150,6 +217,112 @@ final class Attempt {
     } catch (RuntimeException e) {
       return false; // not an event of ours: the route decides as for any other
     }
+  }
+
+  private static Span spanAt(Span[] spans, int i) {
+    return spans == null ? Span.getInvalid() : spans[i];
+  }
+
+  /** The attempt's span ends with its outcome, and its line is logged. */
+  private void finished(QueuedDelivery d, Finish finish, Span span) {
+    String outcome;
+    AttemptRecord record;
+    String errorClass = null;
+    switch (finish) {
+      case Finish.Delivered f -> {
+        outcome = "delivered";
+        record = f.attempt();
+      }
+      case Finish.Retry f -> {
+        outcome = "retry";
+        record = f.attempt();
+        errorClass = f.errorClass();
+      }
+      case Finish.Dead f -> {
+        outcome = "dead";
+        record = f.attempt();
+        errorClass = f.errorClass();
+      }
+      case Finish.Skipped f -> {
+        outcome = "skipped";
+        record = null;
+      }
+    }
+    int status = record == null ? 0 : record.status();
+    int number = record == null ? d.attempts() + 1 : record.number();
+    Tracing.end(span, outcome, status, errorClass);
+    if (!DeliveryLog.logsAttempt(errorClass != null)) {
+      return;
+    }
+    String traceId = Tracing.traceId(span);
+    if (traceId == null) {
+      traceId =
+          Tracing.traceIdOf(d.headers() == null ? null : d.headers().get(Tracing.TRACEPARENT));
+    }
+    DeliveryLog.attempted(
+        d.eventId().value(),
+        d.id().value(),
+        d.route(),
+        lane.name(),
+        number,
+        outcome,
+        status,
+        errorClass,
+        traceId);
+  }
+
+  /**
+   * The W3C traceparent of the request for connectors that send HTTP (docs/telemetry.md), unless
+   * the destination turns it off; none while tracing is off.
+   */
+  private Map<String, String> traceHeaders(Span send) {
+    String traceparent = Tracing.traceparent(send);
+    if (traceparent == null || lane.config() == null || !lane.config().traceparent()) {
+      return Map.of();
+    }
+    return Map.of(Tracing.TRACEPARENT, traceparent);
+  }
+
+  private static int statusOf(DeliveryResult result) {
+    return switch (result) {
+      case DeliveryResult.Delivered r -> r.status();
+      case DeliveryResult.RetryLater r -> r.status();
+      case DeliveryResult.Rejected r -> r.status();
+    };
+  }
+
+  private static String errorClassOf(DeliveryResult result) {
+    return switch (result) {
+      case DeliveryResult.Delivered r -> null;
+      case DeliveryResult.RetryLater r -> r.errorClass().stored();
+      case DeliveryResult.Rejected r -> r.errorClass().stored();
+    };
+  }
+
+  /** The log context while {@code d} is worked on (docs/telemetry.md). */
+  private static void remember(
+      QueuedDelivery d, String destination, Span span, String traceparent) {
+    MDC.put("route", d.route());
+    MDC.put("destination", destination);
+    MDC.put("deliveryId", d.id().value());
+    MDC.put("attempt", Integer.toString(d.attempts() + 1));
+    String traceId = Tracing.traceId(span);
+    if (traceId == null) {
+      traceId = Tracing.traceIdOf(traceparent);
+    }
+    if (traceId == null) {
+      MDC.remove("traceId");
+    } else {
+      MDC.put("traceId", traceId);
+    }
+  }
+
+  private static void forget() {
+    MDC.remove("route");
+    MDC.remove("destination");
+    MDC.remove("deliveryId");
+    MDC.remove("attempt");
+    MDC.remove("traceId");
   }
 
   private Verdicts.Try tryOf(Claimed c, int number, Instant started, Duration took) {
@@ -205,11 +378,11 @@ final class Attempt {
    * lookup (which may retry, dead-letter, or let a filter that reads it skip the delivery), then
    * the transform.
    */
-  private Object prepare(Claimed c) {
+  private Object prepare(Claimed c, Span span) {
     Instant started = clock.instant();
     long t0 = System.nanoTime();
     try {
-      return prepareOrThrow(c, started, t0);
+      return prepareOrThrow(c, started, t0, span);
     } catch (RuntimeException e) {
       QueuedDelivery d = c.d();
       String step = "prepare";
@@ -282,7 +455,7 @@ final class Attempt {
     }
   }
 
-  private Object prepareOrThrow(Claimed c, Instant started, long t0) {
+  private Object prepareOrThrow(Claimed c, Instant started, long t0, Span span) {
     QueuedDelivery d = c.d();
     RoutePlan plan = c.plan();
     RouteConfig route = plan.route();
@@ -291,12 +464,16 @@ final class Attempt {
             d.payload(), d.headers(), d.source(), d.eventId(), d.eventTime(), d.receivedAt());
     Map<String, Object> bindings = event.bindings();
     if (route.enrich() == null) {
+      Span transform = tracing.step(span, "transform");
       try {
         return new Prepared(plan.body(event), bindings);
       } catch (RuntimeException e) {
         throw StepFailed.evaluating("transform", e);
+      } finally {
+        transform.end();
       }
     }
+
     Object input;
     String path;
     try {
@@ -311,10 +488,13 @@ final class Attempt {
     }
     Enricher enricher = table.get().enricher(route.enrich().using());
     Enricher.Lookup lookup;
+    Span enrich = tracing.step(span, "enrich");
     try {
       lookup = enricher.get(path);
     } catch (RuntimeException e) {
       throw new StepFailed("enrich", e, false); // the enricher's bug, not the route's
+    } finally {
+      enrich.end();
     }
     Duration took = since(t0);
     int number = d.attempts() + 1;
@@ -357,10 +537,13 @@ final class Attempt {
     } catch (RuntimeException e) {
       throw StepFailed.evaluating("when_enriched", e);
     }
+    Span transform = tracing.step(span, "transform");
     try {
       return new Prepared(plan.transform(d.payload(), input, bindings), bindings);
     } catch (RuntimeException e) {
       throw StepFailed.evaluating("transform", e);
+    } finally {
+      transform.end();
     }
   }
 }

@@ -5,6 +5,7 @@ import dev.switchboard.config.RouteConfig;
 import dev.switchboard.destination.Destination;
 import dev.switchboard.destination.Enricher;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.observability.Tracing;
 import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.ClusterState;
 import dev.switchboard.store.DeliveryQueue;
@@ -70,6 +71,8 @@ public final class Dispatcher implements AutoCloseable {
   private final HeldDeliveries held;
 
   private volatile boolean stopping;
+
+  private volatile Tracing tracing = Tracing.off();
 
   /** Limits shared with the other nodes of a cluster, or null on a store of its own. */
   private ClusterLimits cluster;
@@ -160,6 +163,14 @@ public final class Dispatcher implements AutoCloseable {
     this.cluster =
         new ClusterLimits(
             state, clock, workers, this::post, lanes::byName, settings.pollInterval());
+  }
+
+  /**
+   * Each attempt a span in its event's trace (docs/telemetry.md), and the W3C traceparent on its
+   * request. Call before {@link #start}.
+   */
+  public void traceWith(Tracing tracing) {
+    this.tracing = tracing;
   }
 
   /** The live nodes the rate limits are divided by now (1 without a cluster). */
@@ -335,7 +346,8 @@ public final class Dispatcher implements AutoCloseable {
       Generation started = generation;
       started.enter();
       attemptsRunning.incrementAndGet();
-      Attempt attempt = new Attempt(clock, () -> table, watermarks, sharedStore, lane, connector);
+      Attempt attempt =
+          new Attempt(clock, () -> table, watermarks, sharedStore, lane, connector, tracing);
       workers.execute(
           () -> {
             try {

@@ -3,6 +3,7 @@ package dev.switchboard.dispatch;
 import dev.switchboard.alerts.OperationalEvents;
 import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.observability.Tracing;
 import dev.switchboard.store.DeliveryQueue;
 import dev.switchboard.store.Finish;
 import dev.switchboard.store.QueuedDelivery;
@@ -198,7 +199,13 @@ final class Outcomes {
     if (finish instanceof Finish.Dead dead) {
       int attempts = dead.attempt() == null ? d.attempts() : dead.attempt().number();
       DeliveryLog.deadLetter(
-          d.eventId().value(), d.id().value(), d.route(), lane.name(), attempts, dead.errorClass());
+          d.eventId().value(),
+          d.id().value(),
+          d.route(),
+          lane.name(),
+          attempts,
+          dead.errorClass(),
+          Tracing.traceIdOf(d.headers() == null ? null : d.headers().get(Tracing.TRACEPARENT)));
       ops.deliveryDead(
           lane.name(),
           d.route(),

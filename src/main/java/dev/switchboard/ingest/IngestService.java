@@ -15,12 +15,14 @@ import dev.switchboard.ingest.verify.Verdict;
 import dev.switchboard.logging.LogThrottle;
 import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
+import dev.switchboard.observability.Tracing;
 import dev.switchboard.route.Bindings;
 import dev.switchboard.route.RoutePlan;
 import dev.switchboard.store.EventStore;
 import dev.switchboard.store.IngestOutcome;
 import dev.switchboard.store.NewEvent;
 import dev.switchboard.store.QuarantineRelease;
+import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -81,6 +83,7 @@ public final class IngestService {
   private final EventStore store;
   private final Clock clock;
   private final GatewayMetrics metrics;
+  private final Tracing tracing;
   private final ObjectMapper json = JsonBody.MAPPER;
   private volatile boolean accepting = true;
   private final java.util.concurrent.atomic.AtomicInteger inFlight =
@@ -100,9 +103,23 @@ public final class IngestService {
 
   public IngestService(
       SwitchboardConfig config, EventStore store, Clock clock, GatewayMetrics metrics) {
+    this(config, store, clock, metrics, Tracing.off());
+  }
+
+  /**
+   * @param tracing the ingest span and its steps (verify, parse, store); the event is stored with
+   *     the ingest span's context, so its attempts join its trace
+   */
+  public IngestService(
+      SwitchboardConfig config,
+      EventStore store,
+      Clock clock,
+      GatewayMetrics metrics,
+      Tracing tracing) {
     this.store = store;
     this.clock = clock;
     this.metrics = metrics;
+    this.tracing = tracing;
     this.intake = build(config, null);
   }
 
@@ -168,7 +185,8 @@ public final class IngestService {
       return IngestResponse.reject(
           Rejection.UNKNOWN_SOURCE, "no source named " + quote(sourceName));
     }
-    return counted(sourceName, () -> check(now, source, request));
+    Span span = tracing.ingest(sourceName, request.headers());
+    return counted(sourceName, span, () -> check(now, source, request, span));
   }
 
   /**
@@ -177,12 +195,17 @@ public final class IngestService {
    * echoes nothing.
    */
   private IngestResponse counted(
-      String sourceName, java.util.function.Supplier<IngestResponse> work) {
+      String sourceName, Span span, java.util.function.Supplier<IngestResponse> work) {
     long started = System.nanoTime();
     MDC.put("source", sourceName);
+    String traceId = Tracing.traceId(span);
+    if (traceId != null) {
+      MDC.put("traceId", traceId);
+    }
     inFlight.incrementAndGet();
+    IngestResponse response = null;
     try {
-      IngestResponse response = safely(work);
+      response = safely(work);
       String outcome = outcomeOf(response);
       metrics.ingestRequest(sourceName, outcome);
       if (!OperationalSource.NAME.equals(sourceName)) {
@@ -196,6 +219,15 @@ public final class IngestService {
       inFlight.decrementAndGet();
       MDC.remove("source");
       MDC.remove("eventId");
+      if (traceId != null) {
+        MDC.remove("traceId");
+        Object eventId = response == null ? null : response.body().get("eventId");
+        Tracing.endIngest(
+            span,
+            response == null ? 500 : response.status(),
+            response == null ? "internal_error" : outcomeOf(response),
+            eventId == null ? null : eventId.toString());
+      }
     }
   }
 
@@ -291,7 +323,8 @@ public final class IngestService {
       return IngestResponse.reject(
           Rejection.UNKNOWN_SOURCE, "no pulled source named " + quote(sourceName));
     }
-    return counted(sourceName, () -> parsed(now, source, json, headers));
+    Span span = tracing.ingest(sourceName, null);
+    return counted(sourceName, span, () -> parsed(now, source, json, headers, span));
   }
 
   /**
@@ -302,10 +335,12 @@ public final class IngestService {
   public IngestResponse ingestOperational(byte[] json) {
     Intake now = intake;
     SourceIntake source = now.sources().get(OperationalSource.NAME);
-    return counted(OperationalSource.NAME, () -> parsed(now, source, json, Map.of()));
+    Span span = tracing.ingest(OperationalSource.NAME, Map.of());
+    return counted(OperationalSource.NAME, span, () -> parsed(now, source, json, Map.of(), span));
   }
 
-  private IngestResponse check(Intake intake, SourceIntake source, IngestRequest request) {
+  private IngestResponse check(
+      Intake intake, SourceIntake source, IngestRequest request, Span span) {
     SourceConfig config = source.config;
     if (config == OperationalSource.config()) {
       return IngestResponse.reject(
@@ -349,7 +384,10 @@ public final class IngestService {
       return IngestResponse.reject(Rejection.INVALID_JSON, "the request body could not be read");
     }
     Instant now = clock.instant();
-    if (source.verifier.verify(request.headerLookup(), raw, now) instanceof Verdict.Rejected r) {
+    Span verify = tracing.step(span, "verify");
+    Verdict verdict = source.verifier.verify(request.headerLookup(), raw, now);
+    verify.end();
+    if (verdict instanceof Verdict.Rejected r) {
       logRefusal(
           config.name(),
           r.code(),
@@ -360,19 +398,22 @@ public final class IngestService {
       return IngestResponse.reject(
           Rejection.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
-    return parsed(intake, source, raw, request.headers());
+    return parsed(intake, source, raw, request.headers(), span);
   }
 
   /** From the body's bytes on: parse, shape, then {@link #admit}. */
   private IngestResponse parsed(
-      Intake intake, SourceIntake source, byte[] raw, Map<String, String> headers) {
+      Intake intake, SourceIntake source, byte[] raw, Map<String, String> headers, Span span) {
     SourceConfig config = source.config;
     Instant now = clock.instant();
     JsonBody.Parsed parsed;
+    Span parse = tracing.step(span, "parse");
     try {
       parsed = JsonBody.parse(raw);
     } catch (JsonBody.Invalid e) {
       return IngestResponse.reject(Rejection.INVALID_JSON, e.getMessage());
+    } finally {
+      parse.end();
     }
     Object body = parsed.value();
     boolean reshaped = source.shaper.normalise(body);
@@ -384,10 +425,11 @@ public final class IngestService {
     Map<String, Object> bindings = Bindings.ofRequest(config.name(), headers, now);
     return admit(
         intake,
-        new NewEvents.Received(source, parsed.text(), body, reshaped, bindings, headers, now));
+        new NewEvents.Received(source, parsed.text(), body, reshaped, bindings, headers, now),
+        span);
   }
 
-  private IngestResponse admit(Intake intake, NewEvents.Received r) {
+  private IngestResponse admit(Intake intake, NewEvents.Received r, Span span) {
     SourceConfig config = r.source().config;
     String key = null;
     if (config.idempotency() != null) {
@@ -417,11 +459,16 @@ public final class IngestService {
     if (!violations.isEmpty() && config.onInvalid() == SourceConfig.OnInvalid.REJECT) {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
-    NewEvent event = NewEvents.toEvent(r, key, partitionKey, violations);
+    NewEvent event = NewEvents.toEvent(r, key, partitionKey, violations, Tracing.traceparent(span));
     if (overHighWater(event, intake.backlogHighWater())) {
       return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
     }
-    return store(intake.ackTimeout(), r.source().config, event);
+    Span stored = tracing.step(span, "store");
+    try {
+      return store(intake.ackTimeout(), r.source().config, event);
+    } finally {
+      stored.end();
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.switchboard.config.SourceConfig;
 import dev.switchboard.domain.EventStatus;
 import dev.switchboard.expr.ExpressionException;
+import dev.switchboard.observability.Tracing;
 import dev.switchboard.route.Admission;
 import dev.switchboard.route.Bindings;
 import dev.switchboard.route.RoutePlan;
@@ -33,7 +34,12 @@ final class NewEvents {
       Map<String, String> headers,
       Instant now) {}
 
-  static NewEvent toEvent(Received r, String key, String partitionKey, List<String> violations) {
+  /**
+   * @param traceparent the ingest span's W3C traceparent, stored among the event's headers so that
+   *     its attempts join its trace; null when tracing is off
+   */
+  static NewEvent toEvent(
+      Received r, String key, String partitionKey, List<String> violations, String traceparent) {
     SourceConfig config = r.source().config;
     Instant eventTime = r.now();
     if (config.eventTime() != null) {
@@ -53,7 +59,7 @@ final class NewEvents {
         partitionKey,
         r.now(),
         payload,
-        keptHeaders(r.source(), r.headers()),
+        keptHeaders(r.source(), r.headers(), traceparent),
         quarantined ? EventStatus.QUARANTINED : EventStatus.ACCEPTED,
         quarantined ? String.join("; ", violations) : null,
         quarantined ? List.of() : targets(r, eventTime));
@@ -91,7 +97,8 @@ final class NewEvents {
     return targets;
   }
 
-  private static Map<String, String> keptHeaders(SourceIntake source, Map<String, String> headers) {
+  private static Map<String, String> keptHeaders(
+      SourceIntake source, Map<String, String> headers, String traceparent) {
     Map<String, String> kept = new HashMap<>();
     headers.forEach(
         (name, value) -> {
@@ -99,6 +106,9 @@ final class NewEvents {
             kept.put(name, value);
           }
         });
+    if (traceparent != null) {
+      kept.put(Tracing.TRACEPARENT, traceparent); // ours, a child of a sender's if it set one
+    }
     return kept;
   }
 
