@@ -7,6 +7,8 @@
 #   bench/run.sh --ingest-only  skip the delivery phases
 #   bench/run.sh --store postgres   the gateway on a PostgreSQL server started by the script
 #   bench/run.sh --store postgres --nodes 3   three gateways on that database behind nginx
+#   bench/run.sh --tracing    the same with OpenTelemetry tracing on, spans exported over OTLP/HTTP
+#                             to a local sink that answers 200 (bench/out/<store>-<nodes>-tracing/)
 #
 # Builds the jar, measures nginx answering 202 to the same signed requests (the machine's
 # ceiling), starts the gateway on a fresh SQLite file, drives it with wrk at full speed, then at
@@ -30,6 +32,7 @@ BUILD=1
 DELIVERY=1
 STORE=sqlite
 NODES=1
+TRACING=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) MODE=quick ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
     --store=*) STORE=${1#--store=} ;;
     --nodes) [ $# -ge 2 ] || { echo "bench: --nodes needs a number" >&2; exit 2; }; NODES=$2; shift ;;
     --nodes=*) NODES=${1#--nodes=} ;;
+    --tracing) TRACING=1 ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -50,7 +54,7 @@ case "$NODES" in ''|*[!0-9]*) echo "bench: --nodes needs a number" >&2; exit 2 ;
 [ "$NODES" = 1 ] || [ "$STORE" = postgres ] || { echo "bench: --nodes above 1 needs --store postgres" >&2; exit 2; }
 # each store/node count has its own folder, so the reports of several runs sit side by side
 # (bench/compare.sh puts them in one table); the signed requests are shared by all runs
-OUT="$OUT_ROOT/$STORE-$NODES"
+OUT="$OUT_ROOT/$STORE-$NODES$([ "$TRACING" = 1 ] && echo -tracing)"
 if [ "$MODE" = quick ]; then
   WARMUP_S=${BENCH_WARMUP_S:-5}; MEASURE_S=${BENCH_MEASURE_S:-10}; HALF_S=${BENCH_HALF_S:-10}
   NGINX_WARMUP_S=${BENCH_NGINX_WARMUP_S:-2}
@@ -112,6 +116,8 @@ LB_PID=""         # --nodes above 1: nginx in front of the nodes
 PG_DATA=""        # --store postgres: set once the server may be running
 RECEIVER_PID=""
 WAITER_PID=""
+OTLP_PID=""       # --tracing: the span sink
+OTLP_PORT=${BENCH_OTLP_PORT:-18583}
 cleanup() {
   local rc=$?
   if [ -n "$WAITER_PID" ] && kill -0 "$WAITER_PID" 2>/dev/null; then
@@ -136,6 +142,10 @@ cleanup() {
   if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
     kill -TERM "$NGINX_PID" 2>/dev/null || true
     wait "$NGINX_PID" 2>/dev/null || true
+  fi
+  if [ -n "$OTLP_PID" ] && kill -0 "$OTLP_PID" 2>/dev/null; then
+    kill -TERM "$OTLP_PID" 2>/dev/null || true
+    wait "$OTLP_PID" 2>/dev/null || true
   fi
   [ -z "$PG_DATA" ] || pg_stop
   exit $rc
@@ -281,6 +291,12 @@ store_yaml() {
   else
     printf 'store: { path: %s }\n' "$2"
   fi
+}
+
+# telemetry_yaml: the config's telemetry section with --tracing (spans to the local sink), else none
+telemetry_yaml() {
+  [ "$TRACING" = 1 ] || return 0
+  printf 'telemetry:\n  otlp_endpoint: "http://127.0.0.1:%s"\n  export_interval: 1s\n' "$OTLP_PORT"
 }
 
 # run_wrk NAME PORT START_INDEX DURATION_S: one wrk run over the request file
@@ -464,6 +480,7 @@ server:
   # attempts fail and the circuit breaker leaves it alone); keep the backlog guard out of the way
   backlog_high_water: 1000000000
 $(store_yaml bench "$OUT/bench.db")
+$(telemetry_yaml)
 sources:
   $SOURCE:
     verify: { scheme: hmac-sha256-hex, header: X-Genesys-Signature, secrets: ["\${BENCH_SECRET}"] }
@@ -476,6 +493,16 @@ routes:
 destinations:
   crm: { type: http, url: "http://127.0.0.1:9/unused" }
 EOF
+if [ "$TRACING" = 1 ]; then
+  wait_port "$OTLP_PORT" BENCH_OTLP_PORT
+  python3 "$BENCH/benchlib.py" otlp-sink "$OTLP_PORT" "$OUT/otlp-sink.json" &
+  OTLP_PID=$!
+  for _ in $(seq 1 50); do
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$OTLP_PORT/stats" 2>/dev/null && break
+    sleep 0.1
+  done
+  log "tracing on: spans go to the OTLP sink on 127.0.0.1:$OTLP_PORT (answers 200, counts requests and bytes)"
+fi
 # the disk's own fsync latency, the floor under a durable ack
 python3 "$BENCH/benchlib.py" fsync-probe "$OUT" 1000 >"$OUT/fsync-probe.json"
 if [ "$STORE" = postgres ]; then
@@ -692,6 +719,7 @@ server:
   # the backlog phase leaves BENCH_BACKLOG deliveries pending at once; keep the guard out of the way
   backlog_high_water: 1000000000
 $(store_yaml bench_e2e "$OUT/bench-e2e.db")
+$(telemetry_yaml)
 admin: { token: "\${SWITCHBOARD_ADMIN_TOKEN}" }
 sources:
   $SOURCE:
@@ -888,6 +916,12 @@ fi
 } >"$OUT/settings.txt"
 # the gateways and the load balancer are stopped; PostgreSQL stays up for the report's queries
 # until the end (cleanup stops it)
+if [ -n "$OTLP_PID" ]; then
+  # the sink writes its counts when it stops
+  kill -TERM "$OTLP_PID" 2>/dev/null || true
+  wait "$OTLP_PID" 2>/dev/null || true
+  OTLP_PID=""
+fi
 python3 "$BENCH/benchlib.py" report "$OUT" >"$OUT/report.md"
 cp "$OUT/report.md" "$OUT_ROOT/report.md"
 log "report written to bench/out/$STORE-$NODES/report.md (copied to bench/out/report.md); bench/compare.sh puts the runs side by side"
