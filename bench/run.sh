@@ -54,7 +54,7 @@ case "$NODES" in ''|*[!0-9]*) echo "bench: --nodes needs a number" >&2; exit 2 ;
 [ "$NODES" = 1 ] || [ "$STORE" = postgres ] || { echo "bench: --nodes above 1 needs --store postgres" >&2; exit 2; }
 # each store/node count has its own folder, so the reports of several runs sit side by side
 # (bench/compare.sh puts them in one table); the signed requests are shared by all runs
-OUT="$OUT_ROOT/$STORE-$NODES$([ "$TRACING" = 1 ] && echo -tracing)"
+OUT="$OUT_ROOT/$STORE-$NODES$( [ "$TRACING" = 1 ] && echo -tracing || true )"
 if [ "$MODE" = quick ]; then
   WARMUP_S=${BENCH_WARMUP_S:-5}; MEASURE_S=${BENCH_MEASURE_S:-10}; HALF_S=${BENCH_HALF_S:-10}
   NGINX_WARMUP_S=${BENCH_NGINX_WARMUP_S:-2}
