@@ -103,14 +103,19 @@ public final class Alerts implements OperationalEvents, AutoCloseable {
   private final ArrayDeque<byte[]> unstored = new ArrayDeque<>();
   private final Map<String, Page> pages = new HashMap<>();
   private final Map<String, DeadMinute> dead = new HashMap<>();
-  private final Map<String, int[]> rejections = new HashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicInteger> rejectionCounts =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong suppressedLoops = new AtomicLong();
   private final AtomicLong emitted = new AtomicLong();
   private final Thread worker;
   private volatile AlertsConfig config;
   private volatile boolean closing;
-  private Instant rejectionMinute = Instant.MIN;
+  private volatile long rejectionMinute = -1;
+
+  /** Makes this process's batch ids its own: two nodes batching one minute make two events. */
+  private final String nonce = java.util.UUID.randomUUID().toString();
+
   private Instant retryStoreAt = Instant.MIN;
 
   public Alerts(AlertsConfig config, Clock clock, Sink sink) {
@@ -306,8 +311,23 @@ public final class Alerts implements OperationalEvents, AutoCloseable {
 
   @Override
   public void rejected(String source, String reason) {
+    // counted here, on the ingest thread: a flood of bad requests must not fill the queue that
+    // carries dead letters and breakers; one task when a minute's count reaches the threshold
     Instant now = clock.instant();
-    submit(() -> rejection(source, reason, now));
+    long minute = now.getEpochSecond() / 60;
+    if (minute != rejectionMinute) {
+      rejectionCounts.clear();
+      rejectionMinute = minute;
+    }
+    long threshold = config.kind("source.rejections_spike").threshold();
+    int count =
+        rejectionCounts
+            .computeIfAbsent(
+                source + "|" + reason, k -> new java.util.concurrent.atomic.AtomicInteger())
+            .incrementAndGet();
+    if (threshold > 0 && count == threshold) {
+      submit(() -> rejection(source, reason, count, now));
+    }
   }
 
   @Override
@@ -403,6 +423,13 @@ public final class Alerts implements OperationalEvents, AutoCloseable {
     event.put("link", link);
     if (page.open) {
       page.open = false;
+      if (page.heldBack > 0) {
+        // what the quiet period held back happened before this resolution: said here, not
+        // later as if the problem were still on
+        data.put("repeats", page.heldBack);
+        page.heldBack = 0;
+        page.last = null;
+      }
       send(event, family.resolved() + "|" + subject + "|" + at.toEpochMilli());
     } else if (at.isBefore(page.quietUntil)) {
       page.heldBack++;
@@ -495,13 +522,15 @@ public final class Alerts implements OperationalEvents, AutoCloseable {
       m.sent++;
       ObjectNode subject = destinationSubject(destination);
       subject.put("route", route);
-      subject.put("source", source);
+      if (source != null) {
+        subject.put("source", source);
+      }
       ObjectNode data = JSON.createObjectNode();
       data.put("deliveryId", deliveryId);
       data.put("eventId", eventId);
       data.put("attempts", attempts);
       data.put("errorClass", errorClass);
-      data.put("error", error);
+      data.put("error", shareable(errorClass, error));
       ObjectNode event = event("delivery.dead", "error", subject, now, data);
       event.put(
           "summary",
@@ -512,7 +541,7 @@ public final class Alerts implements OperationalEvents, AutoCloseable {
               + " is a dead letter after "
               + attempts
               + " attempt(s): "
-              + (error == null ? errorClass : error));
+              + (shareable(errorClass, error) == null ? errorClass : shareable(errorClass, error)));
       event.put("link", "/ui/#/events/" + eventId);
       send(event, "delivery.dead|" + deliveryId + "|" + attempts);
       return;
@@ -558,42 +587,51 @@ public final class Alerts implements OperationalEvents, AutoCloseable {
             + " became dead letters in the minute from "
             + m.minute);
     event.put("link", "/ui/#/dead-letters");
-    send(event, "delivery.dead|" + destination + "|" + m.minute.toEpochMilli());
+    send(event, "delivery.dead|" + destination + "|" + m.minute.toEpochMilli() + "|" + nonce);
   }
 
-  private void rejection(String source, String reason, Instant at) {
+  private void rejection(String source, String reason, int count, Instant at) {
     AlertsConfig.Kind kind = config.kind("source.rejections_spike");
-    Instant minute = at.truncatedTo(ChronoUnit.MINUTES);
-    if (!minute.equals(rejectionMinute)) {
-      rejections.clear();
-      rejectionMinute = minute;
-    }
-    int[] count = rejections.computeIfAbsent(source + "|" + reason, k -> new int[1]);
-    count[0]++;
-    if (kind.threshold() > 0 && count[0] == kind.threshold()) {
-      ObjectNode data = JSON.createObjectNode();
-      data.put("reason", reason);
-      data.put("count", count[0]);
-      data.put("perMinute", kind.threshold());
-      ObjectNode subject = sourceSubject(source);
-      subject.put("reason", reason);
-      problem(
-          SPIKE,
-          subject,
-          at,
-          data,
-          "Source "
-              + source
-              + " refused "
-              + count[0]
-              + " requests this minute ("
-              + reason
-              + "): a sender is misconfigured, or someone is probing",
-          "/ui/#/sources");
-    }
+    ObjectNode data = JSON.createObjectNode();
+    data.put("reason", reason);
+    data.put("count", count);
+    data.put("perMinute", kind.threshold());
+    ObjectNode subject = sourceSubject(source);
+    subject.put("reason", reason);
+    problem(
+        SPIKE,
+        subject,
+        at,
+        data,
+        "Source "
+            + source
+            + " refused "
+            + count
+            + " requests this minute ("
+            + reason
+            + "): a sender is misconfigured, or someone is probing",
+        "/ui/#/sources");
   }
 
   // ---------------------------------------------------------------- events and storing
+
+  /** The classes whose error text the route's own expressions made: it may quote the payload. */
+  private static final java.util.Set<String> OWN_STEPS =
+      java.util.Set.of("transform", "filter", "enrich", "when_enriched", "prepare", "config");
+
+  /**
+   * An error text fit to leave the gateway (Slack, a pager): an answer's status and class, never
+   * what an expression said about the payload (docs/operational-events.md).
+   */
+  static String shareable(String errorClass, String error) {
+    if (error == null) {
+      return null;
+    }
+    if (errorClass != null && OWN_STEPS.contains(errorClass)) {
+      return errorClass + " failed (the error is on the delivery's page)";
+    }
+    return error.length() > 300 ? error.substring(0, 300) + "…" : error;
+  }
 
   private static ObjectNode destinationSubject(String destination) {
     ObjectNode subject = JSON.createObjectNode();
@@ -692,13 +730,14 @@ public final class Alerts implements OperationalEvents, AutoCloseable {
         return;
       }
       try {
-        if (task != null) {
-          task.run();
-        }
+        // what a quiet period held back is summed up before a new report can start another
         Instant now = clock.instant();
         flushPages(now);
         flushDeadMinutes(now);
-        store(now);
+        if (task != null) {
+          task.run();
+        }
+        store(clock.instant());
       } catch (RuntimeException e) {
         LOG.error("operational events: {}", e.toString());
       }

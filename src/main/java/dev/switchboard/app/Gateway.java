@@ -41,6 +41,7 @@ import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +74,8 @@ public final class Gateway implements AutoCloseable {
   private final Alerts alerts;
 
   /** Whether each pulled source was connected at the last look (housekeeping thread only). */
-  private final Map<String, Boolean> pulledConnected = new java.util.HashMap<>();
+  private final Map<String, Boolean> pulledConnected =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private Wiring wiring; // guarded by reloading
   private boolean closed; // guarded by reloading
@@ -237,6 +239,7 @@ public final class Gateway implements AutoCloseable {
       try {
         gateway.pulls.close();
         gateway.dispatcher.close(Duration.ZERO);
+        gateway.alerts.close();
         gateway.tracing.close();
         gateway.store.close();
         gateway.metrics.close();
@@ -280,8 +283,12 @@ public final class Gateway implements AutoCloseable {
         if (connected && Boolean.FALSE.equals(wasUp)) {
           alerts.sourceReconnected(status.source());
         } else if (!connected && Boolean.TRUE.equals(wasUp)) {
+          boolean fresh =
+              status.lastErrorAt() != null
+                  && status.lastErrorAt().isAfter(Instant.now().minusSeconds(10));
           alerts.sourceDisconnected(
-              status.source(), status.lastError() != null ? status.lastError() : status.state());
+              status.source(),
+              fresh && status.lastError() != null ? status.lastError() : status.state());
         }
         if (connected || wasUp != null) {
           pulledConnected.put(status.source(), connected);
@@ -412,6 +419,7 @@ public final class Gateway implements AutoCloseable {
             List.of(new ConfigProblem(file.toString(), 0, "sources", e.getMessage())));
       }
       pulls.apply(next);
+      pulledConnected.clear(); // a restarted source's first connection is no news either
       alerts.reconfigure(next.alerts());
       dispatcher.reconfigure(
           next.routes(),

@@ -42,8 +42,17 @@ public record TelemetryConfig(
   /** Names the header keys, never their values (an API key). */
   @Override
   public String toString() {
+    String endpoint =
+        otlpEndpoint == null
+            ? "none"
+            : otlpEndpoint.getScheme()
+                + "://"
+                + otlpEndpoint.getHost()
+                + (otlpEndpoint.getPort() < 0 ? "" : ":" + otlpEndpoint.getPort())
+                + (otlpEndpoint.getRawPath() == null ? "" : otlpEndpoint.getRawPath());
+    // never the user info or the query: a collector may take its key there
     return "TelemetryConfig[otlpEndpoint="
-        + otlpEndpoint
+        + endpoint
         + ", serviceName="
         + serviceName
         + ", sampleRatio="

@@ -92,6 +92,7 @@ public final class Dispatcher implements AutoCloseable {
   public void reportTo(dev.switchboard.alerts.OperationalEvents ops) {
     outcomes.ops = ops;
     requests.ops = ops;
+    held.ops = ops;
   }
 
   public Dispatcher(

@@ -1,5 +1,6 @@
 package dev.switchboard.dispatch;
 
+import dev.switchboard.alerts.OperationalEvents;
 import dev.switchboard.observability.DeliveryLog;
 import dev.switchboard.observability.GatewayMetrics;
 import dev.switchboard.store.DeliveryQueue;
@@ -20,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * so the lanes are only ever touched there.
  */
 final class HeldDeliveries {
+  /** Told of the dead letters a hold's end makes; set once the gateway is wired. */
+  volatile OperationalEvents ops = OperationalEvents.NONE;
+
   private static final Logger LOG = LoggerFactory.getLogger(HeldDeliveries.class);
 
   private final DeliveryQueue queue;
@@ -101,6 +105,15 @@ final class HeldDeliveries {
         metrics.deliveryOutcome(lane.name(), "dead");
         DeliveryLog.deadLetter(
             d.eventId().value(), d.id().value(), d.route(), lane.name(), d.attempts(), "max_age");
+        ops.deliveryDead(
+            lane.name(),
+            d.route(),
+            null, // the record does not say; an operational event's own is then reported once
+            d.id().value(),
+            d.eventId().value(),
+            d.attempts(),
+            "max_age",
+            "max_age passed while the destination held it");
       }
       if (!claims) {
         lane.forgetWaiting(lane.memory().perKeyRoutes()); // read in again from the store

@@ -239,8 +239,14 @@ public final class IngestService {
   private void report(String source, IngestResponse response, String outcome) {
     int status = response.status();
     if (status / 100 == 2) {
-      if (!refusing.isEmpty() && refusing.remove(source) != null) {
-        ops.sourceAccepting(source);
+      if (!refusing.isEmpty()) {
+        // the map's change and the report together, so a racing 503 cannot be reported after
+        refusing.computeIfPresent(
+            source,
+            (name, reason) -> {
+              ops.sourceAccepting(name);
+              return null;
+            });
       }
       if ("quarantined".equals(outcome)) {
         Object id = response.body().get("eventId");
@@ -249,12 +255,15 @@ public final class IngestService {
       return;
     }
     switch (outcome) {
-      case "store_unavailable", "backlog_full" -> {
-        if (refusing.put(source, outcome) == null) {
-          ops.sourceRefusing(
-              source, outcome.equals("backlog_full") ? "backlog_full" : "store_unavailable");
-        }
-      }
+      case "store_unavailable", "backlog_full" ->
+          refusing.compute(
+              source,
+              (name, was) -> {
+                if (!outcome.equals(was)) {
+                  ops.sourceRefusing(name, outcome); // a new reason is news too
+                }
+                return outcome;
+              });
       case "signature_rejected",
           "ip_not_allowed",
           "invalid_json",
@@ -452,7 +461,10 @@ public final class IngestService {
     if (wait > 0) {
       return IngestResponse.retryLater(Rejection.RATE_LIMITED, "source rate limit reached", wait);
     }
-    if (!accepting) {
+    // the gateway's own events are stored while it drains (the store closes after them) and past
+    // the backlog's mark: they are how the operator hears of it
+    boolean operational = config == OperationalSource.config();
+    if (!accepting && !operational) {
       return IngestResponse.retryLater(Rejection.SHUTTING_DOWN, "the gateway is shutting down", 5);
     }
     List<String> violations = r.source().violations(r.body(), json);
@@ -460,7 +472,7 @@ public final class IngestService {
       return IngestResponse.reject(Rejection.SCHEMA_INVALID, String.join("; ", violations));
     }
     NewEvent event = NewEvents.toEvent(r, key, partitionKey, violations, Tracing.traceparent(span));
-    if (overHighWater(event, intake.backlogHighWater())) {
+    if (!operational && overHighWater(event, intake.backlogHighWater())) {
       return IngestResponse.retryLater(Rejection.BACKLOG_FULL, "delivery backlog is full", 30);
     }
     Span stored = tracing.step(span, "store");
@@ -590,6 +602,8 @@ public final class IngestService {
         for (NewEvent.RouteTarget t : event.routes()) {
           if (t.state() == DeliveryState.DEAD) { // its filter failed here: a dead letter already
             DeliveryLog.deadLetter(id, null, t.route(), t.destination(), 0, "filter");
+            ops.deliveryDead(
+                t.destination(), t.route(), event.source(), null, id, 0, "filter", null);
           }
         }
         yield new IngestResponse(

@@ -133,13 +133,24 @@ public final class Tracing implements AutoCloseable {
             .build();
     LOG.info(
         "tracing on: spans to {} as service {} (sample ratio {})",
-        tracesUrl(config.otlpEndpoint()),
+        safe(tracesUrl(config.otlpEndpoint())),
         config.serviceName(),
         config.sampleRatio());
     return new Tracing(provider, provider.get("dev.switchboard"));
   }
 
   /** The endpoint's {@code /v1/traces}, unless it names that path already. */
+  /** scheme://host[:port]/path: a collector may take a key in its URL's user info or query. */
+  private static String safe(String url) {
+    URI uri = URI.create(url);
+    String port = uri.getPort() < 0 ? "" : ":" + uri.getPort();
+    return uri.getScheme()
+        + "://"
+        + uri.getHost()
+        + port
+        + (uri.getRawPath() == null ? "" : uri.getRawPath());
+  }
+
   static String tracesUrl(URI endpoint) {
     String text = endpoint.toString();
     if (text.endsWith("/v1/traces")) {

@@ -121,6 +121,59 @@ class AlertsTest {
   }
 
   @Test
+  void aFailedProbeBeforeRecoveryIsToldWithTheRecoveryNotAsALateAlarm() {
+    start(
+        Map.of(
+            "destination.breaker_opened", new AlertsConfig.Kind(true, Duration.ofMinutes(10), 0)));
+    alerts.breakerOpened("crm", clock.instant().plusSeconds(30), "http 500");
+    clock.advance(Duration.ofSeconds(31));
+    alerts.breakerOpened("crm", clock.instant().plusSeconds(30), "http 500"); // the probe failed
+    clock.advance(Duration.ofSeconds(31));
+    alerts.breakerClosed("crm");
+    await().atMost(Duration.ofSeconds(5)).until(() -> stored.size() == 2);
+    assertThat(stored.get(1).path("type").asText()).isEqualTo("destination.breaker_closed");
+    assertThat(stored.get(1).path("data").path("repeats").asInt()).isEqualTo(1);
+
+    clock.advance(Duration.ofMinutes(11)); // the quiet period ends: nothing is left to sum up
+    await()
+        .during(Duration.ofMillis(600))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> stored.size() == 2);
+  }
+
+  @Test
+  void aFloodOfRefusalsIsOneSpikeEventNotAQueueOfReports() {
+    start(
+        Map.of("source.rejections_spike", new AlertsConfig.Kind(true, Duration.ofMinutes(15), 20)));
+    for (int i = 0; i < 50_000; i++) {
+      alerts.rejected("calls", "signature_rejected");
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> stored.size() == 1);
+    assertThat(stored.get(0).path("type").asText()).isEqualTo("source.rejections_spike");
+    assertThat(stored.get(0).path("data").path("count").asInt()).isEqualTo(20);
+    assertThat(alerts.dropped()).isZero();
+  }
+
+  @Test
+  void anExpressionsErrorTextNeverLeavesTheGateway() {
+    start(Map.of());
+    alerts.deliveryDead(
+        "crm",
+        "to-crm",
+        "calls",
+        "dlv_1",
+        "evt_1",
+        1,
+        "transform",
+        "transform failed: 'SECRET-42'");
+    alerts.deliveryDead("crm", "to-crm", "calls", "dlv_2", "evt_2", 3, "http_5xx", "http 503");
+    await().atMost(Duration.ofSeconds(5)).until(() -> stored.size() == 2);
+    assertThat(stored.get(0).toString()).doesNotContain("SECRET-42");
+    assertThat(stored.get(0).path("data").path("error").asText()).startsWith("transform failed");
+    assertThat(stored.get(1).path("data").path("error").asText()).isEqualTo("http 503");
+  }
+
+  @Test
   void eventsTheStoreRefusesWaitInOrderAndKeepTheirIds() {
     refuse.set(2);
     start(Map.of());
