@@ -48,7 +48,10 @@ class DemoGenesysPullTest {
         .containsExactly("v2.routing.queues." + DemoGenesysPull.QUEUE + ".conversations");
     assertThat(config.routes())
         .containsOnlyKeys(
-            "queue-conversations-to-slack", "dispositions-to-salesforce", "escalations-to-slack");
+            "queue-conversations-to-slack",
+            "dispositions-to-salesforce",
+            "escalations-to-slack",
+            "operational-events-to-slack");
     assertThat(config.routes().get("queue-conversations-to-slack").to()).isEqualTo("slack");
   }
 

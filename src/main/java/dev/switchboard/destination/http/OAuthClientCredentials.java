@@ -26,9 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * sessions end after an idle timeout the client is never told) is kept until forgotten.
  *
  * <p>Failure policy: nothing is retried here. A refusal or an unreadable answer becomes {@link
- * Refused} with the endpoint's answer, for the caller to classify, and is given to every caller for
- * {@link #REFUSAL_KEPT} without asking again; a broken connection is the transport's {@link
- * IOException}. The client secret and tokens are never logged nor put in a message.
+ * Refused} with the endpoint's answer, for the caller to classify; a refused client (a 4xx but 408
+ * and 429) is given to every caller for {@link #REFUSAL_KEPT} without asking again; a broken
+ * connection is the transport's {@link IOException}. The client secret and tokens are never logged
+ * nor put in a message.
  */
 public final class OAuthClientCredentials {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -162,8 +163,13 @@ public final class OAuthClientCredentials {
       try {
         t = fetch();
       } catch (Refused refused) {
-        refusal = refused;
-        refusedUntil = clock.instant().plus(REFUSAL_KEPT);
+        int status = refused.status();
+        if (status >= 400 && status < 500 && status != 408 && status != 429) {
+          // the client itself was refused (wrong secret, unknown client): asking again at once
+          // cannot help; a busy or failing endpoint is asked again on the caller's next try
+          refusal = refused;
+          refusedUntil = clock.instant().plus(REFUSAL_KEPT);
+        }
         throw refused;
       }
       refusal = null;
