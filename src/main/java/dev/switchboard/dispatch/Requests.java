@@ -68,7 +68,8 @@ final class Requests {
       }
       slotReturned = true;
       DeliveryResult signal = Verdicts.signal(attempted);
-      post.accept(() -> answered(lane, signal));
+      DeliveryResult refused = refusedCredentials(attempted);
+      post.accept(() -> answered(lane, signal, refused));
       for (int i = 0; i < claimed.size(); i++) {
         Claimed c = claimed.get(i);
         open.remove(c.d());
@@ -98,7 +99,7 @@ final class Requests {
   }
 
   /** On the loop: what the request's answer means for the lane, shared with a cluster. */
-  private void answered(DestinationLane lane, DeliveryResult result) {
+  private void answered(DestinationLane lane, DeliveryResult result, DeliveryResult refused) {
     if (result == null) {
       // no request went out (another node claimed it first): a shared rate keeps its token
       lane.noAttempt(cluster.get() != null);
@@ -110,12 +111,36 @@ final class Requests {
     if (shared != null) {
       shared.afterResult(lane, before);
     }
-    report(lane, result, before, now);
+    report(lane, before, now, refused);
+  }
+
+  /**
+   * The answer that refused the gateway's credentials (401, 403, or a token endpoint refusing the
+   * client), or null: read from each delivery's own result, since the request's one signal says
+   * only whether the destination is up.
+   */
+  private static DeliveryResult refusedCredentials(List<Attempted> attempted) {
+    for (Attempted a : attempted) {
+      DeliveryResult r = a.result();
+      int status =
+          switch (r) {
+            case null -> 0;
+            case DeliveryResult.Rejected no -> no.status();
+            case DeliveryResult.RetryLater later -> later.status();
+            case DeliveryResult.Delivered ok -> 0;
+          };
+      boolean auth =
+          r instanceof DeliveryResult.RetryLater later && later.errorClass() == ErrorClass.AUTH;
+      if (status == 401 || status == 403 || auth) {
+        return r;
+      }
+    }
+    return null;
   }
 
   /** What the answer changed that an operator should hear of (docs/operational-events.md). */
   private void report(
-      DestinationLane lane, DeliveryResult result, DestinationLane.Before before, Instant now) {
+      DestinationLane lane, DestinationLane.Before before, Instant now, DeliveryResult refused) {
     CircuitBreaker.State after = lane.breakerState();
     if (after == CircuitBreaker.State.OPEN && before.breaker() != CircuitBreaker.State.OPEN) {
       ops.breakerOpened(lane.name(), lane.breakerOpenUntil(), lane.lastError());
@@ -126,20 +151,13 @@ final class Requests {
     if (lane.held(now) && !before.heldUntil().isAfter(now)) {
       ops.held(lane.name(), lane.heldUntil(), lane.holdReason());
     }
-    int status =
-        switch (result) {
-          case DeliveryResult.Rejected r -> r.status();
-          case DeliveryResult.RetryLater r -> r.status();
-          case DeliveryResult.Delivered d -> 0;
-        };
-    boolean auth =
-        result instanceof DeliveryResult.RetryLater r && r.errorClass() == ErrorClass.AUTH;
-    if (status == 401 || status == 403 || auth) {
-      String error =
-          result instanceof DeliveryResult.Rejected r
-              ? r.error()
-              : ((DeliveryResult.RetryLater) result).error();
-      ops.credentialsRefused(lane.name(), status, error);
+    switch (refused) {
+      case null -> {}
+      case DeliveryResult.Rejected no ->
+          ops.credentialsRefused(lane.name(), no.status(), no.error());
+      case DeliveryResult.RetryLater later ->
+          ops.credentialsRefused(lane.name(), later.status(), later.error());
+      case DeliveryResult.Delivered ok -> {}
     }
   }
 }

@@ -207,6 +207,75 @@ class OperationalEventsIT {
   }
 
   @Test
+  void refusedCredentialsAQuarantinedEventAndASpikeOfBadSignaturesAreEvents() throws Exception {
+    java.nio.file.Files.writeString(
+        dir.resolve("form.schema.json"), "{\"type\":\"object\",\"required\":[\"formId\"]}");
+    String yaml =
+        """
+        sources:
+          forms:
+            verify: { scheme: hmac-sha256-hex, header: X-Signature, secrets: ["form-secret"] }
+            idempotency: { key: id }
+            schema: form.schema.json
+        routes:
+          forms-to-crm: { from: forms, to: crm }
+          ops-to-sink: { from: switchboard, to: sink }
+        destinations:
+          crm: { type: http, url: "${CRM}" }
+          sink: { type: http, url: "${SINK}" }
+        alerts:
+          source.rejections_spike: { threshold: 5 }
+        """;
+    gw =
+        GatewayFixture.start(
+            dir,
+            "",
+            "",
+            yaml,
+            Map.of("CRM", crm.uri("/crm").toString(), "SINK", sink.uri("/ops").toString()),
+            Clock.systemUTC());
+    crm.answerByDefault(Answer.status(401).body("{\"error\":\"invalid_token\"}"));
+    byte[] invalid = GatewayFixture.utf8("{\"id\":\"f-1\"}");
+    byte[] valid = GatewayFixture.utf8("{\"id\":\"f-2\",\"formId\":\"contact\"}");
+    assertThat(
+            gw.post(
+                    "forms",
+                    invalid,
+                    Map.of(
+                        "X-Signature",
+                        dev.switchboard.testing.Hmac.sha256Hex("form-secret", invalid)))
+                .body())
+        .contains("quarantined");
+    assertThat(
+            gw.post(
+                    "forms",
+                    valid,
+                    Map.of(
+                        "X-Signature",
+                        dev.switchboard.testing.Hmac.sha256Hex("form-secret", valid)))
+                .statusCode())
+        .isEqualTo(202);
+    for (int i = 0; i < 6; i++) {
+      assertThat(gw.post("forms", valid, Map.of("X-Signature", "00")).statusCode()).isEqualTo(401);
+    }
+    await("quarantine.added, credentials_refused and one rejections spike at the sink")
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              assertThat(received("quarantine.added")).hasSize(1);
+              assertThat(received("destination.credentials_refused")).hasSize(1);
+              assertThat(received("source.rejections_spike")).hasSize(1);
+            });
+    JsonNode refused = received("destination.credentials_refused").get(0);
+    assertThat(refused.path("subject").path("destination").asText()).isEqualTo("crm");
+    assertThat(refused.path("data").path("status").asInt()).isEqualTo(401);
+    JsonNode spike = received("source.rejections_spike").get(0);
+    assertThat(spike.path("data").path("reason").asText()).isEqualTo("signature_rejected");
+    assertThat(spike.path("data").path("count").asInt()).isEqualTo(5);
+    allMatchTheDocumentedSchema();
+  }
+
+  @Test
   void aFlappingDestinationPagesOnceWithinItsQuietPeriod() throws Exception {
     start("alerts:\n  destination.breaker_opened: { quiet: 10m }\n");
     pager.answerByDefault(Answer.status(200));
