@@ -29,6 +29,15 @@ final class TelemetrySection {
     }
     double ratio = ratio(telemetry);
     Map<String, String> headers = telemetry.stringMap("headers");
+    headers.forEach(
+        (name, value) -> {
+          if (value.isEmpty() || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            // never the value: it is usually a key
+            telemetry
+                .mapping("headers")
+                .problem(name, "header " + name + " is empty or holds a line break");
+          }
+        });
     Duration interval =
         telemetry.duration("export_interval", TelemetryConfig.DEFAULT_EXPORT_INTERVAL);
     if (interval.isZero()) {
