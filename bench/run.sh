@@ -117,7 +117,7 @@ PG_DATA=""        # --store postgres: set once the server may be running
 RECEIVER_PID=""
 WAITER_PID=""
 OTLP_PID=""       # --tracing: the span sink
-OTLP_PORT=${BENCH_OTLP_PORT:-18583}
+OTLP_PORT=${BENCH_OTLP_PORT:-18584}
 cleanup() {
   local rc=$?
   if [ -n "$WAITER_PID" ] && kill -0 "$WAITER_PID" 2>/dev/null; then
