@@ -95,9 +95,25 @@ final class Attempt {
   }
 
   private List<Attempted> runTraced(List<Claimed> claimed) {
-    Attempted[] done = new Attempted[claimed.size()];
     // off, no span array nor list: every span is the shared invalid one
     Span[] spans = tracing.on() ? new Span[claimed.size()] : null;
+    try {
+      return runTraced(claimed, spans);
+    } catch (RuntimeException e) {
+      // the request's caller leaves the deliveries for later; their spans end with the error
+      if (spans != null) {
+        for (Span s : spans) {
+          if (s != null) {
+            Tracing.end(s, "error", 0, "internal");
+          }
+        }
+      }
+      throw e;
+    }
+  }
+
+  private List<Attempted> runTraced(List<Claimed> claimed, Span[] spans) {
+    Attempted[] done = new Attempted[claimed.size()];
     List<Integer> sending = new ArrayList<>(claimed.size());
     List<OutboundDelivery> outbound = new ArrayList<>(claimed.size());
     List<Span> sends = tracing.on() ? new ArrayList<>(claimed.size()) : null;

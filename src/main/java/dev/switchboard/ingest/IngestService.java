@@ -394,8 +394,12 @@ public final class IngestService {
     }
     Instant now = clock.instant();
     Span verify = tracing.step(span, "verify");
-    Verdict verdict = source.verifier.verify(request.headerLookup(), raw, now);
-    verify.end();
+    Verdict verdict;
+    try {
+      verdict = source.verifier.verify(request.headerLookup(), raw, now);
+    } finally {
+      verify.end();
+    }
     if (verdict instanceof Verdict.Rejected r) {
       logRefusal(
           config.name(),
