@@ -7,15 +7,11 @@ import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The API path a route's enrichment fetches: text written in the configuration, which is trusted,
@@ -39,11 +35,6 @@ import java.util.regex.Pattern;
  * a header value is {@link #fill filled} with the values as they are.
  */
 public final class EnrichPath {
-  private static final Set<String> OPERATOR_WORDS = Set.of("and", "or", "in");
-  private static final String OPERATORS = "+-*/%=<>!~?:|;,^#@";
-  private static final Pattern VARIABLE = Pattern.compile("(?<![$\\w])\\$([A-Za-z_][A-Za-z0-9_]*)");
-  private static final Pattern ASSIGNED = Pattern.compile("\\$([A-Za-z_][A-Za-z0-9_]*)\\s*:=");
-  private static final Pattern LAMBDA = Pattern.compile("(?:function|λ)\\s*\\(([^)]*)\\)");
 
   sealed interface Part {}
 
@@ -53,8 +44,6 @@ public final class EnrichPath {
 
   /** A value bound as one SOQL literal; {@code inLike} when it is the pattern of a LIKE. */
   record Literal(String source, Expression expression, boolean inLike) implements Part {}
-
-  private static final Pattern ENDS_WITH_LIKE = Pattern.compile("(?i)(?:^|[\\s)])LIKE\\s*$");
 
   private final String key;
   private final String text;
@@ -116,25 +105,7 @@ public final class EnrichPath {
    * @throws IllegalArgumentException with what is wrong
    */
   public static EnrichPath concatenation(String text) {
-    List<Part> parts = new ArrayList<>();
-    for (String piece : splitConcatenation(text)) {
-      String source = piece.strip();
-      if (source.isEmpty()) {
-        throw new IllegalArgumentException("an empty operand of &");
-      }
-      if (isQuoted(source)) {
-        Object value = compile(source).evaluate(null, Map.of());
-        parts.add(new Text(String.valueOf(value)));
-      } else if (isOperand(source)) {
-        parts.add(new Value(source, compile(source)));
-      } else {
-        throw new IllegalArgumentException(
-            "cannot tell which parts of the path come from the event: write get as quoted text"
-                + " and values joined with & (such as '/api/v2/conversations/' & id), or use"
-                + " path: with {placeholders}");
-      }
-    }
-    return checked(new EnrichPath("get", text, parts));
+    return checked(new EnrichPath("get", text, GetConcatenation.parse(text)));
   }
 
   /**
@@ -155,63 +126,7 @@ public final class EnrichPath {
    * @throws IllegalArgumentException with what is wrong
    */
   public static EnrichPath query(String text) {
-    if (!text.stripLeading().regionMatches(true, 0, "SELECT", 0, 6)) {
-      throw new IllegalArgumentException("a query starts with SELECT");
-    }
-    List<Part> parts = new ArrayList<>();
-    StringBuilder literal = new StringBuilder();
-    boolean quoted = false;
-    int i = 0;
-    while (i < text.length()) {
-      char c = text.charAt(i);
-      if (quoted) {
-        literal.append(c);
-        if (c == '\\' && i + 1 < text.length()) {
-          literal.append(text.charAt(++i));
-        } else if (c == '\'') {
-          quoted = false;
-        } else if (c == '{') {
-          throw new IllegalArgumentException(
-              "the { at character "
-                  + (i + 1)
-                  + " is inside a quoted string: write the placeholder without quotes"
-                  + " ({phone}, not '{phone}'); its value is quoted for it");
-        }
-        i++;
-        continue;
-      }
-      if (c == '}') {
-        throw new IllegalArgumentException("a } without its { at character " + (i + 1));
-      }
-      if (c != '{') {
-        quoted = c == '\'';
-        literal.append(c);
-        i++;
-        continue;
-      }
-      int end = closing(text, i);
-      if (end < 0) {
-        throw new IllegalArgumentException("the { at character " + (i + 1) + " is not closed");
-      }
-      String source = text.substring(i + 1, end).strip();
-      if (source.isEmpty()) {
-        throw new IllegalArgumentException("an empty {} at character " + (i + 1));
-      }
-      boolean inLike = ENDS_WITH_LIKE.matcher(literal).find();
-      if (!literal.isEmpty()) {
-        parts.add(new Text(literal.toString()));
-        literal.setLength(0);
-      }
-      parts.add(new Literal(source, compile(source), inLike));
-      i = end + 1;
-    }
-    if (quoted) {
-      throw new IllegalArgumentException("a quoted string is not closed");
-    }
-    if (!literal.isEmpty()) {
-      parts.add(new Text(literal.toString()));
-    }
-    return new EnrichPath("query", text, parts);
+    return new EnrichPath("query", text, SoqlTemplate.parse(text));
   }
 
   /** The configuration key this came from: {@code path}, {@code get} or {@code query}. */
@@ -297,23 +212,11 @@ public final class EnrichPath {
       switch (part) {
         case Text t -> out.append(t.text());
         case Value v -> out.append(encode(v, v.expression().evaluate(input, bindings)));
-        case Literal l -> out.append(literal(l, l.expression().evaluate(input, bindings)));
+        case Literal l ->
+            out.append(SoqlTemplate.literal(l, l.expression().evaluate(input, bindings)));
       }
     }
     return out.toString();
-  }
-
-  private static String literal(Literal l, Object value) {
-    if (value == null) {
-      // Phone = null would match every record without a phone: "none found" would be wrong
-      throw new ExpressionException("{" + l.source() + "} has no value in this event", -1, null);
-    }
-    try {
-      return SoqlLiteral.of(value, l.inLike());
-    } catch (ExpressionException e) {
-      throw new ExpressionException(
-          "{" + l.source() + "} " + e.getMessage() + " in this event", -1, null);
-    }
   }
 
   /**
@@ -340,7 +243,8 @@ public final class EnrichPath {
           }
           out.append(s);
         }
-        case Literal l -> out.append(literal(l, l.expression().evaluate(input, bindings)));
+        case Literal l ->
+            out.append(SoqlTemplate.literal(l, l.expression().evaluate(input, bindings)));
       }
     }
     return out.toString();
@@ -379,30 +283,7 @@ public final class EnrichPath {
    * configuration checks against the bindings a route gives.
    */
   public Set<String> variables() {
-    Set<String> names = new LinkedHashSet<>();
-    for (String source : placeholders()) {
-      String unquoted = withoutQuotes(source);
-      Set<String> own = new HashSet<>();
-      Matcher assigned = ASSIGNED.matcher(unquoted);
-      while (assigned.find()) {
-        own.add(assigned.group(1));
-      }
-      Matcher parameters = LAMBDA.matcher(unquoted);
-      while (parameters.find()) {
-        Matcher each = VARIABLE.matcher(parameters.group(1));
-        while (each.find()) {
-          own.add(each.group(1));
-        }
-      }
-      Matcher m = VARIABLE.matcher(unquoted);
-      while (m.find()) {
-        String rest = unquoted.substring(m.end()).stripLeading();
-        if (!rest.startsWith("(") && !own.contains(m.group(1))) {
-          names.add(m.group(1));
-        }
-      }
-    }
-    return names;
+    return ExpressionVariables.of(placeholders());
   }
 
   /**
@@ -425,24 +306,6 @@ public final class EnrichPath {
       } else {
         out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
         out.append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-      }
-    }
-    return out.toString();
-  }
-
-  private static String withoutQuotes(String source) {
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < source.length(); i++) {
-      char c = source.charAt(i);
-      if (c == '\'' || c == '"' || c == '`') {
-        int end = endOfQuote(source, i);
-        if (end < 0) {
-          break;
-        }
-        out.append("''");
-        i = end;
-      } else {
-        out.append(c);
       }
     }
     return out.toString();
@@ -533,7 +396,7 @@ public final class EnrichPath {
     return origin + (origin.startsWith("https") ? ":443" : ":80");
   }
 
-  private static Expression compile(String source) {
+  static Expression compile(String source) {
     try {
       return Expression.compile(source);
     } catch (ExpressionException e) {
@@ -542,7 +405,7 @@ public final class EnrichPath {
   }
 
   /** The index of the } that closes the { at {@code open}, skipping quoted text and nesting. */
-  private static int closing(String text, int open) {
+  static int closing(String text, int open) {
     int depth = 0;
     for (int i = open; i < text.length(); i++) {
       char c = text.charAt(i);
@@ -560,7 +423,7 @@ public final class EnrichPath {
     return -1;
   }
 
-  private static int endOfQuote(String text, int start) {
+  static int endOfQuote(String text, int start) {
     char quote = text.charAt(start);
     for (int i = start + 1; i < text.length(); i++) {
       char c = text.charAt(i);
@@ -571,81 +434,6 @@ public final class EnrichPath {
       }
     }
     return -1;
-  }
-
-  /** Splits at each {@code &} outside quotes, brackets, parentheses and braces. */
-  private static List<String> splitConcatenation(String text) {
-    List<String> pieces = new ArrayList<>();
-    int depth = 0;
-    int start = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c == '\'' || c == '"' || c == '`') {
-        i = endOfQuote(text, i);
-        if (i < 0) {
-          throw new IllegalArgumentException("a quote is not closed");
-        }
-      } else if (c == '(' || c == '[' || c == '{') {
-        depth++;
-      } else if (c == ')' || c == ']' || c == '}') {
-        depth--;
-      } else if (c == '/' && i + 1 < text.length() && text.charAt(i + 1) == '*') {
-        throw new IllegalArgumentException("comments are not allowed in get");
-      } else if (c == '&' && depth == 0) {
-        pieces.add(text.substring(start, i));
-        start = i + 1;
-      }
-    }
-    pieces.add(text.substring(start));
-    return pieces;
-  }
-
-  /** One string literal and nothing else. */
-  private static boolean isQuoted(String source) {
-    char c = source.charAt(0);
-    return (c == '\'' || c == '"') && endOfQuote(source, 0) == source.length() - 1;
-  }
-
-  /**
-   * An operand that {@code &} binds to as a whole: no operator outside quotes, brackets,
-   * parentheses and braces (a field path, a variable, a function call, a parenthesised expression),
-   * so splitting at {@code &} changes nothing in what it means.
-   */
-  private static boolean isOperand(String source) {
-    int depth = 0;
-    StringBuilder word = new StringBuilder();
-    for (int i = 0; i < source.length(); i++) {
-      char c = source.charAt(i);
-      if (c == '\'' || c == '"' || c == '`') {
-        i = endOfQuote(source, i);
-        if (i < 0) {
-          return false;
-        }
-        word.setLength(0);
-        continue;
-      }
-      if (c == '(' || c == '[' || c == '{') {
-        depth++;
-      } else if (c == ')' || c == ']' || c == '}') {
-        depth--;
-      } else if (depth == 0) {
-        if (OPERATORS.indexOf(c) >= 0) {
-          return false;
-        }
-        if (Character.isLetterOrDigit(c) || c == '_' || c == '$') {
-          word.append(c);
-          continue;
-        }
-        if (c == '.' && i + 1 < source.length() && source.charAt(i + 1) == '.') {
-          return false; // a range
-        }
-      }
-      if (OPERATOR_WORDS.contains(word.toString())) {
-        return false;
-      }
-      word.setLength(0);
-    }
-    return !OPERATOR_WORDS.contains(word.toString());
   }
 
   @Override
