@@ -7,14 +7,10 @@ import dev.switchboard.alerts.Alerts;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.ConfigProblem;
-import dev.switchboard.config.DestinationConfig;
-import dev.switchboard.config.EnricherConfig;
 import dev.switchboard.config.ReloadResult;
 import dev.switchboard.config.ServerConfig;
 import dev.switchboard.config.StoreConfig;
 import dev.switchboard.config.SwitchboardConfig;
-import dev.switchboard.destination.Destination;
-import dev.switchboard.destination.Enricher;
 import dev.switchboard.dispatch.DeliveryService;
 import dev.switchboard.dispatch.Dispatcher;
 import dev.switchboard.dispatch.DispatcherSettings;
@@ -26,7 +22,6 @@ import dev.switchboard.observability.HealthEndpoints;
 import dev.switchboard.observability.StatsSeries;
 import dev.switchboard.observability.Tracing;
 import dev.switchboard.pull.PullSources;
-import dev.switchboard.pull.PullStatus;
 import dev.switchboard.store.Purged;
 import dev.switchboard.store.sql.PostgresDialect;
 import dev.switchboard.store.sql.SqlEventStore;
@@ -41,10 +36,7 @@ import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,21 +53,16 @@ public final class Gateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
   /** The connectors and enrichers built for the running configuration. */
-  private record Wiring(
-      Map<String, Destination> destinations,
-      Map<String, String> unavailable,
-      Map<String, Enricher> enrichers) {}
-
   private volatile SwitchboardConfig config;
+
   private final Object reloading = new Object();
   private final Connectors connectors;
 
   /** The operational events (docs/operational-events.md). */
   private final Alerts alerts;
 
-  /** Whether each pulled source was connected at the last look (housekeeping thread only). */
-  private final Map<String, Boolean> pulledConnected =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  /** Tells the operator of pulled sources losing and regaining their connection. */
+  private final PulledSourceWatch pulledWatch;
 
   private Wiring wiring; // guarded by reloading
   private boolean closed; // guarded by reloading
@@ -115,7 +102,7 @@ public final class Gateway implements AutoCloseable {
     this.store = store;
     metrics.backlogGauge(store::countUnfinishedDeliveries);
     this.connectors = new Connectors(clock);
-    this.wiring = wire(connectors, config, null, null);
+    this.wiring = Wiring.build(connectors, config, null, null);
     this.dispatcher =
         new Dispatcher(
             config.routes(),
@@ -142,6 +129,7 @@ public final class Gateway implements AutoCloseable {
     ingest.reportTo(alerts);
     dispatcher.reportTo(alerts);
     this.pulls = new PullSources(ingest::ingestPulled, store, clock, metrics);
+    this.pulledWatch = new PulledSourceWatch(pulls::status, alerts, clock);
     IngestHandler intake = new IngestHandler(ingest);
     HealthEndpoints health = new HealthEndpoints(metrics, store::isWritable, ingest::isAccepting);
     this.http =
@@ -260,7 +248,7 @@ public final class Gateway implements AutoCloseable {
     gateway.housekeeping.scheduleAtFixedRate(
         gateway::sampleQueues, step, step, TimeUnit.MILLISECONDS);
     gateway.housekeeping.scheduleWithFixedDelay(
-        gateway::watchPulledSources, 250, 250, TimeUnit.MILLISECONDS);
+        gateway.pulledWatch::look, 250, 250, TimeUnit.MILLISECONDS);
     LOG.info(
         "switchboard listening on {}:{} with {} source(s), store {}",
         config.server().host(),
@@ -268,35 +256,6 @@ public final class Gateway implements AutoCloseable {
         config.sources().size(),
         config.store().type());
     return gateway;
-  }
-
-  /**
-   * Tells the operator when a pulled source that was connected loses its connection, and when it is
-   * connected again (docs/operational-events.md); its first connection is no news. On the
-   * housekeeping thread, four times a second.
-   */
-  private void watchPulledSources() {
-    try {
-      for (PullStatus status : pulls.status()) {
-        boolean connected = "connected".equals(status.state());
-        Boolean wasUp = pulledConnected.get(status.source()); // null: never connected yet
-        if (connected && Boolean.FALSE.equals(wasUp)) {
-          alerts.sourceReconnected(status.source());
-        } else if (!connected && Boolean.TRUE.equals(wasUp)) {
-          boolean fresh =
-              status.lastErrorAt() != null
-                  && status.lastErrorAt().isAfter(Instant.now().minusSeconds(10));
-          alerts.sourceDisconnected(
-              status.source(),
-              fresh && status.lastError() != null ? status.lastError() : status.state());
-        }
-        if (connected || wasUp != null) {
-          pulledConnected.put(status.source(), connected);
-        }
-      }
-    } catch (RuntimeException e) {
-      LOG.debug("pulled sources' status: {}", e.toString());
-    }
   }
 
   /**
@@ -328,59 +287,6 @@ public final class Gateway implements AutoCloseable {
     return certificate;
   }
 
-  /**
-   * Builds the connectors and enrichers of {@code next}; with a previous configuration, one whose
-   * settings did not change keeps its running instance (and its connections, tokens and caches).
-   *
-   * @throws IllegalArgumentException when a connector cannot be built from its settings; whatever
-   *     this call built is closed again
-   */
-  private static Wiring wire(
-      Connectors connectors, SwitchboardConfig next, SwitchboardConfig previous, Wiring old) {
-    Map<String, Destination> built = new LinkedHashMap<>();
-    Map<String, String> unavailable = new LinkedHashMap<>();
-    Map<String, Enricher> enrichers = new LinkedHashMap<>();
-    List<Runnable> fresh = new java.util.ArrayList<>();
-    String building = null;
-    try {
-      for (DestinationConfig destination : next.destinations().values()) {
-        building = "destinations." + destination.name();
-        String name = destination.name();
-        boolean same = old != null && destination.equals(previous.destinations().get(name));
-        Destination connector = same ? old.destinations().get(name) : null;
-        if (!same) {
-          connector = connectors.build(destination);
-          if (connector != null) {
-            fresh.add(connector::close);
-          }
-        }
-        if (connector != null) {
-          built.put(name, connector);
-        } else {
-          unavailable.put(
-              name, "the " + destination.type() + " connector is not available in this version");
-        }
-      }
-      for (EnricherConfig enricher : next.enrichers().values()) {
-        building = "enrichers." + enricher.name();
-        boolean same = old != null && enricher.equals(previous.enrichers().get(enricher.name()));
-        Enricher instance = same ? old.enrichers().get(enricher.name()) : null;
-        if (!same) {
-          instance = connectors.enricher(enricher);
-          fresh.add(instance::close);
-        }
-        enrichers.put(enricher.name(), instance);
-      }
-    } catch (RuntimeException e) {
-      fresh.forEach(Runnable::run);
-      if (old == null) {
-        throw e;
-      }
-      throw new IllegalArgumentException(building + ": " + e.getMessage(), e);
-    }
-    return new Wiring(built, unavailable, enrichers);
-  }
-
   /** Reloads from the file the running configuration was loaded from. */
   public ReloadResult reload() throws ConfigException {
     return reload(config.file());
@@ -406,7 +312,7 @@ public final class Gateway implements AutoCloseable {
       SwitchboardConfig next = ReloadResult.applicable(running, loaded);
       Wiring nextWiring;
       try {
-        nextWiring = wire(connectors, next, running, wiring);
+        nextWiring = Wiring.build(connectors, next, running, wiring);
       } catch (IllegalArgumentException e) {
         throw new ConfigException(
             List.of(new ConfigProblem(file.toString(), 0, "", e.getMessage())));
@@ -414,12 +320,12 @@ public final class Gateway implements AutoCloseable {
       try {
         ingest.reconfigure(next);
       } catch (RuntimeException e) {
-        closeNew(nextWiring);
+        nextWiring.closeUnusedBy(wiring);
         throw new ConfigException(
             List.of(new ConfigProblem(file.toString(), 0, "sources", e.getMessage())));
       }
       pulls.apply(next);
-      pulledConnected.clear(); // a restarted source's first connection is no news either
+      pulledWatch.forget(); // a restarted source's first connection is no news either
       alerts.reconfigure(next.alerts());
       dispatcher.reconfigure(
           next.routes(),
@@ -438,26 +344,6 @@ public final class Gateway implements AutoCloseable {
       result.warnings().forEach(w -> LOG.warn("configuration reload: {}", w));
       return result;
     }
-  }
-
-  /** Closes what a failed reload built and the running wiring does not use. */
-  private void closeNew(Wiring built) {
-    built
-        .destinations()
-        .forEach(
-            (name, d) -> {
-              if (wiring.destinations().get(name) != d) {
-                d.close();
-              }
-            });
-    built
-        .enrichers()
-        .forEach(
-            (name, e) -> {
-              if (wiring.enrichers().get(name) != e) {
-                e.close();
-              }
-            });
   }
 
   private static SqlEventStore openStore(StoreConfig store, Clock clock, GatewayMetrics metrics)

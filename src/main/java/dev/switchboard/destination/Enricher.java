@@ -1,5 +1,6 @@
 package dev.switchboard.destination;
 
+import java.net.URI;
 import java.time.Duration;
 
 /**
@@ -22,6 +23,23 @@ public interface Enricher extends AutoCloseable {
    *     each value from the event already bound as one SOQL literal
    */
   Lookup get(String path);
+
+  /**
+   * An enrichment's path under an enricher's base URL ({@code base} without a trailing slash).
+   *
+   * @throws IllegalArgumentException when the path does not start with a single {@code /} or is not
+   *     a legal URI path; the message says which, for a {@link Lookup.Failed}
+   */
+  static URI under(URI base, String path) {
+    if (path == null || !path.startsWith("/") || path.startsWith("//")) {
+      throw new IllegalArgumentException("enrich path must start with a single /");
+    }
+    try {
+      return URI.create(base + path);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("enrich path is not a legal URI path", e);
+    }
+  }
 
   /** The configured name, for logs; never a URL. */
   String name();

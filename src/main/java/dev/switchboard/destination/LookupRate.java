@@ -32,6 +32,10 @@ public final class LookupRate {
             .build());
   }
 
+  /** What a lookup that got no slot in time comes to: it is tried again later. */
+  public static final Enricher.Lookup.RetryLater NO_SLOT =
+      new Enricher.Lookup.RetryLater("enricher rate limit: no free slot in time", 0, null);
+
   /**
    * Takes a slot, waiting up to {@code within} for one.
    *

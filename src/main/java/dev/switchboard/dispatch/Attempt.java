@@ -446,7 +446,7 @@ final class Attempt {
   }
 
   /** The body to send and what the route's expressions saw, for the connector's templates. */
-  private record Prepared(byte[] body, Map<String, Object> bindings) {}
+  private record Prepared(byte[] body, Map<String, ?> bindings) {}
 
   /**
    * What threw, and in which step of the attempt; {@code sameEveryTime} for an expression that
@@ -478,11 +478,11 @@ final class Attempt {
     StoredEvent event =
         new StoredEvent(
             d.payload(), d.headers(), d.source(), d.eventId(), d.eventTime(), d.receivedAt());
-    Map<String, Object> bindings = event.bindings();
     if (route.enrich() == null) {
       Span transform = tracing.step(span, "transform");
       try {
-        return new Prepared(plan.body(event), bindings);
+        // the bindings only for a connector whose templates read them (docs/connectors.md)
+        return new Prepared(plan.body(event), lane.readsBindings() ? event.bindings() : Map.of());
       } catch (RuntimeException e) {
         throw StepFailed.evaluating("transform", e);
       } finally {
@@ -490,6 +490,7 @@ final class Attempt {
       }
     }
 
+    Map<String, Object> bindings = event.bindings();
     Object input;
     String path;
     try {

@@ -37,6 +37,7 @@ final class DestinationLane {
   // What a reload may replace (on the loop, see rewire); attempts on other threads read config and
   // retryPolicy, so those are volatile, and keep the connector they started with.
   private volatile DestinationConfig config;
+  private volatile boolean readsBindings;
   private volatile RetryPolicy retryPolicy;
 
   /** The connector, or null when its type is not available or it was removed from the file. */
@@ -94,6 +95,10 @@ final class DestinationLane {
       Bucket rate,
       RetryPolicy retryPolicy) {
     this.config = config;
+    this.readsBindings =
+        config != null
+            && config.settings() != null
+            && !config.settings().templateVariables().isEmpty();
     this.connector = connector;
     this.unavailableReason = unavailableReason;
     this.breaker = new CircuitBreaker(config.breaker());
@@ -125,6 +130,14 @@ final class DestinationLane {
 
   DestinationConfig config() {
     return config;
+  }
+
+  /**
+   * Whether the destination's templates read a delivery's bindings ({@code $eventId}, an
+   * enrichment's result): worked out once per configuration, not per request.
+   */
+  boolean readsBindings() {
+    return readsBindings;
   }
 
   RetryPolicy retryPolicy() {

@@ -101,17 +101,14 @@ public final class GenesysEnricher implements Enricher {
 
   @Override
   public Lookup get(String path) {
-    if (path == null || !path.startsWith("/") || path.startsWith("//")) {
-      return new Lookup.Failed("enrich path must start with a single /", 0);
-    }
     URI uri;
     try {
-      uri = URI.create(settings.apiUrl() + path);
+      uri = Enricher.under(settings.apiUrl(), path);
     } catch (IllegalArgumentException e) {
-      return new Lookup.Failed("enrich path is not a legal URI path", 0);
+      return new Lookup.Failed(e.getMessage(), 0);
     }
-    if (!waitForRate()) {
-      return new Lookup.RetryLater("enricher rate limit: no free slot in time", 0, null);
+    if (!rate.acquire(TIMEOUT)) {
+      return LookupRate.NO_SLOT;
     }
     for (int round = 0; ; round++) {
       OAuthClientCredentials.Token t;
@@ -153,10 +150,6 @@ public final class GenesysEnricher implements Enricher {
     if (ownSessions != null) {
       ownSessions.close();
     }
-  }
-
-  private boolean waitForRate() {
-    return rate.acquire(TIMEOUT);
   }
 
   private Lookup classify(int status, HttpTransport.Answer answer, String error) {

@@ -89,17 +89,14 @@ public final class HttpEnricher implements Enricher {
 
   @Override
   public Lookup get(String path) {
-    if (path == null || !path.startsWith("/") || path.startsWith("//")) {
-      return new Lookup.Failed("enrich path must start with a single /", 0);
-    }
     URI uri;
     try {
-      uri = URI.create(settings.url() + path);
+      uri = Enricher.under(settings.url(), path);
     } catch (IllegalArgumentException e) {
-      return new Lookup.Failed("enrich path is not a legal URI path", 0);
+      return new Lookup.Failed(e.getMessage(), 0);
     }
-    if (!waitForRate()) {
-      return new Lookup.RetryLater("enricher rate limit: no free slot in time", 0, null);
+    if (!rate.acquire(settings.timeout())) {
+      return LookupRate.NO_SLOT;
     }
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Accept", "application/json");
@@ -151,9 +148,5 @@ public final class HttpEnricher implements Enricher {
 
   private static boolean blank(String body) {
     return body == null || body.isBlank();
-  }
-
-  private boolean waitForRate() {
-    return rate.acquire(settings.timeout());
   }
 }

@@ -101,8 +101,8 @@ public final class SalesforceEnricher implements Enricher {
       if (page == MAX_PAGES) {
         return tooMany(totalSize);
       }
-      if (!waitForRate()) {
-        return new Lookup.RetryLater("enricher rate limit: no free slot in time", 0, null);
+      if (!rate.acquire(TIMEOUT)) {
+        return LookupRate.NO_SLOT;
       }
       HttpTransport.Answer answer;
       try {
@@ -175,10 +175,6 @@ public final class SalesforceEnricher implements Enricher {
             + MAX_RECORDS
             + " an enrichment reads: add a LIMIT or a narrower WHERE",
         200);
-  }
-
-  private boolean waitForRate() {
-    return rate.acquire(TIMEOUT);
   }
 
   private Lookup noAnswer(Exception e) {
