@@ -90,6 +90,30 @@ public sealed interface HttpAuth {
   }
 
   /**
+   * The {@code auth:} of a destination or enricher whose configured headers are {@code headers}.
+   *
+   * @param auth the settings, or null without {@code auth:}
+   * @param usable false when a problem was reported (then the file is refused)
+   */
+  record Read(HttpAuth auth, boolean usable) {
+    static Read of(SettingsReader node, java.util.Map<String, String> headers) {
+      SettingsReader authNode = node.mapping("auth");
+      if (!authNode.present()) {
+        return new Read(null, true);
+      }
+      HttpAuth auth = read(authNode);
+      boolean usable = auth != null;
+      if (headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("authorization"))) {
+        node.problem(
+            "auth",
+            "give auth: or an Authorization header, not both: auth sets the Authorization header");
+        usable = false;
+      }
+      return new Read(auth, usable);
+    }
+  }
+
+  /**
    * Reads an {@code auth:} mapping, reporting each problem at its key.
    *
    * @param auth the mapping, which is present

@@ -47,18 +47,9 @@ public final class HttpConnector implements ConnectorDescriptor<HttpDestinationS
       secret = sign.standardWebhooksSecret("secret");
       usable &= secret != null;
     }
-    HttpAuth auth = null;
-    SettingsReader authNode = node.mapping("auth");
-    if (authNode.present()) {
-      auth = HttpAuth.read(authNode);
-      usable &= auth != null;
-      if (headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("authorization"))) {
-        node.problem(
-            "auth",
-            "give auth: or an Authorization header, not both: auth sets the Authorization header");
-        usable = false;
-      }
-    }
+    HttpAuth.Read authRead = HttpAuth.Read.of(node, headers);
+    HttpAuth auth = authRead.auth();
+    usable &= authRead.usable();
     if (url == null || !usable) {
       return null;
     }

@@ -59,18 +59,9 @@ public final class HttpEnricherDescriptor implements EnricherDescriptor<Settings
       node.problem("timeout", "timeout must be more than 0");
       usable = false;
     }
-    HttpAuth auth = null;
-    SettingsReader authNode = node.mapping("auth");
-    if (authNode.present()) {
-      auth = HttpAuth.read(authNode);
-      usable &= auth != null;
-      if (headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("authorization"))) {
-        node.problem(
-            "auth",
-            "give auth: or an Authorization header, not both: auth sets the Authorization header");
-        usable = false;
-      }
-    }
+    HttpAuth.Read authRead = HttpAuth.Read.of(node, headers);
+    HttpAuth auth = authRead.auth();
+    usable &= authRead.usable();
     if (!usable) {
       return null;
     }
