@@ -77,8 +77,24 @@ final class DestinationLane {
       int capacity,
       Set<String> perKeyRoutes,
       boolean orderedByStore) {
+    this(
+        config,
+        connector,
+        unavailableReason,
+        rate,
+        retryPolicy,
+        new LaneMemory(capacity, orderedByStore, perKeyRoutes));
+  }
+
+  DestinationLane(
+      DestinationConfig config,
+      Destination connector,
+      String unavailableReason,
+      Bucket rate,
+      RetryPolicy retryPolicy,
+      LaneMemory memory) {
     this.name = config.name();
-    this.memory = new LaneMemory(capacity, orderedByStore, perKeyRoutes);
+    this.memory = memory;
     rewire(config, connector, unavailableReason, rate, retryPolicy);
   }
 

@@ -113,7 +113,14 @@ public final class Dispatcher implements AutoCloseable {
     this.sharedStore = !queue.singleNode();
     this.leases = new Leases(settings.reapInterval());
     this.watermarks = new Watermarks(queue);
-    this.lanes = new Lanes(clock, random, settings.laneCapacity(), sharedStore, this::clusterNodes);
+    this.lanes =
+        new Lanes(
+            clock,
+            random,
+            settings.laneCapacity(),
+            new LaneBytes(settings.laneBytes()),
+            sharedStore,
+            this::clusterNodes);
     Supplier<Map<String, DestinationLane>> lanesNow = lanes::byName;
     this.intake =
         sharedStore

@@ -9,6 +9,7 @@ import java.time.Duration;
  * @param sweepInterval how often the whole queue is re-read as a safety net
  * @param reapInterval how often expired leases are returned and live ones renewed
  * @param laneCapacity deliveries held in memory per destination
+ * @param laneBytes bytes all destinations' deliveries may hold in memory together
  * @param scanBatch rows read per scan
  */
 public record DispatcherSettings(
@@ -16,10 +17,32 @@ public record DispatcherSettings(
     Duration sweepInterval,
     Duration reapInterval,
     int laneCapacity,
+    long laneBytes,
     int scanBatch) {
   public static final DispatcherSettings DEFAULT =
       new DispatcherSettings(
-          Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(20), 20_000, 2_000);
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(20),
+          20_000,
+          LaneBytes.DEFAULT_LIMIT,
+          2_000);
+
+  /** With the lanes' default bytes. */
+  public DispatcherSettings(
+      Duration pollInterval,
+      Duration sweepInterval,
+      Duration reapInterval,
+      int laneCapacity,
+      int scanBatch) {
+    this(
+        pollInterval,
+        sweepInterval,
+        reapInterval,
+        laneCapacity,
+        LaneBytes.DEFAULT_LIMIT,
+        scanBatch);
+  }
 
   /**
    * {@link #DEFAULT}, with the heartbeat ({@code reapInterval}: lease renewal and reaping, so how
@@ -36,6 +59,7 @@ public record DispatcherSettings(
         DEFAULT.sweepInterval(),
         Duration.ofMillis(heartbeat),
         DEFAULT.laneCapacity(),
+        DEFAULT.laneBytes(),
         DEFAULT.scanBatch());
   }
 }

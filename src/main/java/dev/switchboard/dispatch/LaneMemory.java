@@ -52,6 +52,7 @@ final class LaneMemory {
   }
 
   private final int capacity;
+  private final LaneBytes bytes;
 
   /**
    * Cluster mode (ADR 0008): what waits here was claimed from the store, which already keeps
@@ -76,7 +77,12 @@ final class LaneMemory {
   private final Set<DeliveryId> finishedDuringScans = new HashSet<>();
 
   LaneMemory(int capacity, boolean orderedByStore, Set<String> perKeyRoutes) {
+    this(capacity, LaneBytes.unbounded(), orderedByStore, perKeyRoutes);
+  }
+
+  LaneMemory(int capacity, LaneBytes bytes, boolean orderedByStore, Set<String> perKeyRoutes) {
     this.capacity = capacity;
+    this.bytes = bytes;
     this.orderedByStore = orderedByStore;
     this.perKeyRoutes = Set.copyOf(perKeyRoutes);
   }
@@ -108,6 +114,27 @@ final class LaneMemory {
     overflow = true;
   }
 
+  /**
+   * Work was left in the store for lack of room, and memory has emptied enough (to below half its
+   * count, with the lanes' bytes below half) that reading it in is worth a scan.
+   */
+  boolean wantsRefill(int waiting) {
+    return overflow && waiting < capacity / 2 && bytes.roomy();
+  }
+
+  private void hold(QueuedDelivery d) {
+    if (known.put(d.id(), d) == null) {
+      bytes.take(d.heldBytes());
+    }
+  }
+
+  private void forget(DeliveryId id) {
+    QueuedDelivery d = known.remove(id);
+    if (d != null) {
+      bytes.give(d.heldBytes());
+    }
+  }
+
   Set<String> perKeyRoutes() {
     return perKeyRoutes;
   }
@@ -117,11 +144,12 @@ final class LaneMemory {
     if (known.containsKey(d.id())) {
       return true;
     }
-    if (known.size() >= capacity) {
+    // an empty lane always takes one, however large, so that no lane waits on the others' bytes
+    if (known.size() >= capacity || (!known.isEmpty() && !bytes.fits(d.heldBytes()))) {
       overflow = true;
       return false;
     }
-    known.put(d.id(), d);
+    hold(d);
     RouteKey key = orderedByStore ? null : keyOf(d);
     if (key == null) {
       ready.add(d);
@@ -184,7 +212,7 @@ final class LaneMemory {
    * retry and keeps the key until then.
    */
   void release(QueuedDelivery d, boolean keepsKey) {
-    known.remove(d.id());
+    forget(d.id());
     RouteKey key = keyOf(d);
     if (key == null) {
       return;
@@ -220,7 +248,7 @@ final class LaneMemory {
       }
     }
     if (earlierDue && !known.containsKey(earlier.id())) {
-      known.put(earlier.id(), earlier);
+      hold(earlier);
       q.waiting.add(earlier);
       q.holderWaiting = true;
     }
@@ -265,7 +293,7 @@ final class LaneMemory {
     for (KeyQueue q : keys.values()) {
       dropped.addAll(q.waiting);
     }
-    dropped.forEach(d -> known.remove(d.id()));
+    dropped.forEach(d -> forget(d.id()));
     ready.clear();
     keys.clear();
     runnableKeys.clear();

@@ -29,12 +29,14 @@ final class Lanes {
   private final Clock clock;
   private final RandomGenerator random;
   private final int capacity;
+  private final LaneBytes bytes;
   private final boolean orderedByStore;
   private final IntSupplier nodes;
   private volatile Map<String, DestinationLane> byName = Map.of();
 
   /**
    * @param capacity deliveries each lane holds in memory
+   * @param bytes what all lanes together hold in memory
    * @param orderedByStore cluster mode: the store's claims keep per-key order
    * @param nodes the live nodes a rate limit is shared by
    */
@@ -42,11 +44,13 @@ final class Lanes {
       Clock clock,
       RandomGenerator random,
       int capacity,
+      LaneBytes bytes,
       boolean orderedByStore,
       IntSupplier nodes) {
     this.clock = clock;
     this.random = random;
     this.capacity = capacity;
+    this.bytes = bytes;
     this.orderedByStore = orderedByStore;
     this.nodes = nodes;
   }
@@ -136,9 +140,7 @@ final class Lanes {
         reason,
         rateOf(config, 1),
         new RetryPolicy(config.retry(), random),
-        capacity,
-        perKey,
-        orderedByStore);
+        new LaneMemory(capacity, bytes, orderedByStore, perKey));
   }
 
   /** This node's share of the rate limit: a cluster divides it by its live nodes. */

@@ -11,14 +11,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -105,9 +108,49 @@ final class LocalIntake implements Intake {
     this.nanoTime = nanoTime;
   }
 
+  /**
+   * The most the deliveries handed over from ingest and not yet taken by the loop may hold: past it
+   * a hand-off only tells their lanes that the store holds work memory does not (docs/adr/0011).
+   */
+  static final long HANDOFF_BYTES = 16L << 20;
+
+  /** What the hand-offs posted to the loop and not yet taken hold (any thread). */
+  private final AtomicLong handedOver = new AtomicLong();
+
   @Override
   public void start() {
-    queue.onCommitted(list -> post.accept(() -> offer(list)));
+    queue.onCommitted(this::handOver);
+  }
+
+  /** Ingest committed {@code deliveries} (on the store's writer thread). */
+  private void handOver(List<QueuedDelivery> deliveries) {
+    long bytes = 0;
+    for (QueuedDelivery d : deliveries) {
+      bytes += d.heldBytes();
+    }
+    long held = handedOver.addAndGet(bytes);
+    if (held > HANDOFF_BYTES && held != bytes) {
+      handedOver.addAndGet(-bytes);
+      Set<String> behind = new HashSet<>();
+      deliveries.forEach(d -> behind.add(d.destination()));
+      post.accept(() -> leftInStore(behind));
+      return;
+    }
+    long taken = bytes;
+    post.accept(
+        () -> {
+          handedOver.addAndGet(-taken);
+          offer(deliveries);
+        });
+  }
+
+  private void leftInStore(Set<String> destinations) {
+    for (String name : destinations) {
+      DestinationLane lane = lanes.get().get(name);
+      if (lane != null) {
+        lane.memory().behind();
+      }
+    }
   }
 
   private void offer(List<QueuedDelivery> deliveries) {
@@ -152,7 +195,7 @@ final class LocalIntake implements Intake {
   @Override
   public long fill(DestinationLane lane, Instant now, DestinationLane.ProbeGate probes) {
     LaneMemory memory = lane.memory();
-    if (lane.workWanted() || (memory.overflow() && lane.waiting() < memory.capacity() / 2)) {
+    if (lane.workWanted() || memory.wantsRefill(lane.waiting())) {
       scanPending(lane);
     }
     return Long.MAX_VALUE;

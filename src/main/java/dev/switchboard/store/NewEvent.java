@@ -27,6 +27,11 @@ public record NewEvent(
     String quarantineReason,
     List<RouteTarget> routes) {
 
+  /** What this event holds on the heap while it waits to be written ({@link HeldBytes}). */
+  public long heldBytes() {
+    return HeldBytes.of(payload, headers);
+  }
+
   /**
    * One delivery to create. Ingest evaluates a route's filter before storing, so a delivery that
    * does not match is created {@code skipped} in the same transaction, and one whose filter fails

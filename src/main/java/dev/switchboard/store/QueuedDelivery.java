@@ -29,4 +29,10 @@ public record QueuedDelivery(
     Instant firstAttemptAt,
     Instant nextAttemptAt,
     String payload,
-    Map<String, String> headers) {}
+    Map<String, String> headers) {
+
+  /** What this delivery holds on the heap while it waits in memory ({@link HeldBytes}). */
+  public long heldBytes() {
+    return HeldBytes.of(payload, headers);
+  }
+}

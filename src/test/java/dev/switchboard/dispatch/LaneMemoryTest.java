@@ -21,6 +21,10 @@ class LaneMemoryTest {
   }
 
   QueuedDelivery d(String id, String route, String key, int eventSecond) {
+    return d(id, route, key, eventSecond, "{}");
+  }
+
+  QueuedDelivery d(String id, String route, String key, int eventSecond, String payload) {
     return new QueuedDelivery(
         new DeliveryId(id),
         new EventId("evt_" + id),
@@ -35,7 +39,7 @@ class LaneMemoryTest {
         0,
         null,
         t0,
-        "{}",
+        payload,
         Map.of());
   }
 
@@ -103,5 +107,33 @@ class LaneMemoryTest {
     assertThat(lane.take()).isNull();
     assertThat(lane.size()).isEqualTo(1);
     assertThat(lane.holds(new DeliveryId("k1-a"))).isTrue();
+  }
+
+  @Test
+  void theLanesTogetherHoldNoMoreBytesThanTheirBudgetButAnEmptyLaneAlwaysTakesOne() {
+    String body = "x".repeat(1_000);
+    long each = d("probe", "plain", null, 0, body).heldBytes();
+    LaneBytes budget = new LaneBytes(3 * each);
+    LaneMemory first = new LaneMemory(100, budget, false, Set.of());
+    LaneMemory second = new LaneMemory(100, budget, false, Set.of());
+    assertThat(first.add(d("a", "plain", null, 1, body))).isTrue();
+    assertThat(first.add(d("b", "plain", null, 2, body))).isTrue();
+    assertThat(first.add(d("c", "plain", null, 3, body))).isTrue();
+    assertThat(first.add(d("d", "plain", null, 4, body))).as("over the bytes").isFalse();
+    assertThat(first.overflow()).isTrue();
+    assertThat(first.wantsRefill(first.size())).as("the budget is full").isFalse();
+    // the other lane is empty: it takes one even though the budget is spent
+    assertThat(second.add(d("e", "plain", null, 5, body.repeat(10)))).isTrue();
+    assertThat(second.add(d("f", "plain", null, 6, body))).isFalse();
+    assertThat(budget.used())
+        .isEqualTo(3 * each + d("e", "plain", null, 5, body.repeat(10)).heldBytes());
+    // what finishes or is dropped gives its bytes back
+    first.release(first.take(), false);
+    first.release(first.take(), false);
+    assertThat(first.dropWaiting()).hasSize(1);
+    second.release(second.take(), false);
+    assertThat(budget.used()).isZero();
+    assertThat(first.wantsRefill(first.size())).isTrue();
+    assertThat(first.add(d("d", "plain", null, 4, body))).isTrue();
   }
 }

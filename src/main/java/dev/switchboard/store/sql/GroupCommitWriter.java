@@ -8,7 +8,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +49,19 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
   /** Items refused alone: one line, then one every few seconds with a count. */
   private final LogThrottle refusalsLog = new LogThrottle(java.time.Duration.ofSeconds(5));
 
-  private record Pending<W, R>(W work, CompletableFuture<R> result) {}
+  private record Pending<W, R>(W work, CompletableFuture<R> result, long bytes) {}
 
   private final BlockingQueue<Pending<W, R>> queue;
+
+  /** What each item is reckoned to hold in memory, in bytes, while it waits. */
+  private final ToLongFunction<W> weight;
+
+  /** The most the waiting items may hold together (one item alone may hold more). */
+  private final long maxBytes;
+
+  /** What the waiting items hold together. */
+  private final AtomicLong queuedBytes = new AtomicLong();
+
   private final int maxBatch;
   private final BatchWrite<W, R> batchWrite;
   private final IntConsumer batchSizeObserver;
@@ -59,10 +71,14 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
   GroupCommitWriter(
       String name,
       int queueCapacity,
+      long maxBytes,
+      ToLongFunction<W> weight,
       int maxBatch,
       BatchWrite<W, R> batchWrite,
       IntConsumer batchSizeObserver) {
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.maxBytes = maxBytes;
+    this.weight = weight;
     this.maxBatch = maxBatch;
     this.batchWrite = batchWrite;
     this.batchSizeObserver = batchSizeObserver;
@@ -70,15 +86,30 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
     thread.start();
   }
 
+  /**
+   * Queues {@code work} for the next batch. Refused (the future fails at once) while closing, and
+   * when the queue is full by count or by bytes: the waiting items are bounded in memory whatever
+   * the bodies' sizes, and a refused ingest is answered 503 and never acknowledged.
+   */
   CompletableFuture<R> submit(W work) {
     CompletableFuture<R> result = new CompletableFuture<>();
     if (closing) {
       result.completeExceptionally(new StoreUnavailableException("store is closing", null));
-    } else if (!queue.offer(new Pending<>(work, result))) {
+      return result;
+    }
+    long bytes = weight.applyAsLong(work);
+    long held = queuedBytes.addAndGet(bytes);
+    if ((held > maxBytes && held != bytes) || !queue.offer(new Pending<>(work, result, bytes))) {
+      queuedBytes.addAndGet(-bytes);
       result.completeExceptionally(
           new StoreUnavailableException("store write queue is full", null));
     }
     return result;
+  }
+
+  /** What the waiting items hold together, in bytes. */
+  long waitingBytes() {
+    return queuedBytes.get();
   }
 
   int waiting() {
@@ -95,6 +126,11 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
         }
         batch.add(first);
         queue.drainTo(batch, maxBatch - 1);
+        long taken = 0;
+        for (Pending<W, R> p : batch) {
+          taken += p.bytes();
+        }
+        queuedBytes.addAndGet(-taken);
         writeBatch(batch);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -169,6 +205,7 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
   private void failRemaining() {
     List<Pending<W, R>> rest = new ArrayList<>();
     queue.drainTo(rest);
+    rest.forEach(p -> queuedBytes.addAndGet(-p.bytes()));
     StoreUnavailableException failure = new StoreUnavailableException("store is closed", null);
     rest.forEach(p -> p.result().completeExceptionally(failure));
   }

@@ -63,6 +63,11 @@ final class SqlIngest {
    */
   private interface Ingest extends SqlWriter.GroupedOp {
     NewEvent event();
+
+    @Override
+    default long bytes() {
+      return event().heldBytes();
+    }
   }
 
   private record IngestOp(SqlIngest ingest, NewEvent event) implements Ingest {

@@ -25,11 +25,25 @@ import org.slf4j.LoggerFactory;
 final class SqlWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SqlWriter.class);
   private static final int QUEUE_CAPACITY = 50_000;
+
+  /**
+   * The most the ops waiting for a batch may hold in memory together (their events' bodies): past
+   * it new writes are refused at once, and ingest answers 503 (docs/adr/0011).
+   */
+  static final long QUEUE_BYTES = 32L << 20;
+
   private static final int MAX_BATCH = 1_000;
 
   /** One unit of work, applied inside the batch's transaction on the writer thread. */
   interface WriteOp {
     Object apply(Context ctx) throws SQLException;
+
+    /**
+     * What this op holds in memory while it waits for its batch, in bytes (reckoned, not exact).
+     */
+    default long bytes() {
+      return 64;
+    }
   }
 
   /**
@@ -121,7 +135,13 @@ final class SqlWriter implements AutoCloseable {
     this.connection = new WriterConnection(dialect, setup);
     this.groupCommit =
         new GroupCommitWriter<>(
-            name, QUEUE_CAPACITY, MAX_BATCH, this::writeBatch, batchSizeObserver);
+            name,
+            QUEUE_CAPACITY,
+            QUEUE_BYTES,
+            WriteOp::bytes,
+            MAX_BATCH,
+            this::writeBatch,
+            batchSizeObserver);
   }
 
   CompletableFuture<Object> submit(WriteOp op) {

@@ -21,6 +21,8 @@ class GroupCommitWriterTest {
         new GroupCommitWriter<>(
             "test-writer",
             100,
+            Long.MAX_VALUE,
+            w -> 1,
             10,
             batch -> {
               if (batch.contains("first")) {
@@ -49,6 +51,8 @@ class GroupCommitWriterTest {
         new GroupCommitWriter<>(
             "test-writer",
             100,
+            Long.MAX_VALUE,
+            w -> 1,
             10,
             batch -> {
               throw new java.sql.SQLException("disk full");
@@ -71,6 +75,8 @@ class GroupCommitWriterTest {
         new GroupCommitWriter<>(
             "test-writer",
             100,
+            Long.MAX_VALUE,
+            w -> 1,
             10,
             batch -> {
               throw quoting;
@@ -85,6 +91,45 @@ class GroupCommitWriterTest {
                   assertThat(e.getCause().getMessage())
                       .contains("SQLState 08006")
                       .doesNotContain("123-45-6789"));
+    }
+  }
+
+  @Test
+  void waitingWorkIsBoundedByBytesAsWellAsCount() throws Exception {
+    CountDownLatch firstBatchStarted = new CountDownLatch(1);
+    CountDownLatch releaseFirstBatch = new CountDownLatch(1);
+    try (GroupCommitWriter<String, String> writer =
+        new GroupCommitWriter<>(
+            "test-writer",
+            100,
+            1_000,
+            String::length,
+            10,
+            batch -> {
+              if (batch.contains("first")) {
+                firstBatchStarted.countDown();
+                releaseFirstBatch.await(10, TimeUnit.SECONDS);
+              }
+              return new ArrayList<>(batch);
+            },
+            n -> {})) {
+      CompletableFuture<String> first = writer.submit("first");
+      assertThat(firstBatchStarted.await(10, TimeUnit.SECONDS)).isTrue();
+      // the writer is busy: what waits now is held in memory
+      CompletableFuture<String> small = writer.submit("x".repeat(600));
+      CompletableFuture<String> tooMuch = writer.submit("y".repeat(600));
+      CompletableFuture<String> fits = writer.submit("z".repeat(400));
+      assertThat(writer.waitingBytes()).isEqualTo(1_000);
+      assertThat(tooMuch)
+          .failsWithin(java.time.Duration.ofSeconds(1))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .satisfies(e -> assertThat(e.getCause().getMessage()).contains("queue is full"));
+      releaseFirstBatch.countDown();
+      assertThat(small.get(10, TimeUnit.SECONDS)).hasSize(600);
+      assertThat(fits.get(10, TimeUnit.SECONDS)).hasSize(400);
+      assertThat(writer.waitingBytes()).isZero();
+      // alone, one item larger than the bound still goes through
+      assertThat(writer.submit("w".repeat(5_000)).get(10, TimeUnit.SECONDS)).hasSize(5_000);
     }
   }
 }
