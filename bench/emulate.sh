@@ -16,7 +16,7 @@
 # Settings (environment): EMU_RATE [2000/s], EMU_DURATION [60s], EMU_DUPLICATES [0.05],
 # EMU_OVERRIDES [0.05], EMU_OUT_OF_ORDER [0.02], EMU_CONNECTIONS [64], EMU_RETRY [3@1s],
 # EMU_PAYLOAD [disposition], EMU_PORT [18590], EMU_RECEIVER_PORT [18592],
-# EMU_SETTLE_TIMEOUT_S [300], EMU_JAVA_OPTS [-XX:+UseParallelGC].
+# EMU_SETTLE_TIMEOUT_S [300], EMU_JAVA_OPTS [the launcher's, bin/java-options.sh].
 # Everything listens on 127.0.0.1 only and is stopped when the script ends, however it ends.
 set -euo pipefail
 
@@ -43,7 +43,8 @@ PAYLOAD=${EMU_PAYLOAD:-disposition}
 PORT=${EMU_PORT:-18590}
 RECEIVER_PORT=${EMU_RECEIVER_PORT:-18592}
 SETTLE_TIMEOUT_S=${EMU_SETTLE_TIMEOUT_S:-300}
-GATEWAY_JAVA_OPTS=${EMU_JAVA_OPTS:--XX:+UseParallelGC}
+. "$ROOT/bin/java-options.sh"
+GATEWAY_JAVA_OPTS=${EMU_JAVA_OPTS:-$SWITCHBOARD_DEFAULT_JAVA_OPTS}  # what ./switchboard runs it with
 
 log() { printf '[emulate %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

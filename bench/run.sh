@@ -81,7 +81,8 @@ RECORD_RATE=${BENCH_RECORD_RATE:-20000}
 # measured again, up to ATTEMPTS times in all (the last attempt counts)
 ATTEMPTS=${BENCH_ATTEMPTS:-2}
 CONTENTION_PCT=${BENCH_CONTENTION_PCT:-20}
-GATEWAY_JAVA_OPTS=${BENCH_JAVA_OPTS:--XX:+UseParallelGC}  # what ./switchboard runs it with
+. "$ROOT/bin/java-options.sh"
+GATEWAY_JAVA_OPTS=${BENCH_JAVA_OPTS:-$SWITCHBOARD_DEFAULT_JAVA_OPTS}  # what ./switchboard runs it with
 CLIENT_JAVA_OPTS=${BENCH_CLIENT_JAVA_OPTS:--XX:+UseSerialGC -Xmx1g}
 # the load generators stand for the senders out there: run them at a higher priority so that a
 # busy gateway cannot hold them up (their lateness would show up as the gateway's latency)

@@ -8,8 +8,8 @@
 #   bench/soak.sh --no-failures           without the second route (the one whose deliveries fail)
 #
 # Starts the fake destination (Receiver.java) and the gateway on a fresh SQLite file with a short
-# retention (so that the purge runs many times within the soak) and a bounded heap (-Xmx512m, as
-# an operator would run it). Two routes: every event to the receiver, and one event in sixty (those
+# retention (so that the purge runs many times within the soak) and the launcher's JVM options
+# (bin/java-options.sh: a 192 MiB heap). Two routes: every event to the receiver, and one event in sixty (those
 # whose timestamp's seconds are 07) to a destination on a closed port, retried twice, then
 # dead-lettered: so retries, attempts and dead letters (and their purge) are part of the soak.
 # Measures the end-to-end max rate with a short burst (unless --rate is given), then drives half
@@ -22,7 +22,7 @@
 # on any FAIL. See bench/README.md, "Soak".
 #
 # Settings (environment): SOAK_RETENTION [2m; 1m under 15 minutes], SOAK_RETENTION_INTERVAL [30s;
-# 15s under 15 minutes], SOAK_HEAP [512m], SOAK_JAVA_OPTS [-XX:+UseParallelGC -Xmx$SOAK_HEAP],
+# 15s under 15 minutes], SOAK_JAVA_OPTS [the launcher's, bin/java-options.sh],
 # SOAK_SAMPLE_S [10], SOAK_CONNECTIONS [64], SOAK_CONCURRENCY [64] (the destination's),
 # SOAK_PROBE_WARMUP [20000], SOAK_PROBE_COUNT [60000] (burst requests for the max rate),
 # SOAK_PORT [18610], SOAK_RECEIVER_PORT [18612], SOAK_DRAIN_TIMEOUT_S [600], SOAK_STALL_S [120].
@@ -60,8 +60,8 @@ if [ "$MINUTES" -ge 15 ]; then
 else
   RETENTION=${SOAK_RETENTION:-1m}; RETENTION_INTERVAL=${SOAK_RETENTION_INTERVAL:-15s}
 fi
-HEAP=${SOAK_HEAP:-512m}
-GATEWAY_JAVA_OPTS=${SOAK_JAVA_OPTS:--XX:+UseParallelGC -Xmx$HEAP}
+. "$ROOT/bin/java-options.sh"
+GATEWAY_JAVA_OPTS=${SOAK_JAVA_OPTS:-$SWITCHBOARD_DEFAULT_JAVA_OPTS}  # what ./switchboard runs it with
 SAMPLE_S=${SOAK_SAMPLE_S:-10}
 CONNECTIONS=${SOAK_CONNECTIONS:-64}
 CONCURRENCY=${SOAK_CONCURRENCY:-64}

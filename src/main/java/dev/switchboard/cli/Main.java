@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       BackupCommand.class,
       EmulateCommand.class,
       DemoCommand.class,
+      AotTrainingCommand.class,
       GenesysCommand.class,
       CommandLine.HelpCommand.class
     })
