@@ -52,10 +52,30 @@ def proc_sample(pid: int) -> dict:
         v = status.get(key, "0 kB").split()
         return int(v[0]) if v else 0
 
+    io = {}
+    try:  # bytes this process sent to storage and its read/write system calls (needs root or owner)
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                io[key] = int(value.strip() or 0)
+    except OSError:
+        pass
+    switches = 0
+    try:  # context switches of all its threads: hand-offs and waits between threads cost these
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        switches += int(line.split(":")[1])
+    except OSError:
+        pass
     return {
         "pid": pid,
         "comm": stat[stat.index("(") + 1 : stat.rindex(")")],
         "ticks": utime + stime,
+        "write_bytes": io.get("write_bytes"),
+        "syscalls": (io["syscr"] + io["syscw"]) if "syscr" in io else None,
+        "switches": switches,
         "stime": stime,
         "rss_kb": kb("VmRSS"),
         "hwm_kb": kb("VmHWM"),
@@ -693,8 +713,17 @@ def cpu_between(a: dict, b: dict) -> dict:
     idle = dc[3] + dc[4]
     steal = dc[7] if len(dc) > 7 else 0
     ncpu = os.cpu_count() or 1
+    def delta(key):
+        va = {p["pid"]: p.get(key) for p in a["procs"]}
+        vals = [p.get(key) - va[p["pid"]] for p in b["procs"]
+                if p.get(key) is not None and va.get(p["pid"]) is not None]
+        return sum(vals) if vals else None
+
     return {
         "seconds": secs,
+        "write_bytes": delta("write_bytes"),
+        "syscalls": delta("syscalls"),
+        "switches": delta("switches"),
         "proc_cpu_pct": 100.0 * used / a["clk_tck"] / secs if secs > 0 else 0,
         "proc_sys_pct": 100.0 * sys_used / a["clk_tck"] / secs if secs > 0 else 0,
         "machine_busy_pct": 100.0 * (total - idle) / total * ncpu,  # % of one core, all cores
@@ -1002,6 +1031,21 @@ def cmd_report(out_dir: str) -> None:
         if gw_rps and rh.get("achieved_rps"):
             w(f"| {srv} per request | {cpu_max['proc_cpu_pct'] * 10_000 / gw_rps:.0f} µs | "
               f"{cpu_half['proc_cpu_pct'] * 10_000 / rh['achieved_rps']:.0f} µs | |")
+            # requests the gateway answered between the samples (its metrics), else rate × time
+            n_max = sum(out_max.values()) or gw_rps * cpu_max["seconds"]
+            n_half = sum(out_half.values()) or rh["achieved_rps"] * cpu_half["seconds"]
+
+            def per(c, key, n, fmt):
+                return "–" if c.get(key) is None or n <= 0 else fmt(c[key] / n)
+
+            kib = lambda v: f"{v / 1024:.1f} KiB"  # noqa: E731
+            num = lambda v: f"{v:.1f}"  # noqa: E731
+            w(f"| bytes written to storage per request (`/proc/<pid>/io` write_bytes) | "
+              f"{per(cpu_max, 'write_bytes', n_max, kib)} | {per(cpu_half, 'write_bytes', n_half, kib)} | |")
+            w(f"| read + write system calls per request (`/proc/<pid>/io` syscr + syscw) | "
+              f"{per(cpu_max, 'syscalls', n_max, num)} | {per(cpu_half, 'syscalls', n_half, num)} | |")
+            w(f"| context switches per request (all threads) | "
+              f"{per(cpu_max, 'switches', n_max, num)} | {per(cpu_half, 'switches', n_half, num)} | |")
     pauses = gc_pauses(out / "gc.log")
     if pauses:
         gm = gc_between(pauses, s["gateway-max-before"], s["gateway-max-after"])
