@@ -161,6 +161,25 @@ class PackageIT {
   }
 
   @Test
+  void theLauncherUsesTheAotCacheMadeForTheBundledRuntimeWhereverTheTarballIsUnpacked()
+      throws Exception {
+    assertThat(home.resolve("lib/switchboard.aot")).isNotEmptyFile();
+    Map<String, String> env = noJdkEnvironment();
+    // the launcher's own options, with the JVM's AOT log to see the cache taken
+    env.put("JAVA_OPTS", "-XX:+UseSerialGC -Xmx192m -Xlog:aot");
+    Result with = run(List.of(linkedLauncher().toString(), "--version"), env);
+    assertThat(with.exit()).as(with.output()).isZero();
+    assertThat(with.output()).contains("Using AOT-linked classes: true");
+
+    env.put("SWITCHBOARD_AOT", "off");
+    Result without = run(List.of(linkedLauncher().toString(), "--version"), env);
+    assertThat(without.exit()).as(without.output()).isZero();
+    assertThat(without.output())
+        .contains("switchboard " + version)
+        .doesNotContain("Using AOT-linked classes: true");
+  }
+
+  @Test
   void packagedGatewayServesASignedEventAndStopsOnSigterm() throws Exception {
     Path config = dir.resolve("serve.yaml");
     Path db = dir.resolve("store/switchboard.db");
