@@ -9,7 +9,7 @@ SWITCHBOARD_DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xmx192m -XX:+ExitOnOutOfMemoryE
 
 # The cache ./mvnw package writes beside the jar with a JDK 25 or newer (docs/adr/0012).
 # Prints the option that uses it when the running JDK can (25+) and the cache is as new as the jar;
-# a cache made by another JDK or for another jar is ignored by the JVM without a word.
+# a cache the JVM cannot use (another JDK, another collector) is skipped with a warning at start.
 # SWITCHBOARD_AOT=off starts without it.
 _sb_aot_option() {
   [ "${SWITCHBOARD_AOT:-on}" != off ] || return 0

@@ -56,11 +56,14 @@ final class AotTrainingCommand implements Callable<Integer> {
       work(gateway.port(), received);
       return 0;
     } finally {
-      if (gateway != null) {
-        gateway.close();
+      try {
+        if (gateway != null) {
+          gateway.close();
+        }
+      } finally {
+        sink.stop(0);
+        deleteAll(dir);
       }
-      sink.stop(0);
-      deleteAll(dir);
     }
   }
 

@@ -9,7 +9,8 @@ import java.time.Duration;
  * @param sweepInterval how often the whole queue is re-read as a safety net
  * @param reapInterval how often expired leases are returned and live ones renewed
  * @param laneCapacity deliveries held in memory per destination
- * @param laneBytes bytes all destinations' deliveries may hold in memory together
+ * @param laneBytes bytes all destinations' deliveries may hold in memory together (a quarter of the
+ *     heap by default)
  * @param scanBatch rows read per scan
  */
 public record DispatcherSettings(
@@ -25,7 +26,7 @@ public record DispatcherSettings(
           Duration.ofSeconds(10),
           Duration.ofSeconds(20),
           20_000,
-          LaneBytes.DEFAULT_LIMIT,
+          LaneBytes.defaultLimit(),
           2_000);
 
   /** With the lanes' default bytes. */
@@ -40,7 +41,7 @@ public record DispatcherSettings(
         sweepInterval,
         reapInterval,
         laneCapacity,
-        LaneBytes.DEFAULT_LIMIT,
+        LaneBytes.defaultLimit(),
         scanBatch);
   }
 

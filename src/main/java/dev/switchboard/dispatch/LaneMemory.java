@@ -15,11 +15,12 @@ import java.util.Set;
 
 /**
  * The deliveries one destination holds in memory, waiting or running, and the per-key order among
- * them. A cache of the store, bounded by its capacity: past it, new work is left in the store
- * ({@link #overflow}) and read in later, in arrival order. Deliveries of routes with per-key
- * ordering wait in one queue per (route, key), in event-time order, and a key runs one delivery at
- * a time; everything else waits in arrival order. Only the dispatcher's loop thread touches it,
- * through its {@link DestinationLane}.
+ * them. A cache of the store, bounded by its capacity and by its share of the bytes the lanes may
+ * hold ({@link LaneBytes}): past either, new work is left in the store ({@link #overflow}) and read
+ * in later, in arrival order. Deliveries of routes with per-key ordering wait in one queue per
+ * (route, key), in event-time order, and a key runs one delivery at a time; everything else waits
+ * in arrival order. Only the dispatcher's loop thread touches it, through its {@link
+ * DestinationLane}.
  */
 final class LaneMemory {
   /** Event-time order, ties by arrival. */
@@ -53,6 +54,20 @@ final class LaneMemory {
 
   private final int capacity;
   private final LaneBytes bytes;
+
+  /** What the deliveries held here weigh ({@link QueuedDelivery#heldBytes}). */
+  private long heldBytes;
+
+  /** What every delivery ever taken in weighed, and how many: the average a scan is sized by. */
+  private long seenBytes;
+
+  private long seenCount;
+
+  /** Before any delivery was seen, what one is guessed to weigh when sizing a scan. */
+  static final long FIRST_GUESS_BYTES = 64 * 1024;
+
+  /** Counts the times memory was found behind the store, so a scan under way can tell. */
+  private long behindMarks;
 
   /**
    * Cluster mode (ADR 0008): what waits here was claimed from the store, which already keeps
@@ -104,34 +119,73 @@ final class LaneMemory {
     return overflow;
   }
 
-  /** A scan read the store to its end: memory holds everything that was waiting. */
-  void caughtUp() {
-    overflow = false;
+  /**
+   * Marks taken when a scan starts: {@link #caughtUp} then knows whether memory fell behind since.
+   */
+  long behindMarks() {
+    return behindMarks;
   }
 
-  /** A scan stopped before the end of what waits in the store. */
+  /**
+   * A scan that started at {@code marks} read the store to its end: memory holds everything that
+   * was waiting, unless work was left in the store after the scan started (then it stays behind).
+   */
+  void caughtUp(long marks) {
+    if (marks == behindMarks) {
+      overflow = false;
+    }
+  }
+
+  /** A scan stopped before the end of what waits in the store, or work was left there. */
   void behind() {
     overflow = true;
+    behindMarks++;
   }
 
   /**
    * Work was left in the store for lack of room, and memory has emptied enough (to below half its
-   * count, with the lanes' bytes below half) that reading it in is worth a scan.
+   * count and half its bytes) that reading it in is worth a scan.
    */
   boolean wantsRefill(int waiting) {
-    return overflow && waiting < capacity / 2 && bytes.roomy();
+    return overflow && waiting < capacity / 2 && heldBytes < bytes.share() / 2;
+  }
+
+  /**
+   * How many rows a scan should read, at most {@code max}: what fits in the count and in the bytes
+   * left, reckoned at the average weight seen so far (a guess before any). 0 when full.
+   */
+  int rowsThatFit(int max) {
+    int room = capacity - known.size();
+    if (room <= 0) {
+      return 0;
+    }
+    long average = seenCount == 0 ? FIRST_GUESS_BYTES : Math.max(1, seenBytes / seenCount);
+    long free = bytes.share() - heldBytes;
+    long byBytes = known.isEmpty() ? Math.max(1, free / average) : Math.max(0, free / average);
+    return (int) Math.min(Math.min(max, room), byBytes);
+  }
+
+  /** What the deliveries held here weigh. */
+  long heldBytes() {
+    return heldBytes;
   }
 
   private void hold(QueuedDelivery d) {
     if (known.put(d.id(), d) == null) {
-      bytes.take(d.heldBytes());
+      long weight = d.heldBytes();
+      heldBytes += weight;
+      bytes.take(weight);
+      seenBytes += weight;
+      seenCount++;
     }
   }
 
   private void forget(DeliveryId id) {
     QueuedDelivery d = known.remove(id);
     if (d != null) {
-      bytes.give(d.heldBytes());
+      long weight = d.heldBytes();
+      heldBytes -= weight;
+      bytes.give(weight);
     }
   }
 
@@ -144,9 +198,10 @@ final class LaneMemory {
     if (known.containsKey(d.id())) {
       return true;
     }
-    // an empty lane always takes one, however large, so that no lane waits on the others' bytes
-    if (known.size() >= capacity || (!known.isEmpty() && !bytes.fits(d.heldBytes()))) {
-      overflow = true;
+    // an empty lane always takes one, however large
+    if (known.size() >= capacity
+        || (!known.isEmpty() && heldBytes + d.heldBytes() > bytes.share())) {
+      behind();
       return false;
     }
     hold(d);
@@ -285,6 +340,7 @@ final class LaneMemory {
     dropWaiting();
     this.perKeyRoutes = Set.copyOf(perKeyRoutes);
     overflow = false;
+    behindMarks++;
   }
 
   /** Takes every delivery waiting here (not running) out of memory, and returns them. */

@@ -130,6 +130,7 @@ final class Lanes {
       }
     }
     byName = Collections.unmodifiableMap(next);
+    bytes.shareAmong(next.size());
   }
 
   private DestinationLane newLane(

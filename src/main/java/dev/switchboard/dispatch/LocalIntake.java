@@ -109,10 +109,11 @@ final class LocalIntake implements Intake {
   }
 
   /**
-   * The most the deliveries handed over from ingest and not yet taken by the loop may hold: past it
-   * a hand-off only tells their lanes that the store holds work memory does not (docs/adr/0011).
+   * The most the deliveries handed over from ingest and not yet taken by the loop may hold, a
+   * twelfth of the heap: past it a hand-off only tells their lanes that the store holds work memory
+   * does not (docs/adr/0011).
    */
-  static final long HANDOFF_BYTES = 16L << 20;
+  static final long HANDOFF_BYTES = Runtime.getRuntime().maxMemory() / 12;
 
   /** What the hand-offs posted to the loop and not yet taken hold (any thread). */
   private final AtomicLong handedOver = new AtomicLong();
@@ -203,7 +204,7 @@ final class LocalIntake implements Intake {
 
   private void scanRetries(DestinationLane lane) {
     LaneMemory memory = lane.memory();
-    int room = memory.capacity() - memory.size();
+    int room = memory.rowsThatFit(scanBatch);
     if (room <= 0) {
       return;
     }
@@ -214,12 +215,7 @@ final class LocalIntake implements Intake {
           try {
             List<QueuedDelivery> due =
                 queue.scan(
-                    lane.name(),
-                    DeliveryState.RETRY_SCHEDULED,
-                    now,
-                    null,
-                    Long.MIN_VALUE,
-                    Math.min(room, scanBatch));
+                    lane.name(), DeliveryState.RETRY_SCHEDULED, now, null, Long.MIN_VALUE, room);
             post.accept(
                 () -> {
                   RouteTable routes = table.get();
@@ -244,7 +240,8 @@ final class LocalIntake implements Intake {
   private void scanScheduled(DestinationLane lane) {
     Cursor cursor = scheduled.computeIfAbsent(lane, l -> new Cursor());
     LaneMemory memory = lane.memory();
-    if (cursor.scanning || memory.capacity() - memory.size() <= 0) {
+    int limit = memory.rowsThatFit(scanBatch);
+    if (cursor.scanning || limit <= 0) {
       return;
     }
     cursor.scanning = true;
@@ -256,7 +253,7 @@ final class LocalIntake implements Intake {
         () -> {
           List<QueuedDelivery> rows;
           try {
-            rows = queue.scan(lane.name(), DeliveryState.PENDING, now, after, afterSeq, scanBatch);
+            rows = queue.scan(lane.name(), DeliveryState.PENDING, now, after, afterSeq, limit);
           } catch (RuntimeException e) {
             LOG.warn("could not scan scheduled deliveries of {}: {}", lane.name(), e.getMessage());
             rows = null;
@@ -303,7 +300,10 @@ final class LocalIntake implements Intake {
     Instant after = cursor.time;
     long afterSeq = cursor.seq;
     Instant now = clock.instant();
-    int limit = scanBatch;
+    // as many rows as memory has room for, by count and by bytes: a backlog of large bodies is
+    // read a few at a time, never more than the heap holds (docs/adr/0011)
+    int limit = Math.max(1, memory.rowsThatFit(scanBatch));
+    long marks = memory.behindMarks();
     workers.execute(
         () -> {
           List<QueuedDelivery> rows;
@@ -318,11 +318,12 @@ final class LocalIntake implements Intake {
                 });
             return;
           }
-          post.accept(() -> takeScan(lane, cursor, rows, limit));
+          post.accept(() -> takeScan(lane, cursor, rows, limit, marks));
         });
   }
 
-  private void takeScan(DestinationLane lane, Cursor cursor, List<QueuedDelivery> rows, int limit) {
+  private void takeScan(
+      DestinationLane lane, Cursor cursor, List<QueuedDelivery> rows, int limit, long marks) {
     LaneMemory memory = lane.memory();
     RouteTable routes = table.get();
     cursor.scanning = false;
@@ -341,7 +342,7 @@ final class LocalIntake implements Intake {
     memory.scanEnded();
     if (!full && rows.size() < limit) {
       // read to the end: memory holds everything that was waiting
-      memory.caughtUp();
+      memory.caughtUp(marks);
       cursor.time = null;
       cursor.seq = Long.MIN_VALUE;
     } else {

@@ -106,7 +106,7 @@ final class StoreClaims implements Intake {
     if (wait > 0) {
       return wait;
     }
-    int limit = lane.room(scanBatch);
+    int limit = lane.room(lane.memory().rowsThatFit(scanBatch));
     if (limit <= 0) {
       return Long.MAX_VALUE;
     }

@@ -86,6 +86,10 @@ public final class IngestService {
   private final Tracing tracing;
   private final ObjectMapper json = JsonBody.MAPPER;
   private volatile boolean accepting = true;
+
+  /** What the requests being ingested hold on the heap (docs/adr/0011). */
+  private final BodiesInFlight bodies = BodiesInFlight.ofHeap();
+
   private final java.util.concurrent.atomic.AtomicInteger inFlight =
       new java.util.concurrent.atomic.AtomicInteger();
 
@@ -384,6 +388,23 @@ public final class IngestService {
     if (request.contentLength() > config.maxBodyBytes()) {
       return tooLarge(config);
     }
+    long reserved = BodiesInFlight.reckon(request.contentLength(), config.maxBodyBytes());
+    if (!bodies.reserve(reserved)) {
+      return IngestResponse.reject(
+          Rejection.STORE_UNAVAILABLE,
+          "the gateway holds as many request bodies as its memory allows; retry shortly");
+    }
+    try {
+      return readAndVerify(intake, source, request, span);
+    } finally {
+      bodies.release(reserved);
+    }
+  }
+
+  /** Reads the body (within the source's limit), verifies it, then {@link #parsed}. */
+  private IngestResponse readAndVerify(
+      Intake intake, SourceIntake source, IngestRequest request, Span span) {
+    SourceConfig config = source.config;
     byte[] raw;
     try {
       raw = BodyReader.read(request.body(), config.maxBodyBytes(), request.contentLength());

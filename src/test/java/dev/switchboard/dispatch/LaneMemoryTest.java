@@ -110,30 +110,52 @@ class LaneMemoryTest {
   }
 
   @Test
-  void theLanesTogetherHoldNoMoreBytesThanTheirBudgetButAnEmptyLaneAlwaysTakesOne() {
+  void eachLaneHoldsNoMoreThanItsShareOfTheBytesButAnEmptyLaneAlwaysTakesOne() {
     String body = "x".repeat(1_000);
     long each = d("probe", "plain", null, 0, body).heldBytes();
-    LaneBytes budget = new LaneBytes(3 * each);
+    LaneBytes budget = new LaneBytes(6 * each);
+    budget.shareAmong(2);
     LaneMemory first = new LaneMemory(100, budget, false, Set.of());
     LaneMemory second = new LaneMemory(100, budget, false, Set.of());
+    assertThat(first.rowsThatFit(2_000)).as("nothing seen yet: a guess").isPositive();
     assertThat(first.add(d("a", "plain", null, 1, body))).isTrue();
     assertThat(first.add(d("b", "plain", null, 2, body))).isTrue();
     assertThat(first.add(d("c", "plain", null, 3, body))).isTrue();
-    assertThat(first.add(d("d", "plain", null, 4, body))).as("over the bytes").isFalse();
+    assertThat(first.add(d("d", "plain", null, 4, body))).as("over its share").isFalse();
     assertThat(first.overflow()).isTrue();
-    assertThat(first.wantsRefill(first.size())).as("the budget is full").isFalse();
-    // the other lane is empty: it takes one even though the budget is spent
-    assertThat(second.add(d("e", "plain", null, 5, body.repeat(10)))).isTrue();
-    assertThat(second.add(d("f", "plain", null, 6, body))).isFalse();
-    assertThat(budget.used())
-        .isEqualTo(3 * each + d("e", "plain", null, 5, body.repeat(10)).heldBytes());
+    assertThat(first.rowsThatFit(2_000)).as("no bytes left").isZero();
+    assertThat(first.wantsRefill(first.size())).as("its share is full").isFalse();
+    // the first lane's full share takes nothing from the second's
+    assertThat(second.add(d("e", "plain", null, 5, body))).isTrue();
+    assertThat(second.add(d("f", "plain", null, 6, body))).isTrue();
+    assertThat(second.rowsThatFit(2_000)).as("room for one more of this weight").isEqualTo(1);
+    // an empty lane takes one however large
+    LaneMemory third = new LaneMemory(100, budget, false, Set.of());
+    QueuedDelivery huge = d("g", "plain", null, 7, body.repeat(10));
+    assertThat(third.add(huge)).isTrue();
+    assertThat(third.add(d("h", "plain", null, 8, body))).isFalse();
+    assertThat(budget.used()).isEqualTo(5 * each + huge.heldBytes());
     // what finishes or is dropped gives its bytes back
     first.release(first.take(), false);
     first.release(first.take(), false);
+    assertThat(first.wantsRefill(first.size())).as("below half its share").isTrue();
     assertThat(first.dropWaiting()).hasSize(1);
     second.release(second.take(), false);
+    second.release(second.take(), false);
+    third.release(third.take(), false);
     assertThat(budget.used()).isZero();
-    assertThat(first.wantsRefill(first.size())).isTrue();
-    assertThat(first.add(d("d", "plain", null, 4, body))).isTrue();
+    assertThat(first.rowsThatFit(2_000)).as("its share over the average seen").isEqualTo(3);
+  }
+
+  @Test
+  void aScanDoesNotClearWhatWasLeftInTheStoreAfterItStarted() {
+    LaneMemory lane = lane(10);
+    lane.behind();
+    long atScanStart = lane.behindMarks();
+    lane.behind(); // a hand-off left work in the store while the scan ran
+    lane.caughtUp(atScanStart);
+    assertThat(lane.overflow()).as("still behind: the scan may not have seen it").isTrue();
+    lane.caughtUp(lane.behindMarks());
+    assertThat(lane.overflow()).isFalse();
   }
 }

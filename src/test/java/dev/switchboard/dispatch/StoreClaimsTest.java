@@ -163,20 +163,24 @@ class StoreClaimsTest {
   }
 
   @Test
-  void claimedRowsBeyondWhatMemoryTakesAreHandedBack() {
+  void aClaimAsksNoMoreThanMemoryHoldsAndRowsThatNoLongerFitAreHandedBack() {
     fixture.capacity = 2;
     start(100);
     QueuedDelivery[] all = storePending(3);
-    fill(); // the room is slots, not memory: four asked for, three claimed
+    queue.claimsDue.thenHold();
+    fill(); // four slots, but room in memory for two
     FakeDeliveryQueue.Write<FakeDeliveryQueue.ClaimDue, List<QueuedDelivery>> claim =
         queue.claimsDue.last();
-    assertThat(claim.future().join()).hasSize(3);
+    // while the claim is out, memory fills up (another path took one in)
+    lane.memory().add(all[2]);
+    claim.commit();
+    assertThat(claim.future().join()).hasSize(2);
     runLoop();
     assertThat(lane.memory().size()).isEqualTo(2);
     FakeDeliveryQueue.Unclaim back = queue.unclaims.last().args();
-    assertThat(back.leases()).containsExactly(Map.entry(all[2].id(), claim.args().token()));
-    assertThat(queue.state(all[2].id())).isEqualTo(DeliveryState.PENDING);
-    assertThat(leases.token(all[2].id())).as("dropped once written").isNull();
+    assertThat(back.leases()).containsExactly(Map.entry(all[1].id(), claim.args().token()));
+    assertThat(queue.state(all[1].id())).isEqualTo(DeliveryState.PENDING);
+    assertThat(leases.token(all[1].id())).as("dropped once written").isNull();
     assertThat(leases.token(all[0].id())).isEqualTo(claim.args().token());
   }
 

@@ -87,9 +87,11 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
   }
 
   /**
-   * Queues {@code work} for the next batch. Refused (the future fails at once) while closing, and
-   * when the queue is full by count or by bytes: the waiting items are bounded in memory whatever
-   * the bodies' sizes, and a refused ingest is answered 503 and never acknowledged.
+   * Queues {@code work} for the next batch. Refused (the future fails at once) while closing, when
+   * the queue is full by count, and when an item that weighs something would take the waiting items
+   * past {@link #maxBytes}: they are bounded in memory whatever the bodies' sizes, and a refused
+   * ingest is answered 503 and never acknowledged. Items that weigh 0 are not refused by bytes (a
+   * delivery's claim or outcome must not wait behind bodies).
    */
   CompletableFuture<R> submit(W work) {
     CompletableFuture<R> result = new CompletableFuture<>();
@@ -99,7 +101,8 @@ final class GroupCommitWriter<W, R> implements AutoCloseable {
     }
     long bytes = weight.applyAsLong(work);
     long held = queuedBytes.addAndGet(bytes);
-    if ((held > maxBytes && held != bytes) || !queue.offer(new Pending<>(work, result, bytes))) {
+    boolean overBytes = bytes > 0 && held > maxBytes && held != bytes;
+    if (overBytes || !queue.offer(new Pending<>(work, result, bytes))) {
       queuedBytes.addAndGet(-bytes);
       result.completeExceptionally(
           new StoreUnavailableException("store write queue is full", null));

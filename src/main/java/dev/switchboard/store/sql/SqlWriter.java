@@ -27,10 +27,11 @@ final class SqlWriter implements AutoCloseable {
   private static final int QUEUE_CAPACITY = 50_000;
 
   /**
-   * The most the ops waiting for a batch may hold in memory together (their events' bodies): past
-   * it new writes are refused at once, and ingest answers 503 (docs/adr/0011).
+   * The most the ops waiting for a batch may hold in memory together (their events' bodies), a
+   * sixth of the heap: past it new events are refused at once, and ingest answers 503
+   * (docs/adr/0011). Claims, outcomes and the like carry no body and are never refused by it.
    */
-  static final long QUEUE_BYTES = 32L << 20;
+  static final long QUEUE_BYTES = Runtime.getRuntime().maxMemory() / 6;
 
   private static final int MAX_BATCH = 1_000;
 
@@ -39,10 +40,11 @@ final class SqlWriter implements AutoCloseable {
     Object apply(Context ctx) throws SQLException;
 
     /**
-     * What this op holds in memory while it waits for its batch, in bytes (reckoned, not exact).
+     * The body this op holds in memory while it waits for its batch, in bytes (reckoned, not
+     * exact); 0 for an op without one, which the byte bound never refuses.
      */
     default long bytes() {
-      return 64;
+      return 0;
     }
   }
 
