@@ -175,6 +175,26 @@ class ContainerImageIT {
     }
   }
 
+  /** The JVM takes the AOT cache made for the image's runtime and jar (docs/adr/0012). */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {JIB_IMAGE, CONTAINERFILE_IMAGE})
+  void theImageStartsWithTheAotCacheMadeForIt(String image) throws Exception {
+    assumeTrue(whyNot == null, whyNot);
+    Result version =
+        run(
+            podman(
+                "run",
+                "--rm",
+                "--network=host",
+                LIMITS,
+                "-e",
+                "JAVA_OPTS=-XX:+UseSerialGC -Xmx192m -Xlog:aot",
+                image,
+                "--version"));
+    assertThat(version.exit()).as(version.output()).isZero();
+    assertThat(version.output()).contains("Using AOT-linked classes: true");
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {JIB_IMAGE, CONTAINERFILE_IMAGE})
   void theImageDeliversAStoredEventStopsOnSigtermAndKeepsItsStoreOnTheVolume(String image)
