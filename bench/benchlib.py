@@ -259,13 +259,13 @@ def http_get(url: str, timeout: float = 10) -> str:
 
 
 def gateway_counts(ports: str) -> tuple:
-    """(events accepted since start, the backlog gauge) from the gateway's /metrics; with several
+    """(events from clients accepted since start, the backlog gauge) from the gateway's /metrics; with several
     nodes (comma-separated ports) the sum of their accepted events and the largest backlog gauge
     (on a shared database each node's gauge is read again from the database)."""
     accepted, backlog = 0, 0.0
     for port in ports.split(","):
         m = parse_prom_text(http_get(f"http://127.0.0.1:{port}/metrics", 30))
-        accepted += prom_outcomes(m).get("accepted", 0)
+        accepted += prom_outcomes(m, clients_only=True).get("accepted", 0)
         backlog = max(backlog, prom_sum(m, "switchboard_backlog"))
     return accepted, backlog
 
@@ -658,10 +658,17 @@ def prom_sum(metrics: dict, name: str, **labels) -> float:
     return total
 
 
-def prom_outcomes(metrics: dict) -> dict:
+# the gateway's own operational events (docs/operational-events.md): stored and counted as accepted
+# like any event, but no client sent them and no benchmark route delivers them
+OWN_SOURCE = "switchboard"
+
+
+def prom_outcomes(metrics: dict, clients_only: bool = False) -> dict:
     out = {}
     for (n, ls), v in metrics.items():
         if n == "switchboard_ingest_requests_total":
+            if clients_only and dict(ls).get("source") == OWN_SOURCE:
+                continue
             o = dict(ls).get("outcome", "?")
             out[o] = out.get(o, 0) + v
     return out

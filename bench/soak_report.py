@@ -225,7 +225,7 @@ def cmd_sample(out: Path, pid: int, port: str, rport: str, every: float, max_s: 
         if row["alive"]:
             try:
                 m = benchlib.parse_prom_text(benchlib.http_get(f"http://127.0.0.1:{port}/metrics", 10))
-                outcomes = benchlib.prom_outcomes(m)
+                outcomes = benchlib.prom_outcomes(m, clients_only=True)
                 row["accepted"] = int(outcomes.get("accepted", 0))
                 row["not_accepted"] = int(sum(v for k, v in outcomes.items() if k != "accepted"))
                 row["delivered"] = int(benchlib.prom_sum(m, "switchboard_deliveries_total", destination="receiver", outcome="delivered"))
