@@ -74,24 +74,6 @@ final class DestinationLane {
       String unavailableReason,
       Bucket rate,
       RetryPolicy retryPolicy,
-      int capacity,
-      Set<String> perKeyRoutes,
-      boolean orderedByStore) {
-    this(
-        config,
-        connector,
-        unavailableReason,
-        rate,
-        retryPolicy,
-        new LaneMemory(capacity, orderedByStore, perKeyRoutes));
-  }
-
-  DestinationLane(
-      DestinationConfig config,
-      Destination connector,
-      String unavailableReason,
-      Bucket rate,
-      RetryPolicy retryPolicy,
       LaneMemory memory) {
     this.name = config.name();
     this.memory = memory;

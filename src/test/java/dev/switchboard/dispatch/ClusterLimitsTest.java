@@ -42,9 +42,7 @@ class ClusterLimitsTest {
           "test",
           null,
           null,
-          100,
-          Set.of(),
-          true);
+          new LaneMemory(100, true, Set.of()));
   final ClusterLimits limits =
       new ClusterLimits(
           state, clock, store::add, loop::add, () -> Map.of("crm", lane), Duration.ofMillis(100));

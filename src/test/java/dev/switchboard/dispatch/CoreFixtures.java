@@ -65,9 +65,7 @@ final class CoreFixtures {
           connector == null ? "no connector" : null,
           RateBuckets.of(config, 1, clock, rateTokens),
           new RetryPolicy(config.retry(), new SplittableRandom(7)),
-          capacity,
-          perKey,
-          orderedByStore);
+          new LaneMemory(capacity, orderedByStore, perKey));
     }
   }
 
