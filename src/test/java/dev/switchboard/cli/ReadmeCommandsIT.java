@@ -122,6 +122,7 @@ class ReadmeCommandsIT {
     Files.createDirectories(home.resolve("target"));
     Files.copy(Path.of("switchboard"), home.resolve("switchboard"));
     Files.copy(Path.of("bin/find-jdk.sh"), home.resolve("bin/find-jdk.sh"));
+    Files.copy(Path.of("bin/java-options.sh"), home.resolve("bin/java-options.sh"));
     Files.copy(Path.of(".env.example"), home.resolve(".env.example"));
     try (var files = Files.walk(Path.of("examples"))) {
       for (Path from : files.toList()) {
