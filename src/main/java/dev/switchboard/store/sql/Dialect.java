@@ -131,9 +131,12 @@ public interface Dialect extends AutoCloseable {
 
   /**
    * Many deliveries' "delivered" outcomes in one statement, where each statement is a round trip;
-   * null where each is written on its own. Parameters: three arrays, one element per outcome: ids,
-   * claim tokens and times (epoch ms). Each row moves as the single outcome would (fenced by its
-   * token, only from in flight); rows returned: (id, destination) of each whose lease held.
+   * null where each is written on its own. Parameters: ten arrays, one element per outcome: ids,
+   * claim tokens, times (epoch ms), then the attempt's number, start (epoch ms), duration (ms),
+   * status, outcome, error and excerpt (all null for an outcome without an attempt). Each row moves
+   * as the single outcome would (fenced by its token, only from in flight) and, where its lease
+   * held, its attempt is inserted by the same statement; rows returned: (id, destination) of each
+   * whose lease held.
    */
   default String finishDeliveredMany() {
     return null;

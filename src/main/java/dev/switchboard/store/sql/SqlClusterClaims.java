@@ -77,6 +77,7 @@ final class SqlClusterClaims {
               for (int arm = 0; arm < ARMS; arm++) {
                 ps.setString(i++, destination);
                 ps.setLong(i++, at);
+                ps.setString(i++, destination); // its pause
                 ps.setArray(i++, held);
                 ps.setArray(i++, perKey);
                 ps.setArray(i++, routesLocked);
