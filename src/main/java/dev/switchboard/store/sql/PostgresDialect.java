@@ -161,6 +161,11 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
+  public String claimDueUnordered() {
+    return PostgresStatements.CLAIM_DUE_UNORDERED;
+  }
+
+  @Override
   public String purgeLock() {
     return PostgresStatements.PURGE_LOCK;
   }

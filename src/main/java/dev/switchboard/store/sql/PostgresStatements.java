@@ -154,29 +154,43 @@ final class PostgresStatements {
    * pending, against 2 ms for the ordered range that stops at the limit).
    */
   static final String CLAIM_DUE =
-      "WITH claimed AS (UPDATE deliveries SET "
-          + to(IN_FLIGHT)
-          + ", lease_token = ?,"
-          + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
-          + " updated_at = ? WHERE id IN (SELECT d.id FROM ("
-          + dueArms(
-              " AND NOT EXISTS (SELECT 1 FROM destination_state s"
-                  + " WHERE s.destination = ? AND s.paused = 1)"
-                  + " AND NOT (c.route = ANY(?))"
-                  + " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
-                  + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
-                  + " AND"
-                  + KEY_IS_FREE
-                  + "))",
-              true)
-          + ") d) AND "
-          + in("state", CLAIMABLE)
-          + " RETURNING id, event_id, route, destination, partition_key, event_time, seq, state,"
-          + " attempts, first_attempt_at, next_attempt_at)"
-          + " SELECT d.id, d.event_id, e.source, d.route, d.destination, d.partition_key,"
-          + " d.event_time, e.received_at, d.seq, d.state, d.attempts, d.first_attempt_at,"
-          + " d.next_attempt_at, e.payload, e.headers FROM claimed d"
-          + " JOIN events e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.seq";
+      claim(
+          " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
+              + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
+              + " AND"
+              + KEY_IS_FREE
+              + "))");
+
+  /**
+   * {@link #CLAIM_DUE} for a destination without per-key routes, where its per-key conditions all
+   * hold: planned in about half the time (each claim is planned afresh, see PostgresDialect).
+   * Parameters: token, lease end, now, now; per arm: destination, now, destination, held routes,
+   * limit; then the limit.
+   */
+  static final String CLAIM_DUE_UNORDERED = claim("");
+
+  /** The claim, with {@code perKey} added to each arm's conditions. */
+  private static String claim(String perKey) {
+    return "WITH claimed AS (UPDATE deliveries SET "
+        + to(IN_FLIGHT)
+        + ", lease_token = ?,"
+        + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
+        + " updated_at = ? WHERE id IN (SELECT d.id FROM ("
+        + dueArms(
+            " AND NOT EXISTS (SELECT 1 FROM destination_state s"
+                + " WHERE s.destination = ? AND s.paused = 1)"
+                + " AND NOT (c.route = ANY(?))"
+                + perKey,
+            true)
+        + ") d) AND "
+        + in("state", CLAIMABLE)
+        + " RETURNING id, event_id, route, destination, partition_key, event_time, seq, state,"
+        + " attempts, first_attempt_at, next_attempt_at)"
+        + " SELECT d.id, d.event_id, e.source, d.route, d.destination, d.partition_key,"
+        + " d.event_time, e.received_at, d.seq, d.state, d.attempts, d.first_attempt_at,"
+        + " d.next_attempt_at, e.payload, e.headers FROM claimed d"
+        + " JOIN events e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.seq";
+  }
 
   /** One notification per destination; PostgreSQL folds repeats within a transaction. */
   static final String NOTIFY_WORK =

@@ -579,7 +579,7 @@ class PostgresStoreIT extends StoreContract {
   @Test
   void aClaimLooksUpThePauseOnceAndReadsOnlyTheRangeItTakes() throws Exception {
     store.deliveries().setPaused("d", false, "ops", NOW).get(30, TimeUnit.SECONDS);
-    StringBuilder plan = new StringBuilder();
+    List<String> plans = new ArrayList<>();
     try (Connection c = pg.connect(database)) {
       try (java.sql.Statement s = c.createStatement()) {
         s.execute(
@@ -594,36 +594,82 @@ class PostgresStoreIT extends StoreContract {
         s.execute("ANALYZE deliveries");
         s.execute("ANALYZE destination_state");
       }
-      try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + PostgresStatements.CLAIM_DUE)) {
-        ps.setString(1, "a");
-        ps.setLong(2, Long.MAX_VALUE);
-        ps.setLong(3, 1);
-        ps.setLong(4, 1);
-        java.sql.Array none = c.createArrayOf("text", new Object[0]);
-        int i = 5;
-        for (int arm = 0; arm < 2; arm++) {
-          ps.setString(i++, "d");
-          ps.setLong(i++, Long.MAX_VALUE);
-          ps.setString(i++, "d");
-          for (int a = 0; a < 5; a++) {
-            ps.setArray(i++, none);
-          }
-          ps.setInt(i++, 10);
+      // the claim with the per-key conditions (5 arrays per arm), and without them (1)
+      plans.add(explainClaim(c, PostgresStatements.CLAIM_DUE, 5));
+      plans.add(explainClaim(c, PostgresStatements.CLAIM_DUE_UNORDERED, 1));
+    }
+    for (String plan : plans) {
+      assertThat(plan)
+          .as("the pause is a one-time filter, not a join with every due row")
+          .contains("One-Time Filter")
+          .doesNotContain("Anti Join")
+          .as("an ordered range of deliveries_queue, not every due row sorted")
+          .doesNotContain("Bitmap Heap Scan");
+    }
+  }
+
+  static String explainClaim(Connection c, String claim, int arrays) throws SQLException {
+    StringBuilder plan = new StringBuilder();
+    try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + claim)) {
+      ps.setString(1, "a");
+      ps.setLong(2, Long.MAX_VALUE);
+      ps.setLong(3, 1);
+      ps.setLong(4, 1);
+      java.sql.Array none = c.createArrayOf("text", new Object[0]);
+      int i = 5;
+      for (int arm = 0; arm < 2; arm++) {
+        ps.setString(i++, "d");
+        ps.setLong(i++, Long.MAX_VALUE);
+        ps.setString(i++, "d");
+        for (int a = 0; a < arrays; a++) {
+          ps.setArray(i++, none);
         }
-        ps.setInt(i, 10);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            plan.append(rs.getString(1)).append('\n');
-          }
+        ps.setInt(i++, 10);
+      }
+      ps.setInt(i, 10);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          plan.append(rs.getString(1)).append('\n');
         }
       }
     }
-    assertThat(plan.toString())
-        .as("the pause is a one-time filter, not a join with every due row")
-        .contains("One-Time Filter")
-        .doesNotContain("Anti Join")
-        .as("an ordered range of deliveries_queue, not every due row sorted")
-        .doesNotContain("Bitmap Heap Scan");
+    return plan.toString();
+  }
+
+  /** A destination without per-key routes is claimed by the statement without their conditions. */
+  @Test
+  void aDestinationWithoutPerKeyRoutesIsClaimedWithoutTheirConditions() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      ingest(event("n" + i, NOW.plusMillis(i), NOW, List.of(ROUTE)));
+    }
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    var first = claimUnordered(store, java.util.Set.of(), 3, "a");
+    assertThat(keysOf(first)).containsExactly("n0", "n1", "n2");
+    assertThat(keysOf(claimUnordered(other, java.util.Set.of("r"), 10, "b")))
+        .as("a route held back is left to the others")
+        .isEmpty();
+    other.deliveries().setPaused("d", true, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(claimUnordered(other, java.util.Set.of(), 10, "b")).as("paused").isEmpty();
+    other.deliveries().setPaused("d", false, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(keysOf(claimUnordered(other, java.util.Set.of(), 10, "b")))
+        .as("what another node holds is passed over")
+        .containsExactly("n3", "n4");
+  }
+
+  java.util.List<dev.switchboard.store.QueuedDelivery> claimUnordered(
+      SqlEventStore on, java.util.Set<String> held, int limit, String token) throws Exception {
+    return on.deliveries()
+        .claimDue(
+            "d",
+            java.util.Set.of(),
+            java.util.Set.of(),
+            held,
+            limit,
+            token,
+            NOW.plusSeconds(1),
+            NOW.plusSeconds(60))
+        .get(30, TimeUnit.SECONDS);
   }
 
   @Test
