@@ -131,9 +131,12 @@ public interface Dialect extends AutoCloseable {
 
   /**
    * Many deliveries' "delivered" outcomes in one statement, where each statement is a round trip;
-   * null where each is written on its own. Parameters: three arrays, one element per outcome: ids,
-   * claim tokens and times (epoch ms). Each row moves as the single outcome would (fenced by its
-   * token, only from in flight); rows returned: (id, destination) of each whose lease held.
+   * null where each is written on its own. Parameters: ten arrays, one element per outcome: ids,
+   * claim tokens, times (epoch ms), then the attempt's number, start (epoch ms), duration (ms),
+   * status, outcome, error and excerpt (all null for an outcome without an attempt). Each row moves
+   * as the single outcome would (fenced by its token, only from in flight) and, where its lease
+   * held, its attempt is inserted by the same statement; rows returned: (id, destination) of each
+   * whose lease held.
    */
   default String finishDeliveredMany() {
     return null;
@@ -153,11 +156,22 @@ public interface Dialect extends AutoCloseable {
   /**
    * Cluster mode: claims up to a limit of a destination's due deliveries in one statement, passing
    * over rows other nodes hold. Parameters: token, lease end, now, now; per arm (as {@link
-   * #lockKeys}): destination, now, held routes, per-key routes, locked routes, locked keys,
-   * blocking routes, limit; then the limit. Rows: the claimed deliveries with their events, in the
-   * columns and order of a scan. Null where this process is the sole writer.
+   * #lockKeys}): destination, now, destination again (its pause), held routes, per-key routes,
+   * locked routes, locked keys, blocking routes, limit; then the limit. Rows: the claimed
+   * deliveries with their events, in the columns and order of a scan. Null where this process is
+   * the sole writer.
    */
   default String claimDue() {
+    return null;
+  }
+
+  /**
+   * {@link #claimDue} for a destination none of whose routes keeps per-key order: the same claim
+   * without the per-key conditions (which would all hold), so cheaper to plan. Parameters: token,
+   * lease end, now, now; per arm: destination, now, destination again, held routes, limit; then the
+   * limit. Null where {@link #claimDue} is to be used for every claim.
+   */
+  default String claimDueUnordered() {
     return null;
   }
 

@@ -44,20 +44,29 @@ final class PostgresStatements {
           + " ON i.source = k.source AND i.idempotency_key = k.idempotency_key";
 
   /**
-   * Many deliveries' "delivered" in one statement (where each statement is a round trip): the same
-   * fenced update as {@code SqlDeliveryOutcomes}'s single one, one row per (id, token, time);
-   * returns the ids whose lease held.
+   * Many deliveries' "delivered" in one statement (where each statement is a round trip), with
+   * their attempt records: the same fenced update as {@code SqlDeliveryOutcomes}'s single one, one
+   * row per (id, token, time), and an attempt row for each id whose lease held (none where the
+   * attempt's number is null). Returns the ids whose lease held, with their destinations.
    */
   static final String DELIVERED_MANY =
-      "UPDATE deliveries d SET "
+      "WITH f AS (SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::int[], ?::bigint[],"
+          + " ?::bigint[], ?::int[], ?::text[], ?::text[], ?::text[]) AS f (id, token, at, number,"
+          + " started_at, duration_ms, status, outcome, error, excerpt)),"
+          + " u AS (UPDATE deliveries d SET "
           + to(DELIVERED)
           + ", attempts = d.attempts + 1,"
           + " lease_token = NULL, lease_expires_at = NULL, last_error = NULL, error_class = NULL,"
-          + " updated_at = f.at FROM unnest(?::text[], ?::text[], ?::bigint[]) AS f (id, token, at)"
+          + " updated_at = f.at FROM f"
           + " WHERE d.id = f.id AND "
           + from("d.state", DELIVERED, IN_FLIGHT)
           + " AND d.lease_token = f.token"
-          + " RETURNING d.id, d.destination";
+          + " RETURNING d.id, d.destination),"
+          + " a AS (INSERT INTO attempts (delivery_id, number, started_at, duration_ms, status,"
+          + " outcome, error, excerpt) SELECT f.id, f.number, f.started_at, f.duration_ms, f.status,"
+          + " f.outcome, f.error, f.excerpt FROM f JOIN u ON u.id = f.id"
+          + " WHERE f.number IS NOT NULL)"
+          + " SELECT id, destination FROM u";
 
   /** What a claim takes: every state the table lets move to in flight. */
   private static final Set<DeliveryState> CLAIMABLE = sources(IN_FLIGHT);
@@ -134,33 +143,54 @@ final class PostgresStatements {
    * Cluster mode: claims a batch in one statement. {@code SKIP LOCKED} passes over rows other nodes
    * are claiming or finishing; a per-key row needs its key locked above and free (KEY_IS_FREE);
    * nothing of a destination an operator paused on any node is claimed. Parameters: token, lease
-   * end, now, now; per arm: destination, now, held routes, per-key routes, locked routes, locked
-   * keys, blocking routes, limit; then the limit.
+   * end, now, now; per arm: destination, now, destination again, held routes, per-key routes,
+   * locked routes, locked keys, blocking routes, limit; then the limit.
+   *
+   * <p>The pause is looked up by the destination given, not by the row's ({@code c.destination}):
+   * so it is one lookup before the scan (an init plan, a one-time filter). Correlated with the row,
+   * it was an anti-join the planner guessed would keep one row out of the whole backlog as soon as
+   * the destination had a row in destination_state (any destination ever paused or resumed): it
+   * then read and sorted every due row of the destination for each claim (34 ms with 20,000
+   * pending, against 2 ms for the ordered range that stops at the limit).
    */
   static final String CLAIM_DUE =
-      "WITH claimed AS (UPDATE deliveries SET "
-          + to(IN_FLIGHT)
-          + ", lease_token = ?,"
-          + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
-          + " updated_at = ? WHERE id IN (SELECT d.id FROM ("
-          + dueArms(
-              " AND NOT EXISTS (SELECT 1 FROM destination_state s"
-                  + " WHERE s.destination = c.destination AND s.paused = 1)"
-                  + " AND NOT (c.route = ANY(?))"
-                  + " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
-                  + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
-                  + " AND"
-                  + KEY_IS_FREE
-                  + "))",
-              true)
-          + ") d) AND "
-          + in("state", CLAIMABLE)
-          + " RETURNING id, event_id, route, destination, partition_key, event_time, seq, state,"
-          + " attempts, first_attempt_at, next_attempt_at)"
-          + " SELECT d.id, d.event_id, e.source, d.route, d.destination, d.partition_key,"
-          + " d.event_time, e.received_at, d.seq, d.state, d.attempts, d.first_attempt_at,"
-          + " d.next_attempt_at, e.payload, e.headers FROM claimed d"
-          + " JOIN events e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.seq";
+      claim(
+          " AND (c.partition_key IS NULL OR NOT (c.route = ANY(?))"
+              + " OR ((c.route, c.partition_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))"
+              + " AND"
+              + KEY_IS_FREE
+              + "))");
+
+  /**
+   * {@link #CLAIM_DUE} for a destination without per-key routes, where its per-key conditions all
+   * hold: planned in about half the time (each claim is planned afresh, see PostgresDialect).
+   * Parameters: token, lease end, now, now; per arm: destination, now, destination, held routes,
+   * limit; then the limit.
+   */
+  static final String CLAIM_DUE_UNORDERED = claim("");
+
+  /** The claim, with {@code perKey} added to each arm's conditions. */
+  private static String claim(String perKey) {
+    return "WITH claimed AS (UPDATE deliveries SET "
+        + to(IN_FLIGHT)
+        + ", lease_token = ?,"
+        + " lease_expires_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?),"
+        + " updated_at = ? WHERE id IN (SELECT d.id FROM ("
+        + dueArms(
+            " AND NOT EXISTS (SELECT 1 FROM destination_state s"
+                + " WHERE s.destination = ? AND s.paused = 1)"
+                + " AND NOT (c.route = ANY(?))"
+                + perKey,
+            true)
+        + ") d) AND "
+        + in("state", CLAIMABLE)
+        + " RETURNING id, event_id, route, destination, partition_key, event_time, seq, state,"
+        + " attempts, first_attempt_at, next_attempt_at)"
+        + " SELECT d.id, d.event_id, e.source, d.route, d.destination, d.partition_key,"
+        + " d.event_time, e.received_at, d.seq, d.state, d.attempts, d.first_attempt_at,"
+        + " d.next_attempt_at, e.payload, e.headers FROM claimed d"
+        + " JOIN events e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.seq";
+  }
 
   /** One notification per destination; PostgreSQL folds repeats within a transaction. */
   static final String NOTIFY_WORK =

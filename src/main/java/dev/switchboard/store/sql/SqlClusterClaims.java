@@ -23,10 +23,14 @@ final class SqlClusterClaims {
   private final String lockKeys;
   private final String claimDue;
 
+  /** The claim of a destination without per-key routes, or null to use {@link #claimDue}. */
+  private final String claimDueUnordered;
+
   SqlClusterClaims(SqlWriter claims) {
     this.claims = claims;
     this.lockKeys = claims.dialect().lockKeys();
     this.claimDue = claims.dialect().claimDue();
+    this.claimDueUnordered = claims.dialect().claimDueUnordered();
   }
 
   CompletableFuture<List<QueuedDelivery>> claimDue(
@@ -66,6 +70,23 @@ final class SqlClusterClaims {
                 }
               }
               java.sql.Array held = c.createArrayOf("text", heldRoutes.toArray());
+              if (perKeyRoutes.isEmpty() && claimDueUnordered != null) {
+                PreparedStatement ps = ctx.statement(claimDueUnordered);
+                ps.setString(1, token);
+                ps.setLong(2, leaseUntil.toEpochMilli());
+                ps.setLong(3, at);
+                ps.setLong(4, at);
+                int i = 5;
+                for (int arm = 0; arm < ARMS; arm++) {
+                  ps.setString(i++, destination);
+                  ps.setLong(i++, at);
+                  ps.setString(i++, destination); // its pause
+                  ps.setArray(i++, held);
+                  ps.setInt(i++, limit);
+                }
+                ps.setInt(i, limit);
+                return SqlDeliveryReads.mapQueued(ps);
+              }
               java.sql.Array routesLocked = c.createArrayOf("text", lockedRoutes.toArray());
               java.sql.Array keysLocked = c.createArrayOf("text", lockedKeys.toArray());
               PreparedStatement ps = ctx.statement(claimDue);
@@ -77,6 +98,7 @@ final class SqlClusterClaims {
               for (int arm = 0; arm < ARMS; arm++) {
                 ps.setString(i++, destination);
                 ps.setLong(i++, at);
+                ps.setString(i++, destination); // its pause
                 ps.setArray(i++, held);
                 ps.setArray(i++, perKey);
                 ps.setArray(i++, routesLocked);

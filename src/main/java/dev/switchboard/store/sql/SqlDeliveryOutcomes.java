@@ -269,9 +269,9 @@ final class SqlDeliveryOutcomes {
   }
 
   /**
-   * Applies a run of "delivered" outcomes as if one after the other: one update for the first of
-   * each id, then any repeat of an id on its own (it finds the row already finished, as it would
-   * have in turn).
+   * Applies a run of "delivered" outcomes as if one after the other: one statement updates the
+   * first of each id and inserts its attempt (one round trip for the run), then any repeat of an id
+   * is applied on its own (it finds the row already finished, as it would have in turn).
    */
   private final SqlWriter.Group deliveredGroup = this::applyDelivered;
 
@@ -282,15 +282,32 @@ final class SqlDeliveryOutcomes {
       return List.of(ops.get(0).apply(ctx));
     }
     java.util.Set<String> seen = new java.util.HashSet<>();
-    List<String> ids = new ArrayList<>();
-    List<String> tokens = new ArrayList<>();
-    List<Long> times = new ArrayList<>();
+    int n = ops.size();
+    List<String> ids = new ArrayList<>(n);
+    List<String> tokens = new ArrayList<>(n);
+    List<Long> times = new ArrayList<>(n);
+    List<Integer> numbers = new ArrayList<>(n);
+    List<Long> starts = new ArrayList<>(n);
+    List<Long> durations = new ArrayList<>(n);
+    List<Integer> statuses = new ArrayList<>(n);
+    List<String> outcomes = new ArrayList<>(n);
+    List<String> errors = new ArrayList<>(n);
+    List<String> excerpts = new ArrayList<>(n);
     for (SqlWriter.WriteOp op : ops) {
       FinishOp f = (FinishOp) op;
       if (seen.add(f.finish.id().value())) {
         ids.add(f.finish.id().value());
         tokens.add(f.finish.token());
         times.add(f.now.toEpochMilli());
+        // the attempt goes in with the update, for the ids whose lease held
+        AttemptRecord a = ((Finish.Delivered) f.finish).attempt();
+        numbers.add(a == null ? null : a.number());
+        starts.add(a == null ? null : a.startedAt().toEpochMilli());
+        durations.add(a == null ? null : a.duration().toMillis());
+        statuses.add(a == null ? null : a.status());
+        outcomes.add(a == null ? null : a.outcome());
+        errors.add(a == null ? null : a.error());
+        excerpts.add(a == null ? null : a.excerpt());
       }
     }
     java.sql.Connection c = ctx.connection();
@@ -298,6 +315,13 @@ final class SqlDeliveryOutcomes {
     ps.setArray(1, c.createArrayOf("text", ids.toArray()));
     ps.setArray(2, c.createArrayOf("text", tokens.toArray()));
     ps.setArray(3, c.createArrayOf("bigint", times.toArray()));
+    ps.setArray(4, c.createArrayOf("int4", numbers.toArray()));
+    ps.setArray(5, c.createArrayOf("bigint", starts.toArray()));
+    ps.setArray(6, c.createArrayOf("bigint", durations.toArray()));
+    ps.setArray(7, c.createArrayOf("int4", statuses.toArray()));
+    ps.setArray(8, c.createArrayOf("text", outcomes.toArray()));
+    ps.setArray(9, c.createArrayOf("text", errors.toArray()));
+    ps.setArray(10, c.createArrayOf("text", excerpts.toArray()));
     Map<String, String> held = new java.util.HashMap<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
@@ -310,11 +334,8 @@ final class SqlDeliveryOutcomes {
       if (!seen.add(f.finish.id().value())) {
         results[i] = f.apply(ctx); // a repeat of an id: in turn, after the first
       } else if (held.containsKey(f.finish.id().value())) {
-        finished(
-            f.finish,
-            ((Finish.Delivered) f.finish).attempt(),
-            held.get(f.finish.id().value()),
-            ctx);
+        // its attempt is in already (the statement inserted it); the watermark and tally follow
+        finished(f.finish, null, held.get(f.finish.id().value()), ctx);
         results[i] = true;
       } else {
         results[i] = false;

@@ -546,6 +546,10 @@ class PostgresStoreIT extends StoreContract {
         .as("one attempt recorded for the repeat's delivery")
         .hasSize(1);
     assertThat(queue.attemptsOf(wrongToken)).isEmpty();
+    assertThat(queue.attemptsOf(got.get(0).id()))
+        .as("the attempt is written by the statement that finishes the run")
+        .singleElement()
+        .isEqualTo(attempt(200));
     assertThat(queue.countOpen("d").get(dev.switchboard.domain.DeliveryState.IN_FLIGHT))
         .isEqualTo(1);
     assertThat(store.countUnfinishedDeliveries()).isEqualTo(1);
@@ -564,6 +568,108 @@ class PostgresStoreIT extends StoreContract {
     assertThat(claimDue(store, java.util.Set.of(), 10, "a")).isEmpty();
     other.deliveries().setPaused("d", false, "ops", NOW).get(30, TimeUnit.SECONDS);
     assertThat(keysOf(claimDue(store, java.util.Set.of(), 10, "a"))).containsExactly("p1");
+  }
+
+  /**
+   * With a row in destination_state (any destination ever paused or resumed), a pause check joined
+   * to each due row made the planner expect one row out of the whole backlog: it read and sorted
+   * every due row for each claim. Looked up once, it is a one-time filter before an ordered range
+   * that stops at the limit.
+   */
+  @Test
+  void aClaimLooksUpThePauseOnceAndReadsOnlyTheRangeItTakes() throws Exception {
+    store.deliveries().setPaused("d", false, "ops", NOW).get(30, TimeUnit.SECONDS);
+    List<String> plans = new ArrayList<>();
+    try (Connection c = pg.connect(database)) {
+      try (java.sql.Statement s = c.createStatement()) {
+        s.execute(
+            "INSERT INTO events (id, source, event_time, received_at, payload, headers, status)"
+                + " SELECT 'evt_' || lpad(g::text, 8, '0'), 'src', g, g, '{}', '{}', 'accepted'"
+                + " FROM generate_series(1, 20000) g");
+        s.execute(
+            "INSERT INTO deliveries (id, event_id, route, destination, state, event_time,"
+                + " next_attempt_at, created_at, updated_at, seq)"
+                + " SELECT 'dlv_' || lpad(g::text, 8, '0'), 'evt_' || lpad(g::text, 8, '0'), 'u',"
+                + " 'd', 'pending', g, g, g, g, g FROM generate_series(1, 20000) g");
+        s.execute("ANALYZE deliveries");
+        s.execute("ANALYZE destination_state");
+      }
+      // the claim with the per-key conditions (5 arrays per arm), and without them (1)
+      plans.add(explainClaim(c, PostgresStatements.CLAIM_DUE, 5));
+      plans.add(explainClaim(c, PostgresStatements.CLAIM_DUE_UNORDERED, 1));
+    }
+    for (String plan : plans) {
+      assertThat(plan)
+          .as("the pause is a one-time filter, not a join with every due row")
+          .contains("One-Time Filter")
+          .doesNotContain("Anti Join")
+          .as("an ordered range of deliveries_queue, not every due row sorted")
+          .doesNotContain("Bitmap Heap Scan");
+    }
+  }
+
+  static String explainClaim(Connection c, String claim, int arrays) throws SQLException {
+    StringBuilder plan = new StringBuilder();
+    try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + claim)) {
+      ps.setString(1, "a");
+      ps.setLong(2, Long.MAX_VALUE);
+      ps.setLong(3, 1);
+      ps.setLong(4, 1);
+      java.sql.Array none = c.createArrayOf("text", new Object[0]);
+      int i = 5;
+      for (int arm = 0; arm < 2; arm++) {
+        ps.setString(i++, "d");
+        ps.setLong(i++, Long.MAX_VALUE);
+        ps.setString(i++, "d");
+        for (int a = 0; a < arrays; a++) {
+          ps.setArray(i++, none);
+        }
+        ps.setInt(i++, 10);
+      }
+      ps.setInt(i, 10);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          plan.append(rs.getString(1)).append('\n');
+        }
+      }
+    }
+    return plan.toString();
+  }
+
+  /** A destination without per-key routes is claimed by the statement without their conditions. */
+  @Test
+  void aDestinationWithoutPerKeyRoutesIsClaimedWithoutTheirConditions() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      ingest(event("n" + i, NOW.plusMillis(i), NOW, List.of(ROUTE)));
+    }
+    SqlEventStore other = node(n -> {});
+    others.add(other);
+    var first = claimUnordered(store, java.util.Set.of(), 3, "a");
+    assertThat(keysOf(first)).containsExactly("n0", "n1", "n2");
+    assertThat(keysOf(claimUnordered(other, java.util.Set.of("r"), 10, "b")))
+        .as("a route held back is left to the others")
+        .isEmpty();
+    other.deliveries().setPaused("d", true, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(claimUnordered(other, java.util.Set.of(), 10, "b")).as("paused").isEmpty();
+    other.deliveries().setPaused("d", false, "ops", NOW).get(30, TimeUnit.SECONDS);
+    assertThat(keysOf(claimUnordered(other, java.util.Set.of(), 10, "b")))
+        .as("what another node holds is passed over")
+        .containsExactly("n3", "n4");
+  }
+
+  java.util.List<dev.switchboard.store.QueuedDelivery> claimUnordered(
+      SqlEventStore on, java.util.Set<String> held, int limit, String token) throws Exception {
+    return on.deliveries()
+        .claimDue(
+            "d",
+            java.util.Set.of(),
+            java.util.Set.of(),
+            held,
+            limit,
+            token,
+            NOW.plusSeconds(1),
+            NOW.plusSeconds(60))
+        .get(30, TimeUnit.SECONDS);
   }
 
   @Test
