@@ -6,6 +6,9 @@
 # keep the process near 300 MiB at full speed, with the same acks/s as ParallelGC on 2 cores and
 # pauses of a few ms (docs/adr/0011). ExitOnOutOfMemoryError: a supervisor restarts a healthy JVM.
 SWITCHBOARD_DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xmx192m -XX:+ExitOnOutOfMemoryError"
+# Two malloc arenas instead of glibc's eight per core: the native memory SQLite and the JVM take on
+# many threads otherwise spreads over arenas that each keep their free pages (docs/adr/0011).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 
 # The cache ./mvnw package writes beside the jar with a JDK 25 or newer (docs/adr/0012).
 # Prints the option that uses it when the running JDK can (25+) and the cache is as new as the jar;

@@ -31,6 +31,11 @@ class LauncherOptionsTest {
         .contains("-XX:+UseSerialGC", "-Xmx192m", "-XX:+ExitOnOutOfMemoryError")
         .doesNotContain("ParallelGC");
     assertThat(quoted(TARBALL_LAUNCHER, "default_opts")).isEqualTo(source);
+    // both keep glibc to two malloc arenas unless the operator says otherwise
+    assertThat(Files.readString(OPTIONS))
+        .contains("export MALLOC_ARENA_MAX=\"${MALLOC_ARENA_MAX:-2}\"");
+    assertThat(Files.readString(TARBALL_LAUNCHER))
+        .contains("MALLOC_ARENA_MAX=\"${MALLOC_ARENA_MAX:-2}\"", "export MALLOC_ARENA_MAX");
   }
 
   @Test
