@@ -70,26 +70,13 @@ final class SqlClusterClaims {
                 }
               }
               java.sql.Array held = c.createArrayOf("text", heldRoutes.toArray());
-              if (perKeyRoutes.isEmpty() && claimDueUnordered != null) {
-                PreparedStatement ps = ctx.statement(claimDueUnordered);
-                ps.setString(1, token);
-                ps.setLong(2, leaseUntil.toEpochMilli());
-                ps.setLong(3, at);
-                ps.setLong(4, at);
-                int i = 5;
-                for (int arm = 0; arm < ARMS; arm++) {
-                  ps.setString(i++, destination);
-                  ps.setLong(i++, at);
-                  ps.setString(i++, destination); // its pause
-                  ps.setArray(i++, held);
-                  ps.setInt(i++, limit);
-                }
-                ps.setInt(i, limit);
-                return SqlDeliveryReads.mapQueued(ps);
-              }
-              java.sql.Array routesLocked = c.createArrayOf("text", lockedRoutes.toArray());
-              java.sql.Array keysLocked = c.createArrayOf("text", lockedKeys.toArray());
-              PreparedStatement ps = ctx.statement(claimDue);
+              // without per-key routes the cheaper claim, whose arms take no per-key arrays
+              boolean unordered = perKeyRoutes.isEmpty() && claimDueUnordered != null;
+              java.sql.Array routesLocked =
+                  unordered ? null : c.createArrayOf("text", lockedRoutes.toArray());
+              java.sql.Array keysLocked =
+                  unordered ? null : c.createArrayOf("text", lockedKeys.toArray());
+              PreparedStatement ps = ctx.statement(unordered ? claimDueUnordered : claimDue);
               ps.setString(1, token);
               ps.setLong(2, leaseUntil.toEpochMilli());
               ps.setLong(3, at);
@@ -100,10 +87,12 @@ final class SqlClusterClaims {
                 ps.setLong(i++, at);
                 ps.setString(i++, destination); // its pause
                 ps.setArray(i++, held);
-                ps.setArray(i++, perKey);
-                ps.setArray(i++, routesLocked);
-                ps.setArray(i++, keysLocked);
-                ps.setArray(i++, blocking);
+                if (!unordered) {
+                  ps.setArray(i++, perKey);
+                  ps.setArray(i++, routesLocked);
+                  ps.setArray(i++, keysLocked);
+                  ps.setArray(i++, blocking);
+                }
                 ps.setInt(i++, limit);
               }
               ps.setInt(i, limit);
