@@ -93,16 +93,12 @@ public final class IngestService {
   private final java.util.concurrent.atomic.AtomicInteger inFlight =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  /** Told what an operator should hear of; set once the gateway is wired. */
-  private volatile OperationalEvents ops = OperationalEvents.NONE;
+  /** What the answers tell the operator (docs/operational-events.md). */
+  private final AnswersReported answers = new AnswersReported();
 
-  /** The sources answered 503 (store, backlog) since their last accepted event. */
-  private final java.util.concurrent.ConcurrentHashMap<String, String> refusing =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** From now on, refusals and quarantined events are told to {@code ops}. */
+  /** From now on, refusals, quarantined and dead events are told to {@code ops}. */
   public void reportTo(OperationalEvents ops) {
-    this.ops = ops;
+    answers.reportTo(ops);
   }
 
   public IngestService(
@@ -213,7 +209,7 @@ public final class IngestService {
       String outcome = outcomeOf(response);
       metrics.ingestRequest(sourceName, outcome);
       if (!OperationalSource.NAME.equals(sourceName)) {
-        report(sourceName, response, outcome);
+        answers.report(sourceName, response, outcome);
       }
       if (response.status() / 100 == 2) {
         metrics.ackLatency(sourceName, System.nanoTime() - started);
@@ -232,53 +228,6 @@ public final class IngestService {
             response == null ? "internal_error" : outcomeOf(response),
             eventId == null ? null : eventId.toString());
       }
-    }
-  }
-
-  /**
-   * What an answer tells the operator (docs/operational-events.md): refusing a source (store,
-   * backlog) and accepting it again, refusals a sender can fix, quarantined events. The operational
-   * source's own answers are not reported: its events cannot be about storing themselves.
-   */
-  private void report(String source, IngestResponse response, String outcome) {
-    int status = response.status();
-    if (status / 100 == 2) {
-      if (!refusing.isEmpty()) {
-        // the map's change and the report together, so a racing 503 cannot be reported after
-        refusing.computeIfPresent(
-            source,
-            (name, reason) -> {
-              ops.sourceAccepting(name);
-              return null;
-            });
-      }
-      if ("quarantined".equals(outcome)) {
-        Object id = response.body().get("eventId");
-        ops.quarantined(source, String.valueOf(id), "schema violation");
-      }
-      return;
-    }
-    switch (outcome) {
-      case "store_unavailable", "backlog_full" ->
-          refusing.compute(
-              source,
-              (name, was) -> {
-                if (!outcome.equals(was)) {
-                  ops.sourceRefusing(name, outcome); // a new reason is news too
-                }
-                return outcome;
-              });
-      case "signature_rejected",
-          "ip_not_allowed",
-          "invalid_json",
-          "schema_invalid",
-          "body_too_large",
-          "unsupported_media_type",
-          "idempotency_key_missing",
-          "idempotency_key_invalid",
-          "partition_key_invalid" ->
-          ops.rejected(source, outcome);
-      default -> {}
     }
   }
 
@@ -627,8 +576,10 @@ public final class IngestService {
         for (NewEvent.RouteTarget t : event.routes()) {
           if (t.state() == DeliveryState.DEAD) { // its filter failed here: a dead letter already
             DeliveryLog.deadLetter(id, null, t.route(), t.destination(), 0, "filter");
-            ops.deliveryDead(
-                t.destination(), t.route(), event.source(), null, id, 0, "filter", null);
+            answers
+                .ops()
+                .deliveryDead(
+                    t.destination(), t.route(), event.source(), null, id, 0, "filter", null);
           }
         }
         yield new IngestResponse(
